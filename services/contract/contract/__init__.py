@@ -1,0 +1,54 @@
+"""The contract between the portal and the graders: messages, codec, queue names, schemas.
+
+Stdlib only, so that both sides can depend on it without pulling in each other's world.
+"""
+
+from contract.codec import MessageError, decode, encode
+from contract.messages import (
+    SCHEMA_VERSION,
+    SUPPORTED_VERSIONS,
+    VERDICTS,
+    AchievementEvent,
+    CheckResult,
+    GradeRequest,
+    GradeResult,
+    Limits,
+    Output,
+    PhaseTimes,
+    SubmittedFile,
+)
+from contract.queues import (
+    GRADE_JOB,
+    GRADER_QUEUES,
+    GRADING_QUEUE,
+    RECORD_RESULT_JOB,
+    RESULTS_QUEUE,
+    grade_job_id,
+    result_job_id,
+)
+from contract.schemas import load_schema
+
+__all__ = [
+    "GRADE_JOB",
+    "GRADER_QUEUES",
+    "GRADING_QUEUE",
+    "RECORD_RESULT_JOB",
+    "RESULTS_QUEUE",
+    "SCHEMA_VERSION",
+    "SUPPORTED_VERSIONS",
+    "VERDICTS",
+    "AchievementEvent",
+    "CheckResult",
+    "GradeRequest",
+    "GradeResult",
+    "Limits",
+    "MessageError",
+    "Output",
+    "PhaseTimes",
+    "SubmittedFile",
+    "decode",
+    "encode",
+    "grade_job_id",
+    "load_schema",
+    "result_job_id",
+]

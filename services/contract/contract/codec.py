@@ -1,0 +1,124 @@
+"""Turn messages into JSON-ready dicts and back, refusing anything malformed.
+
+Every process validates a message where it arrives (`decode`), so a bad payload fails
+loudly at the edge instead of deep inside a grader or a database write.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import types
+import typing
+from typing import Any, TypeVar
+
+from contract.messages import SUPPORTED_VERSIONS, VERDICTS, GradeRequest, GradeResult
+
+T = TypeVar("T")
+
+
+class MessageError(ValueError):
+    """A payload is not a valid message: its text says which field and why."""
+
+
+def encode(message: Any) -> dict[str, Any]:
+    """Return a JSON-ready dict of a message dataclass (tuples become lists)."""
+    return _to_plain(dataclasses.asdict(message))
+
+
+def decode(message_type: type[T], data: Any) -> T:
+    """Build `message_type` from a decoded JSON payload, or raise MessageError."""
+    if not isinstance(data, dict):
+        raise MessageError(f"{message_type.__name__}: expected an object")
+    version = data.get("schema_version")
+    if version not in SUPPORTED_VERSIONS:
+        raise MessageError(
+            f"{message_type.__name__}: unsupported schema_version {version!r} "
+            f"(supported: {sorted(SUPPORTED_VERSIONS)})"
+        )
+    message = _build(message_type, data, message_type.__name__)
+    _check_semantics(message)
+    return message
+
+
+def _to_plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _to_plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_to_plain(item) for item in value]
+    return value
+
+
+def _build(cls: type, data: Any, where: str) -> Any:
+    if not isinstance(data, dict):
+        raise MessageError(f"{where}: expected an object")
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for spec in dataclasses.fields(cls):
+        name = spec.name
+        if name not in data:
+            has_default = (
+                spec.default is not dataclasses.MISSING
+                or spec.default_factory is not dataclasses.MISSING
+            )
+            if has_default:
+                continue
+            raise MessageError(f"{where}: missing field {name!r}")
+        kwargs[name] = _convert(hints[name], data[name], f"{where}.{name}")
+    return cls(**kwargs)
+
+
+def _convert(hint: Any, value: Any, where: str) -> Any:
+    origin = typing.get_origin(hint)
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, where)
+    if origin is tuple:
+        item_type = typing.get_args(hint)[0]
+        if not isinstance(value, list | tuple):
+            raise MessageError(f"{where}: expected a list")
+        return tuple(_convert(item_type, item, f"{where}[{i}]") for i, item in enumerate(value))
+    if origin is dict:
+        if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+            raise MessageError(f"{where}: expected an object")
+        return dict(value)
+    if origin in (typing.Union, types.UnionType):
+        raise MessageError(f"{where}: unions are not supported in messages")
+    return _scalar(hint, value, where)
+
+
+def _scalar(hint: Any, value: Any, where: str) -> Any:
+    # bool is a subclass of int in Python: keep the two apart, as JSON does.
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise MessageError(f"{where}: expected true or false")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise MessageError(f"{where}: expected an integer")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise MessageError(f"{where}: expected a number")
+        if not math.isfinite(value):
+            raise MessageError(f"{where}: expected a finite number")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise MessageError(f"{where}: expected a string")
+        return value
+    if hint is typing.Any:
+        return value
+    raise MessageError(f"{where}: unsupported type {hint!r}")
+
+
+def _check_semantics(message: Any) -> None:
+    if isinstance(message, GradeRequest):
+        if not message.files:
+            raise MessageError("GradeRequest.files: at least one file is required")
+        if message.entrypoint not in {f.path for f in message.files}:
+            raise MessageError("GradeRequest.entrypoint: must name one of the files")
+    if isinstance(message, GradeResult):
+        if message.verdict not in VERDICTS:
+            raise MessageError(f"GradeResult.verdict: unknown verdict {message.verdict!r}")
+        if not 0.0 <= message.score <= 1.0:
+            raise MessageError("GradeResult.score: must be between 0 and 1")

@@ -1,0 +1,114 @@
+"""The messages that cross the queue between the portal and the graders.
+
+Each message is a frozen dataclass with a `schema_version`. Additive fields keep the
+version; a breaking change bumps it, and the codec accepts the versions listed in
+`SUPPORTED_VERSIONS` so that a rolling deploy can run old and new processes side by side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+SUPPORTED_VERSIONS = frozenset({1})
+
+VERDICTS = (
+    "passed",  # every check held
+    "failed",  # the code ran, some check did not hold
+    "error",  # the student's code crashed or did not compile
+    "timeout",  # the wall-time limit stopped it
+    "memory_exceeded",  # the memory limit stopped it
+    "output_limit",  # it printed more than the output limit
+    "infra_error",  # ours (daemon down, image missing): retried, never counted
+)
+
+
+@dataclass(frozen=True)
+class SubmittedFile:
+    """One file of a submission, as the student typed it."""
+
+    path: str  # relative POSIX path inside the submission, e.g. "main.js"
+    content: str  # the file's text (UTF-8)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for one sandbox run. The grader clamps them to its own ceilings."""
+
+    wall_seconds: float  # inner wall-time limit for the student's code
+    memory_mib: int  # memory (and memory+swap) of the container
+    cpus: float  # CPU quota, as `docker run --cpus`
+    pids: int  # pids limit; counts threads, so leave room for Node's own
+    output_bytes: int  # bytes of stdout+stderr kept (head and tail)
+
+
+@dataclass(frozen=True)
+class GradeRequest:
+    """The portal asks a grader to grade one submission."""
+
+    schema_version: int  # SCHEMA_VERSION when written
+    submission_id: str  # the portal's id; also the idempotency key
+    tenant_id: str  # the school the submission belongs to
+    lab_id: str  # the lab's id in the course content, e.g. "thread-lab"
+    lab_kind: str  # which grading program runs it, e.g. "thread-lab"
+    files: tuple[SubmittedFile, ...]  # the student's files
+    entrypoint: str  # the file to run, one of `files`
+    limits: Limits  # requested limits; never trusted as given
+    check_config: dict[str, Any] = field(default_factory=dict)  # the lab's check settings
+    queued_at: str = ""  # ISO 8601 UTC time the portal enqueued it
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check of a lab, as the student sees it."""
+
+    name: str  # stable identifier, e.g. "creates_worker"
+    passed: bool  # whether it held
+    message: str  # what A.D.A. says about it
+
+
+@dataclass(frozen=True)
+class Output:
+    """What the student's code printed, kept as head and tail when it was too long."""
+
+    text: str  # head, an elision marker, and tail; always valid text
+    truncated: bool  # whether bytes were left out
+    bytes_total: int  # bytes printed in all
+
+
+@dataclass(frozen=True)
+class AchievementEvent:
+    """Something the student did that the portal may reward (it decides what and how)."""
+
+    kind: str  # e.g. "lab_passed"
+    lab_id: str  # the lab it concerns
+
+
+@dataclass(frozen=True)
+class PhaseTimes:
+    """When each phase happened, as ISO 8601 UTC strings ("" when it did not happen)."""
+
+    queued: str  # the portal enqueued the request
+    started: str  # a grader took the job
+    container_started: str  # the sandbox container started
+    finished: str  # the result was ready
+
+
+@dataclass(frozen=True)
+class GradeResult:
+    """A grader's answer to one GradeRequest."""
+
+    schema_version: int  # SCHEMA_VERSION when written
+    submission_id: str  # the request's submission_id
+    tenant_id: str  # the request's tenant_id
+    lab_id: str  # the request's lab_id
+    verdict: str  # one of VERDICTS
+    score: float  # 0..1
+    gradable: bool  # False: not the student's fault (infra_error), no attempt used
+    checks: tuple[CheckResult, ...]  # each check, in the lab's order
+    feedback: str  # A.D.A.'s words for the student
+    output: Output  # what the code printed
+    measurements: dict[str, Any] = field(default_factory=dict)  # numbers the harness measured
+    achievements: tuple[AchievementEvent, ...] = ()  # events for the portal to reward
+    times: PhaseTimes = PhaseTimes("", "", "", "")  # phase timestamps

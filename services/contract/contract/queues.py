@@ -1,0 +1,24 @@
+"""Queue names, job names and job ids: the only strings both sides must agree on.
+
+Jobs are referred to by dotted names so that the portal never imports a grader and a
+grader never imports the portal; payloads cross as JSON (RQ's JSONSerializer).
+"""
+
+GRADING_QUEUE = "grading"  # GradeRequests for the Node.js sandbox grader
+RESULTS_QUEUE = "grading-results"  # GradeResults for the portal's web-worker
+
+GRADE_JOB = "grader.jobs.grade"  # takes one encoded GradeRequest
+RECORD_RESULT_JOB = "portal.jobs.record_result"  # takes one encoded GradeResult
+
+# Grader kinds named by labs in content/, and the queue each one consumes.
+GRADER_QUEUES = {"node-sandbox": GRADING_QUEUE}
+
+
+def grade_job_id(submission_id: str) -> str:
+    """The job id of a submission's grading: a double click enqueues nothing twice."""
+    return f"submission-{submission_id}"
+
+
+def result_job_id(submission_id: str) -> str:
+    """The job id of a submission's result, so a re-published result is not queued twice."""
+    return f"result-{submission_id}"
