@@ -1,0 +1,1 @@
+"""The Node.js sandbox grader: RQ worker, grading pipeline and the `grader` CLI."""

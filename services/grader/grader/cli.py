@@ -1,0 +1,114 @@
+"""The `grader` command: grade one file, run a worker, or clean up after a dead grader.
+
+`grader grade --lab thread-lab FILE` goes through the same pipeline as the worker and
+prints the GradeResult as JSON. Lab authors and operators script against it, so its
+exit status is stable: 0 passed, 1 any other verdict, 2 bad usage or refused input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import sys
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import docker
+
+from contract import SCHEMA_VERSION, GradeRequest, SubmittedFile, encode
+from grader.config import GraderConfig
+from grader.janitor import remove_leftover_containers
+from grader.labs import lab_kind
+from grader.pipeline import grade_request
+from grader.sandbox import run_in_sandbox
+from grader.submission import SubmissionRefused, check_submission, decode_source
+from grader.worker import run_worker
+
+EXIT_PASSED, EXIT_NOT_PASSED, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `grader` console script."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="grader", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    grade = commands.add_parser("grade", help="grade one file and print the result as JSON")
+    grade.add_argument("--lab", required=True, help="lab kind, e.g. thread-lab")
+    grade.add_argument("file", type=Path, help="the solution (.js, .cjs or .mjs)")
+    grade.add_argument("--image", help="sandbox image (default: $SANDBOX_IMAGE or the built one)")
+    grade.set_defaults(run=_grade)
+
+    worker = commands.add_parser("worker", help="work the grading queue")
+    worker.add_argument("--redis-url", help="default: $REDIS_URL")
+    worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    worker.add_argument("--name", help="worker name shown in dashboards")
+    worker.set_defaults(run=_worker)
+
+    janitor = commands.add_parser("janitor", help="remove sandbox containers left by a dead grader")
+    janitor.add_argument("--older-than", type=float, default=120.0, metavar="SECONDS")
+    janitor.set_defaults(run=_janitor)
+    return parser
+
+
+def _grade(args: argparse.Namespace) -> int:
+    try:
+        kind = lab_kind(args.lab)
+        data = args.file.read_bytes()
+        source = decode_source(data, args.file.name)
+        entrypoint = "main.mjs" if args.file.suffix == ".mjs" else "main.js"
+        check_submission({entrypoint: source})
+    except KeyError as error:
+        return _refuse(error.args[0])
+    except OSError as error:
+        return _refuse(f"cannot read {args.file}: {error.strerror}")
+    except SubmissionRefused as error:
+        return _refuse(str(error))
+
+    config = GraderConfig.from_env()
+    request = GradeRequest(
+        schema_version=SCHEMA_VERSION,
+        submission_id=f"cli-{uuid.uuid4().hex[:12]}",
+        tenant_id="cli",
+        lab_id=kind.name,
+        lab_kind=kind.name,
+        files=(SubmittedFile(entrypoint, source),),
+        entrypoint=entrypoint,
+        limits=kind.default_limits,
+        queued_at=datetime.now(UTC).isoformat(),
+    )
+    runner = functools.partial(
+        run_in_sandbox, docker.from_env(), args.image or config.sandbox_image
+    )
+    result = grade_request(request, runner, config.ceilings)
+    json.dump(encode(result), sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+    return EXIT_PASSED if result.verdict == "passed" else EXIT_NOT_PASSED
+
+
+def _worker(args: argparse.Namespace) -> int:
+    config = GraderConfig.from_env()
+    run_worker(args.redis_url or config.redis_url, burst=args.burst, name=args.name)
+    return 0
+
+
+def _janitor(args: argparse.Namespace) -> int:
+    removed = remove_leftover_containers(docker.from_env(), args.older_than)
+    print(f"removed {removed} leftover sandbox container(s)")
+    return 0
+
+
+def _refuse(message: str) -> int:
+    print(f"grader: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

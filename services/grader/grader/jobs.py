@@ -1,0 +1,40 @@
+"""The RQ entry point the grader worker runs: `grader.jobs.grade`.
+
+Thin on purpose: decode at the edge, run the pipeline, publish. An `infra_error` is
+raised while RQ still has retries for the job, so that a daemon hiccup is retried and
+never reaches the student; the last attempt publishes it instead, so nothing hangs.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import docker
+from rq import get_current_job
+
+from contract import GradeRequest, decode
+from grader.config import GraderConfig
+from grader.pipeline import grade_request
+from grader.publish import publish_result
+from grader.sandbox import InfrastructureError, run_in_sandbox
+
+
+def grade(payload: dict[str, Any]) -> dict[str, Any]:
+    """Grade one encoded GradeRequest and publish its GradeResult."""
+    request = decode(GradeRequest, payload)
+    config = GraderConfig.from_env()
+    runner = functools.partial(run_in_sandbox, _docker_client(), config.sandbox_image)
+    result = grade_request(request, runner, config.ceilings)
+    job = get_current_job()
+    if result.verdict == "infra_error" and job is not None and job.retries_left:
+        raise InfrastructureError(result.feedback)
+    if job is not None:
+        publish_result(job.connection, result)
+    return {"submission_id": result.submission_id, "verdict": result.verdict}
+
+
+@functools.cache
+def _docker_client() -> docker.DockerClient:
+    # One client per process: a warm worker reuses its connection pool to the Engine.
+    return docker.from_env()

@@ -1,0 +1,115 @@
+"""Thread Lab: import worker_threads, check for the main thread, start a worker, message it.
+
+Static checks read the parsed source; run-time checks read what the harness's hooks saw
+(a Worker came online, a message really crossed between the threads, in either
+direction). A program that reached the goal but was kept alive by a message listener
+is stopped by the harness and still counts as a clean run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from contract import CheckResult, Limits
+from grader.javascript import SourceFacts
+from grader.labs import LabKind
+from grader.report import HarnessReport
+
+NOT_RUN = "Not checked: your code did not run to completion."
+
+
+def judge_thread_lab(
+    facts: SourceFacts, report: HarnessReport | None, config: dict[str, Any]
+) -> list[CheckResult]:
+    """The Thread Lab's checks, in the order the mission states them."""
+    checks = [
+        CheckResult(
+            "imports_worker_threads",
+            facts.imports("worker_threads"),
+            "You load the `worker_threads` module."
+            if facts.imports("worker_threads")
+            else "Load the module first: `require('worker_threads')` or "
+            "`import ... from 'node:worker_threads'`.",
+        ),
+        CheckResult(
+            "checks_main_thread",
+            "isMainThread" in facts.read_names,
+            "You branch on `isMainThread`."
+            if "isMainThread" in facts.read_names
+            else "Read `isMainThread` to tell the main thread from the worker "
+            "(a mention in a comment or a string does not count).",
+        ),
+        CheckResult(
+            "creates_worker",
+            "Worker" in facts.constructed,
+            "You construct a `new Worker(...)`."
+            if "Worker" in facts.constructed
+            else "Create a worker with `new Worker(...)`.",
+        ),
+        CheckResult(
+            "sends_message",
+            "postMessage" in facts.called_methods,
+            "You call `postMessage(...)`."
+            if "postMessage" in facts.called_methods
+            else "Send a message with `postMessage(...)`, from the worker or to it.",
+        ),
+    ]
+    return checks + _run_time_checks(report)
+
+
+def _run_time_checks(report: HarnessReport | None) -> list[CheckResult]:
+    if report is None:
+        return [
+            CheckResult("worker_started", False, NOT_RUN),
+            CheckResult("message_crossed", False, NOT_RUN),
+        ]
+    seen = report.observations
+    online = seen["workers_online"] > 0
+    created = seen["workers_created"] > 0
+    crossed = seen["messages_to_main"] + seen["messages_to_worker"] > 0
+    if online:
+        started_text = "A worker thread really started."
+    elif created:
+        started_text = (
+            "You constructed a Worker but it never came online: check the file it runs, "
+            "and do not exit before it starts."
+        )
+    else:
+        started_text = "No Worker was started when your code ran."
+    if crossed:
+        crossed_text = _crossed_text(seen)
+    elif report.exit_code == 0 and created:
+        crossed_text = (
+            "No message arrived: your program exited before the message crossed between "
+            "the threads. Let the event loop run (do not call process.exit right after "
+            "postMessage)."
+        )
+    else:
+        crossed_text = (
+            "No message crossed between the threads: post one with postMessage and "
+            "listen for it with on('message')."
+        )
+    return [
+        CheckResult("worker_started", online, started_text),
+        CheckResult("message_crossed", crossed, crossed_text),
+    ]
+
+
+def _crossed_text(seen: dict[str, int]) -> str:
+    directions = []
+    if seen["messages_to_main"]:
+        directions.append(f"{seen['messages_to_main']} from the worker to the main thread")
+    if seen["messages_to_worker"]:
+        directions.append(f"{seen['messages_to_worker']} from the main thread to the worker")
+    return "Messages really crossed: " + " and ".join(directions) + "."
+
+
+THREAD_LAB = LabKind(
+    name="thread-lab",
+    default_limits=Limits(
+        wall_seconds=5.0, memory_mib=256, cpus=1.0, pids=64, output_bytes=1024 * 1024
+    ),
+    goal="message_crossed",
+    stop_after_goal_ms=500,
+    judge=judge_thread_lab,
+)

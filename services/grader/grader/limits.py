@@ -1,0 +1,85 @@
+"""Resource limits: clamp what a request asks for, and spell them out for Docker.
+
+A GradeRequest carries the lab's requested limits, but a grader host runs untrusted code
+and must never take a message's word for how much of the machine it may use: every
+value is clamped to this grader's ceilings before it reaches the Engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from docker.types import Ulimit
+
+from contract import Limits
+
+SANDBOX_USER = "10001:10001"
+SANDBOX_ENVIRONMENT = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8"}
+TMPFS_MIB = 64
+WORK_DIR = "/work"
+
+# Floors keep a legitimate program runnable: Node itself needs about 7 threads and
+# 40 MiB before the student's code does anything (DESIGN.md section 5).
+FLOORS = Limits(wall_seconds=0.5, memory_mib=64, cpus=0.1, pids=16, output_bytes=1024)
+
+
+@dataclass(frozen=True)
+class Ceilings:
+    """The most this grader ever grants one run, whatever the request says."""
+
+    wall_seconds: float = 30.0
+    memory_mib: int = 1024
+    cpus: float = 2.0
+    pids: int = 256
+    output_bytes: int = 4 * 1024 * 1024
+
+
+def clamp_limits(requested: Limits, ceilings: Ceilings) -> Limits:
+    """Return `requested` with every value held between the floors and `ceilings`."""
+    return Limits(
+        wall_seconds=_clamp(requested.wall_seconds, FLOORS.wall_seconds, ceilings.wall_seconds),
+        memory_mib=int(_clamp(requested.memory_mib, FLOORS.memory_mib, ceilings.memory_mib)),
+        cpus=_clamp(requested.cpus, FLOORS.cpus, ceilings.cpus),
+        pids=int(_clamp(requested.pids, FLOORS.pids, ceilings.pids)),
+        output_bytes=int(
+            _clamp(requested.output_bytes, FLOORS.output_bytes, ceilings.output_bytes)
+        ),
+    )
+
+
+def outer_timeout_seconds(limits: Limits) -> float:
+    """How long the grader waits for the container before killing it.
+
+    Above the harness's own wall timeout, with room for Node's start-up, the syntax check
+    and the report, so that the outer timeout only fires when the harness itself hangs.
+    """
+    return limits.wall_seconds * 1.5 + 10.0
+
+
+def docker_run_options(limits: Limits) -> dict[str, Any]:
+    """The hardened container options of DESIGN.md section 5 for these limits.
+
+    Returned as keyword arguments of docker-py's `containers.create`; the benchmark's
+    plain `docker run` baseline is built from the same values.
+    """
+    memory = f"{limits.memory_mib}m"
+    return {
+        "user": SANDBOX_USER,
+        "environment": dict(SANDBOX_ENVIRONMENT),
+        "network_mode": "none",
+        "read_only": True,
+        "tmpfs": {"/tmp": f"rw,nosuid,nodev,size={TMPFS_MIB}m,mode=1777"},
+        "cap_drop": ["ALL"],
+        "security_opt": ["no-new-privileges"],
+        "pids_limit": limits.pids,
+        "mem_limit": memory,
+        "memswap_limit": memory,  # equal: no swap on top of the memory limit
+        "nano_cpus": int(limits.cpus * 1_000_000_000),
+        "init": True,
+        "ulimits": [Ulimit(name="nofile", soft=1024, hard=1024)],
+    }
+
+
+def _clamp(value: float, low: float, high: float) -> float:
+    return max(low, min(high, value))

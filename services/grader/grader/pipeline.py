@@ -1,0 +1,171 @@
+"""GradeRequest -> GradeResult: the one path every submission takes.
+
+The worker and the `grader grade` CLI both call `grade_request`, so what an operator
+sees on the command line is exactly what a student gets through the queue. The sandbox
+runner is passed in, which lets unit tests script an Engine's answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import PurePosixPath
+
+from contract import (
+    SCHEMA_VERSION,
+    AchievementEvent,
+    CheckResult,
+    GradeRequest,
+    GradeResult,
+    Output,
+    PhaseTimes,
+)
+from grader.feedback import compose_feedback
+from grader.javascript import read_source_facts
+from grader.labs import lab_kind
+from grader.limits import Ceilings, clamp_limits
+from grader.report import HarnessReport, ReportError, parse_report
+from grader.sandbox import InfrastructureError, SandboxJob, SandboxRun
+from grader.submission import SubmissionRefused, check_submission
+from grader.verdict import Verdict, decide_verdict, score_of
+
+RunSandbox = Callable[[SandboxJob], SandboxRun]
+NO_OUTPUT = Output(text="", truncated=False, bytes_total=0)
+
+
+def grade_request(
+    request: GradeRequest, run_sandbox: RunSandbox, ceilings: Ceilings | None = None
+) -> GradeResult:
+    """Grade one request in a sandbox and return the result to publish."""
+    started = _now()
+    try:
+        kind = lab_kind(request.lab_kind)
+        files = {file.path: file.content for file in request.files}
+        check_submission(files)
+    except (KeyError, SubmissionRefused) as error:
+        reason = error.args[0] if error.args else str(error)
+        verdict = Verdict("error", f"This submission cannot be graded: {reason}", gradable=False)
+        return _result(request, verdict, [], NO_OUTPUT, {}, _times(request, started, ""))
+
+    limits = clamp_limits(request.limits, ceilings or Ceilings())
+    facts = read_source_facts(files[request.entrypoint])
+    entrypoint = _runnable_name(request.entrypoint, facts.is_es_module)
+    files[entrypoint] = files.pop(request.entrypoint)
+    job = SandboxJob(
+        submission_id=request.submission_id,
+        files=files,
+        harness_job={
+            "lab_kind": kind.name,
+            "entrypoint": entrypoint,
+            "wall_seconds": limits.wall_seconds,
+            "output_bytes": limits.output_bytes,
+            "goal": kind.goal,
+            "stop_after_goal_ms": kind.stop_after_goal_ms,
+            "check_config": request.check_config,
+        },
+        limits=limits,
+    )
+    try:
+        run = run_sandbox(job)
+    except InfrastructureError as error:
+        verdict = Verdict(
+            "infra_error",
+            f"The sandbox could not run ({error}); this attempt does not count.",
+            gradable=False,
+        )
+        return _result(request, verdict, [], NO_OUTPUT, {}, _times(request, started, ""))
+
+    report = _trusted_report(run)
+    checks = _checks(kind, facts, report, request)
+    verdict = decide_verdict(run, report, checks, limits)
+    output = Output(**report.output) if report else NO_OUTPUT
+    measurements = {"wall_ms": report.wall_ms, **report.measurements} if report else {}
+    times = _times(request, started, run.container_started)
+    return _result(request, verdict, checks, output, measurements, times)
+
+
+def _checks(kind, facts, report: HarnessReport | None, request: GradeRequest) -> list[CheckResult]:
+    if report is not None and report.syntax_error is not None:
+        problem = report.syntax_error
+        where = f"Line {problem.line}: " if problem.line else ""
+        parses = CheckResult("parses", False, f"{where}{problem.message}")
+        skipped = [
+            CheckResult(check.name, False, "Not checked: fix the syntax error first.")
+            for check in kind.judge(facts, None, request.check_config)
+        ]
+        return [parses, *skipped]
+    parses = CheckResult("parses", True, "Your code parses.")
+    checks = [parses, *kind.judge(facts, report, request.check_config)]
+    return [*checks, _clean_exit_check(report)]
+
+
+def _clean_exit_check(report: HarnessReport | None) -> CheckResult:
+    if report is None:
+        return CheckResult("exits_cleanly", False, "Your program did not finish normally.")
+    if report.status == "stopped_after_goal":
+        return CheckResult(
+            "exits_cleanly",
+            True,
+            "Your program did its job but kept running (a 'message' listener keeps a "
+            "thread alive), so the grader stopped it. Call worker.terminate() or "
+            "parentPort.close() when you are done.",
+        )
+    if report.status == "exited" and report.exit_code == 0 and not report.signal:
+        return CheckResult("exits_cleanly", True, "Your program ended on its own, exit code 0.")
+    if report.status == "exited":
+        detail = report.error_line or f"exit code {report.exit_code}"
+        return CheckResult("exits_cleanly", False, f"Your program crashed: {detail}.")
+    return CheckResult("exits_cleanly", False, "Your program was stopped before it ended.")
+
+
+def _trusted_report(run: SandboxRun) -> HarnessReport | None:
+    if run.outer_timeout or run.exit_code != 0:
+        return None
+    try:
+        return parse_report(run.stdout)
+    except ReportError:
+        return None
+
+
+def _runnable_name(entrypoint: str, is_es_module: bool) -> str:
+    """ES module syntax must run from a .mjs file: Node 18 does not detect it in a .js."""
+    path = PurePosixPath(entrypoint)
+    if is_es_module and path.suffix in (".js", ".cjs"):
+        return str(path.with_suffix(".mjs"))
+    return entrypoint
+
+
+def _result(
+    request: GradeRequest,
+    verdict: Verdict,
+    checks: list[CheckResult],
+    output: Output,
+    measurements: dict,
+    times: PhaseTimes,
+) -> GradeResult:
+    achievements = (
+        (AchievementEvent("lab_passed", request.lab_id),) if verdict.name == "passed" else ()
+    )
+    return GradeResult(
+        schema_version=SCHEMA_VERSION,
+        submission_id=request.submission_id,
+        tenant_id=request.tenant_id,
+        lab_id=request.lab_id,
+        verdict=verdict.name,
+        score=score_of(verdict, checks),
+        gradable=verdict.gradable,
+        checks=tuple(checks),
+        feedback=compose_feedback(verdict, checks),
+        output=output,
+        measurements=measurements,
+        achievements=achievements,
+        times=times,
+    )
+
+
+def _times(request: GradeRequest, started: str, container_started: str) -> PhaseTimes:
+    return PhaseTimes(request.queued_at, started, container_started, _now())
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()

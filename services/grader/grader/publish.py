@@ -1,0 +1,28 @@
+"""Publish a GradeResult on the results queue, for the portal's web-worker to record."""
+
+from __future__ import annotations
+
+from redis import Redis
+from rq import Queue
+from rq.serializers import JSONSerializer
+
+from contract import RECORD_RESULT_JOB, RESULTS_QUEUE, GradeResult, encode, result_job_id
+
+RESULT_TTL_SECONDS = 3600
+FAILURE_TTL_SECONDS = 7 * 24 * 3600
+
+
+def publish_result(connection: Redis, result: GradeResult) -> None:
+    """Enqueue the portal's `record_result` job with the encoded result.
+
+    The job id is derived from the submission, and recording is idempotent on the
+    portal's side, so a result published twice (a retried grade) is recorded once.
+    """
+    queue = Queue(RESULTS_QUEUE, connection=connection, serializer=JSONSerializer)
+    queue.enqueue(
+        RECORD_RESULT_JOB,
+        encode(result),
+        job_id=result_job_id(result.submission_id),
+        result_ttl=RESULT_TTL_SECONDS,
+        failure_ttl=FAILURE_TTL_SECONDS,
+    )

@@ -1,0 +1,131 @@
+"""Read and check the harness's report from the container's stdout.
+
+The harness prints its report as the last line, prefixed by `HARNESS-REPORT `. Only the
+last line counts, and only when the harness exited 0: student code runs in the same
+container and could print a line that looks like a report, but it cannot be the last one
+(the harness kills every other process before it prints) unless it killed the harness.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+REPORT_PREFIX = b"HARNESS-REPORT "
+REPORT_CAP_BYTES = 512 * 1024
+HARNESS_VERSION = 1
+STATUSES = ("exited", "timeout", "output_limit", "stopped_after_goal", "harness_error")
+OBSERVATION_NAMES = ("workers_created", "workers_online", "messages_to_main", "messages_to_worker")
+
+
+class ReportError(ValueError):
+    """The container did not produce a trustworthy report."""
+
+
+@dataclass(frozen=True)
+class SyntaxProblem:
+    """Where and why the student's code did not parse."""
+
+    line: int | None
+    column: int | None
+    message: str
+
+
+@dataclass(frozen=True)
+class HarnessReport:
+    """The checked content of a harness report."""
+
+    status: str
+    exit_code: int | None
+    signal: str | None
+    wall_ms: float
+    syntax_error: SyntaxProblem | None
+    error_line: str | None
+    observations: dict[str, int]
+    output: dict[str, Any]  # {"text", "truncated", "bytes_total"}
+    oom_kills: int
+    harness_error: str | None
+    measurements: dict[str, Any]
+
+
+def parse_report(stdout: bytes) -> HarnessReport:
+    """Return the report in the last line of `stdout`, or raise ReportError."""
+    lines = stdout.rstrip(b"\n").split(b"\n")
+    last = lines[-1] if lines else b""
+    if not last.startswith(REPORT_PREFIX):
+        raise ReportError("the sandbox ended without a report")
+    if len(last) > REPORT_CAP_BYTES:
+        raise ReportError("the report is larger than the cap")
+    try:
+        data = json.loads(last[len(REPORT_PREFIX) :])
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ReportError(f"the report is not JSON: {error}") from error
+    return _checked(data)
+
+
+def _checked(data: Any) -> HarnessReport:
+    if not isinstance(data, dict):
+        raise ReportError("the report is not an object")
+    if data.get("harness_version") != HARNESS_VERSION:
+        raise ReportError(f"unknown harness_version {data.get('harness_version')!r}")
+    status = data.get("status")
+    if status not in STATUSES:
+        raise ReportError(f"unknown status {status!r}")
+    observations = data.get("observations")
+    if not isinstance(observations, dict):
+        raise ReportError("observations missing")
+    counts = {name: _count(observations.get(name), name) for name in OBSERVATION_NAMES}
+    output = data.get("output")
+    if not (
+        isinstance(output, dict)
+        and isinstance(output.get("text"), str)
+        and isinstance(output.get("truncated"), bool)
+        and _is_count(output.get("bytes_total"))
+    ):
+        raise ReportError("output is malformed")
+    cgroup = data.get("cgroup") if isinstance(data.get("cgroup"), dict) else {}
+    measurements = data.get("measurements")
+    return HarnessReport(
+        status=status,
+        exit_code=_optional(data.get("exit_code"), int, "exit_code"),
+        signal=_optional(data.get("signal"), str, "signal"),
+        wall_ms=float(_optional(data.get("wall_ms"), (int, float), "wall_ms") or 0),
+        syntax_error=_syntax_problem(data.get("syntax_error")),
+        error_line=_optional(data.get("error_line"), str, "error_line"),
+        observations=counts,
+        output={key: output[key] for key in ("text", "truncated", "bytes_total")},
+        oom_kills=_count(cgroup.get("oom_kills") or 0, "oom_kills"),
+        harness_error=_optional(data.get("harness_error"), str, "harness_error"),
+        measurements=measurements if isinstance(measurements, dict) else {},
+    )
+
+
+def _syntax_problem(value: Any) -> SyntaxProblem | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("message"), str):
+        raise ReportError("syntax_error is malformed")
+    return SyntaxProblem(
+        line=_optional(value.get("line"), int, "syntax_error.line"),
+        column=_optional(value.get("column"), int, "syntax_error.column"),
+        message=value["message"][:500],
+    )
+
+
+def _optional(value: Any, kind: type | tuple[type, ...], name: str) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise ReportError(f"{name} has the wrong type")
+    return value
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _count(value: Any, name: str) -> int:
+    if not _is_count(value):
+        raise ReportError(f"{name} must be a non-negative integer")
+    return value

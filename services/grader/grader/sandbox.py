@@ -1,0 +1,133 @@
+"""One sandbox run: create -> put files -> start -> wait(timeout) -> inspect -> remove.
+
+The container is always removed, with its anonymous /work volume, whatever happens in
+between. Files go in with `put_archive` into that volume, which works with a read-only
+root filesystem and with a remote Engine (no host path is shared). The harness prints
+its report on stdout, which the grader reads from the container's log.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import docker
+import requests
+from docker.errors import DockerException, NotFound
+from docker.types import LogConfig, Mount
+
+from contract import Limits
+from grader.limits import WORK_DIR, docker_run_options, outer_timeout_seconds
+
+SANDBOX_LABEL = "org.course-platform.sandbox"
+SUBMISSION_LABEL = "org.course-platform.submission"
+# The harness's report is small; a log larger than this was flooded by hostile code.
+LOG_CAP_BYTES = 2 * 1024 * 1024
+
+
+class InfrastructureError(RuntimeError):
+    """The sandbox could not run for a reason that is ours, not the student's."""
+
+
+@dataclass(frozen=True)
+class SandboxJob:
+    """What to run: the files, and the job description the harness reads."""
+
+    submission_id: str  # for the container's labels
+    files: dict[str, str]  # path inside /work/submission -> text
+    harness_job: dict[str, Any]  # written to /work/job.json
+    limits: Limits  # already clamped
+
+
+@dataclass(frozen=True)
+class SandboxRun:
+    """What the Engine saw of one run."""
+
+    exit_code: int | None  # the harness's exit status (None when killed by the grader)
+    stdout: bytes  # the container's stdout, the last line being the report
+    oom_killed: bool  # the Engine says the memory limit was hit
+    outer_timeout: bool  # the grader had to kill the container
+    container_started: str  # ISO time the container started
+
+
+def run_in_sandbox(client: docker.DockerClient, image: str, job: SandboxJob) -> SandboxRun:
+    """Run `job` in a fresh container of `image` and return what happened.
+
+    Raises InfrastructureError when the Engine cannot create, start or inspect it.
+    """
+    container = None
+    try:
+        container = client.containers.create(
+            image,
+            labels={SANDBOX_LABEL: "1", SUBMISSION_LABEL: job.submission_id},
+            mounts=[Mount(target=WORK_DIR, source=None, type="volume")],
+            log_config=LogConfig(
+                type=LogConfig.types.JSON, config={"max-size": "2m", "max-file": "1"}
+            ),
+            **docker_run_options(job.limits),
+        )
+        container.put_archive(WORK_DIR, _work_archive(job))
+        container.start()
+        started = _now()
+        outer_timeout = False
+        try:
+            status = container.wait(timeout=outer_timeout_seconds(job.limits))
+            exit_code: int | None = status.get("StatusCode")
+        except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+            outer_timeout = True
+            exit_code = None
+            container.kill()
+        stdout = container.logs(stdout=True, stderr=False)[-LOG_CAP_BYTES:]
+        container.reload()
+        oom_killed = bool(container.attrs.get("State", {}).get("OOMKilled"))
+        return SandboxRun(exit_code, stdout, oom_killed, outer_timeout, started)
+    except DockerException as error:
+        raise InfrastructureError(f"the Docker Engine failed: {error}") from error
+    except requests.exceptions.RequestException as error:
+        raise InfrastructureError(f"the Docker Engine is unreachable: {error}") from error
+    finally:
+        if container is not None:
+            _remove(container)
+
+
+def _remove(container: Any) -> None:
+    try:
+        container.remove(force=True, v=True)
+    except NotFound:
+        pass
+    except (DockerException, requests.exceptions.RequestException):
+        # The janitor removes labelled leftovers; never let cleanup hide the real outcome.
+        pass
+
+
+def _work_archive(job: SandboxJob) -> bytes:
+    """A tar of /work: job.json and submission/, root-owned and read-only to the sandbox."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        _add_dir(archive, "submission")
+        _add_file(archive, "job.json", json.dumps(job.harness_job).encode("utf-8"))
+        for path, text in sorted(job.files.items()):
+            _add_file(archive, f"submission/{path}", text.encode("utf-8"))
+    return buffer.getvalue()
+
+
+def _add_dir(archive: tarfile.TarFile, name: str) -> None:
+    info = tarfile.TarInfo(name)
+    info.type = tarfile.DIRTYPE
+    info.mode = 0o755
+    archive.addfile(info)
+
+
+def _add_file(archive: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mode = 0o644
+    archive.addfile(info, io.BytesIO(data))
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()

@@ -1,0 +1,106 @@
+"""Decide a run's verdict from what the Engine and the harness saw.
+
+The order matters: a limit that stopped the program explains every check that failed
+after it, so limits win over the lab's checks, and our own failures (`infra_error`)
+win over everything because they are never the student's fault.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from contract import CheckResult, Limits
+from grader.report import HarnessReport
+from grader.sandbox import SandboxRun
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A verdict and the one sentence that explains it."""
+
+    name: str  # one of contract.VERDICTS
+    reason: str  # quoted to the student by A.D.A.
+    gradable: bool = True  # False: ours, the attempt does not count
+
+
+def decide_verdict(
+    run: SandboxRun, report: HarnessReport | None, checks: list[CheckResult], limits: Limits
+) -> Verdict:
+    """The verdict of one run; `report` is None when the harness left none to trust."""
+    if run.outer_timeout:
+        return Verdict(
+            "timeout", f"Stopped after {limits.wall_seconds:.1f} s of wall time: it never ended."
+        )
+    if report is None:
+        return _without_report(run, limits)
+    if report.status == "harness_error":
+        return Verdict(
+            "infra_error",
+            "The grader itself failed on this run; it does not count against you.",
+            gradable=False,
+        )
+    if report.syntax_error is not None:
+        problem = report.syntax_error
+        where = f"line {problem.line}" if problem.line else "your code"
+        return Verdict("error", f"Your code does not parse: {problem.message} ({where}).")
+    if report.oom_kills > 0 or run.oom_killed:
+        return _memory_exceeded(limits)
+    if report.status == "timeout":
+        return Verdict("timeout", f"Stopped after {limits.wall_seconds:.1f} s of wall time.")
+    if report.status == "output_limit":
+        return Verdict(
+            "output_limit",
+            f"Stopped after printing more than {_size(limits.output_bytes)} of output "
+            f"(the limit is {_size(limits.output_bytes)}).",
+        )
+    crashed = report.status == "exited" and (report.exit_code != 0 or report.signal)
+    if crashed:
+        what = report.error_line or (
+            f"signal {report.signal}" if report.signal else f"exit code {report.exit_code}"
+        )
+        return Verdict("error", f"Your program crashed: {what}.")
+    failed = [check for check in checks if not check.passed]
+    if failed:
+        return Verdict("failed", f"{len(failed)} of {len(checks)} checks did not hold.")
+    return Verdict("passed", f"All {len(checks)} checks hold.")
+
+
+def score_of(verdict: Verdict, checks: list[CheckResult]) -> float:
+    """Share of checks that hold; only a passed run scores 1."""
+    if verdict.name == "passed":
+        return 1.0
+    if not checks or verdict.name == "infra_error":
+        return 0.0
+    held = sum(check.passed for check in checks)
+    return round(min(held / len(checks), 0.99), 2)
+
+
+def _without_report(run: SandboxRun, limits: Limits) -> Verdict:
+    if run.oom_killed:
+        return _memory_exceeded(limits)
+    if run.exit_code == 0:
+        # The harness ended normally yet printed no valid report: that is our bug.
+        return Verdict(
+            "infra_error",
+            "The grader could not read its own report; this attempt does not count.",
+            gradable=False,
+        )
+    return Verdict(
+        "error",
+        "The sandbox stopped before the grader could report: your program ended the "
+        f"grader's harness (exit status {run.exit_code}).",
+    )
+
+
+def _memory_exceeded(limits: Limits) -> Verdict:
+    return Verdict(
+        "memory_exceeded",
+        f"Stopped for using all {limits.memory_mib} MiB of the {limits.memory_mib} MiB "
+        "memory limit.",
+    )
+
+
+def _size(count: int) -> str:
+    if count >= 1024 * 1024:
+        return f"{count / (1024 * 1024):.1f} MiB"
+    return f"{count / 1024:.0f} KiB"

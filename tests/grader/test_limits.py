@@ -1,0 +1,45 @@
+"""Limits: a request's limits never exceed the grader's ceilings, nor fall below floors."""
+
+import pytest
+
+from contract import Limits
+from grader.limits import FLOORS, Ceilings, clamp_limits, docker_run_options, outer_timeout_seconds
+
+CEILINGS = Ceilings(wall_seconds=10, memory_mib=512, cpus=2, pids=128, output_bytes=1 << 20)
+
+
+def test_reasonable_request_is_kept():
+    requested = Limits(wall_seconds=5, memory_mib=256, cpus=1, pids=64, output_bytes=4096)
+    assert clamp_limits(requested, CEILINGS) == requested
+
+
+def test_greedy_request_is_held_to_the_ceilings():
+    greedy = Limits(wall_seconds=3600, memory_mib=64000, cpus=64, pids=100000, output_bytes=1 << 40)
+    assert clamp_limits(greedy, CEILINGS) == Limits(10, 512, 2, 128, 1 << 20)
+
+
+@pytest.mark.parametrize(
+    "tiny",
+    [Limits(0, 0, 0, 0, 0), Limits(-5, -1, -1.0, -1, -1)],
+)
+def test_zero_or_negative_request_is_raised_to_the_floors(tiny):
+    assert clamp_limits(tiny, CEILINGS) == FLOORS
+
+
+def test_docker_options_spell_out_every_hardening_flag():
+    options = docker_run_options(Limits(5, 256, 1.5, 64, 4096))
+    assert options["network_mode"] == "none"
+    assert options["read_only"] is True
+    assert options["cap_drop"] == ["ALL"]
+    assert options["security_opt"] == ["no-new-privileges"]
+    assert options["user"] == "10001:10001"
+    assert options["mem_limit"] == options["memswap_limit"] == "256m"
+    assert options["nano_cpus"] == 1_500_000_000
+    assert options["pids_limit"] == 64
+    assert options["init"] is True
+    assert set(options["environment"]) == {"PATH", "HOME", "LANG"}
+
+
+def test_outer_timeout_is_above_the_inner_one():
+    limits = Limits(5, 256, 1, 64, 4096)
+    assert outer_timeout_seconds(limits) > limits.wall_seconds

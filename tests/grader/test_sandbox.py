@@ -1,0 +1,96 @@
+"""One sandbox run against a scripted Engine: the container is always removed."""
+
+import pytest
+import requests
+from docker.errors import APIError, ImageNotFound
+
+from contract import Limits
+from grader.sandbox import InfrastructureError, SandboxJob, run_in_sandbox
+
+JOB = SandboxJob(
+    "7", {"main.js": "console.log(1)"}, {"entrypoint": "main.js"}, Limits(2, 256, 1, 64, 4096)
+)
+
+
+class FakeContainer:
+    def __init__(self, engine):
+        self.engine = engine
+        self.attrs = {"State": {"OOMKilled": engine.oom_killed}}
+        self.removed = False
+        self.killed = False
+
+    def put_archive(self, path, data):
+        self.engine.archives.append((path, data))
+
+    def start(self):
+        if self.engine.fail_on == "start":
+            raise APIError("cannot start")
+
+    def wait(self, timeout):
+        self.engine.waited_with = timeout
+        if self.engine.hang:
+            raise requests.exceptions.ReadTimeout("read timed out")
+        return {"StatusCode": self.engine.exit_code}
+
+    def kill(self):
+        self.killed = True
+
+    def logs(self, stdout, stderr):
+        return b"HARNESS-REPORT {}\n"
+
+    def reload(self):
+        pass
+
+    def remove(self, force, v):
+        assert force and v
+        self.removed = True
+
+
+class FakeEngine:
+    def __init__(self, exit_code=0, oom_killed=False, hang=False, fail_on=None):
+        self.exit_code, self.oom_killed, self.hang, self.fail_on = (
+            exit_code,
+            oom_killed,
+            hang,
+            fail_on,
+        )
+        self.archives, self.created, self.options = [], [], None
+        self.containers = self
+
+    def create(self, image, **options):
+        if self.fail_on == "create":
+            raise ImageNotFound("no such image")
+        self.options = options
+        container = FakeContainer(self)
+        self.created.append(container)
+        return container
+
+
+def test_normal_run_reports_exit_code_and_removes_the_container():
+    engine = FakeEngine(exit_code=0)
+    run = run_in_sandbox(engine, "img", JOB)
+    assert run.exit_code == 0 and not run.outer_timeout and not run.oom_killed
+    assert run.stdout.startswith(b"HARNESS-REPORT")
+    assert engine.created[0].removed
+    assert engine.archives[0][0] == "/work"
+    assert engine.options["network_mode"] == "none"
+
+
+def test_hanging_container_is_killed_by_the_outer_timeout_and_removed():
+    engine = FakeEngine(hang=True)
+    run = run_in_sandbox(engine, "img", JOB)
+    assert run.outer_timeout and run.exit_code is None
+    assert engine.created[0].killed and engine.created[0].removed
+    assert engine.waited_with > JOB.limits.wall_seconds
+
+
+def test_oom_kill_is_reported():
+    assert run_in_sandbox(FakeEngine(exit_code=137, oom_killed=True), "img", JOB).oom_killed
+
+
+@pytest.mark.parametrize("fail_on", ["create", "start"])
+def test_engine_failure_is_an_infrastructure_error_and_leaves_nothing(fail_on):
+    engine = FakeEngine(fail_on=fail_on)
+    with pytest.raises(InfrastructureError):
+        run_in_sandbox(engine, "img", JOB)
+    assert all(container.removed for container in engine.created)
