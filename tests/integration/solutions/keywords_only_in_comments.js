@@ -1,0 +1,2 @@
+// require('worker_threads'); if (isMainThread) new Worker(file); postMessage('hi')
+console.log("isMainThread new Worker postMessage worker_threads");

@@ -1,0 +1,5 @@
+const { Worker, isMainThread } = require('worker_threads');
+
+if (isMainThread {
+  new Worker(__filename);
+}
