@@ -1,0 +1,42 @@
+"""The course portal: a Flask app that serves courses and labs and queues grading.
+
+`create_app` is the table of contents: configuration, one `init_app` per resource,
+the feature blueprints, error handlers and commands. It does no I/O beyond reading the
+configuration and the course content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from portal import cli, db, errors, queue, security
+from portal.auth import access
+from portal.auth import views as auth_views
+from portal.config import load_config
+from portal.courses import catalogue, markdown
+from portal.courses import views as courses_views
+from portal.labs import views as labs_views
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the portal app; `test_config` overrides any configuration key."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(load_config(app.instance_path, test_config))
+
+    db.init_app(app)
+    queue.init_app(app)
+    catalogue.init_app(app)
+    markdown.init_app(app)
+    security.init_app(app)
+    access.init_app(app)
+
+    app.register_blueprint(courses_views.bp)
+    app.register_blueprint(auth_views.bp)
+    app.register_blueprint(labs_views.bp)
+
+    errors.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,93 @@
+"""Who is logged in, and the named decorators that guard views.
+
+Browsers are sent to the login page with a `next` that can only point back into this
+site; JSON callers (the status poller) get 401 or 403, which a script can act on.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, g, jsonify, redirect, request, session, url_for
+
+from portal.db import get_db
+from portal.models import Role, User
+from portal.tenancy import current_school
+
+
+def init_app(app: Flask) -> None:
+    """Load the logged-in user before each request."""
+    app.before_request(load_logged_in_user)
+
+
+def load_logged_in_user() -> None:
+    """Set `g.user` to the session's account at this school, or None."""
+    g.user = None
+    user_id = session.get("user_id")
+    if user_id is None or request.endpoint == "static":
+        return
+    user = get_db().get(User, user_id)
+    # A session cookie is only good at the school that issued it.
+    if user is not None and user.is_active and user.tenant_id == current_school().id:
+        g.user = user
+
+
+def log_in(user: User) -> None:
+    """Start a fresh session for `user` (a new session defeats session fixation)."""
+    session.clear()
+    session["user_id"] = user.id
+
+
+def log_out() -> None:
+    """Forget the session."""
+    session.clear()
+
+
+def wants_json() -> bool:
+    """Whether the caller asked for JSON rather than a page."""
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Whether `target` is a path on this site (no scheme, no host, no `//` tricks)."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
+
+
+def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Only for logged-in users."""
+
+    @functools.wraps(view)
+    def guarded(**kwargs: Any) -> Any:
+        if g.user is None:
+            if wants_json():
+                return jsonify(error="Log in first."), 401
+            here = request.full_path if request.query_string else request.path
+            return redirect(url_for("auth.login", next=here))
+        return view(**kwargs)
+
+    return guarded
+
+
+def role_required(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Only for logged-in users holding one of `roles`."""
+    allowed = {role.value for role in roles}
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def guarded(**kwargs: Any) -> Any:
+            if g.user.role not in allowed:
+                if wants_json():
+                    return jsonify(error="Not allowed."), 403
+                abort(403)
+            return view(**kwargs)
+
+        return login_required(guarded)
+
+    return decorator

@@ -1,0 +1,101 @@
+"""Commands for operators: `flask --app portal <command>`.
+
+db upgrade       migrate the database to the latest schema
+seed-demo        the default school and demo accounts (safe to run again)
+results-worker   record grading results (an RQ worker on the results queue)
+requeue-stale    re-enqueue or close submissions stuck in flight
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import click
+import redis
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+from rq import Queue, SimpleWorker
+from rq.serializers import JSONSerializer
+from sqlalchemy import select
+
+import contract
+from portal.auth.service import find_user_by_email, register_user
+from portal.courses.catalogue import get_catalogue
+from portal.db import get_db, get_engine
+from portal.labs.sweep import requeue_stale_submissions
+from portal.migrations import upgrade_database
+from portal.models import DEFAULT_SCHOOL_SLUG, Role, School
+from portal.queue import get_queue
+
+db_commands = AppGroup("db", help="Database schema.")
+
+DEMO_ACCOUNTS = (
+    ("student@example.org", "Demo Student", "student-demo-pass", Role.STUDENT),
+    ("admin@example.org", "Demo Admin", "admin-demo-pass", Role.SCHOOL_ADMIN),
+)
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands."""
+    app.cli.add_command(db_commands)
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(results_worker)
+    app.cli.add_command(requeue_stale)
+
+
+@db_commands.command("upgrade")
+@with_appcontext
+def db_upgrade() -> None:
+    """Migrate the database to the latest revision."""
+    upgrade_database(get_engine())
+    click.echo("Database is up to date.")
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo() -> None:
+    """Create the default school and the demo logins, unless they exist."""
+    session = get_db()
+    school = session.scalars(select(School).where(School.slug == DEFAULT_SCHOOL_SLUG)).first()
+    if school is None:
+        school = School(slug=DEFAULT_SCHOOL_SLUG, name="Demo School")
+        session.add(school)
+        session.commit()
+    for email, name, password, role in DEMO_ACCOUNTS:
+        if find_user_by_email(session, school, email) is None:
+            register_user(
+                session, school, email=email, display_name=name, password=password, role=role
+            )
+        click.echo(f"{role.value:>13}: {email} / {password}")
+
+
+@click.command("results-worker")
+@click.option("--burst", is_flag=True, help="Record what is queued now, then exit.")
+@with_appcontext
+def results_worker(burst: bool) -> None:
+    """Record grading results from the results queue."""
+    # SimpleWorker runs jobs in this process: no fork, so no database connection is ever
+    # shared between a parent and a child.
+    connection = redis.Redis.from_url(current_app.config["REDIS_URL"])
+    try:
+        queue = Queue(contract.RESULTS_QUEUE, connection=connection, serializer=JSONSerializer)
+        worker = SimpleWorker([queue], connection=connection, serializer=JSONSerializer)
+        worker.work(burst=burst)
+    finally:
+        connection.close()
+
+
+@click.command("requeue-stale")
+@click.option("--older-than", default=60, show_default=True, help="Seconds in flight.")
+@with_appcontext
+def requeue_stale(older_than: int) -> None:
+    """Re-enqueue lost submissions; close those whose grading gave up."""
+    catalogue = get_catalogue()
+    for queue_name in sorted(set(contract.GRADER_QUEUES.values())):
+        report = requeue_stale_submissions(
+            get_db(), get_queue(queue_name), catalogue, older_than=timedelta(seconds=older_than)
+        )
+        click.echo(
+            f"{queue_name}: requeued {len(report.requeued)}, closed {len(report.closed)}, "
+            f"still waiting {len(report.waiting)}"
+        )

@@ -1,0 +1,1 @@
+"""Courses: the content catalogue (loaded from files) and the pages that show it."""

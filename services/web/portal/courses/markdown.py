@@ -1,0 +1,24 @@
+"""Markdown for content (missions, summaries), rendered and then sanitised.
+
+Only course content goes through here, never student text: raw HTML in the source is
+not passed through, and nh3 strips whatever markup is not on its safe list anyway.
+"""
+
+from __future__ import annotations
+
+import nh3
+from flask import Flask
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+_renderer = MarkdownIt("commonmark", {"html": False})
+
+
+def render_markdown(text: str) -> Markup:
+    """Safe HTML for a Markdown text from the content files."""
+    return Markup(nh3.clean(_renderer.render(text)))
+
+
+def init_app(app: Flask) -> None:
+    """Make `{{ text | markdown }}` available to templates."""
+    app.add_template_filter(render_markdown, "markdown")

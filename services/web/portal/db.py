@@ -1,0 +1,58 @@
+"""The SQLAlchemy engine and the per-request session.
+
+One engine per app (it owns the connection pool); one session per app context, opened on
+first use by `get_db()` and closed at teardown, so a request or a worker job never sees
+another one's uncommitted state.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def init_app(app: Flask) -> None:
+    """Create the engine and session factory (no connection is opened yet)."""
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["db_engine"] = engine
+    app.extensions["db_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    app.teardown_appcontext(close_db)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine with the settings each backend needs to behave like the other."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 15})
+        event.listen(engine, "connect", _configure_sqlite)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _configure_sqlite(dbapi_connection, _record) -> None:
+    # SQLite leaves foreign keys off by default; WAL lets the web-worker write while
+    # requests read.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.close()
+
+
+def get_engine() -> Engine:
+    """The current app's engine."""
+    return current_app.extensions["db_engine"]
+
+
+def get_db() -> Session:
+    """The session of the current app context, opened on first use."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["db_sessionmaker"]()
+    return g.db_session
+
+
+def close_db(_exception: BaseException | None = None) -> None:
+    """Close the context's session; anything not committed is rolled back."""
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()

@@ -1,0 +1,1 @@
+"""Rewards: which results earn what, and the idempotent ledger writes."""

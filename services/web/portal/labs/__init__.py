@@ -1,0 +1,1 @@
+"""Code labs: submitting code, following its grading, recording the grader's answer."""

@@ -1,0 +1,77 @@
+"""What the student sees of a submission, as a JSON-ready document.
+
+The page renders it once and `static/lab-status.js` polls it every second until it is
+final. The database knows queued and graded; "running" comes from RQ: a job a grader has
+started while the row still says queued.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from redis.exceptions import RedisError
+from rq import Queue
+from rq.job import JobStatus
+
+import contract
+from portal.models import Submission, SubmissionStatus
+
+VERDICT_LABELS = {
+    "passed": "Passed",
+    "failed": "Not yet",
+    "error": "Your code crashed",
+    "timeout": "Time limit reached",
+    "memory_exceeded": "Memory limit reached",
+    "output_limit": "Too much output",
+    "infra_error": "Not graded",
+}
+STATUS_LABELS = {
+    "queued": "Queued: waiting for a grader.",
+    "running": "Running your code.",
+    "graded": "Graded.",
+}
+STARTS_SHORTLY = "Your code is saved. Grading will start shortly."
+
+
+def live_status(submission: Submission, queue: Queue) -> tuple[str, bool]:
+    """The status to show and whether the grading job is known to the queue."""
+    if submission.is_final:
+        return submission.status, True
+    try:
+        job = queue.fetch_job(contract.grade_job_id(str(submission.id)))
+        job_status = job.get_status() if job is not None else None
+    except RedisError:
+        return submission.status, False
+    if job_status is None:
+        return submission.status, False
+    if job_status == JobStatus.STARTED:
+        return SubmissionStatus.RUNNING.value, True
+    return submission.status, True
+
+
+def status_document(
+    submission: Submission, status: str, job_known: bool, achievements: list[str]
+) -> dict[str, Any]:
+    """The submission as the student sees it; every string is plain text, never HTML."""
+    document: dict[str, Any] = {
+        "id": str(submission.id),
+        "status": status,
+        "status_label": STATUS_LABELS.get(status, status),
+        "final": submission.is_final,
+        "notice": None if submission.is_final or job_known else STARTS_SHORTLY,
+        "created_at": submission.created_at.isoformat(),
+    }
+    if submission.is_final:
+        document.update(
+            verdict=submission.verdict,
+            verdict_label=VERDICT_LABELS.get(submission.verdict or "", submission.verdict),
+            score=submission.score,
+            score_percent=round((submission.score or 0.0) * 100),
+            counts=bool(submission.gradable),
+            feedback=submission.feedback or "",
+            checks=submission.checks or [],
+            output=submission.output or {"text": "", "truncated": False, "bytes_total": 0},
+            achievements=achievements,
+            graded_at=submission.graded_at.isoformat() if submission.graded_at else None,
+        )
+    return document

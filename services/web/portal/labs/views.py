@@ -1,0 +1,101 @@
+"""The lab page, its submit action and the status endpoint the page polls."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from portal.auth.access import login_required
+from portal.courses.catalogue import Lab, get_catalogue
+from portal.db import get_db
+from portal.gamification.service import achievements_for_submission
+from portal.labs import service
+from portal.labs.forms import SubmitCodeForm
+from portal.labs.status import live_status, status_document
+from portal.models import Submission
+from portal.queue import get_queue
+
+bp = Blueprint("labs", __name__)
+
+
+def _lab_or_404(course_id: str, lab_id: str) -> Lab:
+    lab = get_catalogue().lab(course_id, lab_id)
+    if lab is None:
+        abort(404)
+    return lab
+
+
+@bp.get("/courses/<course_id>/labs/<lab_id>")
+@login_required
+def lab_page(course_id: str, lab_id: str):
+    lab = _lab_or_404(course_id, lab_id)
+    return _render_lab(lab, SubmitCodeForm(code=lab.starter_code))
+
+
+@bp.post("/courses/<course_id>/labs/<lab_id>")
+@login_required
+def submit(course_id: str, lab_id: str):
+    lab = _lab_or_404(course_id, lab_id)
+    form = SubmitCodeForm()
+    if not form.validate_on_submit():
+        return _render_lab(lab, form, status=400)
+    policy = service.SubmissionPolicy.from_config(current_app.config)
+    try:
+        outcome = service.submit_lab_code(
+            get_db(), get_queue(lab.queue_name), g.user, lab, form.submitted_code(), policy
+        )
+    except service.SubmissionRejected as error:
+        flash(str(error), "error")
+        return _render_lab(lab, form, status=422)
+    except service.SubmissionThrottled as error:
+        flash(str(error), "error")
+        response = _render_lab(lab, form, status=429)
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
+    if outcome.enqueued is service.Enqueued.UNAVAILABLE:
+        flash("Your code is saved. Grading will start shortly.", "warning")
+    return redirect(
+        url_for(".lab_page", course_id=course_id, lab_id=lab_id, submission=outcome.submission.id)
+    )
+
+
+def _render_lab(lab: Lab, form: SubmitCodeForm, status: int = 200):
+    session = get_db()
+    history = service.list_submissions(session, g.user, lab)
+    shown_id = request.args.get("submission", type=int)
+    shown = service.find_submission(session, g.user, shown_id) if shown_id else None
+    if shown is None and history:
+        shown = history[0]
+    document = _status_of(shown, lab) if shown is not None else None
+    page = render_template("labs/lab.html", lab=lab, form=form, history=history, status=document)
+    return current_app.make_response((page, status))
+
+
+def _status_of(submission: Submission, lab: Lab) -> dict:
+    status, job_known = live_status(submission, get_queue(lab.queue_name))
+    achievements = achievements_for_submission(get_db(), submission)
+    return status_document(submission, status, job_known, achievements)
+
+
+@bp.get("/submissions/<int:submission_id>/status")
+@login_required
+def submission_status(submission_id: int):
+    submission = service.find_submission(get_db(), g.user, submission_id)
+    if submission is None:
+        abort(404)
+    lab = get_catalogue().lab(submission.course_id, submission.lab_id)
+    if lab is None:
+        abort(404)
+    response = jsonify(_status_of(submission, lab))
+    response.headers["Cache-Control"] = "no-store"
+    return response

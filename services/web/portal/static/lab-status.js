@@ -1,0 +1,112 @@
+// Follows a submission's grading on the lab page: polls the status endpoint about once
+// a second until the submission is final, and redraws the status panel each time.
+// No inline script and no innerHTML: every text from the server goes in as textContent,
+// so the page stays safe under a strict Content-Security-Policy.
+(function () {
+  "use strict";
+
+  const POLL_MS = 1000;
+  const MAX_BACKOFF_MS = 10000;
+  const GIVE_UP_MS = 15 * 60 * 1000;
+
+  const panel = document.querySelector("[data-status-url]");
+  if (!panel || panel.dataset.final === "true") {
+    return;
+  }
+  const url = panel.dataset.statusUrl;
+  const body = panel.querySelector("[data-role=body]");
+  const startedAt = Date.now();
+
+  function element(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function renderChecks(checks) {
+    const list = element("ul", "checks");
+    for (const check of checks) {
+      const item = element("li", check.passed ? "passed" : "failed");
+      item.append(element("strong", null, check.name));
+      item.append(": " + (check.passed ? "passed" : "failed") + " ");
+      item.append(element("span", "check-message", check.message));
+      list.append(item);
+    }
+    return list;
+  }
+
+  function render(doc) {
+    const parts = [element("p", "status status-" + doc.status, doc.status_label)];
+    if (doc.notice) parts.push(element("p", "notice", doc.notice));
+    if (doc.final) {
+      const verdict = doc.counts
+        ? doc.verdict_label + ": score " + doc.score_percent + "%"
+        : doc.verdict_label;
+      parts.push(element("p", "verdict verdict-" + doc.verdict, verdict));
+      if (doc.feedback) {
+        const feedback = element("div", "feedback");
+        feedback.append(element("h3", null, "A.D.A. says"), element("p", null, doc.feedback));
+        parts.push(feedback);
+      }
+      for (const achievement of doc.achievements) {
+        parts.push(element("p", "achievement", "Achievement unlocked: " + achievement));
+      }
+      if (doc.checks.length) {
+        parts.push(element("h3", null, "Checks"), renderChecks(doc.checks));
+      }
+      if (doc.counts) {
+        parts.push(element("h3", null, "Output"), element("pre", "output", doc.output.text));
+        if (doc.output.truncated) {
+          parts.push(element("p", "note",
+            "Output shortened: " + doc.output.bytes_total + " bytes in all."));
+        }
+      }
+    }
+    body.replaceChildren(...parts);
+    updateHistoryRow(doc);
+  }
+
+  function updateHistoryRow(doc) {
+    const row = document.querySelector('tr[data-submission-id="' + CSS.escape(doc.id) + '"]');
+    if (!row) return;
+    row.querySelector("[data-field=status]").textContent = doc.status;
+    if (doc.final) {
+      row.querySelector("[data-field=result]").textContent =
+        doc.verdict + (doc.counts ? " (" + doc.score_percent + "%)" : "");
+    }
+  }
+
+  async function poll(delay) {
+    let next = delay;
+    try {
+      const response = await fetch(url, {
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+        cache: "no-store",
+      });
+      if (response.status === 401 || response.status === 404) {
+        body.append(element("p", "notice", "Reload the page to see this submission."));
+        return;
+      }
+      if (response.ok) {
+        const doc = await response.json();
+        render(doc);
+        if (doc.final) {
+          panel.dataset.final = "true";
+          return;
+        }
+        next = POLL_MS;
+      } else {
+        next = Math.min(delay * 2, MAX_BACKOFF_MS);
+      }
+    } catch (error) {
+      next = Math.min(delay * 2, MAX_BACKOFF_MS);
+    }
+    if (Date.now() - startedAt < GIVE_UP_MS) {
+      window.setTimeout(() => poll(next), next);
+    }
+  }
+
+  window.setTimeout(() => poll(POLL_MS), POLL_MS);
+})();

@@ -1,0 +1,110 @@
+"""Following a submission: queued -> running -> graded, as the page's script sees it."""
+
+from __future__ import annotations
+
+from rq.job import JobStatus
+
+import contract
+
+JSON = {"Accept": "application/json"}
+
+
+def test_status_goes_from_queued_to_running_to_graded(
+    student_browser, student, grading_queue, results_queue, app, make_grade_result
+):
+    response = student_browser.submit_code("console.log('hi')")
+    assert response.status_code == 302
+    url = "/submissions/1/status"
+
+    queued = student_browser.client.get(url, headers=JSON)
+    assert queued.status_code == 200
+    assert queued.headers["Cache-Control"] == "no-store"
+    assert queued.json["status"] == "queued" and queued.json["final"] is False
+    assert queued.json["notice"] is None
+
+    job = grading_queue.fetch_job(contract.grade_job_id("1"))
+    job.set_status(JobStatus.STARTED)  # what a grader's worker does when it takes the job
+    running = student_browser.client.get(url, headers=JSON).json
+    assert running["status"] == "running" and running["final"] is False
+
+    # The grader publishes its result; the web-worker records it.
+    result = make_grade_result("1", str(student.tenant_id))
+    results_queue.enqueue(
+        contract.RECORD_RESULT_JOB,
+        contract.encode(result),
+        job_id=contract.result_job_id("1"),
+    )
+    cli = app.test_cli_runner().invoke(args=["results-worker", "--burst"])
+    assert cli.exit_code == 0, cli.output
+
+    graded = student_browser.client.get(url, headers=JSON).json
+    assert graded["status"] == "graded" and graded["final"] is True
+    assert graded["verdict"] == "passed" and graded["score_percent"] == 100
+    assert graded["counts"] is True
+    assert graded["feedback"] == "Well done, the event loop stayed free."
+    assert graded["checks"][1] == {
+        "name": "sends_message",
+        "passed": True,
+        "message": "<b>A message</b> crossed.",
+    }
+    assert graded["output"] == {
+        "text": "hello from <worker>\n",
+        "truncated": False,
+        "bytes_total": 20,
+    }
+    assert graded["achievements"] == ["thread-master"]
+
+    page = student_browser.client.get("/courses/node-workers/labs/thread-lab").get_data(
+        as_text=True
+    )
+    assert 'data-final="true"' in page
+    assert "&lt;b&gt;A message&lt;/b&gt; crossed." in page  # grader text is escaped too
+    assert "hello from &lt;worker&gt;" in page
+    assert "Achievement unlocked: thread-master" in page
+
+
+def test_an_infra_error_is_shown_as_not_counted(
+    student_browser, student, results_queue, app, make_grade_result
+):
+    student_browser.submit_code("console.log('hi')")
+    result = make_grade_result(
+        "1", str(student.tenant_id), "infra_error", score=0.0, feedback="docker daemon down"
+    )
+    results_queue.enqueue(contract.RECORD_RESULT_JOB, contract.encode(result))
+    assert app.test_cli_runner().invoke(args=["results-worker", "--burst"]).exit_code == 0
+
+    graded = student_browser.client.get("/submissions/1/status", headers=JSON).json
+    assert graded["status"] == "graded" and graded["verdict"] == "infra_error"
+    assert graded["counts"] is False
+    assert graded["feedback"] == (
+        "Grading is temporarily unavailable; this attempt does not count."
+    )
+    assert graded["achievements"] == []
+    # It is no longer in flight: the student can submit again at once.
+    for _ in range(3):
+        assert student_browser.submit_code("console.log(2)").status_code == 302
+
+
+def test_another_student_cannot_see_someone_elses_submission(
+    student_browser, make_user, make_browser, app
+):
+    student_browser.submit_code("const secret = 42;")
+    make_user("mallory@example.org", "mallory's long password", "Mallory")
+    mallory = make_browser(app)
+    assert mallory.log_in("mallory@example.org", "mallory's long password").status_code == 302
+
+    assert mallory.client.get("/submissions/1/status", headers=JSON).status_code == 404
+    page = mallory.client.get("/courses/node-workers/labs/thread-lab?submission=1")
+    assert page.status_code == 200
+    assert "secret = 42" not in page.get_data(as_text=True)
+    assert "Submission #1" not in page.get_data(as_text=True)
+
+
+def test_previous_submissions_are_listed_newest_first(student_browser):
+    for n in range(2):
+        student_browser.submit_code(f"console.log({n})")
+    page = student_browser.client.get("/courses/node-workers/labs/thread-lab").get_data(
+        as_text=True
+    )
+    assert page.index('data-submission-id="2"') < page.index('data-submission-id="1"')
+    assert "Submission #2" in page  # the latest one's status is shown
