@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -57,12 +58,28 @@ def _default_database_url() -> str:
 
 
 def _development_secret_key(instance_dir: Path) -> str:
-    """Keep one generated key per checkout, so dev sessions survive a restart."""
+    """Keep one generated key per checkout, so dev sessions survive a restart.
+
+    Created with O_EXCL: gunicorn workers starting together must all end up with the one
+    key that won, or a session signed by one worker would be refused by another.
+    """
     key_file = instance_dir / "secret_key"
-    if key_file.exists():
-        return key_file.read_text().strip()
     instance_dir.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32)
-    key_file.write_text(key + "\n")
-    key_file.chmod(0o600)
+    try:
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read_key(key_file)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(key + "\n")
     return key
+
+
+def _read_key(key_file: Path) -> str:
+    # Another process may have created the file a moment ago and not written it yet.
+    for _ in range(50):
+        key = key_file.read_text().strip()
+        if key:
+            return key
+        time.sleep(0.01)
+    raise ConfigError(f"SECRET_KEY: {key_file} is empty; delete it or set SECRET_KEY")
