@@ -1,0 +1,79 @@
+'use strict';
+// Reads the container's own limits and OOM count from its cgroup, because inside the
+// container only the kernel knows whether the student's process was OOM-killed (it just dies
+// of SIGKILL) and how many CPUs the quota really grants (os.cpus() shows the host's).
+// Handles cgroup v2 (unified, /sys/fs/cgroup/*.max) and v1 (one hierarchy per controller);
+// anything unreadable is null, never an error: the report must still be written.
+
+const fs = require('fs');
+const path = require('path');
+
+const DEFAULT_ROOT = '/sys/fs/cgroup';
+// v1 reports "no limit" as a page-aligned LONG_MAX; anything this large is not a real limit.
+const UNLIMITED_FLOOR = 2 ** 60;
+
+function readText(file) {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** The integer after `key` in a "key value" per line file, or null. */
+function readKeyedInteger(file, key) {
+  const text = readText(file);
+  if (text === null) return null;
+  for (const line of text.split('\n')) {
+    const [name, value] = line.trim().split(/\s+/);
+    if (name === key && /^\d+$/.test(value)) return Number(value);
+  }
+  return null;
+}
+
+function parseLimit(text) {
+  if (text === null) return null;
+  const value = text.trim();
+  if (!/^\d+$/.test(value)) return null;
+  const number = Number(value);
+  return number >= UNLIMITED_FLOOR ? null : number;
+}
+
+function cpusFromQuota(quota, period) {
+  if (!Number.isFinite(quota) || !Number.isFinite(period) || quota <= 0 || period <= 0) {
+    return null;
+  }
+  return Math.round((quota / period) * 1000) / 1000;
+}
+
+function readV2(root) {
+  const cpuMax = readText(path.join(root, 'cpu.max'));
+  let cpus = null;
+  if (cpuMax !== null) {
+    const [quota, period] = cpuMax.trim().split(/\s+/);
+    if (quota !== 'max') cpus = cpusFromQuota(Number(quota), Number(period));
+  }
+  return {
+    oom_kills: readKeyedInteger(path.join(root, 'memory.events'), 'oom_kill'),
+    cpu_quota_cpus: cpus,
+    memory_limit_bytes: parseLimit(readText(path.join(root, 'memory.max'))),
+  };
+}
+
+function readV1(root) {
+  const quota = parseLimit(readText(path.join(root, 'cpu', 'cpu.cfs_quota_us')));
+  const period = parseLimit(readText(path.join(root, 'cpu', 'cpu.cfs_period_us')));
+  return {
+    oom_kills: readKeyedInteger(path.join(root, 'memory', 'memory.oom_control'), 'oom_kill'),
+    cpu_quota_cpus: quota === null ? null : cpusFromQuota(quota, period),
+    memory_limit_bytes: parseLimit(readText(path.join(root, 'memory', 'memory.limit_in_bytes'))),
+  };
+}
+
+/** The report's `cgroup` section for the container this runs in. */
+function readCgroup(root = DEFAULT_ROOT) {
+  const unified = fs.existsSync(path.join(root, 'cgroup.controllers'));
+  return unified ? readV2(root) : readV1(root);
+}
+
+module.exports = { readCgroup };

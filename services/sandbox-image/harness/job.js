@@ -1,0 +1,58 @@
+'use strict';
+// Reads and checks /work/job.json, the grader's instructions for this run. The grader has
+// already clamped the limits to its ceilings; checking them again here means a malformed job
+// fails loudly as a harness_error instead of running the student's code without a limit.
+
+const fs = require('fs');
+const path = require('path');
+
+const GOALS = new Set(['message_crossed']);
+
+class JobError extends Error {}
+
+function requireField(condition, message) {
+  if (!condition) throw new JobError(`job.json: ${message}`);
+}
+
+/** Parse job.json at `file` into {labKind, entrypoint, wallMs, outputBytes, goal, stopAfterGoalMs}. */
+function readJob(file) {
+  let job;
+  try {
+    job = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new JobError(`cannot read ${file}: ${error.message}`);
+  }
+  requireField(job !== null && typeof job === 'object', 'not an object');
+  requireField(typeof job.lab_kind === 'string' && job.lab_kind !== '', 'lab_kind missing');
+  requireField(typeof job.entrypoint === 'string', 'entrypoint missing');
+  const entrypoint = path.posix.normalize(job.entrypoint);
+  requireField(
+    entrypoint !== '.' && !path.posix.isAbsolute(entrypoint) && !entrypoint.startsWith('..'),
+    `entrypoint ${JSON.stringify(job.entrypoint)} is not a path inside the submission`,
+  );
+  requireField(
+    typeof job.wall_seconds === 'number' && job.wall_seconds > 0 && job.wall_seconds <= 3600,
+    'wall_seconds must be a number in (0, 3600]',
+  );
+  requireField(
+    Number.isInteger(job.output_bytes) && job.output_bytes > 0,
+    'output_bytes must be a positive integer',
+  );
+  const goal = job.goal ?? null;
+  requireField(goal === null || GOALS.has(goal), `unknown goal ${JSON.stringify(goal)}`);
+  const stopAfterGoalMs = job.stop_after_goal_ms ?? null;
+  requireField(
+    stopAfterGoalMs === null || (typeof stopAfterGoalMs === 'number' && stopAfterGoalMs >= 0),
+    'stop_after_goal_ms must be null or a number >= 0',
+  );
+  return {
+    labKind: job.lab_kind,
+    entrypoint,
+    wallMs: Math.round(job.wall_seconds * 1000),
+    outputBytes: job.output_bytes,
+    goal,
+    stopAfterGoalMs,
+  };
+}
+
+module.exports = { readJob, JobError };

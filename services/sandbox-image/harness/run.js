@@ -1,0 +1,103 @@
+'use strict';
+// The sandbox container's entry point (ENTRYPOINT node /opt/harness/run.js). It runs one
+// student submission as the grader described it in /work/job.json and prints one
+// HARNESS-REPORT line. It only observes; the grader judges. Whatever happens, including a
+// bug in here, the last line of stdout is a report and the exit code is 0, so the grader can
+// tell "the student's code failed" from "the harness failed".
+
+const path = require('path');
+
+const { findErrorLine, heapOutOfMemory } = require('./diagnostics');
+const { readCgroup } = require('./cgroup');
+const { readJob } = require('./job');
+const { buildReport, harnessErrorReport, printReport } = require('./report');
+const { waitUntilAlone } = require('./reaper');
+const { runStudent } = require('./student');
+const { copySubmission } = require('./submission');
+const { checkSyntax } = require('./syntax');
+const { HeadTailCapture } = require('./output');
+
+const JOB_PATH = '/work/job.json';
+const SUBMISSION_SOURCE = '/work/submission';
+const SUBMISSION_DIR = '/tmp/submission';
+// Exactly what the student's program sees: no variable of the image or the grader leaks in.
+const STUDENT_ENV = Object.freeze({
+  PATH: '/usr/local/bin:/usr/bin:/bin',
+  HOME: '/tmp',
+  LANG: 'C.UTF-8',
+});
+
+// How long to wait for the student's last processes to be reaped before printing anyway.
+const REAP_TIMEOUT_MS = 2000;
+
+// Known once job.json is read, so that a crash report still names the lab.
+let labKind = 'unknown';
+let reported = false;
+
+/** Print the report once, after every student process is gone, and exit 0. */
+async function finish(report) {
+  if (reported) return;
+  reported = true;
+  try {
+    await waitUntilAlone(REAP_TIMEOUT_MS);
+  } finally {
+    printReport(report, () => process.exit(0));
+  }
+}
+
+async function main() {
+  try {
+    const job = readJob(JOB_PATH);
+    labKind = job.labKind;
+    copySubmission(SUBMISSION_SOURCE, SUBMISSION_DIR);
+    const entryPath = path.join(SUBMISSION_DIR, job.entrypoint);
+    const options = { cwd: SUBMISSION_DIR, env: { ...STUDENT_ENV } };
+
+    const syntax = await checkSyntax(entryPath, { ...options, timeoutMs: job.wallMs });
+    if (syntax.syntaxError !== null) {
+      finish(syntaxErrorReport(job, syntax));
+      return;
+    }
+
+    const run = await runStudent({ ...options, entryPath, job });
+    const cgroup = readCgroup();
+    if (heapOutOfMemory(run.stderrText)) cgroup.oom_kills = Math.max(cgroup.oom_kills ?? 0, 1);
+    finish(
+      buildReport({
+        lab_kind: job.labKind,
+        status: run.status,
+        exit_code: run.exitCode,
+        signal: run.signal,
+        wall_ms: run.wallMs,
+        error_line: findErrorLine(run.stderrText),
+        observations: run.observations,
+        output: run.output,
+        cgroup,
+      }),
+    );
+  } catch (error) {
+    finish(harnessErrorReport(error, { lab_kind: labKind }));
+  }
+}
+
+/** The program did not compile: report Node's message and location, and do not run it. */
+function syntaxErrorReport(job, syntax) {
+  const output = new HeadTailCapture();
+  output.push(Buffer.from(syntax.stderr, 'utf8'));
+  return buildReport({
+    lab_kind: job.labKind,
+    exit_code: syntax.exitCode,
+    syntax_error: syntax.syntaxError,
+    error_line: syntax.syntaxError.message,
+    output: output.snapshot(),
+    cgroup: readCgroup(),
+  });
+}
+
+function crash(error) {
+  finish(harnessErrorReport(error, { lab_kind: labKind }));
+}
+
+process.on('uncaughtException', crash);
+process.on('unhandledRejection', crash);
+main();

@@ -1,0 +1,28 @@
+'use strict';
+// Copies the student's files from /work/submission (root-owned, read-only to us, so the
+// grader's copy stays pristine) to /tmp/submission, where the program runs as it would in a
+// student's own folder: it may write next to its files, and relative paths resolve there.
+// Only regular files and folders are copied; a symlink could point anywhere in the image.
+
+const fs = require('fs');
+const path = require('path');
+
+/** Copy the tree at `source` into `target` (created); returns the number of files copied. */
+function copySubmission(source, target) {
+  fs.mkdirSync(target, { recursive: true, mode: 0o755 });
+  let files = 0;
+  for (const entry of fs.readdirSync(source, { withFileTypes: true })) {
+    const from = path.join(source, entry.name);
+    const to = path.join(target, entry.name);
+    if (entry.isDirectory()) {
+      files += copySubmission(from, to);
+    } else if (entry.isFile()) {
+      fs.copyFileSync(from, to);
+      fs.chmodSync(to, 0o644);
+      files += 1;
+    }
+  }
+  return files;
+}
+
+module.exports = { copySubmission };

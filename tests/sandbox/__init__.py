@@ -1,0 +1,1 @@
+"""Tests of the sandbox image and its in-container harness (real Docker, real image)."""
