@@ -457,3 +457,57 @@ def test_malformed_job_gives_a_harness_error_report(run_in_sandbox):
     assert run.report["status"] == "harness_error"
     assert "entrypoint" in run.report["harness_error"]
     assert run.report["output"]["text"] == ""
+
+
+CGROUP_PROBE = """\
+const { readCgroup } = require('/opt/harness/cgroup.js');
+console.log(JSON.stringify(readCgroup('/work/submission/fake')));
+"""
+
+
+@pytest.mark.parametrize(
+    ("tree", "expected"),
+    [
+        pytest.param(
+            {
+                "cgroup.controllers": "cpu memory\n",
+                "memory.events": "low 0\nhigh 0\nmax 4\noom 2\noom_kill 2\n",
+                "cpu.max": "150000 100000\n",
+                "memory.max": "536870912\n",
+            },
+            {"oom_kills": 2, "cpu_quota_cpus": 1.5, "memory_limit_bytes": 536870912},
+            id="v2-limited",
+        ),
+        pytest.param(
+            {
+                "cgroup.controllers": "cpu memory\n",
+                "memory.events": "oom_kill 0\n",
+                "cpu.max": "max 100000\n",
+                "memory.max": "max\n",
+            },
+            {"oom_kills": 0, "cpu_quota_cpus": None, "memory_limit_bytes": None},
+            id="v2-unlimited",
+        ),
+        pytest.param(
+            {
+                "memory/memory.oom_control": "oom_kill_disable 0\nunder_oom 0\noom_kill 3\n",
+                "memory/memory.limit_in_bytes": "9223372036854771712\n",
+                "cpu/cpu.cfs_quota_us": "-1\n",
+                "cpu/cpu.cfs_period_us": "100000\n",
+            },
+            {"oom_kills": 3, "cpu_quota_cpus": None, "memory_limit_bytes": None},
+            id="v1-unlimited",
+        ),
+        pytest.param(
+            {}, {"oom_kills": None, "cpu_quota_cpus": None, "memory_limit_bytes": None}, id="none"
+        ),
+    ],
+)
+def test_cgroup_files_are_read_on_v1_and_v2(run_plain_node, tree, expected):
+    files = {"probe.js": CGROUP_PROBE, "fake/.keep": ""}
+    files.update({f"fake/{name}": content for name, content in tree.items()})
+
+    plain = run_plain_node(files, "probe.js")
+
+    assert plain.exit_code == 0, plain.stderr
+    assert json.loads(plain.stdout) == expected

@@ -13,6 +13,8 @@ const KINDS = new Set([
   'received_from_main',
   'sent_to_main',
   'received_from_worker',
+  'hooks_ready',
+  'hooks_failed',
 ]);
 // Longer lines are not ours (ours are under 200 bytes); skipping them bounds the memory a
 // student can make the harness spend by flooding fd 3.
@@ -82,6 +84,16 @@ class EventTally {
       messages_to_main: Math.min(t.sent_to_main, t.received_from_worker),
       messages_to_worker: Math.min(t.sent_to_worker, t.received_from_main),
     };
+  }
+
+  /**
+   * Why the observations cannot be trusted, or null: the hooks never reported in from the
+   * main thread (so even a zero means nothing), or failed to install in some thread.
+   */
+  observationFailure() {
+    if (this.totals.hooks_failed > 0) return 'the observation hooks failed to install';
+    if (this.totals.hooks_ready === 0) return 'the observation hooks did not report in';
+    return null;
   }
 
   /** True once a message has crossed between threads in either direction. */

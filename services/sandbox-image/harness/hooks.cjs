@@ -10,8 +10,8 @@
 // it before student code runs. The public getEnvironmentData never returns it.
 //
 // The hooks must be invisible: no listener of our own (a 'message' listener keeps a port, and
-// so a worker, alive), no change to exit codes, output or ESM/CJS behaviour. Every failure in
-// here is swallowed and only costs an observation, never the student's run.
+// so a worker, alive), no change to exit codes, output or ESM/CJS behaviour. A failure in here
+// never reaches the student's program: it is reported to the harness as 'hooks_failed'.
 
 (function installHarnessHooks() {
   const fs = require('fs');
@@ -56,15 +56,23 @@
   const counts = Object.create(null);
   const unsent = Object.create(null);
 
-  if (isMainThread) writeOutputLikeATerminal();
-  patchWorkerClass();
-  if (!isMainThread) {
-    record('worker_started');
-    observeParentPort(workerThreads.parentPort);
+  try {
+    if (isMainThread) writeOutputLikeATerminal();
+    patchWorkerClass();
+    if (!isMainThread) {
+      record('worker_started');
+      observeParentPort(workerThreads.parentPort);
+    }
+    hideTokenFromEnvironmentGetter();
+    Module.syncBuiltinESMExports();
+    process.on('exit', flushAllEvents);
+    // Tells the harness that what it will count is whole; without it a zero means nothing.
+    if (isMainThread) send('hooks_ready', 1);
+  } catch {
+    // A Node version whose internals we do not know: the program still runs, but without
+    // trustworthy observations, which the harness must report as its own failure.
+    send('hooks_failed', 1);
   }
-  hideTokenFromEnvironmentGetter();
-  Module.syncBuiltinESMExports();
-  process.on('exit', flushAllEvents);
 
   /** Remove our own --require from process.execArgv, where a plain `node main.js` has none. */
   function hidePreloadFromExecArgv() {

@@ -62,6 +62,11 @@ async function main() {
     const run = await runStudent({ ...options, entryPath, job });
     const cgroup = readCgroup();
     if (heapOutOfMemory(run.stderrText)) cgroup.oom_kills = Math.max(cgroup.oom_kills ?? 0, 1);
+    // Without whole observations a thread lab would be failed for our fault, not the student's.
+    const hooksFailed =
+      run.observationFailure === null
+        ? {}
+        : { status: 'harness_error', harness_error: run.observationFailure };
     finish(
       buildReport({
         lab_kind: job.labKind,
@@ -73,6 +78,7 @@ async function main() {
         observations: run.observations,
         output: run.output,
         cgroup,
+        ...hooksFailed,
       }),
     );
   } catch (error) {

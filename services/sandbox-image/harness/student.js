@@ -25,7 +25,8 @@ const STDERR_KEEP_BYTES = 32 * 1024;
 
 /**
  * Run `node --require hooks.cjs entryPath` and resolve, once it has ended and its output is
- * drained, to {status, exitCode, signal, wallMs, output, stderrText, observations}.
+ * drained, to {status, exitCode, signal, wallMs, output, stderrText, observations,
+ * observationFailure}.
  */
 function runStudent({ entryPath, cwd, env, job }) {
   return new Promise((resolve, reject) => {
@@ -104,6 +105,7 @@ function runStudent({ entryPath, cwd, env, job }) {
           output: output.snapshot(),
           stderrText: stderr.snapshot().text,
           observations: tally.observations(),
+          observationFailure: tally.observationFailure(),
         });
       });
     });
