@@ -43,8 +43,17 @@ def main() -> int:
         subprocess.run([*flask, "seed-demo"], env=env, check=True)
         _ensure_sandbox_image(env)
         children = [
-            _start([str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
-                    "portal.wsgi:app"], env),
+            _start(
+                [
+                    str(BIN / "gunicorn"),
+                    "--workers",
+                    "2",
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "portal.wsgi:app",
+                ],
+                env,
+            ),
             _start([*flask, "results-worker"], env),
             _start([str(BIN / "grader"), "worker", "--name", f"grader-{os.getpid()}"], env),
         ]
@@ -61,9 +70,13 @@ def main() -> int:
 def _ensure_sandbox_image(env: dict[str, str]) -> None:
     image = env.get("SANDBOX_IMAGE", "course-sandbox-node:1")
     docker = shutil.which("docker")
-    inspect = subprocess.run(
-        [docker or "docker", "image", "inspect", image], capture_output=True, check=False
-    ) if docker else None
+    inspect = (
+        subprocess.run(
+            [docker or "docker", "image", "inspect", image], capture_output=True, check=False
+        )
+        if docker
+        else None
+    )
     if inspect is not None and inspect.returncode == 0:
         return
     # Without an Engine the script warns and submissions wait, queued, until one is up.
