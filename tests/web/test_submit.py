@@ -148,3 +148,11 @@ def test_when_redis_is_down_the_submission_waits_and_the_sweep_enqueues_it(
     report = requeue_stale_submissions(db, grading_queue, catalogue, now=later)
     assert report.requeued == [] and report.waiting == [1]
     assert grading_queue.count == 1
+
+
+def test_after_submitting_the_editor_holds_the_submitted_code(student_browser, grading_queue):
+    code = "console.log('my own <attempt>');\n"
+    response = student_browser.submit_code(code)
+    page = student_browser.client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "console.log(&#39;my own &lt;attempt&gt;&#39;);" in page
+    assert "Main thread: start a worker" not in page  # the starter is gone

@@ -38,8 +38,7 @@ def _lab_or_404(course_id: str, lab_id: str) -> Lab:
 @bp.get("/courses/<course_id>/labs/<lab_id>")
 @login_required
 def lab_page(course_id: str, lab_id: str):
-    lab = _lab_or_404(course_id, lab_id)
-    return _render_lab(lab, SubmitCodeForm(code=lab.starter_code))
+    return _render_lab(_lab_or_404(course_id, lab_id))
 
 
 @bp.post("/courses/<course_id>/labs/<lab_id>")
@@ -69,13 +68,16 @@ def submit(course_id: str, lab_id: str):
     )
 
 
-def _render_lab(lab: Lab, form: SubmitCodeForm, status: int = 200):
+def _render_lab(lab: Lab, form: SubmitCodeForm | None = None, status: int = 200):
     session = get_db()
     history = service.list_submissions(session, g.user, lab)
     shown_id = request.args.get("submission", type=int)
     shown = service.find_submission(session, g.user, shown_id) if shown_id else None
     if shown is None and history:
         shown = history[0]
+    if form is None:
+        # The editor holds the code of the submission on show, so a student iterates on it.
+        form = SubmitCodeForm(code=shown.code if shown is not None else lab.starter_code)
     document = _status_of(shown, lab) if shown is not None else None
     page = render_template("labs/lab.html", lab=lab, form=form, history=history, status=document)
     return current_app.make_response((page, status))
