@@ -5,6 +5,9 @@ machine, but fails under CI=true: CI must prove the feature with the real thing.
 """
 
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import docker
 import pytest
@@ -74,3 +77,19 @@ def redis_url(valkey_server):
     client.flushall()
     client.close()
     return valkey_server.connection_url
+
+
+@pytest.fixture
+def run_grader_worker(redis_url, sandbox_image):
+    """Run a real `grader worker --burst` process until the grading queue is empty."""
+    grader = str(Path(sys.executable).parent / "grader")
+
+    def run() -> None:
+        subprocess.run(
+            [grader, "worker", "--burst", "--redis-url", redis_url],
+            env={"PATH": "/usr/bin:/bin", "SANDBOX_IMAGE": sandbox_image},
+            check=True,
+            timeout=180,
+        )
+
+    return run

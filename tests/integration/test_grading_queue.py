@@ -3,8 +3,6 @@
 Real Valkey, a real `grader worker` process, a real Docker Engine and the real image.
 """
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -28,7 +26,6 @@ from contract import (
 )
 
 SOLUTIONS = Path(__file__).parent / "solutions"
-GRADER = str(Path(sys.executable).parent / "grader")
 
 pytestmark = pytest.mark.docker
 
@@ -48,15 +45,6 @@ def enqueue(connection, submission_id: str, solution: str) -> None:
     queue.enqueue(GRADE_JOB, encode(request), job_id=grade_job_id(submission_id), job_timeout=120)
 
 
-def run_grader_worker(redis_url: str, image: str) -> None:
-    subprocess.run(
-        [GRADER, "worker", "--burst", "--redis-url", redis_url],
-        env={"PATH": "/usr/bin:/bin", "SANDBOX_IMAGE": image},
-        check=True,
-        timeout=180,
-    )
-
-
 def published_results(connection) -> dict[str, GradeResult]:
     queue = Queue(RESULTS_QUEUE, connection=connection, serializer=JSONSerializer)
     results = {}
@@ -68,13 +56,13 @@ def published_results(connection) -> dict[str, GradeResult]:
 
 
 def test_worker_grades_queued_submissions_and_publishes_results(
-    redis_url, sandbox_image, no_leftover_containers
+    redis_url, run_grader_worker, no_leftover_containers
 ):
     connection = Redis.from_url(redis_url)
     enqueue(connection, "101", "thread_lab_commonjs.js")
     enqueue(connection, "102", "never_sends.js")
 
-    run_grader_worker(redis_url, sandbox_image)
+    run_grader_worker()
 
     results = published_results(connection)
     assert results["101"].verdict == "passed"
@@ -82,21 +70,21 @@ def test_worker_grades_queued_submissions_and_publishes_results(
     assert results["101"].times.container_started and results["101"].times.finished
 
 
-def test_a_request_waits_until_a_worker_starts(redis_url, sandbox_image):
+def test_a_request_waits_until_a_worker_starts(redis_url, run_grader_worker):
     connection = Redis.from_url(redis_url)
     enqueue(connection, "201", "thread_lab_commonjs.js")
     assert published_results(connection) == {}  # nothing grades it yet: it waits, queued
 
-    run_grader_worker(redis_url, sandbox_image)
+    run_grader_worker()
     assert published_results(connection)["201"].verdict == "passed"
 
 
-def test_a_malformed_request_fails_its_job_without_publishing(redis_url, sandbox_image):
+def test_a_malformed_request_fails_its_job_without_publishing(redis_url, run_grader_worker):
     connection = Redis.from_url(redis_url)
     queue = Queue(GRADING_QUEUE, connection=connection, serializer=JSONSerializer)
     job = queue.enqueue(GRADE_JOB, {"schema_version": 99}, job_id="submission-bad")
 
-    run_grader_worker(redis_url, sandbox_image)
+    run_grader_worker()
 
     job.refresh()
     assert job.is_failed and "schema_version" in job.latest_result().exc_string

@@ -4,25 +4,13 @@ Register, log in, submit Thread Lab code, and read the verdict the page polls fo
 nothing here is faked, from the Valkey server to the sandbox container.
 """
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 SOLUTIONS = Path(__file__).parents[1] / "integration" / "solutions"
-GRADER = str(Path(sys.executable).parent / "grader")
 
 pytestmark = pytest.mark.docker
-
-
-def run_grader_worker(redis_url: str, image: str) -> None:
-    subprocess.run(
-        [GRADER, "worker", "--burst", "--redis-url", redis_url],
-        env={"PATH": "/usr/bin:/bin", "SANDBOX_IMAGE": image},
-        check=True,
-        timeout=180,
-    )
 
 
 def run_results_worker(app) -> None:
@@ -40,8 +28,7 @@ def run_results_worker(app) -> None:
 def test_register_login_submit_and_see_the_verdict(
     app,
     browser,
-    redis_url,
-    sandbox_image,
+    run_grader_worker,
     no_leftover_containers,
     solution,
     verdict,
@@ -58,7 +45,7 @@ def test_register_login_submit_and_see_the_verdict(
     status_url = f"/submissions/{submission_id}/status"
     assert browser.client.get(status_url).get_json()["status"] == "queued"
 
-    run_grader_worker(redis_url, sandbox_image)
+    run_grader_worker()
     run_results_worker(app)
 
     status = browser.client.get(status_url).get_json()
