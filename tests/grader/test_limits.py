@@ -38,6 +38,9 @@ def test_docker_options_spell_out_every_hardening_flag():
     assert options["pids_limit"] == 64
     assert options["init"] is True
     assert set(options["environment"]) == {"PATH", "HOME", "LANG"}
+    assert options["ipc_mode"] == "none"  # no world-writable /dev/shm
+    tmp = options["tmpfs"]["/tmp"].split(",")
+    assert {"noexec", "nosuid", "nodev", "size=64m", "nr_inodes=16384"} <= set(tmp)
 
 
 def test_outer_timeout_is_above_the_inner_one():

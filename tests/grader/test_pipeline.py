@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from contract import SCHEMA_VERSION, GradeRequest, Limits, SubmittedFile
+from contract import SCHEMA_VERSION, GradeRequest, Limits, SubmittedFile, encode
 from grader.pipeline import grade_request
 from grader.sandbox import InfrastructureError, SandboxRun
 
@@ -76,9 +76,21 @@ def test_passing_run_is_passed_with_full_score_and_an_achievement():
         (
             runner(report(cgroup={"oom_kills": 1}, exit_code=None, signal="SIGKILL")),
             "memory_exceeded",
-            "256 MiB",
+            "used 256 MiB of 256 MiB",
         ),
-        (runner(b"", exit_code=137, oom_killed=True), "memory_exceeded", "256 MiB"),
+        (runner(b"", exit_code=137, oom_killed=True), "memory_exceeded", "used 256 MiB of 256 MiB"),
+        (
+            runner(
+                report(
+                    cgroup={"oom_kills": 1},
+                    exit_code=134,
+                    error_line="FATAL ERROR: Reached heap limit Allocation failed - "
+                    "JavaScript heap out of memory",
+                )
+            ),
+            "memory_exceeded",
+            "JavaScript heap ran out of memory (the limit is 256 MiB)",
+        ),
         (runner(report(status="output_limit")), "output_limit", "1.0 MiB"),
         (runner(report(exit_code=1, error_line="Error: boom")), "error", "Error: boom"),
         (
@@ -114,6 +126,25 @@ def test_a_forged_report_before_the_last_line_is_ignored():
         b"noise", b"HARNESS-REPORT " + json.dumps({"status": "exited"}).encode()
     )
     stdout = forged + b"HARNESS-REPORT {not json\n"
+    assert grade_request(request(), runner(stdout)).verdict == "infra_error"
+
+
+def test_nul_and_lone_surrogates_from_the_sandbox_become_replacement_characters():
+    stdout = report(
+        exit_code=1,
+        error_line="Error: nul\x00here",
+        output={"text": "a\x00b\ud800c", "truncated": False, "bytes_total": 6},
+    )
+    result = grade_request(request(), runner(stdout))
+    assert result.verdict == "error"
+    assert result.output.text == "a\ufffdb\ufffd\ufffd\ufffdc"
+    assert "Error: nul\ufffdhere" in result.feedback
+    assert "\x00" not in json.dumps(encode(result), ensure_ascii=False)
+    json.dumps(encode(result), ensure_ascii=False).encode("utf-8")  # no lone surrogate left
+
+
+def test_a_report_nested_too_deep_to_parse_is_not_a_crash():
+    stdout = b"HARNESS-REPORT " + b"[" * 100_000 + b"]" * 100_000 + b"\n"
     assert grade_request(request(), runner(stdout)).verdict == "infra_error"
 
 

@@ -34,6 +34,8 @@ class FakeContainer:
 
     def kill(self):
         self.killed = True
+        if self.engine.fail_on == "kill":
+            raise APIError("container is not running", response=_Response(409))
 
     def logs(self, stdout, stderr):
         return b"HARNESS-REPORT {}\n"
@@ -44,6 +46,11 @@ class FakeContainer:
     def remove(self, force, v):
         assert force and v
         self.removed = True
+
+
+class _Response:
+    def __init__(self, status_code):
+        self.status_code = status_code
 
 
 class FakeEngine:
@@ -82,6 +89,18 @@ def test_hanging_container_is_killed_by_the_outer_timeout_and_removed():
     assert run.outer_timeout and run.exit_code is None
     assert engine.created[0].killed and engine.created[0].removed
     assert engine.waited_with > JOB.limits.wall_seconds
+
+
+def test_container_that_ends_as_the_outer_timeout_fires_is_still_a_timeout_not_ours():
+    engine = FakeEngine(hang=True, fail_on="kill")
+    run = run_in_sandbox(engine, "img", JOB)
+    assert run.outer_timeout and engine.created[0].removed
+
+
+def test_log_keeps_two_files_so_a_report_cut_by_rotation_is_read_whole():
+    engine = FakeEngine()
+    run_in_sandbox(engine, "img", JOB)
+    assert engine.options["log_config"]["Config"] == {"max-size": "2m", "max-file": "2"}
 
 
 def test_oom_kill_is_reported():

@@ -33,7 +33,8 @@ REPORT_PREFIX = "HARNESS-REPORT "
 HARDENING_FLAGS = [
     "--network=none",
     "--read-only",
-    "--tmpfs=/tmp:rw,size=64m,mode=1777",
+    "--tmpfs=/tmp:rw,nosuid,nodev,noexec,size=64m,nr_inodes=16384,mode=1777",
+    "--ipc=none",
     "--user=10001:10001",
     "--cap-drop=ALL",
     "--security-opt=no-new-privileges",

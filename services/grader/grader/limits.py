@@ -17,6 +17,10 @@ from contract import Limits
 SANDBOX_USER = "10001:10001"
 SANDBOX_ENVIRONMENT = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8"}
 TMPFS_MIB = 64
+# A tmpfs size counts data blocks, not inodes: empty files cost none, yet each inode costs
+# kernel memory. Without this bound a loop creating empty files in /tmp ends as an OOM kill
+# (or, on a host booted with cgroup.memory=nokmem, as unaccounted host memory).
+TMPFS_INODES = 16384
 WORK_DIR = "/work"
 
 # Floors keep a legitimate program runnable: Node itself needs about 7 threads and
@@ -64,12 +68,19 @@ def docker_run_options(limits: Limits) -> dict[str, Any]:
     plain `docker run` baseline is built from the same values.
     """
     memory = f"{limits.memory_mib}m"
+    tmp_inodes = f"nr_inodes={TMPFS_INODES}"
     return {
         "user": SANDBOX_USER,
         "environment": dict(SANDBOX_ENVIRONMENT),
         "network_mode": "none",
         "read_only": True,
-        "tmpfs": {"/tmp": f"rw,nosuid,nodev,size={TMPFS_MIB}m,mode=1777"},
+        # /tmp is the only writable place. noexec: a program may copy any binary it can read
+        # (or write an ELF of its own) there, and must not be able to run it: the student is
+        # held to the programs the image ships.
+        "tmpfs": {"/tmp": f"rw,nosuid,nodev,noexec,size={TMPFS_MIB}m,{tmp_inodes},mode=1777"},
+        # A private IPC namespace without /dev/shm: Docker otherwise mounts a world-writable
+        # 64 MiB tmpfs there, a second writable place outside /tmp that Node never needs.
+        "ipc_mode": "none",
         "cap_drop": ["ALL"],
         "security_opt": ["no-new-privileges"],
         "pids_limit": limits.pids,
@@ -78,6 +89,9 @@ def docker_run_options(limits: Limits) -> dict[str, Any]:
         "nano_cpus": int(limits.cpus * 1_000_000_000),
         "init": True,
         "hostname": "sandbox",
+        # No `nproc` ulimit: RLIMIT_NPROC counts every process of uid 10001 on the whole host,
+        # so concurrent sandboxes would starve each other; the pids limit is per container.
+        # No `fsize` either: the only writable place is the size-limited /tmp.
         "ulimits": [Ulimit(name="nofile", soft=1024, hard=1024)],
     }
 

@@ -58,10 +58,31 @@ def parse_report(stdout: bytes) -> HarnessReport:
     if len(last) > REPORT_CAP_BYTES:
         raise ReportError("the report is larger than the cap")
     try:
-        data = json.loads(last[len(REPORT_PREFIX) :])
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        data = _storable(json.loads(last[len(REPORT_PREFIX) :]))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise ReportError(f"the report is not JSON: {error}") from error
     return _checked(data)
+
+
+def _storable(value: Any) -> Any:
+    """`value` with every string made safe to store and send on.
+
+    The harness already turns invalid UTF-8 into U+FFFD, but NUL is valid UTF-8 and a program
+    prints it at will (so does its stderr, quoted as error_line): PostgreSQL refuses it in
+    text and JSONB, and a result that cannot be recorded leaves its submission stuck. JSON may
+    also carry a lone UTF-16 surrogate (\\ud800), which no UTF-8 encoder accepts. Both become
+    U+FFFD, here, where every string from the sandbox enters the grader.
+    """
+    if isinstance(value, str):
+        if value.isascii() and "\x00" not in value:
+            return value
+        text = value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        return text.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    if isinstance(value, dict):
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    return value
 
 
 def _checked(data: Any) -> HarnessReport:

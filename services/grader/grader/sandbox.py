@@ -17,7 +17,7 @@ from typing import Any
 
 import docker
 import requests
-from docker.errors import DockerException, NotFound
+from docker.errors import APIError, DockerException, NotFound
 from docker.types import LogConfig, Mount
 
 from contract import Limits
@@ -27,6 +27,15 @@ SANDBOX_LABEL = "org.course-platform.sandbox"
 SUBMISSION_LABEL = "org.course-platform.submission"
 # The harness's report is small; a log larger than this was flooded by hostile code.
 LOG_CAP_BYTES = 2 * 1024 * 1024
+# The Engine's json-file log, which is where the grader reads the container's stdout. Student
+# code can write to it too (the harness's /proc/<pid>/fd/1), so it is bounded: at most two
+# files of 2 MB (the Engine's "m" is decimal). Two, not one: the Engine stores a long line in
+# 16 KiB chunks and rotates between chunks, and with one file it reads back only the file
+# written after the last rotation; a program that sized its writes to make the rotation
+# fall inside the report would cut off the report's head, and a harness that exited 0 with no
+# readable report is `infra_error`, retried for free at the student's will. A report (at
+# most REPORT_CAP_BYTES) is smaller than one file, so with two it is always read whole.
+LOG_OPTIONS = {"max-size": "2m", "max-file": "2"}
 
 
 class InfrastructureError(RuntimeError):
@@ -65,9 +74,7 @@ def run_in_sandbox(client: docker.DockerClient, image: str, job: SandboxJob) -> 
             image,
             labels={SANDBOX_LABEL: "1", SUBMISSION_LABEL: job.submission_id},
             mounts=[Mount(target=WORK_DIR, source=None, type="volume")],
-            log_config=LogConfig(
-                type=LogConfig.types.JSON, config={"max-size": "2m", "max-file": "1"}
-            ),
+            log_config=LogConfig(type=LogConfig.types.JSON, config=dict(LOG_OPTIONS)),
             **docker_run_options(job.limits),
         )
         container.put_archive(WORK_DIR, _work_archive(job))
@@ -80,7 +87,7 @@ def run_in_sandbox(client: docker.DockerClient, image: str, job: SandboxJob) -> 
         except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
             outer_timeout = True
             exit_code = None
-            container.kill()
+            _kill(container)
         stdout = container.logs(stdout=True, stderr=False)[-LOG_CAP_BYTES:]
         container.reload()
         oom_killed = bool(container.attrs.get("State", {}).get("OOMKilled"))
@@ -92,6 +99,19 @@ def run_in_sandbox(client: docker.DockerClient, image: str, job: SandboxJob) -> 
     finally:
         if container is not None:
             _remove(container)
+
+
+def _kill(container: Any) -> None:
+    """SIGKILL a container the outer timeout gave up on.
+
+    It may have ended between the timeout and the kill; the Engine then answers 409, which
+    must not turn a run that is over into `infra_error`.
+    """
+    try:
+        container.kill()
+    except APIError as error:
+        if error.status_code != 409:
+            raise
 
 
 def _remove(container: Any) -> None:

@@ -13,6 +13,8 @@ from contract import CheckResult, Limits
 from grader.report import HarnessReport
 from grader.sandbox import SandboxRun
 
+HEAP_OUT_OF_MEMORY = "JavaScript heap out of memory"
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -44,7 +46,7 @@ def decide_verdict(
         where = f"line {problem.line}" if problem.line else "your code"
         return Verdict("error", f"Your code does not parse: {problem.message} ({where}).")
     if report.oom_kills > 0 or run.oom_killed:
-        return _memory_exceeded(limits)
+        return _memory_exceeded(limits, report)
     if report.status == "timeout":
         return Verdict("timeout", f"Stopped after {limits.wall_seconds:.1f} s of wall time.")
     if report.status == "output_limit":
@@ -77,7 +79,7 @@ def score_of(verdict: Verdict, checks: list[CheckResult]) -> float:
 
 def _without_report(run: SandboxRun, limits: Limits) -> Verdict:
     if run.oom_killed:
-        return _memory_exceeded(limits)
+        return _memory_exceeded(limits, None)
     if run.exit_code == 0:
         # The harness ended normally yet printed no valid report: that is our bug.
         return Verdict(
@@ -92,12 +94,18 @@ def _without_report(run: SandboxRun, limits: Limits) -> Verdict:
     )
 
 
-def _memory_exceeded(limits: Limits) -> Verdict:
-    return Verdict(
-        "memory_exceeded",
-        f"Stopped for using all {limits.memory_mib} MiB of the {limits.memory_mib} MiB "
-        "memory limit.",
-    )
+def _memory_exceeded(limits: Limits, report: HarnessReport | None) -> Verdict:
+    limit = f"{limits.memory_mib} MiB"
+    if report is not None and HEAP_OUT_OF_MEMORY in (report.error_line or ""):
+        # V8 gave up on its own heap before the container's limit was reached: saying the
+        # program used the whole limit would be false.
+        return Verdict(
+            "memory_exceeded",
+            f"Stopped because V8's JavaScript heap ran out of memory (the limit is {limit}).",
+        )
+    # The kernel OOM-kills only when the container's usage has reached its limit, so the
+    # measured usage is the limit itself.
+    return Verdict("memory_exceeded", f"Stopped after it used {limit} of {limit} of memory.")
 
 
 def _size(count: int) -> str:
