@@ -20,6 +20,7 @@ from portal.courses.catalogue import Lab, get_catalogue
 from portal.db import get_db
 from portal.gamification.service import achievements_for_submission
 from portal.labs import service
+from portal.labs.charts import chart_data, chart_summary, render_chart_svg
 from portal.labs.forms import SubmitCodeForm
 from portal.labs.status import live_status, status_document
 from portal.models import Submission
@@ -86,7 +87,12 @@ def _render_lab(lab: Lab, form: SubmitCodeForm | None = None, status: int = 200)
 def _status_of(submission: Submission, lab: Lab) -> dict:
     status, job_known = live_status(submission, get_queue(lab.queue_name))
     achievements = achievements_for_submission(get_db(), submission)
-    return status_document(submission, status, job_known, achievements)
+    document = status_document(submission, status, job_known, achievements)
+    chart = chart_data(submission.measurements) if submission.is_final else None
+    if chart is not None:
+        url = url_for(".submission_chart", submission_id=submission.id)
+        document["chart"] = {"url": url, "alt": chart_summary(chart)}
+    return document
 
 
 @bp.get("/submissions/<int:submission_id>/status")
@@ -100,4 +106,18 @@ def submission_status(submission_id: int):
         abort(404)
     response = jsonify(_status_of(submission, lab))
     response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/submissions/<int:submission_id>/chart.svg")
+@login_required
+def submission_chart(submission_id: int):
+    submission = service.find_submission(get_db(), g.user, submission_id)
+    chart = chart_data(submission.measurements) if submission is not None else None
+    if chart is None:
+        abort(404)
+    response = current_app.response_class(render_chart_svg(chart), mimetype="image/svg+xml")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    # Opened directly, the SVG is a document of its own: it may run nothing at all.
+    response.headers["Content-Security-Policy"] = "default-src 'none'"
     return response

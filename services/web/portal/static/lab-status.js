@@ -49,6 +49,14 @@
         feedback.append(element("h3", null, "A.D.A. says"), element("p", null, doc.feedback));
         parts.push(feedback);
       }
+      if (doc.chart) {
+        const figure = element("figure", "chart");
+        const image = element("img");
+        image.src = doc.chart.url;
+        image.alt = doc.chart.alt;
+        figure.append(image);
+        parts.push(figure);
+      }
       for (const achievement of doc.achievements) {
         parts.push(element("p", "achievement", "Achievement unlocked: " + achievement));
       }
