@@ -4,9 +4,14 @@
 // of SIGKILL) and how many CPUs the quota really grants (os.cpus() shows the host's).
 // Handles cgroup v2 (unified, /sys/fs/cgroup/*.max) and v1 (one hierarchy per controller);
 // anything unreadable is null, never an error: the report must still be written.
+// The lab drivers also read CPU throttling (cpu.stat) from inside the student's process, so
+// the functions they call are captured here, before any student code can replace them.
 
 const fs = require('fs');
 const path = require('path');
+
+const readFileSync = fs.readFileSync;
+const existsSync = fs.existsSync;
 
 const DEFAULT_ROOT = '/sys/fs/cgroup';
 // v1 reports "no limit" as a page-aligned LONG_MAX; anything this large is not a real limit.
@@ -14,7 +19,7 @@ const UNLIMITED_FLOOR = 2 ** 60;
 
 function readText(file) {
   try {
-    return fs.readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch {
     return null;
   }
@@ -72,8 +77,40 @@ function readV1(root) {
 
 /** The report's `cgroup` section for the container this runs in. */
 function readCgroup(root = DEFAULT_ROOT) {
-  const unified = fs.existsSync(path.join(root, 'cgroup.controllers'));
-  return unified ? readV2(root) : readV1(root);
+  return isUnified(root) ? readV2(root) : readV1(root);
 }
 
-module.exports = { readCgroup };
+function isUnified(root) {
+  return existsSync(path.join(root, 'cgroup.controllers'));
+}
+
+/**
+ * The container's CPU throttling counters so far: {periods, throttled_periods,
+ * throttled_ms}, from cpu.stat (v1: nr_periods, nr_throttled, throttled_time in ns;
+ * v2: the same names, throttled_usec in µs), or null when unreadable. They only grow, so a
+ * measurement takes one reading before and one after and reports the difference.
+ */
+function readCpuStat(root = DEFAULT_ROOT) {
+  const unified = isUnified(root);
+  const file = unified ? path.join(root, 'cpu.stat') : path.join(root, 'cpu', 'cpu.stat');
+  const periods = readKeyedInteger(file, 'nr_periods');
+  const throttled = readKeyedInteger(file, 'nr_throttled');
+  const throttledTime = unified
+    ? readKeyedInteger(file, 'throttled_usec')
+    : readKeyedInteger(file, 'throttled_time');
+  if (periods === null || throttled === null || throttledTime === null) return null;
+  const throttledMs = unified ? throttledTime / 1e3 : throttledTime / 1e6;
+  return { periods, throttled_periods: throttled, throttled_ms: throttledMs };
+}
+
+/** What happened between two readCpuStat() readings, or null when either is missing. */
+function cpuStatDelta(before, after) {
+  if (before === null || after === null) return null;
+  return {
+    periods: Math.max(0, after.periods - before.periods),
+    throttled_periods: Math.max(0, after.throttled_periods - before.throttled_periods),
+    throttled_ms: Math.round(Math.max(0, after.throttled_ms - before.throttled_ms) * 10) / 10,
+  };
+}
+
+module.exports = { readCgroup, readCpuStat, cpuStatDelta };

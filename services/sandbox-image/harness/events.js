@@ -5,7 +5,21 @@
 // sending thread's postMessage and the receiving thread's delivery. That way a student who
 // calls worker.emit('message') or parentPort.emit('message') by hand does not fake a
 // crossing, and a message posted just before process.exit() that never arrives is not one.
+//
+// Two shapes of line: counts, {"t", "k", "n"}, and measurements, {"t", "k", "v"} where v is
+// a flat object of numbers, booleans, short strings or null (the hooks' event-loop delay,
+// a lab driver's timed runs and facts).
 
+// Count kinds, and the child_process function each `cp_*` kind counts.
+const CHILD_PROCESS_KINDS = Object.freeze({
+  cp_spawn: 'spawn',
+  cp_exec: 'exec',
+  cp_execFile: 'execFile',
+  cp_fork: 'fork',
+  cp_spawnSync: 'spawnSync',
+  cp_execSync: 'execSync',
+  cp_execFileSync: 'execFileSync',
+});
 const KINDS = new Set([
   'worker_created',
   'worker_started',
@@ -15,10 +29,21 @@ const KINDS = new Set([
   'received_from_worker',
   'hooks_ready',
   'hooks_failed',
+  ...Object.keys(CHILD_PROCESS_KINDS),
 ]);
-// Longer lines are not ours (ours are under 200 bytes); skipping them bounds the memory a
-// student can make the harness spend by flooding fd 3.
-const MAX_LINE_BYTES = 512;
+// Measurement kinds: the latest value wins (loop_delay), values are merged (lab_fact), or
+// values are kept in order, up to a cap (lab_run).
+const LATEST_VALUE_KINDS = new Set(['loop_delay']);
+const MERGED_VALUE_KINDS = new Set(['lab_fact']);
+const LISTED_VALUE_KINDS = new Set(['lab_run']);
+const MAX_LISTED_VALUES = 64;
+const MAX_MERGED_KEYS = 32;
+const MAX_VALUE_KEYS = 24;
+const MAX_STRING_VALUE = 300;
+const VALUE_KEY = /^[a-z][a-z0-9_]{0,39}$/;
+// Longer lines are not ours (counts are under 200 bytes, measurements under 1 KiB);
+// skipping them bounds the memory a student can make the harness spend by flooding fd 3.
+const MAX_LINE_BYTES = 2048;
 const MAX_COUNT_PER_LINE = 1000;
 
 class EventTally {
@@ -28,6 +53,9 @@ class EventTally {
     this.pending = '';
     this.skippingLongLine = false;
     this.rejectedLines = 0;
+    this.latest = Object.create(null);
+    this.merged = Object.create(null);
+    this.listed = Object.create(null);
   }
 
   /** Feed a chunk read from fd 3. */
@@ -60,10 +88,13 @@ class EventTally {
       this.rejectedLines++;
       return;
     }
+    const ours = event !== null && typeof event === 'object' && event.t === this.token;
+    if (ours && 'v' in event) {
+      if (!this.acceptValue(event.k, event.v)) this.rejectedLines++;
+      return;
+    }
     const valid =
-      event !== null &&
-      typeof event === 'object' &&
-      event.t === this.token &&
+      ours &&
       KINDS.has(event.k) &&
       Number.isInteger(event.n) &&
       event.n > 0 &&
@@ -75,6 +106,41 @@ class EventTally {
     this.totals[event.k] += event.n;
   }
 
+  /** Keep a measurement line's value; false when it is not one we know. */
+  acceptValue(kind, value) {
+    if (!isFlatValue(value)) return false;
+    if (LATEST_VALUE_KINDS.has(kind)) {
+      this.latest[kind] = value;
+    } else if (MERGED_VALUE_KINDS.has(kind)) {
+      const merged = (this.merged[kind] ??= {});
+      for (const [key, item] of Object.entries(value)) {
+        if (key in merged || Object.keys(merged).length < MAX_MERGED_KEYS) merged[key] = item;
+      }
+    } else if (LISTED_VALUE_KINDS.has(kind)) {
+      const list = (this.listed[kind] ??= []);
+      if (list.length >= MAX_LISTED_VALUES) return false;
+      list.push(value);
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+  /** The latest value of a `latest` kind (e.g. loop_delay), or null. */
+  latestValue(kind) {
+    return this.latest[kind] ?? null;
+  }
+
+  /** The merged facts of a `merged` kind (e.g. lab_fact); {} when none arrived. */
+  mergedValues(kind) {
+    return { ...(this.merged[kind] ?? {}) };
+  }
+
+  /** The values of a `listed` kind (e.g. lab_run), in arrival order. */
+  listedValues(kind) {
+    return [...(this.listed[kind] ?? [])];
+  }
+
   /** The report's `observations`. */
   observations() {
     const t = this.totals;
@@ -84,6 +150,13 @@ class EventTally {
       messages_to_main: Math.min(t.sent_to_main, t.received_from_worker),
       messages_to_worker: Math.min(t.sent_to_worker, t.received_from_main),
     };
+  }
+
+  /** The report's `child_process_calls`: how often each child_process function was called. */
+  childProcessCalls() {
+    return Object.fromEntries(
+      Object.entries(CHILD_PROCESS_KINDS).map(([kind, name]) => [name, this.totals[kind]]),
+    );
   }
 
   /**
@@ -103,4 +176,17 @@ class EventTally {
   }
 }
 
-module.exports = { EventTally };
+/** A measurement value: a plain object of a few named numbers, booleans, short strings, null. */
+function isFlatValue(value) {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const entries = Object.entries(value);
+  if (entries.length > MAX_VALUE_KEYS) return false;
+  return entries.every(([key, item]) => {
+    if (!VALUE_KEY.test(key)) return false;
+    if (item === null || typeof item === 'boolean') return true;
+    if (typeof item === 'number') return Number.isFinite(item);
+    return typeof item === 'string' && item.length <= MAX_STRING_VALUE;
+  });
+}
+
+module.exports = { EventTally, CHILD_PROCESS_KINDS };

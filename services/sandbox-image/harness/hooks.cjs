@@ -14,15 +14,25 @@
 // never reaches the student's program: it is reported to the harness as 'hooks_failed'.
 
 (function installHarnessHooks() {
+  const childProcess = require('child_process');
   const fs = require('fs');
   const Module = require('module');
+  const pathModule = require('path');
+  const perfHooks = require('perf_hooks');
+  const util = require('util');
   const workerThreads = require('worker_threads');
+  const { patchChildProcess } = require('./hooks-child-process.cjs');
+  const { createWorkerLife } = require('./hooks-worker-life.cjs');
 
   const HOOKS_PATH = __filename;
   const EVENT_FD = 3;
   const TOKEN_FD = 4;
   const TOKEN_KEY = 'org.course-platform.harness-token';
   const TOKEN_PATTERN = /^[0-9a-f]{32,128}$/;
+  // A lab driver (/opt/labs/<kind>/driver.js) runs as the main script in place of the
+  // student's file and loads it itself; it takes this channel before any student code runs.
+  const LABS_DIR = pathModule.resolve(pathModule.dirname(__filename), '..', 'labs');
+  const DRIVER_CHANNEL_KEY = Symbol.for('org.course-platform.lab-driver-channel');
   // The first events of a kind go out one by one, later ones in batches, so a benchmark that
   // posts a million messages pays a write per hundred messages, not one per message.
   const EXACT_EVENTS = 100;
@@ -30,6 +40,8 @@
 
   // Captured before student code runs: student code may replace any of these later.
   const writeSync = fs.writeSync;
+  const stringify = JSON.stringify;
+  const performanceNow = perfHooks.performance.now.bind(perfHooks.performance);
   const reflectApply = Reflect.apply;
   const reflectConstruct = Reflect.construct;
   const defineProperty = Object.defineProperty;
@@ -49,16 +61,28 @@
   // A re-require of this file (by curious student code) must start from scratch and find
   // no token, not share this instance.
   delete require.cache[HOOKS_PATH];
+  delete require.cache[require.resolve('./hooks-child-process.cjs')];
+  delete require.cache[require.resolve('./hooks-worker-life.cjs')];
 
   const token = isMainThread ? readTokenFromFd() : takeTokenFromEnvironment();
   if (token === null) return;
 
   const counts = Object.create(null);
   const unsent = Object.create(null);
+  const driverMode = isMainThread && isLabDriver(process.argv[1]);
+  const workerLife = isMainThread
+    ? createWorkerLife({
+        sendValue,
+        monitorDelay: driverMode ? null : perfHooks.monitorEventLoopDelay,
+        now: performanceNow,
+      })
+    : null;
 
   try {
     if (isMainThread) writeOutputLikeATerminal();
     patchWorkerClass();
+    patchChildProcess(childProcess, record, util.promisify.custom);
+    if (driverMode) offerDriverChannel();
     if (!isMainThread) {
       record('worker_started');
       observeParentPort(workerThreads.parentPort);
@@ -154,12 +178,49 @@
   }
 
   function flushAllEvents() {
+    if (workerLife !== null) workerLife.flush();
     for (const kind in unsent) {
       if (unsent[kind] > 0) {
         send(kind, unsent[kind]);
         unsent[kind] = 0;
       }
     }
+  }
+
+  /** Report a measurement: `value` is a flat object (see events.js) built by harness code. */
+  function sendValue(kind, value) {
+    const line = '{"t":"' + token + '","k":"' + kind + '","v":' + stringify(value) + '}\n';
+    try {
+      writeSync(EVENT_FD, line);
+    } catch {
+      // As in send(): the measurement is lost, the run goes on.
+    }
+  }
+
+  function isLabDriver(mainScript) {
+    return (
+      typeof mainScript === 'string' &&
+      pathModule.basename(mainScript) === 'driver.js' &&
+      pathModule.dirname(pathModule.dirname(mainScript)) === LABS_DIR
+    );
+  }
+
+  /**
+   * Hand the lab driver a way to report measurements and to read worker counts. It sits
+   * on globalThis only until the driver's first line takes it, before student code loads.
+   */
+  function offerDriverChannel() {
+    const channel = Object.freeze({
+      send: sendValue,
+      workerCounts: () => workerLife.counts(),
+      resetPeakWorkers: () => workerLife.resetPeak(),
+    });
+    defineProperty(globalThis, DRIVER_CHANNEL_KEY, {
+      value: channel,
+      writable: false,
+      enumerable: false,
+      configurable: true,
+    });
   }
 
   function send(kind, n) {
@@ -192,6 +253,7 @@
           restorePostMessage();
         }
         record('worker_created');
+        if (workerLife !== null) workerLife.constructed();
         return worker;
       },
     });
@@ -207,6 +269,7 @@
     defineProperty(prototype, 'emit', {
       value: function emit(event) {
         if (event === 'message') record('received_from_worker');
+        if (workerLife !== null) workerLife.emitted(this, event);
         return reflectApply(getPrototypeOf(prototype).emit, this, arguments);
       },
       writable: true,

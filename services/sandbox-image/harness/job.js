@@ -14,7 +14,11 @@ function requireField(condition, message) {
   if (!condition) throw new JobError(`job.json: ${message}`);
 }
 
-/** Parse job.json at `file` into {labKind, entrypoint, wallMs, outputBytes, goal, stopAfterGoalMs}. */
+/**
+ * Parse job.json at `file` into {labKind, entrypoint, wallMs, outputBytes, goal,
+ * stopAfterGoalMs, checkConfig}. `check_config` is the lab's settings from the course
+ * content (optional, an object); a lab driver reads and clamps what it knows of it.
+ */
 function readJob(file) {
   let job;
   try {
@@ -45,6 +49,11 @@ function readJob(file) {
     stopAfterGoalMs === null || (typeof stopAfterGoalMs === 'number' && stopAfterGoalMs >= 0),
     'stop_after_goal_ms must be null or a number >= 0',
   );
+  const checkConfig = job.check_config ?? {};
+  requireField(
+    checkConfig !== null && typeof checkConfig === 'object' && !Array.isArray(checkConfig),
+    'check_config must be an object',
+  );
   return {
     labKind: job.lab_kind,
     entrypoint,
@@ -52,6 +61,7 @@ function readJob(file) {
     outputBytes: job.output_bytes,
     goal,
     stopAfterGoalMs,
+    checkConfig,
   };
 }
 

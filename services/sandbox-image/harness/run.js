@@ -8,8 +8,9 @@
 const path = require('path');
 
 const { findErrorLine, heapOutOfMemory } = require('./diagnostics');
-const { readCgroup } = require('./cgroup');
+const { cpuStatDelta, readCgroup, readCpuStat } = require('./cgroup');
 const { readJob } = require('./job');
+const { buildMeasurements, driverFailure, findLab, provideFiles, runReference } = require('./labs');
 const { buildReport, harnessErrorReport, printReport } = require('./report');
 const { waitUntilAlone } = require('./reaper');
 const { runStudent } = require('./student');
@@ -49,7 +50,9 @@ async function main() {
   try {
     const job = readJob(JOB_PATH);
     labKind = job.labKind;
+    const lab = findLab(job.labKind, job.checkConfig);
     copySubmission(SUBMISSION_SOURCE, SUBMISSION_DIR);
+    if (lab !== null) provideFiles(lab, SUBMISSION_DIR);
     const entryPath = path.join(SUBMISSION_DIR, job.entrypoint);
     const options = { cwd: SUBMISSION_DIR, env: { ...STUDENT_ENV } };
 
@@ -59,14 +62,22 @@ async function main() {
       return;
     }
 
-    const run = await runStudent({ ...options, entryPath, job });
+    // A driven lab's reference runs first, in a process of its own, before any student code.
+    const reference =
+      lab === null ? null : await runReference(lab, { ...options, timeoutMs: job.wallMs });
+    const statBefore = readCpuStat();
+    const run = await runStudent(
+      lab === null
+        ? { ...options, entryPath, job }
+        : { ...options, entryPath: lab.driverPath, args: [entryPath, JSON.stringify(lab.settings)], job },
+    );
+    const throttling = cpuStatDelta(statBefore, readCpuStat());
     const cgroup = readCgroup();
     if (heapOutOfMemory(run.stderrText)) cgroup.oom_kills = Math.max(cgroup.oom_kills ?? 0, 1);
     // Without whole observations a thread lab would be failed for our fault, not the student's.
+    const ourFailure = run.observationFailure ?? driverFailure(run.tally);
     const hooksFailed =
-      run.observationFailure === null
-        ? {}
-        : { status: 'harness_error', harness_error: run.observationFailure };
+      ourFailure === null ? {} : { status: 'harness_error', harness_error: ourFailure };
     finish(
       buildReport({
         lab_kind: job.labKind,
@@ -76,8 +87,10 @@ async function main() {
         wall_ms: run.wallMs,
         error_line: findErrorLine(run.stderrText),
         observations: run.observations,
+        child_process_calls: run.tally.childProcessCalls(),
         output: run.output,
         cgroup,
+        measurements: buildMeasurements({ lab, tally: run.tally, cgroup, throttling, reference }),
         ...hooksFailed,
       }),
     );

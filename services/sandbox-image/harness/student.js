@@ -24,11 +24,12 @@ const EXIT_AFTER_KILL_GRACE_MS = 5000;
 const STDERR_KEEP_BYTES = 32 * 1024;
 
 /**
- * Run `node --require hooks.cjs entryPath` and resolve, once it has ended and its output is
- * drained, to {status, exitCode, signal, wallMs, output, stderrText, observations,
- * observationFailure}.
+ * Run `node --require hooks.cjs entryPath ...args` and resolve, once it has ended and its
+ * output is drained, to {status, exitCode, signal, wallMs, output, stderrText, observations,
+ * observationFailure, tally}. For a lab with a driver, entryPath is the driver and args
+ * name the student's file.
  */
-function runStudent({ entryPath, cwd, env, job }) {
+function runStudent({ entryPath, args = [], cwd, env, job }) {
   return new Promise((resolve, reject) => {
     const token = crypto.randomBytes(24).toString('hex');
     const tally = new EventTally(token);
@@ -39,7 +40,7 @@ function runStudent({ entryPath, cwd, env, job }) {
     let goalTimer = null;
 
     const startedAt = performance.now();
-    const child = spawn(process.execPath, ['--require', HOOKS_PATH, entryPath], {
+    const child = spawn(process.execPath, ['--require', HOOKS_PATH, entryPath, ...args], {
       cwd,
       env,
       detached: true,
@@ -106,6 +107,7 @@ function runStudent({ entryPath, cwd, env, job }) {
           stderrText: stderr.snapshot().text,
           observations: tally.observations(),
           observationFailure: tally.observationFailure(),
+          tally,
         });
       });
     });

@@ -1,0 +1,117 @@
+'use strict';
+// The harness's side of "Unblock the loop" (README.md): the settings its driver runs with,
+// taken from the lab's check_config and clamped (course content is trusted less than code),
+// and the report's measurements, built from the driver's timed runs. It runs in the harness
+// process, never in the student's.
+
+const { roundTo, spread } = require('../../harness/stats.js');
+
+const VARIANTS = ['blocking', 'one_worker', 'n_workers'];
+const DEFAULTS = Object.freeze({ workers: 2, repeats: 3, target_ms: 600, pause_ms: 100 });
+const BOUNDS = Object.freeze({
+  workers: [2, 8],
+  repeats: [1, 7],
+  target_ms: [100, 2000],
+  pause_ms: [0, 500],
+});
+
+/** Files put next to the student's, overwriting any of the same name. */
+const PROVIDED_FILES = ['task.js'];
+/** No reference process: the blocking run is the driver's own, in the student's process. */
+const HAS_REFERENCE = false;
+
+/** The driver's settings: check_config's values where valid, clamped, else the defaults. */
+function settings(checkConfig) {
+  const chosen = {};
+  for (const [name, fallback] of Object.entries(DEFAULTS)) {
+    const value = checkConfig[name];
+    const [low, high] = BOUNDS[name];
+    chosen[name] = Number.isInteger(value) ? Math.min(high, Math.max(low, value)) : fallback;
+  }
+  return chosen;
+}
+
+/**
+ * The report's lab measurements (shape: harness-report.json, `measurements`): the job,
+ * per way of running it the medians and spreads of its timed runs, the speedup of N
+ * workers over the blocking run against the quota's ideal, and how much of the blocking
+ * stall each worker variant kept.
+ */
+function summarize({ facts, runs, cpuQuotaCpus }) {
+  const workers = facts.workers ?? DEFAULTS.workers;
+  const variants = {};
+  for (const name of VARIANTS) variants[name] = summarizeVariant(runs.filter((r) => r.variant === name));
+  const ideal = cpuQuotaCpus === null ? workers : Math.min(workers, cpuQuotaCpus);
+  const speedups = pairedRatios(runs, 'n_workers');
+  const speedup = spread(speedups, 2);
+  return {
+    workers,
+    items: facts.items ?? null,
+    repeats: facts.repeats ?? null,
+    problem: facts.problem ?? (runs.length === 0 ? 'not_measured' : null),
+    problem_detail: facts.error ?? null,
+    variants,
+    speedup:
+      speedup === null
+        ? null
+        : { ...speedup, ideal: roundTo(ideal, 2), efficiency: roundTo(speedup.median / ideal, 2) },
+    one_worker_speedup: spread(pairedRatios(runs, 'one_worker'), 2),
+    loop_delay_p99_ratio: {
+      one_worker: stallRatio(variants.one_worker, variants.blocking),
+      n_workers: stallRatio(variants.n_workers, variants.blocking),
+    },
+  };
+}
+
+function summarizeVariant(runs) {
+  if (runs.length === 0) return null;
+  const sum = (key) =>
+    runs.every((run) => typeof run[key] === 'number')
+      ? roundTo(runs.reduce((total, run) => total + run[key], 0), 1)
+      : null;
+  const values = (key) => runs.map((run) => run[key]);
+  return {
+    workers: runs[0].workers,
+    runs: runs.length,
+    correct: runs.every((run) => run.correct === true),
+    error: runs.find((run) => run.error)?.error ?? null,
+    wall_ms: spread(values('wall_ms')),
+    cpu_ms: spread(values('cpu_ms')),
+    loop_delay_p50_ms: spread(values('p50_ms')),
+    loop_delay_p99_ms: spread(values('p99_ms')),
+    loop_delay_max_ms: spread(values('max_ms')),
+    event_loop_utilization: spread(values('event_loop_utilization'), 3),
+    peak_workers: Math.max(...runs.map((run) => run.peak_workers ?? 0)),
+    throttling: {
+      periods: sum('periods'),
+      throttled_periods: sum('throttled_periods'),
+      throttled_ms: sum('throttled_ms'),
+    },
+  };
+}
+
+/** Per repetition: the blocking run's wall time over `variant`'s, for correct pairs. */
+function pairedRatios(runs, variant) {
+  const ratios = [];
+  for (const run of runs) {
+    if (run.variant !== variant || run.correct !== true || !(run.wall_ms > 0)) continue;
+    const blocking = runs.find((other) => other.variant === 'blocking' && other.repeat === run.repeat);
+    if (blocking !== undefined) ratios.push(blocking.wall_ms / run.wall_ms);
+  }
+  return ratios;
+}
+
+/**
+ * A worker variant's median p99 stall over the blocking run's. The blocking stall is capped
+ * by the blocking run's wall time: the main thread cannot be stalled longer than the call
+ * that blocked it, whatever else ran in the process.
+ */
+function stallRatio(variant, blocking) {
+  if (variant === null || blocking === null) return null;
+  const stall = variant.loop_delay_p99_ms?.median;
+  const blocked = Math.min(blocking.loop_delay_p99_ms?.median ?? 0, blocking.wall_ms?.median ?? 0);
+  if (typeof stall !== 'number' || !(blocked > 0)) return null;
+  return roundTo(stall / blocked, 3);
+}
+
+module.exports = { HAS_REFERENCE, PROVIDED_FILES, settings, summarize };
