@@ -22,7 +22,7 @@ from contract import (
 )
 from grader.feedback import compose_feedback
 from grader.javascript import read_source_facts
-from grader.labs import lab_kind
+from grader.labs import LabKind, lab_kind
 from grader.limits import Ceilings, clamp_limits
 from grader.report import HarnessReport, ReportError, parse_report
 from grader.sandbox import InfrastructureError, SandboxJob, SandboxRun
@@ -77,11 +77,12 @@ def grade_request(
 
     report = _trusted_report(run)
     checks = _checks(kind, facts, report, request)
-    verdict = decide_verdict(run, report, checks, limits)
+    # Bonus checks raise a passing score (partial marks) but never decide the verdict.
+    verdict = decide_verdict(run, report, kind.required(checks), limits)
     output = Output(**report.output) if report else NO_OUTPUT
     measurements = {"wall_ms": report.wall_ms, **report.measurements} if report else {}
     times = _times(request, started, run.container_started)
-    return _result(request, verdict, checks, output, measurements, times)
+    return _result(request, verdict, checks, output, measurements, times, kind)
 
 
 def _checks(kind, facts, report: HarnessReport | None, request: GradeRequest) -> list[CheckResult]:
@@ -142,7 +143,10 @@ def _result(
     output: Output,
     measurements: dict,
     times: PhaseTimes,
+    kind: LabKind | None = None,
 ) -> GradeResult:
+    score = kind.score(verdict, checks) if kind else score_of(verdict, checks)
+    insights = kind.explain(verdict.name, measurements, checks) if kind else []
     achievements = (
         (AchievementEvent("lab_passed", request.lab_id),) if verdict.name == "passed" else ()
     )
@@ -152,10 +156,10 @@ def _result(
         tenant_id=request.tenant_id,
         lab_id=request.lab_id,
         verdict=verdict.name,
-        score=score_of(verdict, checks),
+        score=score,
         gradable=verdict.gradable,
         checks=tuple(checks),
-        feedback=compose_feedback(verdict, checks),
+        feedback=compose_feedback(verdict, checks, insights),
         output=output,
         measurements=measurements,
         achievements=achievements,

@@ -17,6 +17,15 @@ REPORT_CAP_BYTES = 512 * 1024
 HARNESS_VERSION = 1
 STATUSES = ("exited", "timeout", "output_limit", "stopped_after_goal", "harness_error")
 OBSERVATION_NAMES = ("workers_created", "workers_online", "messages_to_main", "messages_to_worker")
+CHILD_PROCESS_FUNCTIONS = (
+    "spawn",
+    "exec",
+    "execFile",
+    "fork",
+    "spawnSync",
+    "execSync",
+    "execFileSync",
+)
 
 
 class ReportError(ValueError):
@@ -47,6 +56,7 @@ class HarnessReport:
     oom_kills: int
     harness_error: str | None
     measurements: dict[str, Any]
+    child_process_calls: dict[str, int] | None = None  # None: the code did not run
 
 
 def parse_report(stdout: bytes) -> HarnessReport:
@@ -119,7 +129,16 @@ def _checked(data: Any) -> HarnessReport:
         oom_kills=_count(cgroup.get("oom_kills") or 0, "oom_kills"),
         harness_error=_optional(data.get("harness_error"), str, "harness_error"),
         measurements=measurements if isinstance(measurements, dict) else {},
+        child_process_calls=_child_process_calls(data.get("child_process_calls")),
     )
+
+
+def _child_process_calls(value: Any) -> dict[str, int] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ReportError("child_process_calls is malformed")
+    return {name: _count(value.get(name, 0), name) for name in CHILD_PROCESS_FUNCTIONS}
 
 
 def _syntax_problem(value: Any) -> SyntaxProblem | None:

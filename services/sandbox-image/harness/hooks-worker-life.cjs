@@ -9,8 +9,8 @@
 // monitorEventLoopDelay samples the time between two ticks of a timer of RESOLUTION_MS, so
 // an idle loop reads RESOLUTION_MS: a stall is what exceeds it. Its timer is unref'd, so
 // measuring never keeps the program alive. The value goes to the harness as a `loop_delay`
-// measurement when the last worker exits, at most every SNAPSHOT_EVERY_MS while messages
-// arrive (a program stopped by the harness never exits by itself), and at process exit.
+// measurement when the last worker exits, at process exit, and every SNAPSHOT_EVERY_MS
+// while workers run (on an unref'd timer: a program the harness stops never exits).
 //
 // This file holds no token: it exports a factory that hooks.cjs calls with its sender.
 
@@ -22,6 +22,8 @@ const SNAPSHOT_EVERY_MS = 200;
  * perf_hooks.monitorEventLoopDelay, or null not to measure (a lab driver measures itself).
  */
 function createWorkerLife({ sendValue, monitorDelay, now }) {
+  const setIntervalOriginal = setInterval;
+  const clearIntervalOriginal = clearInterval;
   const weakSetAdd = WeakSet.prototype.add;
   const weakSetHas = WeakSet.prototype.has;
   const reflectApply = Reflect.apply;
@@ -37,13 +39,12 @@ function createWorkerLife({ sendValue, monitorDelay, now }) {
   let histogram = null;
   let windowStartedAt = 0;
   let windowMs = 0;
-  let lastSnapshotAt = -Infinity;
+  let ticker = null;
 
   const stallMs = (nanoseconds) => round(max(0, nanoseconds / 1e6 - RESOLUTION_MS) * 10) / 10;
 
   function snapshot() {
-    lastSnapshotAt = now();
-    const open = running > 0 ? lastSnapshotAt - windowStartedAt : 0;
+    const open = running > 0 ? now() - windowStartedAt : 0;
     sendValue('loop_delay', {
       p50_ms: stallMs(histogram.percentile(50)),
       p99_ms: stallMs(histogram.percentile(99)),
@@ -59,13 +60,15 @@ function createWorkerLife({ sendValue, monitorDelay, now }) {
     if (histogram === null) histogram = monitorDelay({ resolution: RESOLUTION_MS });
     histogram.enable();
     windowStartedAt = now();
+    ticker = setIntervalOriginal(snapshot, SNAPSHOT_EVERY_MS);
+    ticker.unref();
   }
 
   function endWindow() {
     if (histogram === null) return;
     windowMs += now() - windowStartedAt;
     histogram.disable();
-    running = 0;
+    clearIntervalOriginal(ticker);
     snapshot();
   }
 
@@ -84,10 +87,8 @@ function createWorkerLife({ sendValue, monitorDelay, now }) {
       } else if (event === 'exit' && !has(exited, worker)) {
         add(exited, worker);
         if (has(online, worker)) onlineNow--;
-        if (running === 1) endWindow();
-        else running = max(0, running - 1);
-      } else if (event === 'message' && histogram !== null && running > 0) {
-        if (now() - lastSnapshotAt >= SNAPSHOT_EVERY_MS) snapshot();
+        running = max(0, running - 1);
+        if (running === 0) endWindow();
       }
     },
     /** Workers online now and the most online at once since the last resetPeak(). */

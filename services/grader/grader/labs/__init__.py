@@ -1,8 +1,9 @@
 """The lab kinds this grader knows, by name.
 
 A lab kind is how one kind of lab is graded: its default limits, what the harness should
-watch for, and the checks that turn the source's facts and the run's report into a
-verdict. Content names a kind (`kind: thread-lab`); the grader refuses unknown kinds.
+watch for, the checks that turn the source's facts and the run's report into a verdict,
+how the checks make a score, and the sentences in which A.D.A. quotes the measured numbers.
+Content names a kind (`kind: thread-lab`); the grader refuses unknown kinds.
 """
 
 from __future__ import annotations
@@ -14,8 +15,18 @@ from typing import Any
 from contract import CheckResult, Limits
 from grader.javascript import SourceFacts
 from grader.report import HarnessReport
+from grader.verdict import Verdict, score_of
 
 Judge = Callable[[SourceFacts, HarnessReport | None, dict[str, Any]], list[CheckResult]]
+# (verdict name, GradeResult.measurements, checks) -> A.D.A.'s sentences about the numbers.
+Explain = Callable[[str, dict[str, Any], list[CheckResult]], list[str]]
+
+
+def no_explanation(
+    verdict: str, measurements: dict[str, Any], checks: list[CheckResult]
+) -> list[str]:
+    """For a lab that measures nothing worth quoting."""
+    return []
 
 
 @dataclass(frozen=True)
@@ -27,13 +38,32 @@ class LabKind:
     goal: str | None  # what the harness watches for, e.g. "message_crossed"
     stop_after_goal_ms: int | None  # grace before stopping a program that reached its goal
     judge: Judge  # facts + report -> checks, in the order the student sees them
+    explain: Explain = no_explanation  # A.D.A. quoting the measurements
+    bonus_checks: frozenset[str] = frozenset()  # raise the score; never decide the verdict
+    pass_score: float = 1.0  # score of a pass that holds none of the bonus checks
+
+    def required(self, checks: list[CheckResult]) -> list[CheckResult]:
+        """The checks that decide the verdict: all but the bonus ones."""
+        return [check for check in checks if check.name not in self.bonus_checks]
+
+    def score(self, verdict: Verdict, checks: list[CheckResult]) -> float:
+        """A pass scores pass_score plus its share of bonus checks held, up to 1; anything
+        else scores its share of required checks held, scaled below pass_score."""
+        if not self.bonus_checks:
+            return score_of(verdict, checks)
+        if verdict.name != "passed":
+            return round(score_of(verdict, self.required(checks)) * self.pass_score, 2)
+        bonus = [check for check in checks if check.name in self.bonus_checks]
+        held = sum(check.passed for check in bonus) / len(bonus) if bonus else 1.0
+        return round(self.pass_score + (1 - self.pass_score) * held, 2)
 
 
 def lab_kind(name: str) -> LabKind:
     """Return the lab kind called `name`, or raise KeyError with the known names."""
-    from grader.labs import thread_lab
+    from grader.labs import spawn_vs_exec, thread_lab, unblock_the_loop
 
-    kinds = {kind.name: kind for kind in (thread_lab.THREAD_LAB,)}
+    known = (thread_lab.THREAD_LAB, unblock_the_loop.UNBLOCK_THE_LOOP, spawn_vs_exec.SPAWN_VS_EXEC)
+    kinds = {kind.name: kind for kind in known}
     if name not in kinds:
         raise KeyError(f"unknown lab kind {name!r}; known: {', '.join(sorted(kinds))}")
     return kinds[name]

@@ -13,6 +13,7 @@ from typing import Any
 from contract import CheckResult, Limits
 from grader.javascript import SourceFacts
 from grader.labs import LabKind
+from grader.labs.numbers import duration_text, number_at
 from grader.report import HarnessReport
 
 NOT_RUN = "Not checked: your code did not run to completion."
@@ -104,6 +105,31 @@ def _crossed_text(seen: dict[str, int]) -> str:
     return "Messages really crossed: " + " and ".join(directions) + "."
 
 
+def explain_thread_lab(
+    verdict: str, measurements: dict[str, Any], checks: list[CheckResult]
+) -> list[str]:
+    """On a pass, what crossed; and the main thread's event-loop delay while workers ran."""
+    lines = []
+    if verdict == "passed":
+        lines.extend(check.message for check in checks if check.name == "message_crossed")
+        lines.append("Your worker thread ran beside the main thread, and they talked.")
+    if verdict in ("passed", "failed"):
+        lines.extend(_loop_delay_sentence(measurements.get("loop_delay_while_workers_ran")))
+    return lines
+
+
+def _loop_delay_sentence(delay: Any) -> list[str]:
+    longest = number_at(delay, "max_ms")
+    p99 = number_at(delay, "p99_ms")
+    window = number_at(delay, "window_ms")
+    if not number_at(delay, "samples") or longest is None or p99 is None or window is None:
+        return []
+    return [
+        f"While your worker ran ({duration_text(window)}), the main thread's longest "
+        f"event-loop stall was {duration_text(longest)} (p99 {duration_text(p99)})."
+    ]
+
+
 THREAD_LAB = LabKind(
     name="thread-lab",
     default_limits=Limits(
@@ -112,4 +138,5 @@ THREAD_LAB = LabKind(
     goal="message_crossed",
     stop_after_goal_ms=500,
     judge=judge_thread_lab,
+    explain=explain_thread_lab,
 )
