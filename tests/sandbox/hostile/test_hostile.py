@@ -199,6 +199,12 @@ CASES = [
     Hostile("proc_host.js", "failed", "checks did not hold", check_output=check_processes),
     Hostile("fake_report.js", "failed", "checks did not hold"),
     Hostile("kill_harness.js", "error", "your program ended the grader's harness"),
+    Hostile(
+        "inspector_hijack.js",
+        "failed",
+        "checks did not hold",
+        check_output=lambda output: output["text"] == "no inspector: ECONNREFUSED\n",
+    ),
     Hostile("kill_pid1.js", "error", "your program ended the grader's harness"),
     Hostile(
         "stop_harness.js",
