@@ -190,6 +190,12 @@ CASES = [
         check_output=check_flood,
     ),
     Hostile("log_flood.js", "failed", "checks did not hold"),
+    Hostile(
+        "event_pipe_flood.js",
+        "timeout",
+        "Stopped after 3.0 s of wall time.",
+        SHORT_WALL_SECONDS,
+    ),
     Hostile("network_egress.js", "failed", "checks did not hold", check_output=check_network),
     Hostile("write_outside_tmp.js", "failed", "checks did not hold", check_output=check_writes),
     Hostile("fill_tmp.js", "failed", "checks did not hold", check_output=check_fill),
