@@ -25,6 +25,10 @@ format: $(VENV)/.synced
 bench: $(VENV)/.synced sandbox-image
 	$(VENV)/bin/python bench/grading.py
 
+# Validate content/: every problem as path:line: message, non-zero exit if any.
+check-content: $(VENV)/.synced
+	$(VENV)/bin/python -m portal.courses.check content
+
 sandbox-image:
 	SANDBOX_IMAGE=$(SANDBOX_IMAGE) scripts/build-sandbox-image.sh
 

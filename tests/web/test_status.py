@@ -60,7 +60,7 @@ def test_status_goes_from_queued_to_running_to_graded(
     assert 'data-final="true"' in page
     assert "&lt;b&gt;A message&lt;/b&gt; crossed." in page  # grader text is escaped too
     assert "hello from &lt;worker&gt;" in page
-    assert "Achievement unlocked: thread-master" in page
+    assert "Achievement unlocked: Thread Master" in page
 
 
 def test_an_infra_error_is_shown_as_not_counted(

@@ -18,7 +18,9 @@ from portal.auth import views as auth_views
 from portal.config import load_config
 from portal.courses import catalogue, markdown
 from portal.courses import views as courses_views
+from portal.gamification import views as gamification_views
 from portal.labs import views as labs_views
+from portal.questions import views as questions_views
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -36,6 +38,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(courses_views.bp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(labs_views.bp)
+    app.register_blueprint(questions_views.bp)
+    app.register_blueprint(gamification_views.bp)
 
     errors.init_app(app)
     cli.init_app(app)

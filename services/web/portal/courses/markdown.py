@@ -19,6 +19,12 @@ def render_markdown(text: str) -> Markup:
     return Markup(nh3.clean(_renderer.render(text)))
 
 
+def render_markdown_inline(text: str) -> Markup:
+    """Safe HTML for one line of Markdown (no paragraph), e.g. an answer option."""
+    return Markup(nh3.clean(_renderer.renderInline(text)))
+
+
 def init_app(app: Flask) -> None:
-    """Make `{{ text | markdown }}` available to templates."""
+    """Make `{{ text | markdown }}` and `{{ text | markdown_inline }}` available."""
     app.add_template_filter(render_markdown, "markdown")
+    app.add_template_filter(render_markdown_inline, "markdown_inline")

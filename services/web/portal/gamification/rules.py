@@ -1,33 +1,46 @@
-"""What a graded submission earns.
+"""Achievement rules, as declared in content, checked against what a student has done.
 
-One small function for now; the rules will move into the course content (achievements
-declared per lab), and this is the one place that will then read them.
+The rules are data (`portal.courses.content.Rule`): this module says what each kind
+means. It is pure: the service gathers the student's `LearnerState` from the database.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from portal.courses.catalogue import Course
+from portal.courses.content import Achievement, Rule
+
 
 @dataclass(frozen=True)
-class Reward:
-    """An achievement and EXP, earned once per user (`source_key` is the once)."""
+class LearnerState:
+    """What a student has achieved in one course, plus their EXP across all courses."""
 
-    achievement_id: str
-    exp: int
-    reason: str
-    source_key: str
+    passed_labs: frozenset[str] = frozenset()
+    solved_questions: frozenset[str] = frozenset()
+    first_try_questions: frozenset[str] = frozenset()
+    completed_steps: frozenset[str] = frozenset()
+    exp_total: int = 0
 
 
-def rewards_for(lab_id: str, verdict: str) -> tuple[Reward, ...]:
-    """The rewards a submission of `lab_id` with `verdict` earns."""
-    if lab_id == "thread-lab" and verdict == "passed":
-        return (
-            Reward(
-                achievement_id="thread-master",
-                exp=100,
-                reason="Passed the Thread Lab",
-                source_key="lab-passed:thread-lab",
-            ),
-        )
-    return ()
+def rule_holds(rule: Rule, state: LearnerState, course: Course) -> bool:
+    """Whether `state` satisfies `rule` in `course`."""
+    if rule.kind == "lab_passed":
+        return rule.target in state.passed_labs
+    if rule.kind == "question_solved":
+        return rule.target in state.solved_questions
+    if rule.kind == "first_try":
+        if rule.target == "any":
+            return bool(state.first_try_questions)
+        return rule.target in state.first_try_questions
+    if rule.kind == "steps_completed":
+        wanted = [step.id for step in course.steps] if rule.target == "all" else rule.target
+        return set(wanted) <= state.completed_steps
+    if rule.kind == "exp_at_least":
+        return isinstance(rule.target, int) and state.exp_total >= rule.target
+    raise ValueError(f"unknown rule kind {rule.kind!r}")
+
+
+def earned_achievements(course: Course, state: LearnerState) -> list[Achievement]:
+    """The course's achievements whose rule `state` satisfies, in content order."""
+    return [a for a in course.achievements if rule_holds(a.rule, state, course)]

@@ -1,54 +1,157 @@
-"""Grant rewards so that doing it twice changes nothing.
+"""Grant EXP and achievements so that doing it twice changes nothing.
 
 Inserts use the database's own "insert, or do nothing on a unique conflict", so two
 web-workers recording the same result at once cannot both award: the unique keys on
 (user, achievement) and (user, source_key) decide, not a read-then-write in Python.
+Which achievements exist and when they are earned is content (`achievements.yaml`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from portal.gamification.rules import Reward, rewards_for
-from portal.models import AchievementAward, ExpEntry, Submission, utc_now
+from portal.courses.catalogue import Catalogue, Course
+from portal.courses.content import Achievement
+from portal.gamification.rules import LearnerState, earned_achievements
+from portal.models import (
+    AchievementAward,
+    ExpEntry,
+    QuestionProgress,
+    StepCompletion,
+    Submission,
+    User,
+    utc_now,
+)
 
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
-def grant_rewards(session: Session, submission: Submission) -> list[Reward]:
-    """Award what the graded `submission` earns; returns the rewards new to the user."""
-    granted = []
-    for reward in rewards_for(submission.lab_id, submission.verdict or ""):
-        now = utc_now()
-        new_achievement = _insert_once(
-            session,
-            AchievementAward,
-            tenant_id=submission.tenant_id,
-            user_id=submission.user_id,
-            achievement_id=reward.achievement_id,
-            submission_id=submission.id,
-            awarded_at=now,
-        )
-        new_exp = _insert_once(
-            session,
-            ExpEntry,
-            tenant_id=submission.tenant_id,
-            user_id=submission.user_id,
-            reason=reward.reason,
-            amount=reward.exp,
-            source_key=reward.source_key,
-            created_at=now,
-        )
-        if new_achievement or new_exp:
-            granted.append(reward)
-    return granted
+def add_exp(session: Session, user: User, amount: int, reason: str, source_key: str) -> int:
+    """Append `amount` EXP for `source_key` unless the user has it already; the EXP added."""
+    if amount <= 0:
+        return 0
+    added = insert_once(
+        session,
+        ExpEntry,
+        tenant_id=user.tenant_id,
+        user_id=user.id,
+        reason=reason[:200],
+        amount=amount,
+        source_key=source_key,
+        created_at=utc_now(),
+    )
+    return amount if added else 0
 
 
-def _insert_once(session: Session, model: type, **values: Any) -> bool:
+def exp_total(session: Session, user: User) -> int:
+    """The user's EXP: the sum of their ledger."""
+    total = session.scalar(
+        select(func.coalesce(func.sum(ExpEntry.amount), 0)).where(
+            ExpEntry.user_id == user.id, ExpEntry.tenant_id == user.tenant_id
+        )
+    )
+    return int(total or 0)
+
+
+def learner_state(session: Session, user: User, course: Course) -> LearnerState:
+    """What `user` has done in `course`, read from the database."""
+    passed = session.scalars(
+        select(Submission.lab_id).where(
+            Submission.tenant_id == user.tenant_id,
+            Submission.user_id == user.id,
+            Submission.course_id == course.id,
+            Submission.verdict == "passed",
+        )
+    )
+    questions = session.execute(
+        select(QuestionProgress.question_id, QuestionProgress.first_try).where(
+            QuestionProgress.tenant_id == user.tenant_id,
+            QuestionProgress.user_id == user.id,
+            QuestionProgress.course_id == course.id,
+            QuestionProgress.solved_at.is_not(None),
+        )
+    ).all()
+    steps = session.scalars(
+        select(StepCompletion.step_id).where(
+            StepCompletion.tenant_id == user.tenant_id,
+            StepCompletion.user_id == user.id,
+            StepCompletion.course_id == course.id,
+        )
+    )
+    return LearnerState(
+        passed_labs=frozenset(passed),
+        solved_questions=frozenset(row.question_id for row in questions),
+        first_try_questions=frozenset(row.question_id for row in questions if row.first_try),
+        completed_steps=frozenset(steps),
+        exp_total=exp_total(session, user),
+    )
+
+
+def held_achievements(session: Session, user: User) -> set[str]:
+    """Ids of the achievements the user holds."""
+    return set(
+        session.scalars(
+            select(AchievementAward.achievement_id).where(
+                AchievementAward.tenant_id == user.tenant_id, AchievementAward.user_id == user.id
+            )
+        )
+    )
+
+
+def award_achievements(
+    session: Session, user: User, course: Course, submission_id: int | None = None
+) -> list[Achievement]:
+    """Award every achievement of `course` whose rule now holds; returns the new ones.
+
+    Repeats until nothing more unlocks, since a bonus can lift the EXP over an
+    `exp_at_least` rule. The caller commits.
+    """
+    session.flush()
+    unlocked: list[Achievement] = []
+    for _ in range(len(course.achievements) + 1):
+        held = held_achievements(session, user)
+        state = learner_state(session, user, course)
+        new = [a for a in earned_achievements(course, state) if a.id not in held]
+        if not new:
+            break
+        for achievement in new:
+            if insert_once(
+                session,
+                AchievementAward,
+                tenant_id=user.tenant_id,
+                user_id=user.id,
+                achievement_id=achievement.id,
+                submission_id=submission_id,
+                awarded_at=utc_now(),
+            ):
+                unlocked.append(achievement)
+                add_exp(
+                    session,
+                    user,
+                    achievement.exp,
+                    f"Achievement: {achievement.title}",
+                    f"achievement:{achievement.id}",
+                )
+    return unlocked
+
+
+def grant_rewards(session: Session, catalogue: Catalogue, submission: Submission) -> list[str]:
+    """Award what the graded `submission` earns; returns the ids of new achievements."""
+    course = catalogue.course(submission.course_id)
+    lab = course.lab(submission.lab_id) if course else None
+    if course is None or lab is None or submission.verdict != "passed":
+        return []
+    user = session.get(User, submission.user_id)
+    add_exp(session, user, lab.exp, f"Passed the {lab.title}", f"lab-passed:{lab.id}")
+    return [a.id for a in award_achievements(session, user, course, submission.id)]
+
+
+def insert_once(session: Session, model: type, **values: Any) -> bool:
+    """Insert a row unless a unique key already holds it; whether it was inserted."""
     insert = _INSERTS[session.get_bind().dialect.name]
     result = session.execute(insert(model).values(**values).on_conflict_do_nothing())
     return result.rowcount == 1

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import contract
+from portal.courses.catalogue import Catalogue
 from portal.gamification.service import grant_rewards
 from portal.models import Submission, SubmissionStatus, utc_now
 
@@ -30,8 +31,11 @@ class ResultMismatch(ValueError):
     """The result's tenant or lab is not the submission's: it is not this one's answer."""
 
 
-def record_grade_result(session: Session, result: contract.GradeResult) -> bool:
-    """Store `result` on its submission and grant rewards; False if it was recorded before."""
+def record_grade_result(
+    session: Session, catalogue: Catalogue, result: contract.GradeResult
+) -> bool:
+    """Store `result` on its submission and grant the rewards the course declares for it;
+    False if it was recorded before."""
     submission = _locked_submission(session, result.submission_id)
     if str(submission.tenant_id) != result.tenant_id or submission.lab_id != result.lab_id:
         raise ResultMismatch(
@@ -52,7 +56,7 @@ def record_grade_result(session: Session, result: contract.GradeResult) -> bool:
         submission.times = dataclasses.asdict(result.times)
     session.flush()
     if result.gradable:
-        grant_rewards(session, submission)
+        grant_rewards(session, catalogue, submission)
     session.commit()
     return True
 

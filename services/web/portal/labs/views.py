@@ -17,8 +17,9 @@ from flask import (
 
 from portal.auth.access import login_required
 from portal.courses.catalogue import Lab, get_catalogue
+from portal.courses.progress import course_progress
 from portal.db import get_db
-from portal.gamification.service import achievements_for_submission
+from portal.gamification.service import achievements_for_submission, exp_total
 from portal.labs import service
 from portal.labs.charts import chart_data, chart_summary, render_chart_svg
 from portal.labs.forms import SubmitCodeForm
@@ -80,7 +81,17 @@ def _render_lab(lab: Lab, form: SubmitCodeForm | None = None, status: int = 200)
         # The editor holds the code of the submission on show, so a student iterates on it.
         form = SubmitCodeForm(code=shown.code if shown is not None else lab.starter_code)
     document = _status_of(shown, lab) if shown is not None else None
-    page = render_template("labs/lab.html", lab=lab, form=form, history=history, status=document)
+    course = get_catalogue().course(lab.course_id)
+    page = render_template(
+        "labs/lab.html",
+        lab=lab,
+        form=form,
+        history=history,
+        status=document,
+        course=course,
+        step=course.step_of_lab(lab.id),
+        progress=course_progress(session, g.user, course),
+    )
     return current_app.make_response((page, status))
 
 
@@ -88,6 +99,14 @@ def _status_of(submission: Submission, lab: Lab) -> dict:
     status, job_known = live_status(submission, get_queue(lab.queue_name))
     achievements = achievements_for_submission(get_db(), submission)
     document = status_document(submission, status, job_known, achievements)
+    if submission.is_final:
+        # What the page needs for the unlock toast and the EXP counter.
+        catalogue = get_catalogue()
+        found = [catalogue.achievement(a) for a in achievements]
+        document["unlocked"] = [
+            {"id": a.id, "title": a.title, "icon": a.icon} for a in found if a is not None
+        ]
+        document["exp_total"] = exp_total(get_db(), g.user)
     chart = chart_data(submission.measurements) if submission.is_final else None
     if chart is not None:
         url = url_for(".submission_chart", submission_id=submission.id)

@@ -1,6 +1,7 @@
 """The portal's tables, one module per aggregate; importing this registers them all."""
 
 from portal.models.base import Base, utc_now
+from portal.models.progress import QuestionProgress, StepCompletion
 from portal.models.rewards import AchievementAward, ExpEntry
 from portal.models.school import DEFAULT_SCHOOL_SLUG, School
 from portal.models.submission import IN_FLIGHT_STATUSES, Submission, SubmissionStatus
@@ -12,8 +13,10 @@ __all__ = [
     "AchievementAward",
     "Base",
     "ExpEntry",
+    "QuestionProgress",
     "Role",
     "School",
+    "StepCompletion",
     "Submission",
     "SubmissionStatus",
     "User",

@@ -57,8 +57,8 @@
         figure.append(image);
         parts.push(figure);
       }
-      for (const achievement of doc.achievements) {
-        parts.push(element("p", "achievement", "Achievement unlocked: " + achievement));
+      for (const achievement of doc.unlocked || []) {
+        parts.push(element("p", "achievement", "Achievement unlocked: " + achievement.title));
       }
       if (doc.checks.length) {
         parts.push(element("h3", null, "Checks"), renderChecks(doc.checks));
@@ -85,6 +85,17 @@
     }
   }
 
+  // The grade just arrived: update the EXP counter and toast what it unlocked.
+  function celebrate(doc) {
+    const counter = document.getElementById("exp-value");
+    if (counter && typeof doc.exp_total === "number") counter.textContent = doc.exp_total;
+    if (window.showAchievementToast) {
+      for (const achievement of doc.unlocked || []) {
+        window.showAchievementToast(achievement.icon, achievement.title);
+      }
+    }
+  }
+
   async function poll(delay) {
     let next = delay;
     try {
@@ -102,6 +113,7 @@
         render(doc);
         if (doc.final) {
           panel.dataset.final = "true";
+          celebrate(doc);
           return;
         }
         next = POLL_MS;
