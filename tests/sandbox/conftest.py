@@ -184,23 +184,28 @@ def run_in_sandbox(built_sandbox_image: str, tmp_path: Path) -> RunInSandbox:
         output_bytes: int = 1024 * 1024,
         goal: str | None = None,
         stop_after_goal_ms: int | None = None,
+        lab_kind: str = "thread-lab",
+        check_config: dict[str, Any] | None = None,
+        docker_flags: tuple[str, ...] = (),
     ) -> SandboxRun:
+        """`docker_flags` come after the hardening flags: the last --cpus (etc.) wins."""
         nonlocal counter
         counter += 1
         work = tmp_path / f"work-{counter}"
         job = {
-            "lab_kind": "thread-lab",
+            "lab_kind": lab_kind,
             "entrypoint": entrypoint,
             "wall_seconds": wall_seconds,
             "output_bytes": output_bytes,
             "goal": goal,
             "stop_after_goal_ms": stop_after_goal_ms,
+            "check_config": check_config or {},
         }
         _write_work_dir(work, files, job)
         started = time.monotonic()
         done = _docker_run(
             f"sandbox-test-{uuid.uuid4().hex[:12]}",
-            [f"--volume={work}:/work:ro", built_sandbox_image],
+            [*docker_flags, f"--volume={work}:/work:ro", built_sandbox_image],
             timeout=wall_seconds + OUTER_TIMEOUT_MARGIN_SECONDS,
         )
         elapsed = time.monotonic() - started

@@ -44,6 +44,13 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--lab", required=True, help="lab kind, e.g. thread-lab")
     grade.add_argument("file", type=Path, help="the solution (.js, .cjs or .mjs)")
     grade.add_argument("--image", help="sandbox image (default: $SANDBOX_IMAGE or the built one)")
+    grade.add_argument(
+        "--check-config",
+        type=_json_object,
+        default={},
+        metavar="JSON",
+        help="the lab's check_config, as in course.yaml, e.g. '{\"repeats\": 1}'",
+    )
     grade.set_defaults(run=_grade)
 
     worker = commands.add_parser("worker", help="work the grading queue")
@@ -82,6 +89,7 @@ def _grade(args: argparse.Namespace) -> int:
         files=(SubmittedFile(entrypoint, source),),
         entrypoint=entrypoint,
         limits=kind.default_limits,
+        check_config=args.check_config,
         queued_at=datetime.now(UTC).isoformat(),
     )
     runner = functools.partial(
@@ -103,6 +111,16 @@ def _janitor(args: argparse.Namespace) -> int:
     removed = remove_leftover_containers(docker.from_env(), args.older_than)
     print(f"removed {removed} leftover sandbox container(s)")
     return 0
+
+
+def _json_object(text: str) -> dict:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"not JSON: {error}") from error
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError("expected a JSON object")
+    return value
 
 
 def _refuse(message: str) -> int:

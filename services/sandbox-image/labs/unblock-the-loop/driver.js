@@ -1,9 +1,12 @@
 'use strict';
 // The driver of "Unblock the loop" (README.md): the main script of the student's process.
-// It runs the same heavy job three ways and measures each, repeated:
-//   blocking    crunch() called right here, on the main thread (the grader's own copy)
-//   one_worker  the student's solve(job, { workers: 1 })
-//   n_workers   the student's solve(job, { workers: N })
+// It runs the same heavy job four ways and measures each, repeated:
+//   blocking           crunch() called right here, on the main thread (the grader's own copy)
+//   one_worker         the student's solve(job, { workers: 1 })
+//   n_workers          the student's solve(job, { workers: N })
+//   reference_workers  the grader's own split over N workers: what this machine allowed at
+//                      that moment, so that a host busy with other work is not blamed on
+//                      the student's code
 // For each run it reports (as a `lab_run` measurement) the wall and CPU time, the main
 // thread's event-loop delay (monitorEventLoopDelay: p50, p99, max, as stalls beyond the
 // timer's resolution), its event-loop utilisation, the most workers online at once (from
@@ -18,10 +21,23 @@
 const kit = require('../driver-kit.js');
 
 const channel = kit.takeChannel();
+const { EventEmitter } = require('events');
+const path = require('path');
+const { Worker } = require('worker_threads');
 const { cpuStatDelta, readCpuStat } = require('../../harness/cgroup.js');
-const { crunch } = require('./task.js');
+const { combine, crunch } = require('./task.js');
 
-const VARIANTS = ['blocking', 'one_worker', 'n_workers'];
+const VARIANTS = ['blocking', 'one_worker', 'n_workers', 'reference_workers'];
+const TASK_PATH = path.join(__dirname, 'task.js');
+const REFERENCE_WORKER = `
+const { parentPort, workerData } = require('worker_threads');
+const { crunch } = require(workerData.taskPath);
+parentPort.postMessage(crunch(workerData.seed, workerData.start, workerData.count));
+`;
+const once = EventEmitter.prototype.once;
+const reflectApply = Reflect.apply;
+const PromiseAll = Promise.all.bind(Promise);
+const PromiseOriginal = Promise;
 const RESOLUTION_MS = 10;
 const CALIBRATION_MS = 40;
 const MIN_ITEMS = 2000;
@@ -121,11 +137,33 @@ async function checkAnswer(solve, items, config) {
   };
 }
 
+/** The grader's own split: `workers` workers, each crunching a contiguous share. */
+function referenceSplit(seed, items, workers) {
+  const share = Math.ceil(items / workers);
+  const parts = [];
+  for (let start = 0; start < items; start += share) {
+    const workerData = { seed, start, count: min(share, items - start), taskPath: TASK_PATH };
+    parts.push(
+      new PromiseOriginal((resolve, reject) => {
+        const worker = new Worker(REFERENCE_WORKER, { eval: true, workerData });
+        reflectApply(once, worker, ['message', resolve]);
+        reflectApply(once, worker, ['error', reject]);
+      }),
+    );
+  }
+  return PromiseAll(parts).then((checksums) => checksums.reduce(combine, 0));
+}
+
 /** Run one way of doing the job under measurement. */
 async function measure(variant, { solve, seed, items, config, callTimeoutMs }) {
   const workers = variant === 'blocking' ? 0 : variant === 'one_worker' ? 1 : config.workers;
-  const call =
-    variant === 'blocking' ? () => crunch(seed, 0, items) : () => solve({ seed, items }, { workers });
+  const calls = {
+    blocking: () => crunch(seed, 0, items),
+    one_worker: () => solve({ seed, items }, { workers }),
+    n_workers: () => solve({ seed, items }, { workers }),
+    reference_workers: () => referenceSplit(seed, items, workers),
+  };
+  const call = calls[variant];
   const delay = kit.startLoopDelay(RESOLUTION_MS);
   // Let the delay timer tick first: monitorEventLoopDelay records the gap between two ticks,
   // so a stall that starts before its first tick would go unrecorded.

@@ -6,7 +6,7 @@
 
 const { roundTo, spread } = require('../../harness/stats.js');
 
-const VARIANTS = ['blocking', 'one_worker', 'n_workers'];
+const VARIANTS = ['blocking', 'one_worker', 'n_workers', 'reference_workers'];
 const DEFAULTS = Object.freeze({ workers: 2, repeats: 3, target_ms: 600, pause_ms: 100 });
 const BOUNDS = Object.freeze({
   workers: [2, 8],
@@ -34,15 +34,15 @@ function settings(checkConfig) {
 /**
  * The report's lab measurements (shape: harness-report.json, `measurements`): the job,
  * per way of running it the medians and spreads of its timed runs, the speedup of N
- * workers over the blocking run against the quota's ideal, and how much of the blocking
- * stall each worker variant kept.
+ * workers over the blocking run against the quota's ideal (and the grader's own split's,
+ * measured alongside), and how much of the blocking stall each worker variant kept.
  */
 function summarize({ facts, runs, cpuQuotaCpus }) {
   const workers = facts.workers ?? DEFAULTS.workers;
   const variants = {};
   for (const name of VARIANTS) variants[name] = summarizeVariant(runs.filter((r) => r.variant === name));
   const ideal = cpuQuotaCpus === null ? workers : Math.min(workers, cpuQuotaCpus);
-  const speedups = pairedRatios(runs, 'n_workers');
+  const speedups = pairedRatios(runs, 'blocking', 'n_workers');
   const speedup = spread(speedups, 2);
   return {
     workers,
@@ -55,7 +55,10 @@ function summarize({ facts, runs, cpuQuotaCpus }) {
       speedup === null
         ? null
         : { ...speedup, ideal: roundTo(ideal, 2), efficiency: roundTo(speedup.median / ideal, 2) },
-    one_worker_speedup: spread(pairedRatios(runs, 'one_worker'), 2),
+    one_worker_speedup: spread(pairedRatios(runs, 'blocking', 'one_worker'), 2),
+    reference_speedup: spread(pairedRatios(runs, 'blocking', 'reference_workers'), 2),
+    // Same repetition, adjacent runs: a busy host slows both alike, and cancels out here.
+    n_workers_vs_reference: spread(pairedRatios(runs, 'reference_workers', 'n_workers'), 2),
     loop_delay_p99_ratio: {
       one_worker: stallRatio(variants.one_worker, variants.blocking),
       n_workers: stallRatio(variants.n_workers, variants.blocking),
@@ -90,13 +93,15 @@ function summarizeVariant(runs) {
   };
 }
 
-/** Per repetition: the blocking run's wall time over `variant`'s, for correct pairs. */
-function pairedRatios(runs, variant) {
+/** Per repetition: `baseline`'s wall time over `variant`'s, for pairs of correct runs. */
+function pairedRatios(runs, baseline, variant) {
   const ratios = [];
   for (const run of runs) {
     if (run.variant !== variant || run.correct !== true || !(run.wall_ms > 0)) continue;
-    const blocking = runs.find((other) => other.variant === 'blocking' && other.repeat === run.repeat);
-    if (blocking !== undefined) ratios.push(blocking.wall_ms / run.wall_ms);
+    const base = runs.find(
+      (other) => other.variant === baseline && other.repeat === run.repeat && other.correct,
+    );
+    if (base !== undefined) ratios.push(base.wall_ms / run.wall_ms);
   }
   return ratios;
 }

@@ -1,0 +1,377 @@
+"""The measured labs' judges with scripted harness reports: verdicts, partial marks, A.D.A.
+
+The numbers are made up and the judges only compare ratios of them, so each case states
+the relation that decides it (a stall kept at 0.1% of the blocking one, a speedup at 45% of
+the ideal, a memory growth at 14% of exec's).
+"""
+
+import copy
+import json
+
+import pytest
+
+from contract import SCHEMA_VERSION, GradeRequest, Limits, SubmittedFile
+from grader.labs import lab_kind
+from grader.pipeline import grade_request
+from grader.sandbox import SandboxRun
+
+CODE = "module.exports = { solve() {} };\n"
+
+
+def spread(median, low=None, high=None):
+    return {"median": median, "min": low or median, "max": high or median}
+
+
+def thread_variant(workers, wall, stall, peak, cpu=None, throttled=(0, 10, 0.0)):
+    periods_throttled, periods, throttled_ms = throttled
+    return {
+        "workers": workers,
+        "runs": 3,
+        "correct": True,
+        "error": None,
+        "wall_ms": spread(wall),
+        "cpu_ms": spread(cpu or wall),
+        "loop_delay_p50_ms": spread(0.2),
+        "loop_delay_p99_ms": spread(stall),
+        "loop_delay_max_ms": spread(stall),
+        "event_loop_utilization": spread(1.0 if workers == 0 else 0.02, None, None),
+        "peak_workers": peak,
+        "throttling": {
+            "periods": periods,
+            "throttled_periods": periods_throttled,
+            "throttled_ms": throttled_ms,
+        },
+    }
+
+
+def unblock_measurements(one, many, speedup, blocking=None, quota=2):
+    blocking = blocking or thread_variant(0, 600, 590, 0)
+    stall = blocking["loop_delay_p99_ms"]["median"]
+    return {
+        "cpu_quota_cpus": quota,
+        "throttling": {"periods": 60, "throttled_periods": 0, "throttled_ms": 0},
+        "workers": 2,
+        "items": 120000,
+        "repeats": 3,
+        "problem": None,
+        "problem_detail": None,
+        "variants": {"blocking": blocking, "one_worker": one, "n_workers": many},
+        "speedup": {
+            **spread(speedup, speedup - 0.05, speedup + 0.05),
+            "ideal": min(2, quota),
+            "efficiency": round(speedup / min(2, quota), 2),
+        },
+        "one_worker_speedup": spread(0.9),
+        "loop_delay_p99_ratio": {
+            "one_worker": round(one["loop_delay_p99_ms"]["median"] / stall, 3),
+            "n_workers": round(many["loop_delay_p99_ms"]["median"] / stall, 3),
+        },
+    }
+
+
+N_WORKERS = unblock_measurements(
+    thread_variant(1, 680, 0.7, 1), thread_variant(2, 390, 4.1, 2, cpu=760), 1.53
+)
+ONE_WORKER = unblock_measurements(
+    thread_variant(1, 680, 0.7, 1), thread_variant(2, 670, 1.1, 1, cpu=670), 0.9
+)
+BLOCKING = unblock_measurements(thread_variant(1, 600, 588, 0), thread_variant(2, 600, 586, 0), 1.0)
+THROTTLED = unblock_measurements(
+    thread_variant(1, 680, 0.7, 1),
+    thread_variant(2, 600, 9.0, 2, cpu=700, throttled=(5, 12, 120.0)),
+    1.0,
+)
+DOUBLE_WORK = unblock_measurements(
+    thread_variant(1, 680, 0.7, 1),
+    thread_variant(2, 680, 9.0, 2, cpu=1300, throttled=(5, 12, 120.0)),
+    0.88,
+)
+
+
+def report(lab, measurements, child_process_calls=None, **changes):
+    data = {
+        "harness_version": 1,
+        "lab_kind": lab,
+        "status": "exited",
+        "exit_code": 0,
+        "signal": None,
+        "wall_ms": 7000.0,
+        "syntax_error": None,
+        "error_line": None,
+        "observations": {
+            "workers_created": 0,
+            "workers_online": 0,
+            "messages_to_main": 0,
+            "messages_to_worker": 0,
+        },
+        "output": {"text": "", "truncated": False, "bytes_total": 0},
+        "cgroup": {"oom_kills": 0, "cpu_quota_cpus": 2},
+        "harness_error": None,
+        "measurements": measurements,
+    }
+    if child_process_calls is not None:
+        data["child_process_calls"] = child_process_calls
+    data.update(changes)
+    return b"HARNESS-REPORT " + json.dumps(data).encode() + b"\n"
+
+
+def grade(lab, stdout):
+    request = GradeRequest(
+        schema_version=SCHEMA_VERSION,
+        submission_id="7",
+        tenant_id="1",
+        lab_id=lab,
+        lab_kind=lab,
+        files=(SubmittedFile("main.js", CODE),),
+        entrypoint="main.js",
+        limits=lab_kind(lab).default_limits,
+    )
+    return grade_request(request, lambda job: SandboxRun(0, stdout, False, False, "t"))
+
+
+def check(result, name):
+    return next(item for item in result.checks if item.name == name)
+
+
+def test_n_worker_solution_gets_full_marks_and_ada_quotes_the_numbers():
+    result = grade("unblock-the-loop", report("unblock-the-loop", N_WORKERS))
+
+    assert (result.verdict, result.score) == ("passed", 1.0)
+    assert all(item.passed for item in result.checks)
+    assert "590 ms" in result.feedback and "0.7 ms" in result.feedback
+    assert "1.53x faster" in result.feedback and "77% efficiency" in result.feedback
+    assert result.measurements["speedup"]["median"] == 1.53
+
+
+def test_one_worker_solution_passes_with_partial_marks_and_says_what_full_marks_need():
+    result = grade("unblock-the-loop", report("unblock-the-loop", ONE_WORKER))
+
+    assert result.verdict == "passed"
+    assert 0 < result.score < 1
+    assert not check(result, "splits_over_workers").passed
+    assert not check(result, "speeds_up").passed
+    assert "For full marks: With workers: 2, at most 1 worker ran at once" in result.feedback
+
+
+def test_blocking_solution_fails_with_the_stall_it_caused():
+    result = grade("unblock-the-loop", report("unblock-the-loop", BLOCKING))
+
+    assert result.verdict == "failed"
+    assert result.score < grade("unblock-the-loop", report("unblock-the-loop", ONE_WORKER)).score
+    assert not check(result, "uses_worker").passed
+    responsive = check(result, "keeps_loop_responsive")
+    assert not responsive.passed and "588 ms" in responsive.message
+    assert "stalled the event loop for 590 ms" in result.feedback
+
+
+def test_speedup_held_back_by_the_quotas_throttling_is_not_the_codes_fault():
+    result = grade("unblock-the-loop", report("unblock-the-loop", THROTTLED))
+
+    speeds_up = check(result, "speeds_up")
+    assert speeds_up.passed and "the quota, not your code" in speeds_up.message
+    assert "throttled the container in 5 of 12 scheduler periods" in result.feedback
+    assert result.score == 1.0
+
+
+def test_speedup_held_back_by_a_busy_machine_is_measured_against_the_graders_own_split():
+    busy = copy.deepcopy(N_WORKERS)
+    busy["speedup"].update(median=0.95, efficiency=0.48)
+    busy["reference_speedup"] = spread(1.0)
+    busy["n_workers_vs_reference"] = spread(0.97)
+    result = grade("unblock-the-loop", report("unblock-the-loop", busy))
+
+    speeds_up = check(result, "speeds_up")
+    assert speeds_up.passed and "kept up with the grader's" in speeds_up.message
+    assert result.score == 1.0
+
+
+def test_one_worker_keeping_up_with_a_slowed_reference_still_misses_full_marks():
+    busy = copy.deepcopy(ONE_WORKER)
+    busy["reference_speedup"] = spread(0.9)
+    busy["n_workers_vs_reference"] = spread(1.0)
+    result = grade("unblock-the-loop", report("unblock-the-loop", busy))
+
+    assert not check(result, "speeds_up").passed
+    assert result.score == 0.6
+
+
+def test_workers_that_each_do_the_whole_job_get_no_throttling_excuse():
+    result = grade("unblock-the-loop", report("unblock-the-loop", DOUBLE_WORK))
+
+    speeds_up = check(result, "speeds_up")
+    assert not speeds_up.passed and "whole job" in speeds_up.message
+    assert result.verdict == "passed" and result.score < 1
+
+
+def test_on_a_one_cpu_quota_the_ideal_is_one_and_splitting_still_counts():
+    one_cpu = unblock_measurements(
+        thread_variant(1, 680, 0.7, 1), thread_variant(2, 700, 30.0, 2), 0.86, quota=1
+    )
+    result = grade("unblock-the-loop", report("unblock-the-loop", one_cpu))
+
+    assert (result.verdict, result.score) == ("passed", 1.0)
+    assert "on a 1-CPU quota" in check(result, "speeds_up").message
+
+
+@pytest.mark.parametrize(
+    ("problem", "detail", "failing", "says"),
+    [
+        ("solve_missing", None, "exports_solve", "module.exports = { solve }"),
+        (
+            "wrong_result",
+            "solve() resolved to 7 for 2400 items; the checksum is 9",
+            "correct_result",
+            "resolved to 7",
+        ),
+        ("threw", "Error: boom", "correct_result", "solve() failed: Error: boom"),
+        ("timeout", "did not finish within 5.0 s", "correct_result", "within 5.0 s"),
+    ],
+)
+def test_unblock_problems_fail_the_right_check_and_skip_the_timing(problem, detail, failing, says):
+    measurements = {
+        "workers": 2,
+        "problem": problem,
+        "problem_detail": detail,
+        "variants": {"blocking": None, "one_worker": None, "n_workers": None},
+        "speedup": None,
+    }
+    result = grade("unblock-the-loop", report("unblock-the-loop", measurements))
+
+    assert result.verdict == "failed"
+    assert says in check(result, failing).message
+    assert "Not measured" in check(result, "keeps_loop_responsive").message
+
+
+def test_a_crashed_unblock_run_is_an_error_and_every_check_says_so():
+    stdout = report(
+        "unblock-the-loop", {}, exit_code=1, error_line="ReferenceError: x is not defined"
+    )
+    result = grade("unblock-the-loop", stdout)
+
+    assert result.verdict == "error" and "ReferenceError" in result.feedback
+    assert not check(result, "uses_worker").passed
+
+
+def process_variant(api, growth, wall, correct=True, error=None, answer=3315):
+    return {
+        "api": api,
+        "runs": 3,
+        "correct": correct,
+        "answer": answer if correct else None,
+        "error": error,
+        "wall_ms": spread(wall),
+        "cpu_ms": spread(wall / 3),
+        "rss_before_bytes": 58 << 20,
+        "peak_rss_bytes": (58 << 20) + growth,
+        "peak_rss_growth_bytes": growth,
+    }
+
+
+def spawn_measurements(student, memory_ratio):
+    return {
+        "cpu_quota_cpus": 1,
+        "throttling": {"periods": 20, "throttled_periods": 0, "throttled_ms": 0},
+        "output_bytes": 12 << 20,
+        "expected_errors": 3315,
+        "exec_default_max_buffer_bytes": 1 << 20,
+        "repeats": 3,
+        "problem": None,
+        "problem_detail": None,
+        "variants": {
+            "exec_reference": process_variant("execFile", 44 << 20, 400),
+            "student": student,
+        },
+        "memory_ratio": memory_ratio,
+        "time_ratio": 0.75,
+    }
+
+
+def calls(**counts):
+    names = ("spawn", "exec", "execFile", "fork", "spawnSync", "execSync", "execFileSync")
+    return {name: counts.get(name, 0) for name in names}
+
+
+def test_spawn_solution_passes_and_ada_compares_it_with_exec():
+    measurements = spawn_measurements(process_variant("spawn", 6 << 20, 300), 0.136)
+    result = grade("spawn-vs-exec", report("spawn-vs-exec", measurements, calls(spawn=3)))
+
+    assert (result.verdict, result.score) == ("passed", 1.0)
+    assert "12.0 MiB" in result.feedback and "44.0 MiB" in result.feedback
+    assert "grew it by 6.0 MiB" in result.feedback
+
+
+def test_exec_stopped_by_max_buffer_fails_and_says_why():
+    student = process_variant(
+        "exec", 3 << 20, 170, correct=False, error="RangeError: stdout maxBuffer length exceeded"
+    )
+    measurements = spawn_measurements(student, 0.07)
+    result = grade("spawn-vs-exec", report("spawn-vs-exec", measurements, calls(exec=1)))
+
+    assert result.verdict == "failed"
+    correct = check(result, "correct_result")
+    assert "maxBuffer" in correct.message and "1.0 MiB" in correct.message
+    assert "You called exec" in check(result, "uses_spawn").message
+    assert "Not measured" in check(result, "streams_output").message
+
+
+def test_exec_with_a_big_buffer_is_right_but_buffers():
+    measurements = spawn_measurements(process_variant("execFile", 49 << 20, 400), 1.11)
+    result = grade("spawn-vs-exec", report("spawn-vs-exec", measurements, calls(execFile=3)))
+
+    assert result.verdict == "failed"
+    assert check(result, "correct_result").passed
+    assert not check(result, "uses_spawn").passed
+    assert "111% of what exec's buffering costs" in check(result, "streams_output").message
+
+
+def test_spawn_that_keeps_every_chunk_does_not_stream():
+    measurements = spawn_measurements(process_variant("spawn", 40 << 20, 350), 0.91)
+    result = grade("spawn-vs-exec", report("spawn-vs-exec", measurements, calls(spawn=3)))
+
+    assert result.verdict == "failed"
+    assert check(result, "uses_spawn").passed
+    assert not check(result, "streams_output").passed
+
+
+def test_malformed_child_process_calls_make_the_report_untrusted():
+    stdout = report("spawn-vs-exec", spawn_measurements(None, None), {"spawn": -1})
+    assert grade("spawn-vs-exec", stdout).verdict == "infra_error"
+
+
+def test_thread_lab_feedback_quotes_the_main_threads_stall_while_the_worker_ran():
+    delay = {"p50_ms": 0.2, "p99_ms": 1.3, "max_ms": 2.5, "samples": 8, "window_ms": 81}
+    observations = {
+        "workers_created": 1,
+        "workers_online": 1,
+        "messages_to_main": 1,
+        "messages_to_worker": 0,
+    }
+    code = (
+        "const { Worker, isMainThread, parentPort } = require('worker_threads');\n"
+        "if (isMainThread) new Worker(__filename).on('message', console.log);\n"
+        "else parentPort.postMessage('hi');\n"
+    )
+    request = GradeRequest(
+        schema_version=SCHEMA_VERSION,
+        submission_id="8",
+        tenant_id="1",
+        lab_id="thread-lab",
+        lab_kind="thread-lab",
+        files=(SubmittedFile("main.js", code),),
+        entrypoint="main.js",
+        limits=Limits(5, 256, 1, 64, 1 << 20),
+    )
+    stdout = report(
+        "thread-lab", {"loop_delay_while_workers_ran": delay}, observations=observations
+    )
+    result = grade_request(request, lambda job: SandboxRun(0, stdout, False, False, "t"))
+
+    assert result.verdict == "passed"
+    assert "they talked" in result.feedback
+    assert "longest event-loop stall was 2.5 ms (p99 1.3 ms)" in result.feedback
+
+
+def test_measurements_are_passed_through_unchanged():
+    result = grade("unblock-the-loop", report("unblock-the-loop", copy.deepcopy(N_WORKERS)))
+    assert {key: result.measurements[key] for key in N_WORKERS} == N_WORKERS
+    assert result.measurements["wall_ms"] == 7000.0

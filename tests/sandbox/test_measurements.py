@@ -1,0 +1,191 @@
+"""What the harness measures, in the real image: lab drivers, event-loop delay, cgroup CPU.
+
+Timings differ from host to host, so these tests assert the shape of the measurements and
+relations between them that hold on a slow machine and a fast one (a blocked main thread
+stalls longer than one whose work runs in a worker), never a number of milliseconds.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.docker
+
+SOLUTIONS = Path(__file__).resolve().parents[1] / "integration" / "solutions"
+# Small, so the test stays quick: verdict thresholds are the grader's business.
+QUICK_UNBLOCK = {"repeats": 1, "target_ms": 200, "pause_ms": 50}
+TWO_CPUS = ("--cpus=2", "--memory=512m", "--memory-swap=512m", "--pids-limit=128")
+
+
+def test_unblock_driver_measures_the_same_job_four_ways(run_in_sandbox):
+    solution = (SOLUTIONS / "unblock-the-loop" / "workers.js").read_text()
+
+    run = run_in_sandbox(
+        {"main.js": solution},
+        lab_kind="unblock-the-loop",
+        check_config=QUICK_UNBLOCK,
+        wall_seconds=20,
+        docker_flags=TWO_CPUS,
+    )
+
+    report, m = run.report, run.report["measurements"]
+    assert (report["status"], report["exit_code"], report["harness_error"]) == ("exited", 0, None)
+    assert m["problem"] is None and m["workers"] == 2 and m["items"] > 0
+    assert m["cpu_quota_cpus"] == 2
+    names = ("blocking", "one_worker", "n_workers", "reference_workers")
+    blocking, one, many, reference = (m["variants"][name] for name in names)
+    assert [v["workers"] for v in (blocking, one, many, reference)] == [0, 1, 2, 2]
+    assert all(v["correct"] and v["runs"] == 1 for v in (blocking, one, many, reference))
+    # What the hooks saw: no worker for the blocking run, one, then two at once.
+    assert [v["peak_workers"] for v in (blocking, one, many, reference)] == [0, 1, 2, 2]
+    # The blocking run holds the main thread for the whole call; a worker run does not.
+    assert blocking["event_loop_utilization"]["median"] > one["event_loop_utilization"]["median"]
+    assert blocking["loop_delay_p99_ms"]["median"] > one["loop_delay_p99_ms"]["median"]
+    assert m["loop_delay_p99_ratio"]["one_worker"] < 1
+    assert m["speedup"]["ideal"] == 2
+    assert m["speedup"]["efficiency"] == pytest.approx(m["speedup"]["median"] / 2, abs=0.01)
+    for variant in (blocking, one, many, reference):
+        throttling = variant["throttling"]
+        assert throttling["periods"] >= throttling["throttled_periods"] >= 0
+    # The check call and the timed runs started real threads: 2 + 1 + 2 + 2.
+    assert report["observations"]["workers_online"] >= 7
+    assert m["n_workers_vs_reference"]["median"] > 0
+
+
+def test_unblock_driver_reports_a_missing_export_without_timing(run_in_sandbox):
+    run = run_in_sandbox(
+        {"main.js": "module.exports = { solved: () => 0 };\n"},
+        lab_kind="unblock-the-loop",
+        check_config=QUICK_UNBLOCK,
+    )
+
+    m = run.report["measurements"]
+    assert run.report["status"] == "exited" and run.report["exit_code"] == 0
+    assert m["problem"] == "solve_missing"
+    assert all(variant is None for variant in m["variants"].values())
+
+
+CHEAP_TASK = "module.exports = { crunch: () => 0, combine: (a, b) => a + b };\n"
+SOLVE_WITH_OWN_TASK = """\
+const { crunch } = require('./task.js');
+module.exports = { solve: async ({ seed, items }) => crunch(seed, 0, items) };
+"""
+
+
+def test_unblock_task_js_is_the_graders_own_copy(run_in_sandbox):
+    run = run_in_sandbox(
+        {"main.js": SOLVE_WITH_OWN_TASK, "task.js": CHEAP_TASK},
+        lab_kind="unblock-the-loop",
+        check_config=QUICK_UNBLOCK,
+    )
+
+    m = run.report["measurements"]
+    assert m["problem"] is None, "the real crunch() ran, so the answer is right"
+    assert m["variants"]["one_worker"]["correct"]
+
+
+CHILD_PROCESS_CALLS_CJS = """\
+const cp = require('node:child_process');
+const { promisify } = require('node:util');
+(async () => {
+  const { stdout, stderr } = await promisify(cp.exec)('echo hi');
+  console.log(JSON.stringify({ stdout, stderr }));
+  cp.execFileSync('true');
+  cp.spawnSync('true');
+  cp.spawn('true').on('exit', (code) => console.log('spawned', code));
+})();
+"""
+
+CHILD_PROCESS_CALLS_ESM = """\
+import { spawn, execFile } from 'node:child_process';
+spawn('true').on('exit', (code) => {
+  execFile('echo', ['hi'], (error, stdout) => console.log(code, stdout.trim()));
+});
+"""
+
+
+@pytest.mark.parametrize(
+    ("entrypoint", "source", "expected"),
+    [
+        pytest.param(
+            "main.js",
+            CHILD_PROCESS_CALLS_CJS,
+            {"exec": 1, "execFileSync": 1, "spawnSync": 1, "spawn": 1},
+            id="commonjs-outermost-calls-only",
+        ),
+        pytest.param(
+            "main.mjs", CHILD_PROCESS_CALLS_ESM, {"spawn": 1, "execFile": 1}, id="es-module-import"
+        ),
+    ],
+)
+def test_child_process_calls_are_counted_and_behave_as_under_plain_node(
+    run_in_sandbox, run_plain_node, entrypoint, source, expected
+):
+    plain = run_plain_node({entrypoint: source}, entrypoint)
+    run = run_in_sandbox({entrypoint: source}, entrypoint=entrypoint)
+
+    calls = run.report["child_process_calls"]
+    assert {name: count for name, count in calls.items() if count} == expected
+    assert run.report["output"]["text"] == plain.stdout
+    assert run.report["exit_code"] == plain.exit_code == 0
+
+
+WORKER_WHILE_MAIN_WAITS = """\
+const { Worker, isMainThread, parentPort } = require('node:worker_threads');
+if (isMainThread) {
+  const worker = new Worker(__filename);
+  worker.on('message', () => worker.terminate());
+  // Let the delay timer tick once, then hold the main thread while the worker runs.
+  setTimeout(() => { if (BLOCK) { const end = Date.now() + 300; while (Date.now() < end); } }, 30);
+} else {
+  setTimeout(() => parentPort.postMessage('done'), 400);
+}
+"""
+
+
+def test_thread_lab_reports_the_main_threads_loop_delay_while_its_worker_ran(run_in_sandbox):
+    idle = run_in_sandbox({"main.js": "const BLOCK = false;\n" + WORKER_WHILE_MAIN_WAITS})
+    blocked = run_in_sandbox({"main.js": "const BLOCK = true;\n" + WORKER_WHILE_MAIN_WAITS})
+
+    idle_delay = idle.report["measurements"]["loop_delay_while_workers_ran"]
+    blocked_delay = blocked.report["measurements"]["loop_delay_while_workers_ran"]
+    assert idle_delay["samples"] > 0 and blocked_delay["samples"] > 0
+    assert idle_delay["window_ms"] > 0
+    assert blocked_delay["max_ms"] > idle_delay["max_ms"]
+    assert idle.report["measurements"]["cpu_quota_cpus"] == 1
+    assert set(idle.report["measurements"]["throttling"]) == {
+        "periods",
+        "throttled_periods",
+        "throttled_ms",
+    }
+
+
+CPU_STAT_PROBE = """\
+const { readCpuStat, cpuStatDelta } = require('/opt/harness/cgroup.js');
+const trees = ['v1', 'v2', 'none'];
+const stats = Object.fromEntries(trees.map((t) => [t, readCpuStat(`/work/submission/${t}`)]));
+const delta = cpuStatDelta(
+  { periods: 10, throttled_periods: 2, throttled_ms: 5 },
+  { periods: 25, throttled_periods: 6, throttled_ms: 12.5 },
+);
+console.log(JSON.stringify({ stats, delta }));
+"""
+
+
+def test_cpu_throttling_is_read_from_cgroup_v1_and_v2(run_plain_node):
+    files = {
+        "probe.js": CPU_STAT_PROBE,
+        "v1/cpu/cpu.stat": "nr_periods 40\nnr_throttled 12\nthrottled_time 230500000\n",
+        "v2/cgroup.controllers": "cpu memory\n",
+        "v2/cpu.stat": "usage_usec 9\nnr_periods 40\nnr_throttled 12\nthrottled_usec 230500\n",
+        "none/.keep": "",
+    }
+
+    plain = run_plain_node(files, "probe.js")
+
+    assert plain.exit_code == 0, plain.stderr
+    seen = json.loads(plain.stdout)
+    expected = {"periods": 40, "throttled_periods": 12, "throttled_ms": 230.5}
+    assert seen["stats"] == {"v1": expected, "v2": expected, "none": None}
+    assert seen["delta"] == {"periods": 15, "throttled_periods": 4, "throttled_ms": 7.5}
