@@ -153,8 +153,10 @@ def grant_rewards(session: Session, catalogue: Catalogue, submission: Submission
 def insert_once(session: Session, model: type, **values: Any) -> bool:
     """Insert a row unless a unique key already holds it; whether it was inserted."""
     insert = _INSERTS[session.get_bind().dialect.name]
-    result = session.execute(insert(model).values(**values).on_conflict_do_nothing())
-    return result.rowcount == 1
+    # RETURNING tells reliably whether a row went in: the ORM's rowcount does not on
+    # every driver for ON CONFLICT DO NOTHING.
+    statement = insert(model).values(**values).on_conflict_do_nothing().returning(model.id)
+    return session.execute(statement).first() is not None
 
 
 def achievements_for_submission(session: Session, submission: Submission) -> list[str]:
