@@ -20,7 +20,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,7 +36,6 @@ pytestmark = pytest.mark.docker
 
 HOSTILE = Path(__file__).parent
 SOLUTION = HOSTILE.parents[1] / "integration" / "solutions" / "thread_lab_commonjs.js"
-GRADER = str(Path(sys.executable).parent / "grader")
 LAB = THREAD_LAB.default_limits
 SHORT_WALL_SECONDS = 3.0
 SANDBOX_UID = 10001
@@ -50,7 +48,7 @@ FAKE_SECRETS = {
 }
 # A generous cap on the grader process's peak resident memory: Python with docker-py is about
 # 50 MiB; a grader that held a flood or a fake report whole would grow with it.
-GRADER_PEAK_RSS_CAP_MIB = 150
+GRADER_PEAK_RSS_CAP_MIB = 100
 # What the Engine and the grader may add after the outer timeout fired: kill, logs, removal.
 AFTER_OUTER_TIMEOUT_SECONDS = 10.0
 
@@ -268,6 +266,24 @@ def test_hostile_program_gets_its_verdict_and_leaves_nothing_behind(
     assert after["verdict"] == "passed", after["feedback"]
 
 
+# `grader grade` (the console script calls the same `main`), which at exit prints its own peak
+# resident memory, VmHWM, on stderr. Not wait4(2)'s ru_maxrss: a child's starts from the size of
+# the process it was forked from, so the test process's own memory would hide the grader's.
+GRADE_AND_PRINT_PEAK_RSS = """
+import atexit, sys
+from grader.cli import main
+
+def print_peak_rss():
+    with open('/proc/self/status') as status:
+        for line in status:
+            if line.startswith('VmHWM:'):
+                print('peak-rss-kib', line.split()[1], file=sys.stderr)
+
+atexit.register(print_peak_rss)
+sys.exit(main(['grade', '--lab', 'thread-lab', sys.argv[1]]))
+"""
+
+
 def grade(program: Path, image: str, wall_seconds: float) -> Graded:
     """Run `grader grade` on `program` with fake secrets in its environment."""
     environment = {
@@ -277,43 +293,19 @@ def grade(program: Path, image: str, wall_seconds: float) -> Graded:
         **{key: value for key, value in os.environ.items() if key.startswith("DOCKER_")},
         **FAKE_SECRETS,
     }
-    deadline = outer_timeout_seconds(LAB) + 60
-    with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
-        started = time.monotonic()
-        process = subprocess.Popen(
-            [GRADER, "grade", "--lab", "thread-lab", str(program)],
-            stdout=stdout,
-            stderr=stderr,
-            env=environment,
-        )
-        status, peak_rss_kib = _wait_with_peak_rss(process, deadline)
-        elapsed = time.monotonic() - started
-        stdout.seek(0)
-        stderr.seek(0)
-        text, errors = stdout.read(), stderr.read().decode("utf-8", "replace")
-    assert text, f"grader grade printed no result (exit {status}): {errors}"
-    return Graded(json.loads(text), status, elapsed, peak_rss_kib / 1024)
-
-
-def _wait_with_peak_rss(process: subprocess.Popen, timeout: float) -> tuple[int, int]:
-    """Reap `process` with wait4(2), which also returns its peak resident set (KiB).
-
-    The kernel's high-water mark is what /proc/<pid>/status shows as VmHWM, read at the one
-    moment it is final and cannot be missed: when the process is reaped.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-        if pid == process.pid:
-            break
-        if time.monotonic() > deadline:
-            process.kill()
-            _, status, usage = os.wait4(process.pid, 0)
-            process.returncode = os.waitstatus_to_exitcode(status)
-            pytest.fail(f"grader grade did not end within {timeout:.0f} s")
-        time.sleep(0.05)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return process.returncode, usage.ru_maxrss
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", GRADE_AND_PRINT_PEAK_RSS, str(program)],
+        capture_output=True,
+        env=environment,
+        timeout=outer_timeout_seconds(LAB) + 60,
+    )
+    elapsed = time.monotonic() - started
+    errors = done.stderr.decode("utf-8", "replace")
+    assert done.stdout, f"grader grade printed no result (exit {done.returncode}): {errors}"
+    peak = re.search(r"^peak-rss-kib (\d+)$", errors, re.MULTILINE)
+    assert peak, errors
+    return Graded(json.loads(done.stdout), done.returncode, elapsed, int(peak.group(1)) / 1024)
 
 
 def containers_of(client, submission_id: str) -> list[str]:
