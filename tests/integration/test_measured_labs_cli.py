@@ -41,9 +41,9 @@ def test_n_worker_solution_gets_full_marks(sandbox_image, no_leftover_containers
 
     assert (status, result["verdict"], result["score"]) == (0, "passed", 1.0), result["feedback"]
     m = result["measurements"]
-    assert m["speedup"]["median"] > m["one_worker_speedup"]["median"]
+    assert m["variants"]["n_workers"]["peak_workers"] == 2
     assert m["loop_delay_p99_ratio"]["one_worker"] < 0.25
-    assert "faster than the main thread alone" in result["feedback"]
+    assert "the main thread alone" in result["feedback"]
 
 
 def test_one_worker_solution_passes_with_partial_marks(sandbox_image, no_leftover_containers):

@@ -137,9 +137,9 @@ if (isMainThread) {
   const worker = new Worker(__filename);
   worker.on('message', () => worker.terminate());
   // Let the delay timer tick once, then hold the main thread while the worker runs.
-  setTimeout(() => { if (BLOCK) { const end = Date.now() + 300; while (Date.now() < end); } }, 30);
+  setTimeout(() => { if (BLOCK) { const end = Date.now() + 150; while (Date.now() < end); } }, 30);
 } else {
-  setTimeout(() => parentPort.postMessage('done'), 400);
+  setTimeout(() => parentPort.postMessage('done'), 250);
 }
 """
 

@@ -93,10 +93,17 @@ function buildMeasurements({ lab, tally, cgroup, throttling, reference }) {
   return { ...common, ...summary };
 }
 
-/** The driver's own failure, if it reported one (a harness_error, not the student's). */
-function driverFailure(tally) {
+/**
+ * Why a driven lab's run is ours to redo (a harness_error, not the student's), or null:
+ * the driver reported its own failure, or lab.js found the measurements inconclusive.
+ */
+function driverFailure(tally, measurements) {
   const error = tally.mergedValues('lab_fact').driver_error;
-  return typeof error === 'string' ? `the lab driver failed: ${error}` : null;
+  if (typeof error === 'string') return `the lab driver failed: ${error}`;
+  if (measurements.problem === 'inconclusive') {
+    return `the measurements are inconclusive: ${measurements.problem_detail}`;
+  }
+  return null;
 }
 
 module.exports = { buildMeasurements, driverFailure, findLab, provideFiles, runReference };

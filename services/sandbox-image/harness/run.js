@@ -74,8 +74,11 @@ async function main() {
     const throttling = cpuStatDelta(statBefore, readCpuStat());
     const cgroup = readCgroup();
     if (heapOutOfMemory(run.stderrText)) cgroup.oom_kills = Math.max(cgroup.oom_kills ?? 0, 1);
-    // Without whole observations a thread lab would be failed for our fault, not the student's.
-    const ourFailure = run.observationFailure ?? driverFailure(run.tally);
+    const measurements = buildMeasurements({ lab, tally: run.tally, cgroup, throttling, reference });
+    // Without whole observations a thread lab would be failed for our fault, not the student's;
+    // a driven lab's measurements may be ours to redo too (its driver failed, or they say
+    // nothing, e.g. a job too short to time on this machine).
+    const ourFailure = run.observationFailure ?? driverFailure(run.tally, measurements);
     const hooksFailed =
       ourFailure === null ? {} : { status: 'harness_error', harness_error: ourFailure };
     finish(
@@ -90,7 +93,7 @@ async function main() {
         child_process_calls: run.tally.childProcessCalls(),
         output: run.output,
         cgroup,
-        measurements: buildMeasurements({ lab, tally: run.tally, cgroup, throttling, reference }),
+        measurements,
         ...hooksFailed,
       }),
     );

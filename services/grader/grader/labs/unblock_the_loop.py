@@ -1,18 +1,19 @@
 """Unblock the loop: move a CPU-heavy job off the main thread, then split it over N workers.
 
 The harness's driver (services/sandbox-image/labs/unblock-the-loop/, whose README.md states
-the task and these rules for students) runs the same job three ways, repeated: blocking
-on the main thread, through the student's solve(job, {workers: 1}) and through
-solve(job, {workers: N}). The checks compare ratios only, never milliseconds, so the same
-code gets the same verdict on a slow host and a fast one:
+the task and these rules for students) runs the same job four ways, repeated: blocking
+on the main thread, through the student's solve(job, {workers: 1}), through
+solve(job, {workers: N}) and through the grader's own split over N workers. The checks
+compare ratios only, never milliseconds, so the same code gets the same verdict on a slow
+host and a fast one:
 
 - passing needs the right checksum, a worker thread, and a main thread that keeps at most
   RESPONSIVE_MAX_STALL_RATIO of the blocking run's stall (p99 event-loop delay) with one
   worker;
-- full marks add N workers online at once and a speedup over the blocking run of at least
-  MIN_EFFICIENCY of the ideal min(N, CPUs of the quota). Short of it, N workers that ran at
-  once without doing the work twice still get the mark when the machine, not the code,
-  held them back: the cgroup throttled the container, or they ran about as fast as the
+- full marks add N workers online at once and, with them, a speedup over the blocking run
+  of at least MIN_EFFICIENCY of the ideal min(N, CPUs of the quota). Short of it, N workers
+  that ran at once without doing the work twice still get the mark when the machine, not
+  the code, held them back: the cgroup throttled the container, or they ran about as fast as the
   grader's own split over N workers timed right next to them (a host busy with other work
   slows both alike, so their ratio holds where the speedup does not).
 """
@@ -186,6 +187,16 @@ def _speeds_up(m: dict[str, Any]) -> CheckResult:
     if speedup is None or not ideal:
         return CheckResult("speeds_up", False, "Not measured.")
     quota = _quota_text(m)
+    peak = int(number_at(m, "variants", "n_workers", "peak_workers") or 0)
+    if peak < workers:
+        # Whatever the clock said (a busy host can slow the blocking run more than yours),
+        # fewer workers than asked cannot be a parallel speedup.
+        return CheckResult(
+            "speeds_up",
+            False,
+            f"With workers: {workers}, at most {peak} worker ran at once, so nothing ran in "
+            f"parallel; {quota} up to {times_text(ideal)} is possible.",
+        )
     if speedup >= MIN_EFFICIENCY * ideal:
         return CheckResult(
             "speeds_up",

@@ -8,7 +8,7 @@ const crypto = require('crypto');
 
 const { roundTo, spread } = require('../../harness/stats.js');
 
-const DEFAULTS = Object.freeze({ output_mib: 12, repeats: 3, pause_ms: 50, call_timeout_ms: 10000 });
+const DEFAULTS = Object.freeze({ output_mib: 8, repeats: 3, pause_ms: 50, call_timeout_ms: 10000 });
 const BOUNDS = Object.freeze({
   output_mib: [2, 32],
   repeats: [1, 5],

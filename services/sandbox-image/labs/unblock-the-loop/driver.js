@@ -40,7 +40,9 @@ const PromiseAll = Promise.all.bind(Promise);
 const PromiseOriginal = Promise;
 const RESOLUTION_MS = 10;
 const CALIBRATION_MS = 40;
-const MIN_ITEMS = 2000;
+// A floor so that a calibration gone wrong still gives a job far longer than the 10 ms
+// sampling resolution (about 100 ms at this project's hosts' speed).
+const MIN_ITEMS = 20000;
 const MAX_ITEMS = 5000000;
 const CHECK_TIMEOUT_MS = 5000;
 const { max, min, round } = Math;
@@ -103,16 +105,21 @@ async function main() {
   kit.exitProcess(0);
 }
 
-/** How many items take about `targetMs` of this machine's CPU on the main thread. */
+/**
+ * How many items take about `targetMs` of this machine's CPU on the main thread. Timed in
+ * CPU time, not wall time: on a busy host the process may wait for a CPU in the middle of
+ * a call, and a wall clock would take that wait for slowness and size a tiny job.
+ */
 function calibrate(targetMs) {
   let count = 100;
   let elapsed = 0;
   // Doubling until one call takes CALIBRATION_MS also warms crunch() up (V8 optimises it),
   // so the last, measured call runs at the speed of the timed runs.
   for (;;) {
-    const started = kit.now();
+    const before = kit.cpuUsage();
     crunch(1, 0, count);
-    elapsed = kit.now() - started;
+    const used = kit.cpuUsage(before);
+    elapsed = (used.user + used.system) / 1000;
     if (elapsed >= CALIBRATION_MS || count >= MAX_ITEMS) break;
     count *= 2;
   }
