@@ -292,7 +292,7 @@ def explain_unblock_the_loop(
     repeats = int(number_at(m, "repeats") or 0)
     if blocked is not None and one is not None and many is not None:
         lines.append(
-            f"Measured {repeats} times each {_quota_text(m)}: run on the main thread, the job "
+            f"Measured {_times_each(repeats)} {_quota_text(m)}: run on the main thread, the job "
             f"stalled the event loop for {duration_text(blocked)}; your solve()'s longest "
             f"stall (p99) was {duration_text(one)} with workers: 1 and {duration_text(many)} "
             f"with workers: {workers}."
@@ -316,6 +316,10 @@ def explain_unblock_the_loop(
         if (number_at(m, "variants", "n_workers", "peak_workers") or 0) >= 1:
             lines.extend(_limits_sentence(m, workers, speedup, efficiency))
     return lines
+
+
+def _times_each(repeats: int) -> str:
+    return "once each" if repeats == 1 else f"{repeats} times each"
 
 
 def _limits_sentence(
