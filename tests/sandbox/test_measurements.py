@@ -189,3 +189,50 @@ def test_cpu_throttling_is_read_from_cgroup_v1_and_v2(run_plain_node):
     expected = {"periods": 40, "throttled_periods": 12, "throttled_ms": 230.5}
     assert seen["stats"] == {"v1": expected, "v2": expected, "none": None}
     assert seen["delta"] == {"periods": 15, "throttled_periods": 4, "throttled_ms": 7.5}
+
+
+SUMMARY_PROBE = """\
+const { summarize } = require('/opt/labs/unblock-the-loop/lab.js');
+const run = (variant, repeat, wall, p99, peak) => ({
+  variant, repeat, wall_ms: wall, cpu_ms: wall, p50_ms: 0.1, p99_ms: p99, max_ms: p99,
+  event_loop_utilization: 0.5, peak_workers: peak, periods: 4, throttled_periods: 1,
+  throttled_ms: 2.5, correct: true, error: null,
+  workers: { blocking: 0, one_worker: 1, n_workers: 2, reference_workers: 2 }[variant],
+});
+const runs = (scale) => [0, 1, 2].flatMap((r) => [
+  run('blocking', r, scale * (600 + r), scale * 590, 0),
+  run('one_worker', r, scale * 660, 1, 1),
+  run('n_workers', r, scale * (400 - 50 * r), 4, 2),
+  run('reference_workers', r, scale * 380, 3, 2),
+]);
+const facts = { workers: 2, repeats: 3, items: 1000, problem: null, error: null };
+console.log(JSON.stringify({
+  normal: summarize({ facts, runs: runs(1), cpuQuotaCpus: 1.5 }),
+  tiny: summarize({ facts, runs: runs(0.1), cpuQuotaCpus: 2 }),
+}));
+"""
+
+
+def test_unblock_summary_pairs_runs_by_repetition_and_flags_a_job_too_short(run_plain_node):
+    plain = run_plain_node({"probe.js": SUMMARY_PROBE}, "probe.js")
+
+    assert plain.exit_code == 0, plain.stderr
+    seen = json.loads(plain.stdout)
+    normal, tiny = seen["normal"], seen["tiny"]
+    # Per repetition: 600/400, 601/350, 602/300; the median pair is the middle one.
+    assert normal["speedup"] == {
+        "median": 1.72,
+        "min": 1.5,
+        "max": 2.01,
+        "ideal": 1.5,
+        "efficiency": 1.15,
+    }
+    assert normal["n_workers_vs_reference"]["median"] == pytest.approx(380 / 350, abs=0.01)
+    assert normal["variants"]["blocking"]["throttling"] == {
+        "periods": 12,
+        "throttled_periods": 3,
+        "throttled_ms": 7.5,
+    }
+    assert normal["loop_delay_p99_ratio"] == {"one_worker": 0.002, "n_workers": 0.007}
+    assert normal["problem"] is None
+    assert tiny["problem"] == "inconclusive"
