@@ -55,6 +55,7 @@ def test_every_step_renders_for_a_student_without_inline_script(student_browser)
         as_text=True
     )
     assert "Glossary" in wrap_up and "Unblocking the Loop" in wrap_up
+    assert "<th>use</th>" in wrap_up  # the guide's Markdown table is a table
 
 
 def test_a_step_completes_only_when_its_question_is_solved(student_browser):

@@ -11,7 +11,8 @@ from flask import Flask
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-_renderer = MarkdownIt("commonmark", {"html": False})
+# CommonMark plus tables (the guide compares options in one).
+_renderer = MarkdownIt("commonmark", {"html": False}).enable("table")
 
 
 def render_markdown(text: str) -> Markup:
