@@ -54,7 +54,7 @@ from grader.config import GraderConfig
 from grader.labs import lab_kind
 from grader.limits import docker_run_options
 from grader.pipeline import grade_request
-from grader.sandbox import run_in_sandbox
+from grader.sandbox import LOG_OPTIONS, run_in_sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "tests" / "integration" / "solutions" / "thread_lab_commonjs.js"
@@ -81,7 +81,7 @@ def main() -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(figures, indent=2) + "\n")
     print_table(figures)
-    print(f"\nwritten to {args.out.relative_to(ROOT)}")
+    print(f"\nwritten to {args.out}")
     return 0
 
 
@@ -184,7 +184,10 @@ def _cli_flags(limits) -> list[str]:
         f"--cpus={limits.cpus}",
         "--init",
         f"--hostname={options['hostname']}",
+        f"--ipc={options['ipc_mode']}",
+        "--log-driver=json-file",
     ]
+    flags += [f"--log-opt={key}={value}" for key, value in LOG_OPTIONS.items()]
     flags += [f"--tmpfs={path}:{spec}" for path, spec in options["tmpfs"].items()]
     flags += [f"--cap-drop={cap}" for cap in options["cap_drop"]]
     flags += [f"--security-opt={opt}" for opt in options["security_opt"]]
