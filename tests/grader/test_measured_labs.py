@@ -185,6 +185,18 @@ def test_speedup_held_back_by_a_busy_machine_is_measured_against_the_graders_own
     assert result.score == 1.0
 
 
+def test_workers_started_together_but_slower_than_the_graders_split_miss_full_marks():
+    lopsided = copy.deepcopy(N_WORKERS)
+    lopsided["speedup"].update(median=0.9, efficiency=0.45)
+    lopsided["reference_speedup"] = spread(1.55)
+    lopsided["n_workers_vs_reference"] = spread(0.56)
+    result = grade("unblock-the-loop", report("unblock-the-loop", lopsided))
+
+    assert check(result, "splits_over_workers").passed
+    assert not check(result, "speeds_up").passed
+    assert result.score == 0.8
+
+
 def test_one_worker_keeping_up_with_a_slowed_reference_still_misses_full_marks():
     busy = copy.deepcopy(ONE_WORKER)
     busy["reference_speedup"] = spread(0.9)

@@ -39,8 +39,12 @@ def test_n_worker_solution_gets_full_marks(sandbox_image, no_leftover_containers
         "unblock-the-loop", SOLUTIONS / "unblock-the-loop" / "workers.js", sandbox_image
     )
 
-    assert (status, result["verdict"], result["score"]) == (0, "passed", 1.0), result["feedback"]
     m = result["measurements"]
+    seen = {key: m.get(key) for key in ("speedup", "reference_speedup", "n_workers_vs_reference")}
+    assert (status, result["verdict"], result["score"]) == (0, "passed", 1.0), (
+        result["feedback"],
+        seen,
+    )
     assert m["variants"]["n_workers"]["peak_workers"] == 2
     assert m["loop_delay_p99_ratio"]["one_worker"] < 0.25
     assert "the main thread alone" in result["feedback"]

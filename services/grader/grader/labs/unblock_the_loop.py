@@ -37,7 +37,7 @@ from grader.report import HarnessReport
 RESPONSIVE_MAX_STALL_RATIO = 0.25  # one-worker p99 stall over the blocking run's stall
 MIN_EFFICIENCY = 0.55  # measured speedup over the ideal one
 THROTTLED_SHARE = 0.10  # share of CFS periods throttled for "the quota held it back"
-MIN_SHARE_OF_REFERENCE = 0.8  # reference split's wall time over the student's, per repetition
+MIN_SHARE_OF_REFERENCE = 0.7  # reference split's wall time over the student's, per repetition
 DUPLICATED_WORK_CPU = 1.5  # N-worker CPU time over the blocking run's: work done twice
 PROBLEM_SOLVE = ("load_error", "solve_missing")
 PROBLEM_RESULT = ("wrong_result", "threw", "timeout")
