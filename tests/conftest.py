@@ -61,7 +61,10 @@ def no_leftover_containers(docker_client):
     """
 
     def sandbox_containers() -> set[str]:
-        listed = docker_client.containers.list(all=True, filters={"label": SANDBOX_LABEL})
+        # sparse: no inspect per container, so one removed meanwhile is no error (a 404).
+        listed = docker_client.containers.list(
+            all=True, sparse=True, filters={"label": SANDBOX_LABEL}
+        )
         return {container.id for container in listed}
 
     before = sandbox_containers()
