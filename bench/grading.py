@@ -239,8 +239,12 @@ def measure_stability(image: str, reruns: int) -> dict[str, object]:
     client = docker.from_env()
     runner = lambda job: run_in_sandbox(client, image, job)  # noqa: E731
     same_verdict, speedups = [], []
-    for name in ("blocking.js", "workers.js"):
-        source = (UNBLOCK_SOLUTIONS / name).read_text()
+    solutions = {
+        "blocking": UNBLOCK_SOLUTIONS / "blocking.js",
+        "workers": ROOT / "content/courses/node-workers/solutions/unblock-the-loop.js",
+    }
+    for name, path in solutions.items():
+        source = path.read_text()
         verdicts = []
         for rerun in range(reruns):
             result = grade_request(
@@ -248,7 +252,7 @@ def measure_stability(image: str, reruns: int) -> dict[str, object]:
             )
             verdicts.append(result.verdict)
             speedup = result.measurements.get("speedup", {}).get("median")
-            if name == "workers.js" and speedup:
+            if name == "workers" and speedup:
                 speedups.append(speedup)
         modal_count = Counter(verdicts).most_common(1)[0][1]
         same_verdict.append(modal_count / reruns)

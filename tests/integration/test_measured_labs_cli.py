@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 SOLUTIONS = Path(__file__).parent / "solutions"
+# The course's own reference solutions: the ones the content tests and teachers rely on.
+REFERENCE_SOLUTIONS = Path(__file__).resolve().parents[2] / "content/courses/node-workers/solutions"
 GRADER = str(Path(sys.executable).parent / "grader")
 SHORT_JOB = {"repeats": 1, "target_ms": 300}
 
@@ -36,7 +38,7 @@ def check(result: dict, name: str) -> dict:
 
 def test_n_worker_solution_gets_full_marks(sandbox_image, no_leftover_containers):
     status, result = grade(
-        "unblock-the-loop", SOLUTIONS / "unblock-the-loop" / "workers.js", sandbox_image
+        "unblock-the-loop", REFERENCE_SOLUTIONS / "unblock-the-loop.js", sandbox_image
     )
 
     m = result["measurements"]
@@ -77,7 +79,7 @@ def test_blocking_solution_fails_and_ada_quotes_the_stall(sandbox_image, no_left
 
 
 def test_spawn_solution_passes_with_less_memory_than_exec(sandbox_image, no_leftover_containers):
-    status, result = grade("spawn-vs-exec", SOLUTIONS / "spawn-vs-exec" / "spawn.js", sandbox_image)
+    status, result = grade("spawn-vs-exec", REFERENCE_SOLUTIONS / "spawn-vs-exec.js", sandbox_image)
 
     assert (status, result["verdict"], result["score"]) == (0, "passed", 1.0), result["feedback"]
     variants = result["measurements"]["variants"]

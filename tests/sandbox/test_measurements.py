@@ -13,13 +13,14 @@ import pytest
 pytestmark = pytest.mark.docker
 
 SOLUTIONS = Path(__file__).resolve().parents[1] / "integration" / "solutions"
+REFERENCE_SOLUTIONS = Path(__file__).resolve().parents[2] / "content/courses/node-workers/solutions"
 # Small, so the test stays quick: verdict thresholds are the grader's business.
 QUICK_UNBLOCK = {"repeats": 1, "target_ms": 200, "pause_ms": 50}
 TWO_CPUS = ("--cpus=2", "--memory=512m", "--memory-swap=512m", "--pids-limit=128")
 
 
 def test_unblock_driver_measures_the_same_job_four_ways(run_in_sandbox):
-    solution = (SOLUTIONS / "unblock-the-loop" / "workers.js").read_text()
+    solution = (REFERENCE_SOLUTIONS / "unblock-the-loop.js").read_text()
 
     run = run_in_sandbox(
         {"main.js": solution},

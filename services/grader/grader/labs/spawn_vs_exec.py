@@ -17,6 +17,7 @@ from typing import Any
 from contract import CheckResult, Limits
 from grader.javascript import SourceFacts
 from grader.labs import LabKind
+from grader.labs.driven import export_check
 from grader.labs.numbers import duration_text, number_at, percent_text, size_text, times_text
 from grader.report import HarnessReport
 
@@ -42,17 +43,9 @@ def judge_spawn_vs_exec(
 
 
 def _exports_count_errors(m: dict[str, Any]) -> CheckResult:
-    if m.get("problem") == "function_missing":
-        return CheckResult(
-            "exports_count_errors",
-            False,
-            "Your file does not export a function `countErrors`: end it with "
-            "`module.exports = { countErrors };` (or write `export function countErrors`).",
-        )
-    if m.get("problem") == "load_error":
-        detail = m.get("problem_detail") or "an error"
-        return CheckResult("exports_count_errors", False, f"Loading your file failed: {detail}.")
-    return CheckResult("exports_count_errors", True, "Your file exports `countErrors`.")
+    return export_check(
+        m, "exports_count_errors", "countErrors", "function_missing", "export function countErrors"
+    )
 
 
 def _correct_result(m: dict[str, Any]) -> CheckResult:

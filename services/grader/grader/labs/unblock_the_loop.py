@@ -25,6 +25,7 @@ from typing import Any
 from contract import CheckResult, Limits
 from grader.javascript import SourceFacts
 from grader.labs import LabKind
+from grader.labs.driven import export_check
 from grader.labs.numbers import (
     cpus_text,
     duration_text,
@@ -79,17 +80,9 @@ def _skipped(name: str, cause: CheckResult) -> CheckResult:
 
 
 def _exports_solve(m: dict[str, Any]) -> CheckResult:
-    if m.get("problem") == "solve_missing":
-        return CheckResult(
-            "exports_solve",
-            False,
-            "Your file does not export a function `solve`: end it with "
-            "`module.exports = { solve };` (or write `export async function solve(...)`).",
-        )
-    if m.get("problem") == "load_error":
-        detail = m.get("problem_detail") or "an error"
-        return CheckResult("exports_solve", False, f"Loading your file failed: {detail}.")
-    return CheckResult("exports_solve", True, "Your file exports `solve`.")
+    return export_check(
+        m, "exports_solve", "solve", "solve_missing", "export async function solve(...)"
+    )
 
 
 def _correct_result(m: dict[str, Any]) -> CheckResult:
