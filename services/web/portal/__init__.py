@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Flask
 
-from portal import cli, db, errors, queue, security
+from portal import cli, db, errors, queue, security, tenancy
 from portal.auth import access
 from portal.auth import views as auth_views
 from portal.config import load_config
@@ -29,6 +29,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(load_config(app.instance_path, test_config))
 
     db.init_app(app)
+    tenancy.init_app(app)
     queue.init_app(app)
     catalogue.init_app(app)
     markdown.init_app(app)

@@ -21,7 +21,7 @@ from sqlalchemy import select
 import contract
 from portal.auth.service import find_user_by_email, register_user
 from portal.courses.catalogue import get_catalogue
-from portal.db import get_db, get_engine
+from portal.db import get_engine, get_unscoped_db
 from portal.labs.sweep import requeue_stale_submissions
 from portal.migrations import upgrade_database
 from portal.models import DEFAULT_SCHOOL_SLUG, Role, School
@@ -55,7 +55,7 @@ def db_upgrade() -> None:
 @with_appcontext
 def seed_demo() -> None:
     """Create the default school and the demo logins, unless they exist."""
-    session = get_db()
+    session = get_unscoped_db()
     school = session.scalars(select(School).where(School.slug == DEFAULT_SCHOOL_SLUG)).first()
     if school is None:
         school = School(slug=DEFAULT_SCHOOL_SLUG, name="Demo School")
@@ -93,7 +93,10 @@ def requeue_stale(older_than: int) -> None:
     catalogue = get_catalogue()
     for queue_name in sorted(set(contract.GRADER_QUEUES.values())):
         report = requeue_stale_submissions(
-            get_db(), get_queue(queue_name), catalogue, older_than=timedelta(seconds=older_than)
+            get_unscoped_db(),
+            get_queue(queue_name),
+            catalogue,
+            older_than=timedelta(seconds=older_than),
         )
         click.echo(
             f"{queue_name}: requeued {len(report.requeued)}, closed {len(report.closed)}, "

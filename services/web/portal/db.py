@@ -3,20 +3,28 @@
 One engine per app (it owns the connection pool); one session per app context, opened on
 first use by `get_db()` and closed at teardown, so a request or a worker job never sees
 another one's uncommitted state.
+
+In a request the session is scoped to the request's school (see `portal.scoping`, set by
+`portal.tenancy`). Code that works across schools on purpose (the results worker, the
+CLI) asks for `get_unscoped_db()` instead, which refuses to run inside a request.
 """
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+from portal import scoping
 
 
 def init_app(app: Flask) -> None:
     """Create the engine and session factory (no connection is opened yet)."""
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["db_engine"] = engine
-    app.extensions["db_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    scoping.install(factory)
+    app.extensions["db_sessionmaker"] = factory
     app.teardown_appcontext(close_db)
 
 
@@ -49,6 +57,20 @@ def get_db() -> Session:
     if "db_session" not in g:
         g.db_session = current_app.extensions["db_sessionmaker"]()
     return g.db_session
+
+
+def get_unscoped_db() -> Session:
+    """The context's session, deliberately not scoped to any school.
+
+    For the results worker (it records results for every school), the CLI and
+    migrations. Inside a request it raises: a request only ever sees its own school.
+    """
+    if has_request_context():
+        raise RuntimeError("a request's session is scoped to its school; use get_db()")
+    session = get_db()
+    if scoping.session_tenant(session) is not None:
+        raise RuntimeError("this context's session is already scoped to a school")
+    return session
 
 
 def close_db(_exception: BaseException | None = None) -> None:

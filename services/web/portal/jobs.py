@@ -16,7 +16,7 @@ from flask import Flask, current_app, has_app_context
 import contract
 from portal import create_app
 from portal.courses.catalogue import get_catalogue
-from portal.db import get_db
+from portal.db import get_unscoped_db
 from portal.labs.results import record_grade_result
 
 log = logging.getLogger(__name__)
@@ -41,5 +41,5 @@ def record_result(payload: dict[str, Any]) -> dict[str, Any]:
         log.exception("refusing a malformed GradeResult")
         raise
     with _worker_app().app_context():
-        recorded = record_grade_result(get_db(), get_catalogue(), result)
+        recorded = record_grade_result(get_unscoped_db(), get_catalogue(), result)
     return {"submission_id": result.submission_id, "recorded": recorded}

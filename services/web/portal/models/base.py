@@ -67,8 +67,8 @@ class Base(DeclarativeBase):
 class TenantOwned:
     """Mixin for rows that belong to one school.
 
-    Every such row carries `tenant_id`; the automatic query scoping planned for a later
-    issue will find the models to scope through this mixin.
+    Every such row carries `tenant_id`; `portal.scoping` finds the models to scope
+    through this mixin.
     """
 
     tenant_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"), index=True)
