@@ -17,6 +17,14 @@ from grader.javascript import SourceFacts
 from grader.report import HarnessReport
 from grader.verdict import Verdict, score_of
 
+NOT_RUN = "Not checked: your code did not run to completion."
+
+
+def skipped(name: str, cause: CheckResult) -> CheckResult:
+    """Check `name` could not be measured because the earlier check `cause` failed."""
+    return CheckResult(name, False, f"Not measured: fix `{cause.name}` first.")
+
+
 Judge = Callable[[SourceFacts, HarnessReport | None, dict[str, Any]], list[CheckResult]]
 # (verdict name, GradeResult.measurements, checks) -> A.D.A.'s sentences about the numbers.
 Explain = Callable[[str, dict[str, Any], list[CheckResult]], list[str]]

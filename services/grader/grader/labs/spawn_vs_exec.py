@@ -16,7 +16,7 @@ from typing import Any
 
 from contract import CheckResult, Limits
 from grader.javascript import SourceFacts
-from grader.labs import LabKind
+from grader.labs import NOT_RUN, LabKind, skipped
 from grader.labs.driven import export_check
 from grader.labs.numbers import duration_text, number_at, percent_text, size_text, times_text
 from grader.report import HarnessReport
@@ -24,7 +24,6 @@ from grader.report import HarnessReport
 STREAMING_MAX_MEMORY_RATIO = 0.5  # student's peak RSS growth over the exec reference's
 BUFFERING_CALLS = ("exec", "execFile", "spawnSync", "execSync", "execFileSync")
 CHECK_NAMES = ("exports_count_errors", "correct_result", "uses_spawn", "streams_output")
-NOT_RUN = "Not checked: your code did not run to completion."
 
 
 def judge_spawn_vs_exec(
@@ -36,8 +35,7 @@ def judge_spawn_vs_exec(
     m = report.measurements
     exported = _exports_count_errors(m)
     if not exported.passed:
-        skipped = f"Not measured: fix `{exported.name}` first."
-        return [exported, *(CheckResult(name, False, skipped) for name in CHECK_NAMES[1:])]
+        return [exported, *(skipped(name, exported) for name in CHECK_NAMES[1:])]
     correct = _correct_result(m)
     return [exported, correct, _uses_spawn(report.child_process_calls), _streams(m, correct)]
 

@@ -12,11 +12,9 @@ from typing import Any
 
 from contract import CheckResult, Limits
 from grader.javascript import SourceFacts
-from grader.labs import LabKind
+from grader.labs import NOT_RUN, LabKind
 from grader.labs.numbers import duration_text, number_at
 from grader.report import HarnessReport
-
-NOT_RUN = "Not checked: your code did not run to completion."
 
 
 def judge_thread_lab(

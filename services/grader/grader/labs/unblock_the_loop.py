@@ -24,7 +24,7 @@ from typing import Any
 
 from contract import CheckResult, Limits
 from grader.javascript import SourceFacts
-from grader.labs import LabKind
+from grader.labs import NOT_RUN, LabKind, skipped
 from grader.labs.driven import export_check
 from grader.labs.numbers import (
     cpus_text,
@@ -50,7 +50,6 @@ CHECK_NAMES = (
     "splits_over_workers",
     "speeds_up",
 )
-NOT_RUN = "Not checked: your code did not run to completion."
 
 
 def judge_unblock_the_loop(
@@ -61,10 +60,10 @@ def judge_unblock_the_loop(
         return [CheckResult(name, False, NOT_RUN) for name in CHECK_NAMES]
     m = report.measurements
     exported = _exports_solve(m)
-    correct = _correct_result(m) if exported.passed else _skipped("correct_result", exported)
+    correct = _correct_result(m) if exported.passed else skipped("correct_result", exported)
     if not correct.passed:
         later = ("uses_worker", "keeps_loop_responsive", "splits_over_workers", "speeds_up")
-        return [exported, correct, *(_skipped(name, correct) for name in later)]
+        return [exported, correct, *(skipped(name, correct) for name in later)]
     return [
         exported,
         correct,
@@ -73,10 +72,6 @@ def judge_unblock_the_loop(
         _splits_over_workers(m),
         _speeds_up(m),
     ]
-
-
-def _skipped(name: str, cause: CheckResult) -> CheckResult:
-    return CheckResult(name, False, f"Not measured: fix `{cause.name}` first.")
 
 
 def _exports_solve(m: dict[str, Any]) -> CheckResult:

@@ -7,6 +7,7 @@
 const crypto = require('crypto');
 
 const { roundTo, spread } = require('../../harness/stats.js');
+const { clampSettings } = require('../settings.js');
 
 const DEFAULTS = Object.freeze({ output_mib: 8, repeats: 3, pause_ms: 50, call_timeout_ms: 10000 });
 const BOUNDS = Object.freeze({
@@ -24,12 +25,7 @@ const HAS_REFERENCE = true;
 
 /** The driver's settings: check_config's values where valid, clamped, else the defaults. */
 function settings(checkConfig) {
-  const chosen = {};
-  for (const [name, fallback] of Object.entries(DEFAULTS)) {
-    const value = checkConfig[name];
-    const [low, high] = BOUNDS[name];
-    chosen[name] = Number.isInteger(value) ? Math.min(high, Math.max(low, value)) : fallback;
-  }
+  const chosen = clampSettings(checkConfig, DEFAULTS, BOUNDS);
   chosen.seed = crypto.randomInt(1, 2 ** 31);
   return chosen;
 }

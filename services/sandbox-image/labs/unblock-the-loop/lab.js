@@ -5,6 +5,7 @@
 // process, never in the student's.
 
 const { roundTo, spread } = require('../../harness/stats.js');
+const { clampSettings } = require('../settings.js');
 
 const VARIANTS = ['blocking', 'one_worker', 'n_workers', 'reference_workers'];
 const DEFAULTS = Object.freeze({ workers: 2, repeats: 3, target_ms: 450, pause_ms: 100 });
@@ -26,13 +27,7 @@ const HAS_REFERENCE = false;
 
 /** The driver's settings: check_config's values where valid, clamped, else the defaults. */
 function settings(checkConfig) {
-  const chosen = {};
-  for (const [name, fallback] of Object.entries(DEFAULTS)) {
-    const value = checkConfig[name];
-    const [low, high] = BOUNDS[name];
-    chosen[name] = Number.isInteger(value) ? Math.min(high, Math.max(low, value)) : fallback;
-  }
-  return chosen;
+  return clampSettings(checkConfig, DEFAULTS, BOUNDS);
 }
 
 /**
