@@ -29,6 +29,8 @@ def load_config(instance_path: str, overrides: Mapping[str, Any] | None = None) 
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "CONTENT_DIR": os.environ.get("CONTENT_DIR", str(REPO_ROOT / "content")),
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
+        # Where the default school is served; other schools are <slug>.<this host>.
+        "BASE_URL": os.environ.get("PORTAL_BASE_URL", "http://localhost:5000"),
         # Submissions: the limits a student meets before anything is queued.
         "MAX_CODE_BYTES": 64 * 1024,
         "MAX_IN_FLIGHT_PER_USER": 3,

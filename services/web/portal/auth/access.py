@@ -91,3 +91,17 @@ def role_required(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., 
         return login_required(guarded)
 
     return decorator
+
+
+# The named rules the views use. A platform admin may also run the school they belong to.
+staff_required = role_required(Role.INSTRUCTOR, Role.SCHOOL_ADMIN, Role.PLATFORM_ADMIN)
+staff_required.__doc__ = "Only for instructors and admins (progress, submissions, reports)."
+school_admin_required = role_required(Role.SCHOOL_ADMIN, Role.PLATFORM_ADMIN)
+school_admin_required.__doc__ = "Only for the school's admins (settings, users, premium)."
+platform_admin_required = role_required(Role.PLATFORM_ADMIN)
+platform_admin_required.__doc__ = "Only for the operators of the whole platform."
+
+
+def is_staff(user: User | None) -> bool:
+    """Whether `user` is an instructor or an admin (templates use it for the menu)."""
+    return user is not None and user.role != Role.STUDENT

@@ -1,21 +1,40 @@
 """The portal's tables, one module per aggregate; importing this registers them all."""
 
+from portal.models.account import LoginAttempt, PasswordResetToken
+from portal.models.audit import AuditEvent
 from portal.models.base import Base, utc_now
+from portal.models.premium import CodeRedemption, Entitlement, GrantSource, PremiumCode
 from portal.models.progress import QuestionProgress, StepCompletion
+from portal.models.reports import ErrorReport
 from portal.models.rewards import AchievementAward, ExpEntry
-from portal.models.school import DEFAULT_SCHOOL_SLUG, School
+from portal.models.school import (
+    DEFAULT_BRAND_COLOUR,
+    DEFAULT_SCHOOL_SLUG,
+    School,
+    SignupPolicy,
+)
 from portal.models.submission import IN_FLIGHT_STATUSES, Submission, SubmissionStatus
 from portal.models.user import Role, User
 
 __all__ = [
+    "DEFAULT_BRAND_COLOUR",
     "DEFAULT_SCHOOL_SLUG",
     "IN_FLIGHT_STATUSES",
     "AchievementAward",
+    "AuditEvent",
     "Base",
+    "CodeRedemption",
+    "Entitlement",
+    "ErrorReport",
     "ExpEntry",
+    "GrantSource",
+    "LoginAttempt",
+    "PasswordResetToken",
+    "PremiumCode",
     "QuestionProgress",
     "Role",
     "School",
+    "SignupPolicy",
     "StepCompletion",
     "Submission",
     "SubmissionStatus",
