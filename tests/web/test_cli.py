@@ -26,8 +26,14 @@ def test_seed_demo_is_idempotent_and_prints_the_logins(app, db, browser):
     assert "student@example.org / student-demo-pass" in result.output
     assert "admin@example.org / admin-demo-pass" in result.output
     assert len(db.scalars(select(School)).all()) == 1
+    assert "platform@example.org / platform-demo-pass" in result.output
     roles = {u.email: u.role for u in db.scalars(select(User))}
-    assert roles == {"student@example.org": "student", "admin@example.org": "school_admin"}
+    assert roles == {
+        "student@example.org": "student",
+        "instructor@example.org": "instructor",
+        "admin@example.org": "school_admin",
+        "platform@example.org": "platform_admin",
+    }
     assert browser.log_in("student@example.org", "student-demo-pass").status_code == 302
 
 

@@ -4,6 +4,9 @@ db upgrade       migrate the database to the latest schema
 seed-demo        the default school and demo accounts (safe to run again)
 results-worker   record grading results (an RQ worker on the results queue)
 requeue-stale    re-enqueue or close submissions stuck in flight
+school create    a school (tenant): SLUG --name NAME [--domain HOST]  (portal.operators_cli)
+school list      every school with its domain, users and state
+user create      an account at a school, with a set-password link   (portal.operators_cli)
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from rq.serializers import JSONSerializer
 from sqlalchemy import select
 
 import contract
+from portal import operators_cli
 from portal.auth.service import find_user_by_email, register_user
 from portal.courses.catalogue import get_catalogue
 from portal.db import get_engine, get_unscoped_db
@@ -31,7 +35,9 @@ db_commands = AppGroup("db", help="Database schema.")
 
 DEMO_ACCOUNTS = (
     ("student@example.org", "Demo Student", "student-demo-pass", Role.STUDENT),
+    ("instructor@example.org", "Demo Instructor", "instructor-demo-pass", Role.INSTRUCTOR),
     ("admin@example.org", "Demo Admin", "admin-demo-pass", Role.SCHOOL_ADMIN),
+    ("platform@example.org", "Demo Operator", "platform-demo-pass", Role.PLATFORM_ADMIN),
 )
 
 
@@ -41,6 +47,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(results_worker)
     app.cli.add_command(requeue_stale)
+    app.cli.add_command(operators_cli.school_commands)
+    app.cli.add_command(operators_cli.user_commands)
 
 
 @db_commands.command("upgrade")

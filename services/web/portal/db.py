@@ -6,7 +6,9 @@ another one's uncommitted state.
 
 In a request the session is scoped to the request's school (see `portal.scoping`, set by
 `portal.tenancy`). Code that works across schools on purpose (the results worker, the
-CLI) asks for `get_unscoped_db()` instead, which refuses to run inside a request.
+CLI) asks for `get_unscoped_db()` instead, which refuses to run inside a request. The
+platform admin's pages read across schools through `open_cross_school_session()`, which
+only a platform admin's request may open and which cannot write.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from portal import scoping
+from portal.models import Role
 
 
 def init_app(app: Flask) -> None:
@@ -73,8 +76,32 @@ def get_unscoped_db() -> Session:
     return session
 
 
+def open_cross_school_session() -> Session:
+    """A read-only session that sees every school: for platform-admin views ONLY.
+
+    The platform's operators need numbers across schools (users and submissions per
+    school, grading activity) from inside a request, where `get_db()` sees one school.
+    Defence in depth: it refuses unless the request's user is a platform admin, and any
+    flush through it raises, so it can never write a tenant-owned row. Cached on `g`
+    and closed at teardown.
+    """
+    user = g.get("user") if has_request_context() else None
+    if user is None or user.role != Role.PLATFORM_ADMIN:
+        raise PermissionError("only a platform admin's request may read across schools")
+    if "cross_school_db_session" not in g:
+        session = current_app.extensions["db_sessionmaker"]()
+        event.listen(session, "before_flush", _refuse_cross_school_writes)
+        g.cross_school_db_session = session
+    return g.cross_school_db_session
+
+
+def _refuse_cross_school_writes(_session: Session, _context, _instances) -> None:
+    raise PermissionError("the cross-school session is read-only; write through get_db()")
+
+
 def close_db(_exception: BaseException | None = None) -> None:
-    """Close the context's session; anything not committed is rolled back."""
-    session = g.pop("db_session", None)
-    if session is not None:
-        session.close()
+    """Close the context's sessions; anything not committed is rolled back."""
+    for key in ("db_session", "cross_school_db_session"):
+        session = g.pop(key, None)
+        if session is not None:
+            session.close()
