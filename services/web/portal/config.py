@@ -42,6 +42,24 @@ def load_config(instance_path: str, overrides: Mapping[str, Any] | None = None) 
         "PASSWORD_HASH_PROFILE": "RFC_9106_LOW_MEMORY",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # Reverse proxies in front of the app (0: none). Only then are X-Forwarded-For,
+        # -Proto and -Host believed, so the client's address and https are seen as they are.
+        "TRUSTED_PROXY_COUNT": int(os.environ.get("TRUSTED_PROXY_COUNT", "0")),
+        # Login throttling: failures per email (since its last success) and per address
+        # within the window before logins are refused for the rest of the window.
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
+        "LOGIN_LOCKOUT_MINUTES": 15,
+        # Outgoing mail (password reset links): SMTP when a host is set, otherwise each
+        # message is written as an .eml file to MAIL_OUTBOX_DIR (<instance>/outbox).
+        "MAIL_SMTP_HOST": os.environ.get("MAIL_SMTP_HOST", ""),
+        "MAIL_SMTP_PORT": int(os.environ.get("MAIL_SMTP_PORT", "587")),
+        "MAIL_SMTP_USER": os.environ.get("MAIL_SMTP_USER", ""),
+        "MAIL_SMTP_PASSWORD": os.environ.get("MAIL_SMTP_PASSWORD", ""),
+        # "starttls" (port 587), "ssl" (port 465) or "none" (a relay on localhost).
+        "MAIL_SMTP_TLS": os.environ.get("MAIL_SMTP_TLS", "starttls"),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "Course Platform <no-reply@localhost>"),
+        "MAIL_OUTBOX_DIR": os.environ.get("MAIL_OUTBOX_DIR", str(Path(instance_path) / "outbox")),
     }
     config.update(overrides or {})
     production = config["PORTAL_ENV"] == "production"
