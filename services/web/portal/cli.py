@@ -4,6 +4,7 @@ db upgrade       migrate the database to the latest schema
 seed-demo        the default school and demo accounts (safe to run again)
 results-worker   record grading results (an RQ worker on the results queue)
 requeue-stale    re-enqueue or close submissions stuck in flight
+premium          grants, school-wide licences and codes
 school create    a school (tenant): SLUG --name NAME [--domain HOST]  (portal.operators_cli)
 school list      every school with its domain, users and state
 user create      an account at a school, with a set-password link   (portal.operators_cli)
@@ -29,6 +30,7 @@ from portal.db import get_engine, get_unscoped_db
 from portal.labs.sweep import requeue_stale_submissions
 from portal.migrations import upgrade_database
 from portal.models import DEFAULT_SCHOOL_SLUG, Role, School
+from portal.premium.commands import premium_commands
 from portal.queue import get_queue
 
 db_commands = AppGroup("db", help="Database schema.")
@@ -47,6 +49,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(results_worker)
     app.cli.add_command(requeue_stale)
+    app.cli.add_command(premium_commands)
     app.cli.add_command(operators_cli.school_commands)
     app.cli.add_command(operators_cli.user_commands)
 

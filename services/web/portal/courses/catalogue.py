@@ -33,6 +33,7 @@ class Lab:
     entrypoint: str = "main.js"
     exp: int = 100  # EXP for the first pass
     solution: Path | None = None  # the reference solution, graded by the content tests
+    premium: bool = False  # only students with premium open it and submit to it
 
     @property
     def queue_name(self) -> str:
@@ -81,6 +82,11 @@ class Course:
     def unplaced_labs(self) -> list[Lab]:
         """Labs no step places: the course page lists them as extra simulations."""
         return [lab for lab in self.labs if self.step_of_lab(lab.id) is None]
+
+    @property
+    def has_premium_content(self) -> bool:
+        """Whether any step or lab of the course needs premium (the catalogue says so)."""
+        return any(step.premium for step in self.steps) or any(lab.premium for lab in self.labs)
 
     def achievement(self, achievement_id: str) -> Achievement | None:
         """The achievement with this id, if the course declares it."""

@@ -166,6 +166,7 @@ class Step:
     title: str
     public: bool  # guests may read it and answer its questions
     blocks: tuple[Block, ...]
+    premium: bool = False  # only students with premium see its blocks and complete it
 
     @property
     def questions(self) -> list[Question]:

@@ -263,6 +263,7 @@ def _lab(item: dict[str, Any], course_id: str, solution: Path | None) -> Lab:
         entrypoint=item.get("entrypoint", "main.js"),
         exp=item.get("exp", 100),
         solution=solution,
+        premium=item.get("premium", False),
     )
 
 

@@ -47,6 +47,7 @@ def build_step(reader: CourseReader, document: LocatedDocument, number: int) -> 
         title=data["title"],
         public=data.get("access", "members") == "public",
         blocks=tuple(blocks),
+        premium=data.get("premium", False),
     )
 
 

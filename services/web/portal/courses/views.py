@@ -10,6 +10,7 @@ from portal.courses.content import Step
 from portal.courses.progress import complete_step, course_progress
 from portal.db import get_db
 from portal.gamification.views import flash_unlocked
+from portal.premium.access import premium_refusal, user_has_premium
 
 bp = Blueprint("courses", __name__)
 
@@ -70,6 +71,8 @@ def render_step(course: Course, step: Step, feedback: dict | None = None, status
 def complete(course_id: str, step_id: str):
     course = course_or_404(course_id)
     step = step_or_404(course, step_id)
+    if step.premium and not user_has_premium(course.id):
+        return premium_refusal(course.id, redirect_browser=False)
     outcome = complete_step(get_db(), g.user, course, step)
     if not outcome.completed:
         flash("To complete this step, " + "; ".join(outcome.missing) + ".", "warning")

@@ -25,6 +25,7 @@ from portal.labs.charts import chart_data, chart_summary, render_chart_svg
 from portal.labs.forms import SubmitCodeForm
 from portal.labs.status import live_status, status_document
 from portal.models import Submission
+from portal.premium.access import premium_refusal, user_has_premium
 from portal.queue import get_queue
 
 bp = Blueprint("labs", __name__)
@@ -40,13 +41,18 @@ def _lab_or_404(course_id: str, lab_id: str) -> Lab:
 @bp.get("/courses/<course_id>/labs/<lab_id>")
 @login_required
 def lab_page(course_id: str, lab_id: str):
-    return _render_lab(_lab_or_404(course_id, lab_id))
+    lab = _lab_or_404(course_id, lab_id)
+    if lab.premium and not user_has_premium(course_id):
+        return premium_refusal(course_id)
+    return _render_lab(lab)
 
 
 @bp.post("/courses/<course_id>/labs/<lab_id>")
 @login_required
 def submit(course_id: str, lab_id: str):
     lab = _lab_or_404(course_id, lab_id)
+    if lab.premium and not user_has_premium(course_id):
+        return premium_refusal(course_id)  # nothing is stored or queued
     form = SubmitCodeForm()
     if not form.validate_on_submit():
         return _render_lab(lab, form, status=400)

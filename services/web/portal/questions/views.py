@@ -8,6 +8,7 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 from portal.courses.views import course_or_404, render_step
 from portal.db import get_db
 from portal.gamification.service import exp_total
+from portal.premium.access import premium_refusal, user_has_premium
 from portal.questions.grading import InvalidAnswer
 from portal.questions.service import answer_question
 
@@ -27,6 +28,8 @@ def answer(course_id: str, question_id: str):
             return render_template("questions/_login_needed.html", course=course, step=step), 401
         here = url_for("courses.step_page", course_id=course.id, step_id=step.id)
         return redirect(url_for("auth.login", next=here))
+    if step.premium and not user_has_premium(course.id):
+        return premium_refusal(course.id, redirect_browser=False)
     try:
         outcome = answer_question(get_db(), g.user, course, question, request.form)
         error = None
