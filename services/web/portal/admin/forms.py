@@ -1,0 +1,82 @@
+"""The dashboard's forms; Flask-WTF adds and checks the CSRF token of each.
+
+The forms check shapes (lengths, choices); the service modules check the rules.
+"""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from portal.admin.branding import COLOUR_SHAPE
+from portal.models import SignupPolicy
+
+ROLE_CHOICES = [
+    ("student", "Student"),
+    ("instructor", "Instructor"),
+    ("school_admin", "School admin"),
+]
+POLICY_CHOICES = [
+    (SignupPolicy.OPEN.value, "Open: anyone may sign up"),
+    (SignupPolicy.INVITE.value, "Invite code: whoever knows the code"),
+    (SignupPolicy.EMAIL_DOMAIN.value, "Email domain: addresses at one domain"),
+    (SignupPolicy.CLOSED.value, "Closed: staff create the accounts"),
+]
+
+
+def _choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
+    # WTForms 3.3 deprecates tuples; the pairs stay plain for the templates' filters.
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+class ActionForm(FlaskForm):
+    """No fields: a button's form exists for its CSRF token (deactivate, resolve, ...)."""
+
+
+class RoleForm(FlaskForm):
+    """A user's new role."""
+
+    role = SelectField("Role", choices=_choices(ROLE_CHOICES))
+
+
+class BrandingForm(FlaskForm):
+    """The school's name and colour."""
+
+    name = StringField("School name", validators=[DataRequired(), Length(min=1, max=200)])
+    colour = StringField(
+        "Colour",
+        validators=[
+            DataRequired(),
+            Regexp(COLOUR_SHAPE.pattern, message="Write the colour as #rrggbb, e.g. #3b5bdb."),
+        ],
+        description="#rrggbb, used for the header's accent.",
+    )
+
+
+class LogoForm(FlaskForm):
+    """A new logo."""
+
+    logo = FileField(
+        "Logo",
+        validators=[FileRequired("Choose an image file.")],
+        description="PNG, JPEG or WebP, at most 256 KiB.",
+    )
+
+
+class SignupPolicyForm(FlaskForm):
+    """Who may sign up, with the invite code or email domain that policy needs."""
+
+    policy = SelectField("Sign-up policy", choices=_choices(POLICY_CHOICES))
+    invite_code = StringField(
+        "Invite code",
+        validators=[Optional(), Length(max=100)],
+        description="For the invite policy.",
+    )
+    email_domain = StringField(
+        "Email domain",
+        validators=[Optional(), Length(max=253)],
+        description="For the email domain policy, e.g. school.example.edu.",
+    )

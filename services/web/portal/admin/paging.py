@@ -1,0 +1,55 @@
+"""One page of a query's rows, and what the template needs to link the others."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class Page:
+    """The rows of page `number` (from 1) and the total, for "page 2 of 7" links."""
+
+    rows: list[Any]
+    number: int
+    total: int
+    per_page: int = PER_PAGE
+
+    @property
+    def pages(self) -> int:
+        """How many pages there are (at least one, even when empty)."""
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+
+def paginate(
+    session: Session,
+    query: Select,
+    number: int,
+    per_page: int = PER_PAGE,
+    whole_rows: bool = False,
+) -> Page:
+    """Page `number` of `query` (clamped to 1..last), counted on the same filters.
+
+    Rows are the first entity of each result, or tuples of all when `whole_rows`.
+    """
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    number = min(max(1, number), max(1, -(-(total or 0) // per_page)))
+    limited = query.limit(per_page).offset((number - 1) * per_page)
+    if whole_rows:
+        rows: list[Any] = [tuple(row) for row in session.execute(limited)]
+    else:
+        rows = list(session.scalars(limited))
+    return Page(rows, number, total or 0, per_page)

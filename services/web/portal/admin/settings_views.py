@@ -1,0 +1,106 @@
+"""Settings (school admins): branding and the sign-up policy."""
+
+from __future__ import annotations
+
+from flask import flash, g, redirect, render_template, url_for
+
+from portal.admin import branding
+from portal.admin.blueprint import bp
+from portal.admin.forms import ActionForm, BrandingForm, LogoForm, SignupPolicyForm
+from portal.admin.signup_settings import SignupSettingsRefused, set_signup_policy
+from portal.auth.access import school_admin_required
+from portal.db import get_db
+from portal.tenancy import current_school
+
+
+def _render_settings(status: int = 200, **forms):
+    school = current_school()
+    forms.setdefault("branding_form", BrandingForm(name=school.name, colour=school.brand_colour))
+    forms.setdefault("logo_form", LogoForm())
+    forms.setdefault(
+        "signup_form",
+        SignupPolicyForm(
+            policy=school.signup_policy,
+            invite_code=school.signup_invite_code or "",
+            email_domain=school.signup_email_domain or "",
+        ),
+    )
+    page = render_template(
+        "admin/settings.html",
+        school=school,
+        logo_version=branding.logo_version(get_db(), school),
+        action_form=ActionForm(),
+        **forms,
+    )
+    return page, status
+
+
+@bp.get("/settings")
+@school_admin_required
+def settings():
+    return _render_settings()
+
+
+@bp.post("/settings/branding")
+@school_admin_required
+def save_branding():
+    form = BrandingForm()
+    if form.validate_on_submit():
+        try:
+            branding.update_identity(
+                get_db(), current_school(), g.user, form.name.data, form.colour.data
+            )
+        except branding.BrandingRefused as error:
+            form.name.errors.append(str(error))
+        else:
+            flash("The school's name and colour are saved.", "success")
+            return redirect(url_for(".settings"))
+    return _render_settings(422, branding_form=form)
+
+
+@bp.post("/settings/logo")
+@school_admin_required
+def upload_logo():
+    form = LogoForm()
+    if form.validate_on_submit():
+        # One byte more than allowed is enough to tell "too large".
+        data = form.logo.data.read(branding.MAX_LOGO_BYTES + 1)
+        try:
+            branding.store_logo(get_db(), current_school(), g.user, data)
+        except branding.BrandingRefused as error:
+            form.logo.errors.append(str(error))
+        else:
+            flash("The new logo is saved.", "success")
+            return redirect(url_for(".settings"))
+    return _render_settings(422, logo_form=form)
+
+
+@bp.post("/settings/logo/remove")
+@school_admin_required
+def remove_logo():
+    if ActionForm().validate_on_submit():
+        branding.remove_logo(get_db(), current_school(), g.user)
+        flash("The logo is removed.", "success")
+    return redirect(url_for(".settings"))
+
+
+@bp.post("/settings/signup")
+@school_admin_required
+def save_signup_policy():
+    form = SignupPolicyForm()
+    if form.validate_on_submit():
+        try:
+            set_signup_policy(
+                get_db(),
+                current_school(),
+                g.user,
+                form.policy.data,
+                form.invite_code.data or "",
+                form.email_domain.data or "",
+            )
+        except SignupSettingsRefused as error:
+            getattr(form, error.field).errors.append(str(error))
+        else:
+            flash("The sign-up policy is saved.", "success")
+            return redirect(url_for(".settings"))
+    return _render_settings(422, signup_form=form)
