@@ -13,6 +13,8 @@ from typing import Any
 from flask import Flask
 
 from portal import cli, db, errors, queue, security, tenancy
+from portal.admin import public_views as branding_views
+from portal.admin import views as admin_views
 from portal.auth import access
 from portal.auth import views as auth_views
 from portal.config import load_config
@@ -23,6 +25,7 @@ from portal.labs import views as labs_views
 from portal.platform_admin import views as platform_admin_views
 from portal.premium import views as premium_views
 from portal.questions import views as questions_views
+from portal.reports import views as reports_views
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -45,6 +48,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(gamification_views.bp)
     app.register_blueprint(platform_admin_views.bp)
     app.register_blueprint(premium_views.bp)
+    app.register_blueprint(admin_views.bp)
+    app.register_blueprint(branding_views.bp)
+    app.register_blueprint(reports_views.bp)
 
     errors.init_app(app)
     cli.init_app(app)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 # Deliberately loose: the only real proof of an address is a mail that arrives.
 EMAIL_SHAPE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -23,6 +23,8 @@ class RegisterForm(FlaskForm):
         validators=[DataRequired(), Length(min=10, max=200)],
         description="At least 10 characters.",
     )
+    # Asked for only when the school's sign-up policy is "invite".
+    invite_code = StringField("Invite code", validators=[Optional(), Length(max=100)])
 
 
 class LoginForm(FlaskForm):

@@ -7,7 +7,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from portal.auth import service
 from portal.auth.access import is_safe_next, log_in, log_out
 from portal.auth.forms import LoginForm, LogoutForm, RegisterForm
+from portal.auth.signup_policy import SignupRefused, check_signup, signup_policy
 from portal.db import get_db
+from portal.models import SignupPolicy
 from portal.tenancy import current_school
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -17,23 +19,32 @@ INVALID_LOGIN = "Invalid email or password."
 
 @bp.route("/register", methods=["GET", "POST"])
 def register():
+    school = current_school()
+    policy = signup_policy(school)
+    if policy is SignupPolicy.CLOSED:
+        page = render_template("auth/register.html", form=None, policy=policy, school=school)
+        return page, 403 if request.method == "POST" else 200
     form = RegisterForm()
     if form.validate_on_submit():
         try:
+            check_signup(school, form.email.data, form.invite_code.data)
             service.register_user(
                 get_db(),
-                current_school(),
+                school,
                 email=form.email.data,
                 display_name=form.display_name.data,
                 password=form.password.data,
             )
+        except SignupRefused as refusal:
+            getattr(form, refusal.field).errors.append(str(refusal))
         except service.EmailTaken:
             form.email.errors.append("An account with this email exists already. Log in?")
         else:
             flash("Your account is ready. Log in to start.", "success")
             return redirect(url_for("auth.login"))
     status = 422 if form.errors else 200
-    return render_template("auth/register.html", form=form), status
+    page = render_template("auth/register.html", form=form, policy=policy, school=school)
+    return page, status
 
 
 @bp.route("/login", methods=["GET", "POST"])
