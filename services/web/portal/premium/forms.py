@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from portal.auth.forms import EMAIL_SHAPE
 from portal.premium.codes import MAX_CODES_PER_BATCH
 
 MAX_CODES_PER_FORM = 500
+COUNT_MESSAGE = f"Give a whole number from 1 to {MAX_CODES_PER_FORM}."
+USES_MESSAGE = "Give a whole number, at least 1."
 ALL_COURSES = ""
 
 
@@ -41,6 +43,7 @@ class GrantForm(CourseChoiceMixin, FlaskForm):
     email = StringField(
         "Student's email",
         id="grant-email",
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
         validators=[
             DataRequired(message="Give the email of the account."),
             Length(max=254),
@@ -99,14 +102,14 @@ class CreateCodesForm(CourseChoiceMixin, FlaskForm):
         "How many codes",
         default=1,
         validators=[
-            DataRequired(message="Give a number from 1 to 500."),
-            NumberRange(1, min(MAX_CODES_PER_FORM, MAX_CODES_PER_BATCH)),
+            InputRequired(message=COUNT_MESSAGE),
+            NumberRange(1, min(MAX_CODES_PER_FORM, MAX_CODES_PER_BATCH), message=COUNT_MESSAGE),
         ],
     )
     uses = IntegerField(
         "Uses per code",
         default=1,
-        validators=[DataRequired(message="Give a number, at least 1."), NumberRange(min=1)],
+        validators=[InputRequired(message=USES_MESSAGE), NumberRange(min=1, message=USES_MESSAGE)],
     )
     until = DateField("Valid until (last day, optional)", validators=[Optional()])
     course = SelectField("Course", choices=[], validate_choice=True)
