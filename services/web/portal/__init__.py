@@ -22,7 +22,6 @@ from portal.courses import catalogue, markdown
 from portal.courses import views as courses_views
 from portal.gamification import views as gamification_views
 from portal.labs import views as labs_views
-from portal.premium import views as premium_views
 from portal.platform_admin import views as platform_admin_views
 from portal.premium import views as premium_views
 from portal.questions import views as questions_views
@@ -47,7 +46,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(labs_views.bp)
     app.register_blueprint(questions_views.bp)
     app.register_blueprint(gamification_views.bp)
-    app.register_blueprint(premium_views.bp)
     app.register_blueprint(platform_admin_views.bp)
     app.register_blueprint(premium_views.bp)
     app.register_blueprint(admin_views.bp)
