@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from portal.models import ErrorReport
+from portal.auth.service import register_user
+from portal.models import ErrorReport, School
 from tests.web import admin_support
 from tests.web.admin_support import add_submission
 
@@ -78,3 +79,51 @@ def test_the_home_page_counts_the_school(app, db, browsers, people, make_user):
     assert '<span class="figure">2</span> submissions today' in page
     assert '<span class="figure">50%</span> pass rate' in page
     assert '<span class="figure">1</span> open error reports' in page
+
+
+def test_every_dashboard_page_with_another_schools_ids_shows_nothing_of_it(
+    app, db, browsers, people
+):
+    # School B's rows are marked, so a page that leaked any of them would show the marker.
+    school = School(
+        slug="school-b",
+        name="MARKER-B school",
+        logo=b"\x89PNG\r\n\x1a\nMARKER-B",
+        logo_type="image/png",
+    )
+    db.add(school)
+    db.commit()
+    with app.app_context():
+        stranger = register_user(
+            db,
+            school,
+            email="marker-b@school-b.example.org",
+            display_name="MARKER-B",
+            password="a long enough password",
+        )
+    submission = add_submission(db, stranger, code="// MARKER-B code")
+    db.add(
+        ErrorReport(
+            tenant_id=school.id,
+            user_id=stranger.id,
+            course_id="node-workers",
+            step_id="event-loop",
+            message="MARKER-B report",
+            submission_id=submission.id,
+        )
+    )
+    db.commit()
+    ids = {"user_id": stranger.id, "submission_id": submission.id}
+    admin = browsers["school_admin"].client
+    swept = 0
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith(("admin.", "branding.")) or "GET" not in rule.methods:
+            continue
+        path = rule.build({name: ids[name] for name in rule.arguments})[1]
+        response = admin.get(path)
+        assert "marker-b" not in response.get_data(as_text=True).lower(), path
+        # The default school has no logo of its own: school B's is not served instead.
+        not_here = rule.arguments or rule.endpoint == "branding.logo"
+        assert response.status_code == (404 if not_here else 200), path
+        swept += 1
+    assert swept >= 10

@@ -155,3 +155,15 @@ def test_another_schools_report_is_not_found(db, browsers, other_school):
     assert response.status_code == 404
     db.expire_all()
     assert db.get(ErrorReport, theirs.id).status == "open"
+
+
+def test_the_lab_page_offers_a_report_about_the_submission_on_show(browsers, db, people):
+    own = add_submission(db, people["student"])
+    page = browsers["student"].client.get(
+        f"/courses/node-workers/labs/thread-lab?submission={own.id}"
+    )
+    assert page.status_code == 200
+    assert re.search(
+        rf'href="/courses/node-workers/steps/[\w-]+/report\?submission={own.id}"',
+        page.get_data(as_text=True),
+    )
