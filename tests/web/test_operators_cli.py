@@ -59,6 +59,14 @@ def test_school_create_refuses_bad_input(app, db, args, message):
     assert db.scalars(select(School.slug)).all() == ["default"]
 
 
+def test_a_domain_under_the_platforms_own_host_is_refused(make_app, db):
+    app = make_app(BASE_URL="https://courses.example.org")
+    result = run(app, "school", "create", "a", "--name", "A", "--domain", "b.courses.example.org")
+    assert result.exit_code != 0
+    assert "Addresses under courses.example.org are the platform's own" in result.output
+    assert db.scalar(select(School).where(School.slug == "a")) is None
+
+
 def test_school_create_refuses_a_domain_another_school_holds(app, db):
     assert run(app, "school", "create", "a", "--name", "A", "--domain", "a.edu").exit_code == 0
     result = run(app, "school", "create", "b", "--name", "B", "--domain", "A.EDU")

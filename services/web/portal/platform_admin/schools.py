@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -93,6 +95,12 @@ def check_school_fields(
             errors["domain"] = (
                 "A domain is a host name such as courses.school.edu (no scheme, port or path)."
             )
+        elif _under_platform_host(domain):
+            host = _platform_host()
+            errors["domain"] = (
+                f"Addresses under {host} are the platform's own (slug.{host}); "
+                "a school's own domain must be outside it."
+            )
         else:
             holder = session.scalar(select(School).where(School.domain == domain))
             if holder is not None and (school is None or holder.id != school.id):
@@ -111,6 +119,17 @@ def is_host_name(value: str) -> bool:
         and all(HOST_LABEL_SHAPE.fullmatch(label) for label in labels)
         and not labels[-1].isdigit()  # not an IP address
     )
+
+
+def _platform_host() -> str:
+    return (urlsplit(current_app.config["BASE_URL"]).hostname or "").lower()
+
+
+def _under_platform_host(domain: str) -> bool:
+    # A domain is matched before a slug (portal.tenancy), so a domain such as
+    # school-b.<platform host> given to school A would take school B's address.
+    host = _platform_host()
+    return bool(host) and (domain == host or domain.endswith("." + host))
 
 
 def create_school(
