@@ -9,6 +9,7 @@ from io import BytesIO
 import pytest
 from sqlalchemy import select
 
+from portal.auth.signup_policy import SignupClosed, SignupRefused, check_signup
 from portal.models import AuditEvent, School, User
 from tests.web import admin_support
 
@@ -226,3 +227,30 @@ def test_closed_shows_who_creates_accounts_and_refuses_posts(admin, browsers, db
     )
     assert response.status_code == 403
     assert not _has_account(db, "sneaky@example.org")
+
+
+@pytest.mark.parametrize(
+    ("policy", "code", "domain", "email", "given", "allowed"),
+    [
+        ("invite", None, None, "a@b.example", "", False),  # no code set lets nobody in
+        ("invite", "s3cret-code", None, "a@b.example", " s3cret-code ", True),
+        ("email_domain", None, None, "a@b.example", "", False),  # no domain set either
+        ("email_domain", None, "b.example", "a@sub.b.example", "", False),
+        ("email_domain", None, "b.example", "a@b.example", "", True),
+        ("bogus", None, None, "a@b.example", "", False),  # unknown policy: closed
+    ],
+)
+def test_check_signup(policy, code, domain, email, given, allowed):
+    school = School(
+        slug="s",
+        name="S",
+        signup_policy=policy,
+        signup_invite_code=code,
+        signup_email_domain=domain,
+    )
+    try:
+        check_signup(school, email, given)
+    except (SignupRefused, SignupClosed):
+        assert not allowed
+    else:
+        assert allowed

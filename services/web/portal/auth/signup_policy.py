@@ -45,7 +45,7 @@ def check_signup(school: School, email: str, invite_code: str | None) -> None:
             raise SignupRefused("invite_code", "This invite code is not valid here.")
     if policy is SignupPolicy.EMAIL_DOMAIN:
         domain = (school.signup_email_domain or "").lower()
-        if not domain or not email.strip().lower().endswith("@" + domain):
-            raise SignupRefused(
-                "email", f"Sign up with your address at {domain or 'the school'} (…@{domain})."
-            )
+        if not domain:
+            raise SignupRefused("email", "Sign-up is not set up here yet: ask the school's staff.")
+        if not email.strip().lower().endswith("@" + domain):
+            raise SignupRefused("email", f"Sign up with your address ending in @{domain}.")
