@@ -22,6 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 VAR = ROOT / "var"
 SWEEP_SECONDS = 60
+# gunicorn's default access log format with %(U)s (the path) for %(r)s (the request line,
+# query included) and without the Referer: neither may carry a password reset token.
+ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s"'
 
 
 def main() -> int:
@@ -53,6 +56,10 @@ def main() -> int:
                     "2",
                     "--bind",
                     f"127.0.0.1:{port}",
+                    # Should an access log be turned on (--access-logfile), it prints the
+                    # path without the query string: a reset link's token is in the query.
+                    "--access-logformat",
+                    ACCESS_LOG_FORMAT,
                     "portal.wsgi:app",
                 ],
                 env,

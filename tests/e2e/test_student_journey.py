@@ -3,7 +3,9 @@
 Register, log in, walk the eight steps: one wrong answer first on every question to see
 A.D.A.'s hint, the lifecycle ordered with the keyboard only, a Thread Lab solution graded
 for real in Docker (verdict, EXP and the achievement toast), the wrap-up. Every step is
-screenshotted on a desktop and on a phone and checked with axe-core.
+screenshotted on a desktop and on a phone and checked with axe-core, and every page the
+browser opens must raise no Content-Security-Policy violation (no inline script or style
+that the policy would refuse).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import serious_accessibility_violations
+from tests.e2e.conftest import serious_accessibility_violations, watch_csp_violations
 
 pytestmark = pytest.mark.docker
 
@@ -32,6 +34,11 @@ def check_page(page: Page, artifacts: Path, name: str, found: dict) -> None:
     violations = serious_accessibility_violations(page)
     if violations:
         found[name] = violations
+
+
+def assert_no_csp_violations(violations: list) -> None:
+    """Every page so far satisfied the Content-Security-Policy (listed by page if not)."""
+    assert not violations, f"Content-Security-Policy violations: {violations}"
 
 
 def expect_step(page: Page, number: int) -> None:
@@ -62,6 +69,7 @@ def expect_toast(page: Page, title: str) -> None:
 def test_a_new_student_walks_through_the_whole_course(platform_url, chromium, artifacts):
     found: dict = {}
     context = chromium.new_context(viewport=DESKTOP, base_url=platform_url)
+    csp_violations = watch_csp_violations(context)
     page = context.new_page()
     page.set_default_timeout(15_000)
 
@@ -197,12 +205,14 @@ def test_a_new_student_walks_through_the_whole_course(platform_url, chromium, ar
     exp = int(exp_shown(page))
     assert exp == 50 + 100 + 50 + 25 + 75 + 100
     check_page(page, artifacts, "desktop-profile", found)
+    assert_no_csp_violations(csp_violations)
 
     # The same pages on a phone, with the progress kept across a new login.
     context.close()
     phone = chromium.new_context(
         viewport=PHONE, base_url=platform_url, is_mobile=True, has_touch=True
     )
+    watch_csp_violations(phone, csp_violations)
     page = phone.new_page()
     page.goto("/auth/login")
     page.get_by_label("Email").fill(EMAIL)
@@ -231,6 +241,7 @@ def test_a_new_student_walks_through_the_whole_course(platform_url, chromium, ar
     check_page(page, artifacts, "phone-profile", found)
     phone.close()
 
+    assert_no_csp_violations(csp_violations)
     assert not found, f"serious or critical accessibility violations: {found}"
 
 
@@ -239,6 +250,7 @@ def test_a_guest_reads_step_one_answers_the_system_check_and_meets_the_gate(
 ):
     found: dict = {}
     context = chromium.new_context(viewport=PHONE, base_url=platform_url, is_mobile=True)
+    csp_violations = watch_csp_violations(context)
     page = context.new_page()
     page.goto("/courses/node-workers/steps/event-loop")
     expect_step(page, 1)
@@ -254,5 +266,17 @@ def test_a_guest_reads_step_one_answers_the_system_check_and_meets_the_gate(
         page.get_by_role("heading", name="Log in to access advanced coding simulations")
     ).to_be_visible()
     check_page(page, artifacts, "guest-step-3", found)
+
+    # A forgotten password: the same answer for any email, on pages the CSP is happy with.
+    page.goto("/auth/login")
+    page.get_by_role("link", name="Forgot your password?").click()
+    check_page(page, artifacts, "guest-forgot-password", found)
+    page.get_by_label("Email").fill("nobody@example.org")
+    page.get_by_role("button", name="Send me a link").click()
+    expect(page.get_by_text("If an account with this email exists here")).to_be_visible()
+    page.goto("/auth/reset?token=not-a-real-token")
+    expect(page.get_by_role("link", name="Ask for a new link")).to_be_visible()
+    check_page(page, artifacts, "guest-reset-link-refused", found)
     context.close()
+    assert_no_csp_violations(csp_violations)
     assert not found, f"serious or critical accessibility violations: {found}"

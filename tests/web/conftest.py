@@ -137,6 +137,8 @@ def app_config(database_url: str, redis_url: str, tmp_path: Path) -> dict:
         "SECRET_KEY": "test-secret-key",
         "CONTENT_DIR": str(REPO_ROOT / "content"),
         "PASSWORD_HASH_PROFILE": "CHEAPEST",
+        # Mail (reset links) goes to files here, never to the checkout's instance folder.
+        "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
     }
 
 

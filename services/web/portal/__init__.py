@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Flask
 
-from portal import cli, db, errors, queue, security, tenancy
+from portal import cli, db, errors, headers, proxy, queue, security, tenancy
 from portal.admin import public_views as branding_views
 from portal.admin import views as admin_views
 from portal.auth import access
@@ -39,6 +39,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     catalogue.init_app(app)
     markdown.init_app(app)
     security.init_app(app)
+    headers.init_app(app)
+    proxy.init_app(app)
     access.init_app(app)
 
     app.register_blueprint(courses_views.bp)

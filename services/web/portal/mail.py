@@ -62,7 +62,7 @@ def _send_smtp(message: EmailMessage, config: Mapping[str, Any]) -> None:
 
 def _write_to_outbox(message: EmailMessage, outbox: Path) -> Path:
     outbox.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%f")
     path = outbox / f"{stamp}-{secrets.token_hex(4)}.eml"
     # Owner-only: the message may hold a reset link.
     path.touch(mode=0o600)
