@@ -44,20 +44,23 @@ class LabRecord:
             self.best_score, self.best_verdict = score, verdict
 
 
-def lab_records(session: Session, school: School) -> dict[int, dict[str, LabRecord]]:
-    """Per student id, per "course/lab", the record of their attempts."""
-    rows = session.execute(
-        select(
-            Submission.user_id,
-            Submission.course_id,
-            Submission.lab_id,
-            Submission.verdict,
-            Submission.score,
-            Submission.gradable,
-            Submission.status,
-            Submission.created_at,
-        ).where(Submission.tenant_id == school.id)
-    )
+def lab_records(
+    session: Session, school: School, user_id: int | None = None
+) -> dict[int, dict[str, LabRecord]]:
+    """Per student id (all, or only `user_id`), per "course/lab", the record of attempts."""
+    statement = select(
+        Submission.user_id,
+        Submission.course_id,
+        Submission.lab_id,
+        Submission.verdict,
+        Submission.score,
+        Submission.gradable,
+        Submission.status,
+        Submission.created_at,
+    ).where(Submission.tenant_id == school.id)
+    if user_id is not None:
+        statement = statement.where(Submission.user_id == user_id)
+    rows = session.execute(statement)
     records: dict[int, dict[str, LabRecord]] = defaultdict(dict)
     for row in rows:
         key = f"{row.course_id}/{row.lab_id}"
@@ -95,7 +98,7 @@ def student_report(
     session: Session, school: School, catalogue: Catalogue, user: User
 ) -> StudentReport:
     """The progress page of `user`, across every course of the catalogue."""
-    records = lab_records(session, school).get(user.id, {})
+    records = lab_records(session, school, user.id).get(user.id, {})
     courses = []
     for course in catalogue.courses.values():
         progress = course_progress(session, user, course)
