@@ -138,6 +138,24 @@ def test_every_problem_is_reported_with_its_path_and_line(content, capsys):
         ),
         (
             "course.yaml",
+            "    premium: true  # an advanced",
+            "    premium: often  # an advanced",
+            "labs[1].premium: expected true or false",
+        ),
+        (
+            "steps/03-worker-threads.yaml",
+            "    required: false  # an extra simulation",
+            "    required: true  # an extra simulation",
+            "step worker-threads requires premium lab 'unblock-the-loop'",
+        ),
+        (
+            "steps/05-lifecycle-sorting.yaml",
+            "title: Lifecycle Sorting\n",
+            "title: Lifecycle Sorting\npremium: 1\n",
+            "premium: expected true or false",
+        ),
+        (
+            "course.yaml",
             "last_reviewed: 2026-11-24",
             "last_reviewed: soon",
             "last_reviewed: expected a date as YYYY-MM-DD",

@@ -1,6 +1,7 @@
 """Checks across a course's files: ids unique course-wide, references that resolve.
 
-A step may place a lab only if the course lists it; an achievement's rule may only name
+A step may place a lab only if the course lists it (and a premium lab only as optional,
+or students without premium could never complete the step); an achievement's rule may only name
 labs, questions and steps that exist. These are the mistakes that would otherwise show up
 as a badge nobody can ever earn.
 """
@@ -25,6 +26,7 @@ def check_references(
 ) -> None:
     """Record in `reader` every id clash and dangling reference of `course`."""
     lab_ids = {lab.id for lab in course.labs}
+    premium_labs = {lab.id for lab in course.labs if lab.premium}
     step_ids: set[str] = set()
     question_ids: set[str] = set()
     for index, step in enumerate(course.steps):
@@ -37,6 +39,14 @@ def check_references(
                     course_document,
                     ("steps", index),
                     f"step {step.id} places unknown lab {block.lab_id!r}",
+                )
+            elif isinstance(block, LabBlock) and block.required and block.lab_id in premium_labs:
+                # A student without premium could never complete the step.
+                reader.problem(
+                    course_document,
+                    ("steps", index),
+                    f"step {step.id} requires premium lab {block.lab_id!r}: "
+                    "place it with `required: false`",
                 )
         for question in step.questions:
             if question.id in question_ids:
