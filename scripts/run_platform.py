@@ -35,6 +35,8 @@ def main() -> int:
     )
     valkey.start()
     env = os.environ | {
+        # Schools other than the default one are at http://<slug>.localhost:<port>/.
+        "PORTAL_BASE_URL": os.environ.get("PORTAL_BASE_URL", f"http://localhost:{port}"),
         "REDIS_URL": os.environ.get("REDIS_URL", valkey.connection_url),
         "PORTAL_DATABASE_URL": os.environ.get(
             "PORTAL_DATABASE_URL", f"sqlite:///{VAR / 'portal.sqlite3'}"
@@ -67,7 +69,11 @@ def main() -> int:
             _start([*flask, "results-worker"], env),
             _start([str(BIN / "grader"), "worker", "--name", f"grader-{os.getpid()}"], env),
         ]
-        print(f"\nThe platform runs at http://127.0.0.1:{port}/  (Ctrl-C stops it)\n", flush=True)
+        print(
+            f"\nThe platform runs at http://localhost:{port}/ and each other school at "
+            f"http://<slug>.localhost:{port}/  (Ctrl-C stops it)\n",
+            flush=True,
+        )
         return _wait(children, sweep=[*flask, "requeue-stale"], env=env)
     except subprocess.CalledProcessError as error:
         print(f"run: {' '.join(error.cmd[:4])} failed (exit {error.returncode})", file=sys.stderr)

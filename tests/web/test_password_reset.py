@@ -188,3 +188,20 @@ def test_smtp_failure_gives_the_same_answer_and_logs_no_token(
         assert session.scalars(select(PasswordResetToken)).one()
         session.close()
     assert "token=" not in caplog.text
+
+
+def test_a_reset_logs_the_account_out_everywhere_else(
+    app, make_browser, student_browser, student, outbox
+):
+    assert student_browser.client.get("/profile").status_code == 200
+    other = make_browser(app)
+    ask_for_link(other)
+    link_path, _token = mailed_link(outbox)
+    assert set_password(other, link_path).status_code == 302
+
+    # The browser that was logged in with the old password is logged out.
+    response = student_browser.client.get("/profile")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/auth/login")
+    assert student_browser.log_in(EMAIL, NEW_PASSWORD).status_code == 302
+    assert student_browser.client.get("/profile").status_code == 200

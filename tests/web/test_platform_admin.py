@@ -11,14 +11,14 @@ import re
 from datetime import timedelta
 
 import pytest
-from flask import Flask, g
-from flask.testing import FlaskClient
+from flask import g
 from sqlalchemy import select
 
 from portal.db import get_db, open_cross_school_session
 from portal.models import AuditEvent, Role, School, Submission, User, utc_now
 from portal.tenancy import current_school
 from tests.web.conftest import Browser
+from tests.web.two_schools import browser_at
 
 PASSWORD = "a long enough password"
 PLATFORM_EMAIL = "ops@example.org"
@@ -39,23 +39,6 @@ POST_ROUTES = [
     "/platform/grading/queues/grading/failed/some-job/requeue",
     "/platform/grading/queues/grading/failed/some-job/delete",
 ]
-
-
-class ClientAtHost(FlaskClient):
-    """A test client whose requests all go to one host name (one school)."""
-
-    host = "localhost"
-
-    def open(self, *args, **kwargs):
-        if args and isinstance(args[0], str):
-            kwargs.setdefault("base_url", f"http://{self.host}")
-        return super().open(*args, **kwargs)
-
-
-def browser_at(app: Flask, host: str) -> Browser:
-    client = ClientAtHost(app, app.response_class, use_cookies=True)
-    client.host = host
-    return Browser(client)
 
 
 def submission(school: School, user: User, verdict: str = "passed", **changes) -> Submission:

@@ -7,6 +7,8 @@ site; JSON callers (the status poller) get 401 or 403, which a script can act on
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,15 +32,27 @@ def load_logged_in_user() -> None:
     if user_id is None or request.endpoint == "static":
         return
     user = get_db().get(User, user_id)
-    # A session cookie is only good at the school that issued it.
-    if user is not None and user.is_active and user.tenant_id == current_school().id:
+    # A session cookie is only good at the school that issued it, for an active account,
+    # and only until the account's password changes (a reset logs out every browser).
+    if (
+        user is not None
+        and user.is_active
+        and user.tenant_id == current_school().id
+        and hmac.compare_digest(session.get("password_stamp", ""), password_stamp(user))
+    ):
         g.user = user
+
+
+def password_stamp(user: User) -> str:
+    """A short digest of the account's password hash, kept in its sessions."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
 def log_in(user: User) -> None:
     """Start a fresh session for `user` (a new session defeats session fixation)."""
     session.clear()
     session["user_id"] = user.id
+    session["password_stamp"] = password_stamp(user)
 
 
 def log_out() -> None:
