@@ -1,8 +1,11 @@
 """The portal's tables, one module per aggregate; importing this registers them all."""
 
 from portal.models.account import LoginAttempt, PasswordResetToken
+from portal.models.ada import AdaConsultation
 from portal.models.audit import AuditEvent
 from portal.models.base import Base, utc_now
+from portal.models.feed import Comment, Flag, Post, Reaction
+from portal.models.notifications import Notification
 from portal.models.premium import CodeRedemption, Entitlement, GrantSource, PremiumCode
 from portal.models.progress import QuestionProgress, StepCompletion
 from portal.models.reports import ErrorReport
@@ -21,17 +24,23 @@ __all__ = [
     "DEFAULT_SCHOOL_SLUG",
     "IN_FLIGHT_STATUSES",
     "AchievementAward",
+    "AdaConsultation",
     "AuditEvent",
     "Base",
     "CodeRedemption",
+    "Comment",
     "Entitlement",
     "ErrorReport",
     "ExpEntry",
+    "Flag",
     "GrantSource",
     "LoginAttempt",
+    "Notification",
     "PasswordResetToken",
+    "Post",
     "PremiumCode",
     "QuestionProgress",
+    "Reaction",
     "Role",
     "School",
     "SignupPolicy",

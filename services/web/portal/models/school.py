@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, LargeBinary, String, Text, true
+from sqlalchemy import CheckConstraint, LargeBinary, String, Text, false, true
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from portal.models.base import Base, UtcDateTime, utc_now
@@ -58,3 +58,9 @@ class School(Base):
     signup_email_domain: Mapped[str | None] = mapped_column(String(253))
     # What a student without premium is told about getting it at this school.
     premium_info: Mapped[str | None] = mapped_column(Text)
+    # "Consult A.D.A." through an OpenAI-compatible chat endpoint instead of the offline
+    # engine: only when the school turns it on. The key never leaves the server.
+    ada_endpoint_enabled: Mapped[bool] = mapped_column(default=False, server_default=false())
+    ada_endpoint_url: Mapped[str | None] = mapped_column(String(500))
+    ada_endpoint_model: Mapped[str | None] = mapped_column(String(100))
+    ada_endpoint_key: Mapped[str | None] = mapped_column(String(500))

@@ -38,6 +38,8 @@ class User(TenantOwned, Base):
     role: Mapped[str] = mapped_column(String(20), default=Role.STUDENT.value)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+    # Set by a moderator: no posts, comments or reactions on the Holo-Net until then.
+    posting_suspended_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     @validates("email")
     def _lower_case_email(self, _key: str, email: str) -> str:

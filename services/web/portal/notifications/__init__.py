@@ -1,0 +1,1 @@
+"""In-app notifications: what happened that a user should know about."""
