@@ -17,6 +17,7 @@ from flask import Flask
 from portal.models import (
     Entitlement,
     ErrorReport,
+    Notification,
     PremiumCode,
     Role,
     School,
@@ -111,6 +112,10 @@ ACCESS = {
     "platform_admin.delete_failed_job": PLATFORM_ADMIN,
     "platform_admin.submissions_chart": PLATFORM_ADMIN,
     "platform_admin.pass_rate_chart": PLATFORM_ADMIN,
+    # in-app notifications: each user's own
+    "notifications.notifications_page": MEMBER,
+    "notifications.mark_all_read": MEMBER,
+    "notifications.open_notification": MEMBER,
 }
 
 # Routes whose answer to an allowed role is not a plain "it worked".
@@ -123,6 +128,11 @@ SPECIAL = {
     },
     **{
         ("labs.submission_chart", role): (404,)
+        for role in ("instructor", "school_admin", "platform_admin")
+    },
+    # A notification is its owner's (the student's here): nobody else can open it.
+    **{
+        ("notifications.open_notification", role): (404,)
         for role in ("instructor", "school_admin", "platform_admin")
     },
 }
@@ -185,7 +195,14 @@ def cast(app: Flask, db, make_user, make_browser) -> Cast:
         step_id="event-loop",
         message="A typo in the first paragraph.",
     )
-    db.add(report)
+    notification = Notification(
+        tenant_id=tenant_id,
+        user_id=users["student"].id,
+        kind="reply",
+        message="Someone replied to your post.",
+        link="/profile",
+    )
+    db.add_all([report, notification])
     db.commit()
     return Cast(
         browsers,
@@ -196,6 +213,7 @@ def cast(app: Flask, db, make_user, make_browser) -> Cast:
             "grant_id": grant.id,
             "code_id": code.id,
             "school_id": other_school.id,
+            "notification_id": notification.id,
         },
     )
 

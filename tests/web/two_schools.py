@@ -2,8 +2,8 @@
 
 School A and school B each have a student and a school admin, a graded submission,
 question progress, a completed step, EXP, an achievement, an error report, a premium
-grant and a premium code. Everything of school B is marked with `SCHOOL-B`, so a page
-that leaked any of it would show the marker. The test modules import the fixtures.
+grant, a premium code and a notification. Everything of school B is marked with
+`SCHOOL-B`, so a page that leaked any of it would show the marker. The test modules import the fixtures.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from portal.models import (
     Entitlement,
     ErrorReport,
     ExpEntry,
+    Notification,
     PremiumCode,
     QuestionProgress,
     Role,
@@ -57,6 +58,7 @@ class SchoolData:
     report: ErrorReport
     grant: Entitlement
     code: PremiumCode
+    notification: Notification
 
     def object_ids(self) -> dict[str, int]:
         """The school's ids, by the URL parameter names the routes use for them."""
@@ -66,6 +68,7 @@ class SchoolData:
             "report_id": self.report.id,
             "grant_id": self.grant.id,
             "code_id": self.code.id,
+            "notification_id": self.notification.id,
         }
 
 
@@ -113,10 +116,18 @@ def fill_school(db: Session, make_user, slug: str, marker: str) -> SchoolData:
     grant = Entitlement(
         tenant_id=school.id, user_id=user.id, source="admin", reason=f"{marker} grant"
     )
+    notification = Notification(
+        tenant_id=school.id,
+        user_id=user.id,
+        kind="reply",
+        message=f"{marker} replied to your post",
+        link="/profile",
+    )
     db.add_all(
         [
             report,
             grant,
+            notification,
             QuestionProgress(
                 tenant_id=school.id,
                 user_id=user.id,
@@ -145,7 +156,7 @@ def fill_school(db: Session, make_user, slug: str, marker: str) -> SchoolData:
         ]
     )
     db.commit()
-    return SchoolData(school, user, admin, submission, report, grant, code)
+    return SchoolData(school, user, admin, submission, report, grant, code, notification)
 
 
 def snapshot(db: Session, school: School) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from portal.courses import catalogue, markdown
 from portal.courses import views as courses_views
 from portal.gamification import views as gamification_views
 from portal.labs import views as labs_views
+from portal.notifications import views as notifications_views
 from portal.platform_admin import views as platform_admin_views
 from portal.premium import views as premium_views
 from portal.questions import views as questions_views
@@ -53,6 +54,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin_views.bp)
     app.register_blueprint(branding_views.bp)
     app.register_blueprint(reports_views.bp)
+    app.register_blueprint(notifications_views.bp)
 
     errors.init_app(app)
     cli.init_app(app)

@@ -26,8 +26,12 @@ from portal.models import (
     User,
     utc_now,
 )
+from portal.notifications.service import notify
 
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+# Where an achievement notification leads. A literal path: the results worker awards
+# outside any request, where url_for has no host to build with.
+PROFILE_LINK = "/profile"
 
 
 def add_exp(session: Session, user: User, amount: int, reason: str, source_key: str) -> int:
@@ -129,6 +133,15 @@ def award_achievements(
                 awarded_at=utc_now(),
             ):
                 unlocked.append(achievement)
+                # Only the inserting call gets here, so a result recorded twice (or two
+                # workers racing) tells the student once.
+                notify(
+                    session,
+                    user,
+                    "achievement",
+                    f"Achievement unlocked: {achievement.title}",
+                    PROFILE_LINK,
+                )
                 add_exp(
                     session,
                     user,

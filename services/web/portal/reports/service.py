@@ -16,9 +16,12 @@ from sqlalchemy.orm import Session, aliased
 from portal.admin.paging import Page, paginate
 from portal.audit import record_action
 from portal.models import ErrorReport, School, Submission, User, utc_now
+from portal.notifications.service import notify, notify_school_staff
 
 MIN_MESSAGE, MAX_MESSAGE = 10, 2000
 REPORTS_PER_HOUR = 10
+# Where staff read the reports (the dashboard's list).
+REPORTS_LINK = "/admin/reports"
 
 
 class ReportRefused(Exception):
@@ -53,8 +56,10 @@ def file_report(
     step_id: str,
     message: str,
     submission_id: int | None = None,
+    step_title: str = "",
 ) -> ErrorReport:
-    """Store the report (committed); raises ReportRefused, ReportThrottled, UnknownSubmission."""
+    """Store the report (committed) and tell the school's staff; raises ReportRefused,
+    ReportThrottled, UnknownSubmission. `step_title` names the step in that notice."""
     message = message.strip()
     if not MIN_MESSAGE <= len(message) <= MAX_MESSAGE:
         raise ReportRefused(f"Describe the error in {MIN_MESSAGE} to {MAX_MESSAGE} characters.")
@@ -78,6 +83,13 @@ def file_report(
         status="open",
     )
     session.add(report)
+    notify_school_staff(
+        session,
+        user.tenant_id,
+        "error_report",
+        f"New error report on {step_title or step_id}",
+        REPORTS_LINK,
+    )
     session.commit()
     return report
 
@@ -129,4 +141,20 @@ def set_resolved(
     report.resolved_at = utc_now() if resolved else None
     action = "error_report.resolved" if resolved else "error_report.reopened"
     record_action(session, school, actor, action, f"error_report:{report.id}")
+    if resolved:
+        _tell_reporter_resolved(session, actor, report)
     session.commit()
+
+
+def _tell_reporter_resolved(session: Session, actor: User, report: ErrorReport) -> None:
+    # The reporter hears back once staff act; not when they resolve their own report.
+    reporter = session.get(User, report.user_id) if report.user_id else None
+    if reporter is None or reporter.id == actor.id or not reporter.is_active:
+        return
+    notify(
+        session,
+        reporter,
+        "error_report",
+        f"Your error report #{report.id} was resolved by the school's staff. Thank you!",
+        f"/courses/{report.course_id}/steps/{report.step_id}",
+    )

@@ -31,7 +31,13 @@ def report_error(course_id: str, step_id: str):
     if form.validate_on_submit():
         try:
             service.file_report(
-                get_db(), g.user, course.id, step.id, form.message.data, submission_id
+                get_db(),
+                g.user,
+                course.id,
+                step.id,
+                form.message.data,
+                submission_id,
+                step_title=step.title,
             )
         except service.ReportRefused as error:
             form.message.errors.append(str(error))

@@ -1,0 +1,9 @@
+"""The notifications page's buttons: forms without fields, for their CSRF token."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+
+
+class NotificationActionForm(FlaskForm):
+    """"Open" and "Mark all as read" change state, so they are POSTs with a CSRF token."""
