@@ -8,6 +8,7 @@ premium          grants, school-wide licences and codes
 school create    a school (tenant): SLUG --name NAME [--domain HOST]  (portal.operators_cli)
 school list      every school with its domain, users and state
 user create      an account at a school, with a set-password link   (portal.operators_cli)
+feed pin-guides  pin the course guides on schools' feeds [--school SLUG]  (portal.feed)
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from portal import operators_cli
 from portal.auth.service import find_user_by_email, register_user
 from portal.courses.catalogue import get_catalogue
 from portal.db import get_engine, get_unscoped_db
+from portal.feed.commands import feed_commands
+from portal.feed.guides import pin_course_guides
 from portal.labs.sweep import requeue_stale_submissions
 from portal.migrations import upgrade_database
 from portal.models import DEFAULT_SCHOOL_SLUG, Role, School
@@ -52,6 +55,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(premium_commands)
     app.cli.add_command(operators_cli.school_commands)
     app.cli.add_command(operators_cli.user_commands)
+    app.cli.add_command(feed_commands)
 
 
 @db_commands.command("upgrade")
@@ -72,6 +76,8 @@ def seed_demo() -> None:
         school = School(slug=DEFAULT_SCHOOL_SLUG, name="Demo School")
         session.add(school)
         session.commit()
+    pin_course_guides(session, school, get_catalogue())
+    session.commit()
     for email, name, password, role in DEMO_ACCOUNTS:
         if find_user_by_email(session, school, email) is None:
             register_user(

@@ -50,6 +50,18 @@ def load_config(instance_path: str, overrides: Mapping[str, Any] | None = None) 
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
         "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
         "LOGIN_LOCKOUT_MINUTES": 15,
+        # The Holo-Net: an account is "new" while it is younger than the age AND has less
+        # EXP than the minimum; new accounts post and comment less per hour.
+        "FEED_TRUST_MIN_AGE_DAYS": 3,
+        "FEED_TRUST_MIN_EXP": 100,
+        "FEED_NEW_POSTS_PER_HOUR": 3,
+        "FEED_NEW_COMMENTS_PER_HOUR": 10,
+        "FEED_TRUSTED_POSTS_PER_HOUR": 30,
+        "FEED_TRUSTED_COMMENTS_PER_HOUR": 120,
+        # Consult A.D.A.: questions per student per hour, and how long a school's own chat
+        # endpoint may take before the offline engine answers instead.
+        "ADA_QUESTIONS_PER_HOUR": 20,
+        "ADA_ENDPOINT_TIMEOUT_SECONDS": 20.0,
         # Outgoing mail (password reset links): SMTP when a host is set, otherwise each
         # message is written as an .eml file to MAIL_OUTBOX_DIR (<instance>/outbox).
         "MAIL_SMTP_HOST": os.environ.get("MAIL_SMTP_HOST", ""),

@@ -17,6 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.audit import record_action
+from portal.courses.catalogue import get_catalogue
+from portal.feed.guides import pin_guides_of_new_school
 from portal.models import School, Submission, User
 
 SLUG_SHAPE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
@@ -160,6 +162,7 @@ def create_school(
         domain=school.domain,
     )
     session.commit()
+    pin_guides_of_new_school(school, get_catalogue())
     return school
 
 

@@ -1,0 +1,1 @@
+"""The Holo-Net: a school's feed of posts, comments, reactions, shares and moderation."""

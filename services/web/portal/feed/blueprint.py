@@ -1,0 +1,7 @@
+"""The `feed` blueprint, shared by the Holo-Net's view modules."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("feed", __name__, url_prefix="/feed")

@@ -1,0 +1,125 @@
+"""Reading the Holo-Net: a page of the feed and a post's thread, in constant queries.
+
+A feed page costs the same number of SQL statements whatever the number of posts: one
+count, one select of the page's posts with their authors joined, one grouped count of
+their reactions and one select of the reader's own reactions. Nothing is loaded per
+post, and the HTML was rendered when the text was written.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from portal.admin.paging import Page, paginate
+from portal.models import Comment, Post, Reaction, School, User
+
+PER_PAGE = 20
+COURSE_TEAM = "Course team"
+
+
+@dataclass(frozen=True)
+class ShownPost:
+    """A post with what its card shows: author, reactions and whether I reacted."""
+
+    post: Post
+    author_name: str
+    reactions: dict[str, int]
+    mine: frozenset[str]
+
+
+@dataclass(frozen=True)
+class ShownComment:
+    """A comment with its author's name and its replies (one level deep)."""
+
+    comment: Comment
+    author_name: str
+    replies: list[ShownComment] = field(default_factory=list)
+
+
+def _author_name(post_or_comment: Post | Comment, author: User | None) -> str:
+    if author is not None:
+        return author.display_name
+    is_guide = isinstance(post_or_comment, Post) and post_or_comment.kind == "guide"
+    return COURSE_TEAM if is_guide or post_or_comment.author_id is None else "A former member"
+
+
+def feed_page(session: Session, school: School, reader: User, number: int) -> Page:
+    """Page `number` of the feed: pinned posts first, then newest; rows are ShownPosts."""
+    statement = (
+        select(Post, User)
+        .outerjoin(User, User.id == Post.author_id)
+        .where(Post.tenant_id == school.id)
+        .order_by(Post.pinned.desc(), Post.created_at.desc(), Post.id.desc())
+    )
+    found = paginate(session, statement, number, per_page=PER_PAGE, whole_rows=True)
+    posts = [post for post, _ in found.rows]
+    counts, mine = reactions_of(session, reader, [post.id for post in posts])
+    rows = [
+        ShownPost(
+            post,
+            _author_name(post, author),
+            counts.get(post.id, {}),
+            mine.get(post.id, frozenset()),
+        )
+        for post, author in found.rows
+    ]
+    return Page(rows, found.number, found.total, found.per_page)
+
+
+def reactions_of(
+    session: Session, reader: User, post_ids: list[int]
+) -> tuple[dict[int, dict[str, int]], dict[int, frozenset[str]]]:
+    """Reaction counts per post and kind, and the reader's own kinds: two queries."""
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    mine: dict[int, set[str]] = defaultdict(set)
+    if not post_ids:
+        return {}, {}
+    grouped = session.execute(
+        select(Reaction.post_id, Reaction.kind, func.count())
+        .where(Reaction.post_id.in_(post_ids))
+        .group_by(Reaction.post_id, Reaction.kind)
+    )
+    for post_id, kind, count in grouped:
+        counts[post_id][kind] = count
+    own = session.execute(
+        select(Reaction.post_id, Reaction.kind).where(
+            Reaction.post_id.in_(post_ids), Reaction.user_id == reader.id
+        )
+    )
+    for post_id, kind in own:
+        mine[post_id].add(kind)
+    return dict(counts), {post_id: frozenset(kinds) for post_id, kinds in mine.items()}
+
+
+def shown_post(session: Session, reader: User, post: Post) -> ShownPost:
+    """One post with its author and reactions, for its own page."""
+    author = session.get(User, post.author_id) if post.author_id is not None else None
+    counts, mine = reactions_of(session, reader, [post.id])
+    return ShownPost(
+        post, _author_name(post, author), counts.get(post.id, {}), mine.get(post.id, frozenset())
+    )
+
+
+def thread_of(session: Session, post: Post) -> list[ShownComment]:
+    """The post's comments, oldest first, each with its replies under it."""
+    rows = session.execute(
+        select(Comment, User)
+        .outerjoin(User, User.id == Comment.author_id)
+        .where(Comment.post_id == post.id)
+        .order_by(Comment.created_at, Comment.id)
+    ).all()
+    top: list[ShownComment] = []
+    by_id: dict[int, ShownComment] = {}
+    for comment, author in rows:
+        shown = ShownComment(comment, _author_name(comment, author))
+        by_id[comment.id] = shown
+        parent = by_id.get(comment.parent_id) if comment.parent_id is not None else None
+        if parent is not None:
+            parent.replies.append(shown)
+        else:
+            top.append(shown)
+    return top
