@@ -20,6 +20,7 @@ from portal.auth import views as auth_views
 from portal.config import load_config
 from portal.courses import catalogue, markdown
 from portal.courses import views as courses_views
+from portal.feed import views as feed_views
 from portal.gamification import views as gamification_views
 from portal.labs import views as labs_views
 from portal.notifications import views as notifications_views
@@ -54,6 +55,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin_views.bp)
     app.register_blueprint(branding_views.bp)
     app.register_blueprint(reports_views.bp)
+    app.register_blueprint(feed_views.bp)
     app.register_blueprint(notifications_views.bp)
 
     errors.init_app(app)
