@@ -49,7 +49,12 @@ PAYLOADS = [
     "<img src=`x` onerror=window.__xss=1>",
     '<a href="vbscript:msgbox(1)">vb</a>',
     "{{ 7*7 }} {% raw %}",
+    # Harmless as text; live markup (with the marker) only if a template engine runs it.
+    "{{ '<img src=x onerror=window.__x' ~ 'ss=1>' }}",
 ]
+# Payloads that no markup check can see: they probe server-side template evaluation
+# ("49" where the text should be), which only `shown_as_text` notices.
+TEMPLATE_PROBES = ("{{ 7*7 }} {% raw %}",)
 
 # Every payload names one of these; in a page they may only ever appear as text.
 MARKERS = ("__xss", "evil.example", "msgbox", "data:text/html")
@@ -87,14 +92,55 @@ def _has_marker(text: str) -> bool:
     return any(marker in lowered for marker in MARKERS)
 
 
+class _VisibleText(HTMLParser):
+    """Collects the text a reader sees (not scripts, styles or attributes)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._hidden_depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style"):
+            self._hidden_depth += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style") and self._hidden_depth:
+            self._hidden_depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden_depth:
+            self.parts.append(data)
+
+
+def shown_as_text(html: str, text: str) -> bool:
+    """Whether `text` reaches the reader of `html` exactly as typed (spacing aside).
+
+    The other half of being inert: not lost, not evaluated by a template engine ("49"
+    for "{{ 7*7 }}"), not escaped twice ("&amp;lt;"). A page that shows the text cut
+    short or across several elements does not count.
+    """
+    finder = _VisibleText()
+    finder.feed(html)
+    finder.close()
+    visible = " ".join("".join(finder.parts).split())
+    return " ".join(text.split()) in visible
+
+
 def dangerous_markup(html: str) -> list[str]:
     """Where a payload in `html` became live markup (empty when everything is inert).
 
     Escaped text (`&lt;script&gt;`) is text, so it never counts; a payload's marker in
     a tag's attribute (an event handler, a link, a source) or inside a <script> or
-    <style> element does.
+    <style> element (closed or not) does.
     """
     finder = _LiveMarkupFinder()
     finder.feed(html)
     finder.close()
+    if finder._raw_text_tag and _has_marker(finder.rawdata):
+        # A <script> or <style> that never closes: the parser keeps the rest of the page
+        # back instead of reporting it. Inside <svg> or <math> that "rest" is live markup
+        # (the mXSS payload's <img onerror>), so an open raw-text element holding a
+        # payload's marker counts too.
+        finder.found.append(f"<{finder._raw_text_tag}> left open: {finder.rawdata.strip()[:60]}")
     return finder.found
