@@ -67,6 +67,9 @@ ACCESS = {
     # premium for students
     "premium.upsell": MEMBER,
     "premium.redeem": MEMBER,
+    # Consult A.D.A. (premium: the cast's student has a grant, staff always have it)
+    "ada.page": MEMBER,
+    "ada.ask": MEMBER,
     # the dashboard: what instructors see
     "admin.home": STAFF,
     "admin.progress_list": STAFF,
@@ -91,6 +94,7 @@ ACCESS = {
     "admin.upload_logo": SCHOOL_ADMIN,
     "admin.remove_logo": SCHOOL_ADMIN,
     "admin.save_signup_policy": SCHOOL_ADMIN,
+    "admin.save_ada_endpoint": SCHOOL_ADMIN,
     "premium.admin_overview": SCHOOL_ADMIN,
     "premium.licence_on": SCHOOL_ADMIN,
     "premium.licence_off": SCHOOL_ADMIN,

@@ -13,6 +13,8 @@ from typing import Any
 from flask import Flask
 
 from portal import cli, db, errors, headers, proxy, queue, security, tenancy
+from portal.ada import passages as ada_passages
+from portal.ada import views as ada_views
 from portal.admin import public_views as branding_views
 from portal.admin import views as admin_views
 from portal.auth import access
@@ -39,6 +41,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     tenancy.init_app(app)
     queue.init_app(app)
     catalogue.init_app(app)
+    ada_passages.init_app(app)
     markdown.init_app(app)
     security.init_app(app)
     headers.init_app(app)
@@ -57,6 +60,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(reports_views.bp)
     app.register_blueprint(feed_views.bp)
     app.register_blueprint(notifications_views.bp)
+    app.register_blueprint(ada_views.bp)
 
     errors.init_app(app)
     cli.init_app(app)

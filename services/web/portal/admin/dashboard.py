@@ -8,7 +8,7 @@ from datetime import datetime, time
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal.models import ErrorReport, Role, School, Submission, User, utc_now
+from portal.models import AdaConsultation, ErrorReport, Role, School, Submission, User, utc_now
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,8 @@ class SchoolFigures:
     graded: int  # graded submissions that count (our own failures do not)
     passed: int
     open_reports: int
+    ada_questions_month: int = 0  # questions to A.D.A. this calendar month (UTC)
+    ada_questions_total: int = 0  # and since the school began
 
     @property
     def pass_rate(self) -> int | None:
@@ -31,6 +33,7 @@ def school_figures(session: Session, school: School, now: datetime | None = None
     """The school's counts; "today" starts at midnight UTC."""
     now = now or utc_now()
     midnight = datetime.combine(now.date(), time(), tzinfo=now.tzinfo)
+    month_start = midnight.replace(day=1)
 
     def count(model, *conditions) -> int:
         return session.scalar(
@@ -44,4 +47,6 @@ def school_figures(session: Session, school: School, now: datetime | None = None
         graded=count(Submission, *counted),
         passed=count(Submission, *counted, Submission.verdict == "passed"),
         open_reports=count(ErrorReport, ErrorReport.status == "open"),
+        ada_questions_month=count(AdaConsultation, AdaConsultation.created_at >= month_start),
+        ada_questions_total=count(AdaConsultation),
     )

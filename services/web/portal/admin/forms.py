@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import SelectField, StringField
+from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
@@ -80,3 +80,27 @@ class SignupPolicyForm(FlaskForm):
         validators=[Optional(), Length(max=253)],
         description="For the email domain policy, e.g. school.example.edu.",
     )
+
+
+class AdaEndpointForm(FlaskForm):
+    """The school's own chat endpoint for A.D.A.; the key is write-only (never filled in)."""
+
+    enabled = BooleanField("Answer questions to A.D.A. with the school's own endpoint")
+    url = StringField(
+        "Endpoint URL",
+        validators=[Optional(), Length(max=500)],
+        description="The OpenAI-compatible base URL, e.g. https://api.example.org/v1 "
+        "(A.D.A. posts to <URL>/chat/completions). https only.",
+    )
+    model = StringField(
+        "Model",
+        validators=[Optional(), Length(min=1, max=100, message="1 to 100 characters.")],
+        description="The model name the endpoint expects, 1 to 100 characters.",
+    )
+    key = PasswordField(
+        "New key",
+        validators=[Optional(), Length(max=500)],
+        description="Sent as a Bearer token. Leave empty to keep the current key; it is "
+        "never shown again.",
+    )
+    clear_key = BooleanField("Clear the key")

@@ -1,12 +1,19 @@
-"""Settings (school admins): branding and the sign-up policy."""
+"""Settings (school admins): branding, the sign-up policy and A.D.A.'s endpoint."""
 
 from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, url_for
 
+from portal.ada.endpoint_settings import EndpointSettingsRefused, set_ada_endpoint
 from portal.admin import branding
 from portal.admin.blueprint import bp
-from portal.admin.forms import ActionForm, BrandingForm, LogoForm, SignupPolicyForm
+from portal.admin.forms import (
+    ActionForm,
+    AdaEndpointForm,
+    BrandingForm,
+    LogoForm,
+    SignupPolicyForm,
+)
 from portal.admin.signup_settings import SignupSettingsRefused, set_signup_policy
 from portal.auth.access import school_admin_required
 from portal.db import get_db
@@ -23,6 +30,14 @@ def _render_settings(status: int = 200, **forms):
             policy=school.signup_policy,
             invite_code=school.signup_invite_code or "",
             email_domain=school.signup_email_domain or "",
+        ),
+    )
+    forms.setdefault(
+        "ada_form",
+        AdaEndpointForm(
+            enabled=school.ada_endpoint_enabled,
+            url=school.ada_endpoint_url or "",
+            model=school.ada_endpoint_model or "",
         ),
     )
     page = render_template(
@@ -104,3 +119,27 @@ def save_signup_policy():
             flash("The sign-up policy is saved.", "success")
             return redirect(url_for(".settings"))
     return _render_settings(422, signup_form=form)
+
+
+@bp.post("/settings/ada")
+@school_admin_required
+def save_ada_endpoint():
+    form = AdaEndpointForm()
+    if form.validate_on_submit():
+        try:
+            set_ada_endpoint(
+                get_db(),
+                current_school(),
+                g.user,
+                enabled=form.enabled.data,
+                url=form.url.data or "",
+                model=form.model.data or "",
+                new_key=form.key.data or "",
+                clear_key=form.clear_key.data,
+            )
+        except EndpointSettingsRefused as error:
+            getattr(form, error.field).errors.append(str(error))
+        else:
+            flash("A.D.A.'s endpoint settings are saved.", "success")
+            return redirect(url_for(".settings"))
+    return _render_settings(422, ada_form=form)
