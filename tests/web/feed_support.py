@@ -51,6 +51,7 @@ def member(make_user, make_browser, app: Flask, name: str, role: Role = Role.STU
     user = make_user(email, PASSWORD, name, role=role)
     if old:
         user.created_at = utc_now() - timedelta(days=30)
+        Session.object_session(user).commit()
     browser = make_browser(app)
     assert browser.log_in(email, PASSWORD).status_code == 302
     return user, browser

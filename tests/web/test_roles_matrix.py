@@ -15,9 +15,11 @@ import pytest
 from flask import Flask
 
 from portal.models import (
+    Comment,
     Entitlement,
     ErrorReport,
     Notification,
+    Post,
     PremiumCode,
     Role,
     School,
@@ -120,6 +122,22 @@ ACCESS = {
     "notifications.notifications_page": MEMBER,
     "notifications.mark_all_read": MEMBER,
     "notifications.open_notification": MEMBER,
+    # the Holo-Net: every member reads, writes, reacts and flags; staff pin and moderate
+    "feed.index": MEMBER,
+    "feed.new_post": MEMBER,
+    "feed.post_page": MEMBER,
+    "feed.add_comment": MEMBER,
+    "feed.react": MEMBER,
+    "feed.flag_post": MEMBER,
+    "feed.flag_comment": MEMBER,
+    "feed.delete_post": MEMBER,
+    "feed.delete_comment": MEMBER,
+    "feed.share_achievement": MEMBER,
+    "feed.pin_post": STAFF,
+    "feed.unpin_post": STAFF,
+    "feed.moderation_queue": STAFF,
+    "feed.moderate_post": STAFF,
+    "feed.moderate_comment": STAFF,
 }
 
 # Routes whose answer to an allowed role is not a plain "it worked".
@@ -137,6 +155,12 @@ SPECIAL = {
     # A notification is its owner's (the student's here): nobody else can open it.
     **{
         ("notifications.open_notification", role): (404,)
+        for role in ("instructor", "school_admin", "platform_admin")
+    },
+    # Only its author deletes a post or a comment (the student's here); staff hide them.
+    **{
+        (endpoint, role): (403,)
+        for endpoint in ("feed.delete_post", "feed.delete_comment")
         for role in ("instructor", "school_admin", "platform_admin")
     },
 }
@@ -206,7 +230,23 @@ def cast(app: Flask, db, make_user, make_browser) -> Cast:
         message="Someone replied to your post.",
         link="/profile",
     )
-    db.add_all([report, notification])
+    post = Post(
+        tenant_id=tenant_id,
+        author_id=users["student"].id,
+        title="A post",
+        body_markdown="Hello",
+        body_html="<p>Hello</p>",
+    )
+    db.add_all([report, notification, post])
+    db.flush()
+    comment = Comment(
+        tenant_id=tenant_id,
+        post_id=post.id,
+        author_id=users["student"].id,
+        body_markdown="A comment",
+        body_html="<p>A comment</p>",
+    )
+    db.add(comment)
     db.commit()
     return Cast(
         browsers,
@@ -218,6 +258,8 @@ def cast(app: Flask, db, make_user, make_browser) -> Cast:
             "code_id": code.id,
             "school_id": other_school.id,
             "notification_id": notification.id,
+            "post_id": post.id,
+            "comment_id": comment.id,
         },
     )
 

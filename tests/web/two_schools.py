@@ -2,8 +2,9 @@
 
 School A and school B each have a student and a school admin, a graded submission,
 question progress, a completed step, EXP, an achievement, an error report, a premium
-grant, a premium code and a notification. Everything of school B is marked with
-`SCHOOL-B`, so a page that leaked any of it would show the marker. The test modules import the fixtures.
+grant, a premium code, a notification, and a Holo-Net post with a comment. Everything of
+school B is marked with `SCHOOL-B`, so a page that leaked any of it would show the
+marker. The test modules import the fixtures.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from sqlalchemy.orm import Session
 from portal.models import (
     AchievementAward,
     Base,
+    Comment,
     Entitlement,
     ErrorReport,
     ExpEntry,
     Notification,
+    Post,
     PremiumCode,
     QuestionProgress,
     Role,
@@ -59,6 +62,8 @@ class SchoolData:
     grant: Entitlement
     code: PremiumCode
     notification: Notification
+    post: Post
+    comment: Comment
 
     def object_ids(self) -> dict[str, int]:
         """The school's ids, by the URL parameter names the routes use for them."""
@@ -69,6 +74,8 @@ class SchoolData:
             "grant_id": self.grant.id,
             "code_id": self.code.id,
             "notification_id": self.notification.id,
+            "post_id": self.post.id,
+            "comment_id": self.comment.id,
         }
 
 
@@ -155,8 +162,27 @@ def fill_school(db: Session, make_user, slug: str, marker: str) -> SchoolData:
             ),
         ]
     )
+    post = Post(
+        tenant_id=school.id,
+        author_id=user.id,
+        title=f"{marker} post",
+        body_markdown=f"{marker} post body",
+        body_html=f"<p>{marker} post body</p>",
+    )
+    db.add(post)
+    db.flush()
+    comment = Comment(
+        tenant_id=school.id,
+        post_id=post.id,
+        author_id=user.id,
+        body_markdown=f"{marker} comment",
+        body_html=f"<p>{marker} comment</p>",
+    )
+    db.add(comment)
     db.commit()
-    return SchoolData(school, user, admin, submission, report, grant, code, notification)
+    return SchoolData(
+        school, user, admin, submission, report, grant, code, notification, post, comment
+    )
 
 
 def snapshot(db: Session, school: School) -> dict[str, Any]:
