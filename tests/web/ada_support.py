@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from portal.models import Role, School, Submission, User, utc_now
 from portal.premium.entitlements import grant_to_user
 from tests.web.conftest import Browser
+from tests.web.xss_corpus import PAYLOADS
 
 PASSWORD = "a long enough password"
 ASK_PATH = "/courses/node-workers/ada"
@@ -130,7 +131,7 @@ class FakeEndpoint:
     """A chat-completions server on 127.0.0.1; `mode` says how it answers."""
 
     port: int
-    mode: str = "ok"  # ok, error500, slow, invalid_json, empty
+    mode: str = "ok"  # ok, error500, slow, invalid_json, empty, payloads
     requests: list[dict] = field(default_factory=list)
     release: threading.Event = field(default_factory=threading.Event)
 
@@ -157,6 +158,10 @@ def _handler(endpoint: FakeEndpoint):
                 self._send(500, b'{"error": "overloaded"}')
             elif endpoint.mode == "invalid_json":
                 self._send(200, b"<html>not json</html>")
+            elif endpoint.mode == "payloads":
+                content = "\n\n".join(f"- {payload}" for payload in PAYLOADS)
+                answer = {"choices": [{"message": {"role": "assistant", "content": content}}]}
+                self._send(200, json.dumps(answer).encode())
             elif endpoint.mode == "empty":
                 self._send(200, json.dumps({"choices": [{"message": {"content": " "}}]}).encode())
             else:
