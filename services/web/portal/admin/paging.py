@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, literal, select
 from sqlalchemy.orm import Session
 
 PER_PAGE = 50
@@ -45,7 +45,10 @@ def paginate(
 
     Rows are the first entity of each result, or tuples of all when `whole_rows`.
     """
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    # Count the matching rows without reading their columns: the cost of a page must
+    # not grow with the school's size more than this one count does.
+    matching = query.order_by(None).with_only_columns(literal(1), maintain_column_froms=True)
+    total = session.scalar(select(func.count()).select_from(matching.subquery()))
     number = min(max(1, number), max(1, -(-(total or 0) // per_page)))
     limited = query.limit(per_page).offset((number - 1) * per_page)
     if whole_rows:

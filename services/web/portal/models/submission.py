@@ -29,6 +29,8 @@ class Submission(TenantOwned, Base):
     __tablename__ = "submissions"
     __table_args__ = (
         Index(None, "tenant_id", "user_id", "lab_id"),
+        # The dashboard lists a school's submissions newest first.
+        Index(None, "tenant_id", "created_at"),
         # The stale-submission sweep looks for old in-flight rows.
         Index(None, "status", "created_at"),
         CheckConstraint("status IN ('queued', 'running', 'graded')", name="status"),

@@ -1,5 +1,6 @@
 """The Holo-Net (posts, comments, reactions, flags), notifications, A.D.A. consultations,
-a school's A.D.A. endpoint settings and posting suspensions.
+a school's A.D.A. endpoint settings, posting suspensions, and an index for the
+dashboard's newest-first list of submissions.
 
 Revision ID: 0004
 Revises: 0003
@@ -19,6 +20,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("submissions", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_submissions_tenant_id_created_at"), ["tenant_id", "created_at"]
+        )
     op.create_table(
         "notifications",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -292,6 +297,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("submissions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_submissions_tenant_id_created_at"))
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_column("posting_suspended_until")
 
