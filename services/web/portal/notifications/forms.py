@@ -6,4 +6,4 @@ from flask_wtf import FlaskForm
 
 
 class NotificationActionForm(FlaskForm):
-    """"Open" and "Mark all as read" change state, so they are POSTs with a CSRF token."""
+    """The "Open" and "Mark all as read" buttons change state: POSTs with a CSRF token."""
