@@ -109,6 +109,16 @@ def test_hide_then_restore_resolves_flags_notifies_and_logs(db, people):
     assert "moderation.hidden" in log and "moderation.restored" in log and "Ines" in log
 
 
+def test_a_hidden_post_takes_no_new_comments(db, people):
+    ada, _ = people["Ada"]
+    _, bob = people["Bob"]
+    post = add_post(db, ada, "Gone", "text", hidden_at=utc_now())
+    path = f"/feed/posts/{post.id}"
+    response = bob.post_form(f"{path}/comments", {"body": "still here?"}, path)
+    assert response.status_code == 422
+    assert "takes no new comments" in response.get_data(as_text=True)
+
+
 def test_dismiss_keeps_a_comment_and_resolves_its_flags(db, people):
     ada, _ = people["Ada"]
     _, bob = people["Bob"]
@@ -139,6 +149,12 @@ def test_suspension_hides_the_item_and_blocks_posting_commenting_and_reacting(db
     actions = {(e.action, e.target) for e in db.scalars(select(AuditEvent))}
     assert ("moderation.suspended", f"user:{ada.id}") in actions
     assert ("moderation.hidden", f"post:{post.id}") in actions
+    told = [
+        n.message for n in db.scalars(select(Notification).where(Notification.user_id == ada.id))
+    ]
+    assert any(
+        f"suspended you from posting on the Holo-Net until {until:%Y-%m-%d}" in m for m in told
+    )
     other = add_post(db, people["Ines"][0], "Staff post", "hello")
     refused = write_post(ada_browser, "Still here", "my text")
     assert refused.status_code == 403

@@ -19,6 +19,7 @@ from portal.audit import record_action
 from portal.feed import announcements
 from portal.feed.trust import is_staff
 from portal.models import AuditEvent, Comment, Flag, Post, Role, School, User
+from portal.notifications.service import notify
 
 REASON_MAX = 500
 SUSPENSION_DAYS = range(1, 91)
@@ -221,6 +222,13 @@ def _suspend(
         days=days,
         until=until.isoformat(),
         item=target,
+    )
+    notify(
+        session,
+        author,
+        "moderation",
+        f"A moderator suspended you from posting on the Holo-Net until {until:%Y-%m-%d %H:%M} UTC.",
+        "/feed/",
     )
     return until
 

@@ -114,6 +114,8 @@ def add_comment(
 ) -> Comment:
     """Store a comment under `post` (a reply when `parent` is given); committed."""
     body = _checked_text("body", body, COMMENT_MAX, "the comment")
+    if post.hidden_at is not None:
+        raise PostRefused("body", "This post is hidden: it takes no new comments.")
     if parent is not None and parent.post_id != post.id:
         raise PostRefused("parent", "You can only reply to a comment of this post.")
     check_may_comment(session, author, policy, now)
