@@ -83,6 +83,9 @@ def ask(
     if questions_in_last_hour(session, user) >= policy.questions_per_hour:
         raise QuestionsThrottled(policy.questions_per_hour)
     context = gather_context(session, user, course, question)
+    # End the read transaction before a school's endpoint may keep us waiting for seconds
+    # (nothing is pending, and objects are not expired by a commit here).
+    session.commit()
     answer = answer_question(school, context, policy)
     consultation = AdaConsultation(
         tenant_id=school.id,

@@ -11,6 +11,8 @@ import re
 
 WORD = re.compile(r"[a-z0-9]+")
 
+# English function words, and the verbs of asking ("use", "explain"), which say nothing
+# about which part of the course a question is about.
 STOPWORDS = frozenset(
     """
     a about above after again against all am an and any are as at be because been before
@@ -21,6 +23,7 @@ STOPWORDS = frozenset(
     them then there these they this those through to too under until up very was we were
     what when where which while who whom why will with would you your yours yourself
     s t d ll m re ve y let lets one
+    use used using instead need want like happen happens please tell explain mean means
     """.split()
 )
 
