@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from portal.models import AuditEvent, Flag, Notification, Post, Role, User, utc_now
 from tests.web.feed_support import add_comment, add_post, member, write_post
@@ -26,6 +27,26 @@ def people(app, make_user, make_browser):
 
 def _flag(browser, path, reason=""):
     return browser.post_form(path, {"reason": reason}, form_page="/feed/")
+
+
+def test_the_database_holds_one_flag_per_member_and_item(db, people):
+    # Two requests racing past the service's check still cannot flag twice.
+    ada, _ = people["Ada"]
+    bob, _ = people["Bob"]
+    post = add_post(db, ada, "Spam?", "buy things")
+    comment = add_comment(db, ada, post, "more spam")
+    for item in ({"post_id": post.id}, {"comment_id": comment.id}):
+        db.add(Flag(tenant_id=bob.tenant_id, reporter_id=bob.id, **item))
+        db.commit()
+        db.add(Flag(tenant_id=bob.tenant_id, reporter_id=bob.id, **item))
+        with pytest.raises(IntegrityError):
+            db.commit()
+        db.rollback()
+    both = Flag(tenant_id=bob.tenant_id, reporter_id=bob.id, post_id=post.id, comment_id=comment.id)
+    db.add(both)
+    with pytest.raises(IntegrityError):
+        db.commit()
+    db.rollback()
 
 
 def test_anyone_flags_an_item_once_with_an_optional_reason(db, people):

@@ -2,9 +2,9 @@
 
 School A and school B each have a student and a school admin, a graded submission,
 question progress, a completed step, EXP, an achievement, an error report, a premium
-grant, a premium code, a notification, and a Holo-Net post with a comment. Everything of
-school B is marked with `SCHOOL-B`, so a page that leaked any of it would show the
-marker. The test modules import the fixtures.
+grant, a premium code, a notification, a Holo-Net post with a comment, and a row of
+every other tenant-owned table. Everything of school B is marked with `SCHOOL-B`, so a
+page that leaked any of it would show the marker. The test modules import the fixtures.
 """
 
 from __future__ import annotations
@@ -20,15 +20,22 @@ from sqlalchemy.orm import Session
 
 from portal.models import (
     AchievementAward,
+    AdaConsultation,
+    AuditEvent,
     Base,
+    CodeRedemption,
     Comment,
     Entitlement,
     ErrorReport,
     ExpEntry,
+    Flag,
+    LoginAttempt,
     Notification,
+    PasswordResetToken,
     Post,
     PremiumCode,
     QuestionProgress,
+    Reaction,
     Role,
     School,
     StepCompletion,
@@ -179,6 +186,32 @@ def fill_school(db: Session, make_user, slug: str, marker: str) -> SchoolData:
         body_html=f"<p>{marker} comment</p>",
     )
     db.add(comment)
+    db.flush()
+    db.add_all(
+        [
+            Reaction(tenant_id=school.id, post_id=post.id, user_id=admin.id, kind="like"),
+            Flag(tenant_id=school.id, comment_id=comment.id, reporter_id=admin.id, reason=marker),
+            AuditEvent(tenant_id=school.id, actor_id=admin.id, action="user.created"),
+            LoginAttempt(
+                tenant_id=school.id, email=user.email, remote_addr="127.0.0.1", succeeded=True
+            ),
+            PasswordResetToken(
+                tenant_id=school.id,
+                user_id=user.id,
+                token_hash=f"{slug}-token-hash",
+                expires_at=utc_now(),
+            ),
+            CodeRedemption(tenant_id=school.id, code_id=code.id, user_id=user.id),
+            AdaConsultation(
+                tenant_id=school.id,
+                user_id=admin.id,
+                course_id="node-workers",
+                question=f"{marker} question to A.D.A.",
+                answer=f"{marker} answer",
+                engine="offline",
+            ),
+        ]
+    )
     db.commit()
     return SchoolData(
         school, user, admin, submission, report, grant, code, notification, post, comment

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.models.base import Base, TenantOwned, UtcDateTime, utc_now
@@ -24,6 +24,8 @@ class Post(TenantOwned, Base):
     __table_args__ = (
         # The feed's order: pinned first, then newest first.
         Index(None, "tenant_id", "pinned", "created_at"),
+        # The hourly posting limit counts an author's recent posts.
+        Index(None, "author_id", "created_at"),
         CheckConstraint("kind IN ('post', 'guide', 'achievement')", name="kind"),
     )
 
@@ -48,7 +50,11 @@ class Comment(TenantOwned, Base):
     """A comment under a post; `parent_id` names the comment it replies to, if any."""
 
     __tablename__ = "comments"
-    __table_args__ = (Index(None, "post_id", "created_at"),)
+    __table_args__ = (
+        Index(None, "post_id", "created_at"),
+        # The hourly comment limit counts an author's recent comments.
+        Index(None, "author_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
@@ -80,8 +86,26 @@ class Flag(TenantOwned, Base):
     __tablename__ = "flags"
     __table_args__ = (
         Index(None, "tenant_id", "resolved_at"),
-        UniqueConstraint("reporter_id", "post_id", "comment_id"),
-        CheckConstraint("(post_id IS NULL) <> (comment_id IS NULL)", name="flags_one_item"),
+        # One flag per member and item. Two partial unique indexes, because NULLs never
+        # collide in a plain unique constraint over (reporter, post, comment).
+        Index(
+            None,
+            "reporter_id",
+            "post_id",
+            unique=True,
+            sqlite_where=text("comment_id IS NULL"),
+            postgresql_where=text("comment_id IS NULL"),
+        ),
+        Index(
+            None,
+            "reporter_id",
+            "comment_id",
+            unique=True,
+            sqlite_where=text("comment_id IS NOT NULL"),
+            postgresql_where=text("comment_id IS NOT NULL"),
+        ),
+        # A flag is about exactly one thing: a post or a comment.
+        CheckConstraint("(post_id IS NULL) <> (comment_id IS NULL)", name="one_item"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -4,7 +4,7 @@ dashboard's newest-first list of submissions.
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-11-24 16:54:12.189547
+Create Date: 2026-11-24 17:17:48.607854
 """
 
 from collections.abc import Sequence
@@ -20,10 +20,6 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("submissions", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_submissions_tenant_id_created_at"), ["tenant_id", "created_at"]
-        )
     op.create_table(
         "notifications",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -91,6 +87,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_posts")),
     )
     with op.batch_alter_table("posts", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_posts_author_id_created_at"), ["author_id", "created_at"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_posts_tenant_id"), ["tenant_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_posts_tenant_id_pinned_created_at"),
@@ -191,6 +190,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("comments", schema=None) as batch_op:
         batch_op.create_index(
+            batch_op.f("ix_comments_author_id_created_at"),
+            ["author_id", "created_at"],
+            unique=False,
+        )
+        batch_op.create_index(
             batch_op.f("ix_comments_post_id_created_at"), ["post_id", "created_at"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_comments_tenant_id"), ["tenant_id"], unique=False)
@@ -237,7 +241,7 @@ def upgrade() -> None:
         sa.Column("outcome", sa.String(length=30), nullable=True),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
         sa.CheckConstraint(
-            "(post_id IS NULL) <> (comment_id IS NULL)", name=op.f("ck_flags_flags_one_item")
+            "(post_id IS NULL) <> (comment_id IS NULL)", name=op.f("ck_flags_one_item")
         ),
         sa.ForeignKeyConstraint(
             ["comment_id"],
@@ -267,14 +271,22 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_flags")),
-        sa.UniqueConstraint(
-            "reporter_id",
-            "post_id",
-            "comment_id",
-            name=op.f("uq_flags_reporter_id_post_id_comment_id"),
-        ),
     )
     with op.batch_alter_table("flags", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_flags_reporter_id_comment_id"),
+            ["reporter_id", "comment_id"],
+            unique=True,
+            sqlite_where=sa.text("comment_id IS NOT NULL"),
+            postgresql_where=sa.text("comment_id IS NOT NULL"),
+        )
+        batch_op.create_index(
+            batch_op.f("ix_flags_reporter_id_post_id"),
+            ["reporter_id", "post_id"],
+            unique=True,
+            sqlite_where=sa.text("comment_id IS NULL"),
+            postgresql_where=sa.text("comment_id IS NULL"),
+        )
         batch_op.create_index(batch_op.f("ix_flags_tenant_id"), ["tenant_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_flags_tenant_id_resolved_at"), ["tenant_id", "resolved_at"], unique=False
@@ -290,6 +302,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("ada_endpoint_model", sa.String(length=100), nullable=True))
         batch_op.add_column(sa.Column("ada_endpoint_key", sa.String(length=500), nullable=True))
 
+    with op.batch_alter_table("submissions", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_submissions_tenant_id_created_at"),
+            ["tenant_id", "created_at"],
+            unique=False,
+        )
+
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("posting_suspended_until", sa.DateTime(timezone=True), nullable=True)
@@ -297,10 +316,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("submissions", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_submissions_tenant_id_created_at"))
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_column("posting_suspended_until")
+
+    with op.batch_alter_table("submissions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_submissions_tenant_id_created_at"))
 
     with op.batch_alter_table("schools", schema=None) as batch_op:
         batch_op.drop_column("ada_endpoint_key")
@@ -311,6 +331,16 @@ def downgrade() -> None:
     with op.batch_alter_table("flags", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_flags_tenant_id_resolved_at"))
         batch_op.drop_index(batch_op.f("ix_flags_tenant_id"))
+        batch_op.drop_index(
+            batch_op.f("ix_flags_reporter_id_post_id"),
+            sqlite_where=sa.text("comment_id IS NULL"),
+            postgresql_where=sa.text("comment_id IS NULL"),
+        )
+        batch_op.drop_index(
+            batch_op.f("ix_flags_reporter_id_comment_id"),
+            sqlite_where=sa.text("comment_id IS NOT NULL"),
+            postgresql_where=sa.text("comment_id IS NOT NULL"),
+        )
 
     op.drop_table("flags")
     with op.batch_alter_table("reactions", schema=None) as batch_op:
@@ -321,6 +351,7 @@ def downgrade() -> None:
     with op.batch_alter_table("comments", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_comments_tenant_id"))
         batch_op.drop_index(batch_op.f("ix_comments_post_id_created_at"))
+        batch_op.drop_index(batch_op.f("ix_comments_author_id_created_at"))
 
     op.drop_table("comments")
     with op.batch_alter_table("ada_consultations", schema=None) as batch_op:
@@ -331,6 +362,7 @@ def downgrade() -> None:
     with op.batch_alter_table("posts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_posts_tenant_id_pinned_created_at"))
         batch_op.drop_index(batch_op.f("ix_posts_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_posts_author_id_created_at"))
 
     op.drop_table("posts")
     with op.batch_alter_table("notifications", schema=None) as batch_op:
