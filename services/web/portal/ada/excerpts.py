@@ -17,13 +17,17 @@ SENTENCE_END = re.compile(r"(?<=[.!?:])\s+(?=[A-Z`*(\"'])")
 
 
 def plain_text(markdown: str) -> str:
-    """The Markdown's words without its markup: no code fences, tables, emphasis or links."""
+    """The Markdown's words without its markup: no code fences, tables, emphasis or links.
+
+    Inline code keeps its backticks: "split it over `workers` workers" reads wrong
+    without them.
+    """
     text = re.sub(r"```.*?```", " ", markdown, flags=re.DOTALL)
     text = re.sub(r"^\s*\|.*\|\s*$", " ", text, flags=re.MULTILINE)  # table rows
     text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)  # links and images: their text
     text = re.sub(r"^\s*(?:[-*+]|\d+\.)\s+", "", text, flags=re.MULTILINE)  # list markers
     text = re.sub(r"^#{1,6}\s+", "", text, flags=re.MULTILINE)
-    text = text.replace("**", "").replace("__", "").replace("`", "")
+    text = text.replace("**", "").replace("__", "")
     return re.sub(r"\s+", " ", text).strip()
 
 
