@@ -19,10 +19,13 @@ from sqlalchemy.orm import Session
 
 from portal.models import Role, School, Submission, User, utc_now
 from portal.premium.entitlements import grant_to_user
+from tests.web import admin_support
 from tests.web.conftest import Browser
 from tests.web.xss_corpus import PAYLOADS
 
 PASSWORD = "a long enough password"
+# The test modules take it from here, with the other helpers of their feature.
+log_in_as = admin_support.log_in_as
 ASK_PATH = "/courses/node-workers/ada"
 ENDPOINT_ANSWER = "Your workers ran one after another, so nothing ran in parallel."
 
@@ -54,14 +57,6 @@ SLOW_SPLIT_CHECKS = [
     },
     {"name": "speeds_up", "passed": False, "message": "2 workers finished 0.97x as fast."},
 ]
-
-
-def log_in_as(make_browser, app, user: User) -> Browser:
-    """A new visitor logged in as `user` (whose password is PASSWORD)."""
-    browser = make_browser(app)
-    response = browser.log_in(user.email, PASSWORD)
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return browser
 
 
 def add_submission(

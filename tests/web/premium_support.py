@@ -11,17 +11,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.models import Role, School, User
+from tests.web import admin_support
 from tests.web.conftest import Browser
 
 PASSWORD = "a long enough password"
-
-
-def log_in_as(make_browser, app, user: User) -> Browser:
-    """A new visitor logged in as `user` (whose password is PASSWORD)."""
-    browser = make_browser(app)
-    response = browser.log_in(user.email, PASSWORD)
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return browser
+# The test modules take it from here, with the other helpers of their feature.
+log_in_as = admin_support.log_in_as
 
 
 def count(db: Session, model) -> int:
