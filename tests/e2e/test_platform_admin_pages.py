@@ -36,6 +36,7 @@ def test_the_demo_operator_runs_the_platform_pages(platform_url, chromium, artif
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("link", name="Platform", exact=True).click()
     expect(page.get_by_role("heading", name="Schools", exact=True)).to_be_visible()
+    page.wait_for_load_state("load")  # the charts are images: loaded by the load event
     for chart in ("submissions-per-day", "pass-rate"):
         image = page.locator(f"img[src$='{chart}.svg']")
         expect(image).to_be_visible()
