@@ -110,6 +110,18 @@ def test_plain_http_is_allowed_to_this_machine_only(db, admin_browser, url):
     assert _school(db).ada_endpoint_url == url
 
 
+def test_in_production_plain_http_to_this_machine_is_refused(
+    db, make_app, make_browser, school_admin
+):
+    # A school admin must not make the production server talk to its own ports.
+    app = make_app(PORTAL_ENV="production", SESSION_COOKIE_SECURE=False)
+    browser = ada_support.log_in_as(make_browser, app, school_admin)
+    response = _save(browser, enabled="y", url="http://127.0.0.1:6379/v1", model="local")
+    assert response.status_code == 422
+    assert "The URL must start with https://." in response.get_data(as_text=True)
+    assert _school(db).ada_endpoint_url is None
+
+
 def test_the_settings_are_the_school_admins_only(app, make_browser, make_user):
     from portal.models import Role
 

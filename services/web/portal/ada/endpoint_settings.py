@@ -2,8 +2,9 @@
 
 The key is write-only: it can be replaced or cleared, never read back, and the audit
 event says only whether it changed. The URL must be https (plain http only to this
-machine, for development and tests), without credentials, query or fragment, so nothing
-secret can hide in the one setting the pages do show.
+machine, and only outside production: for development and tests; in production a school
+admin must not make the server talk plain http to its own ports), without credentials,
+query or fragment, so nothing secret can hide in the one setting the pages do show.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class EndpointSettingsRefused(Exception):
         self.field = field
 
 
-def check_endpoint_url(url: str) -> str:
+def check_endpoint_url(url: str, allow_http_loopback: bool = False) -> str:
     """The URL, trimmed, if it may be used; raises EndpointSettingsRefused otherwise."""
     url = url.strip()
     problem = "Give the endpoint's base URL, such as https://api.example.org/v1."
@@ -43,10 +44,9 @@ def check_endpoint_url(url: str) -> str:
     host = parts.hostname or ""
     if not host or parts.scheme not in ("https", "http") or port == 0:
         raise EndpointSettingsRefused("url", problem)
-    if parts.scheme == "http" and host not in LOOPBACK_HOSTS:
-        raise EndpointSettingsRefused(
-            "url", "The URL must start with https:// (plain http only for 127.0.0.1 or localhost)."
-        )
+    if parts.scheme == "http" and not (allow_http_loopback and host in LOOPBACK_HOSTS):
+        allowed = " (plain http only for 127.0.0.1 or localhost)" if allow_http_loopback else ""
+        raise EndpointSettingsRefused("url", f"The URL must start with https://{allowed}.")
     if parts.username or parts.password or "@" in parts.netloc:
         raise EndpointSettingsRefused("url", "Put the key in the key field, not in the URL.")
     if parts.query or parts.fragment:
@@ -72,11 +72,12 @@ def set_ada_endpoint(
     model: str,
     new_key: str = "",
     clear_key: bool = False,
+    allow_http_loopback: bool = False,
 ) -> None:
     """Store the endpoint's settings; audited (never with the key) and committed."""
     url, model, new_key = (url or "").strip(), (model or "").strip(), (new_key or "").strip()
     if url or enabled:
-        url = check_endpoint_url(url)
+        url = check_endpoint_url(url, allow_http_loopback)
     if enabled and not model:
         raise EndpointSettingsRefused("model", "Name the model the endpoint should use.")
     if len(model) > MAX_MODEL:

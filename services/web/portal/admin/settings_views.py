@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, url_for
+from flask import current_app, flash, g, redirect, render_template, url_for
 
 from portal.ada.endpoint_settings import EndpointSettingsRefused, set_ada_endpoint
 from portal.admin import branding
@@ -136,6 +136,7 @@ def save_ada_endpoint():
                 model=form.model.data or "",
                 new_key=form.key.data or "",
                 clear_key=form.clear_key.data,
+                allow_http_loopback=current_app.config["PORTAL_ENV"] != "production",
             )
         except EndpointSettingsRefused as error:
             getattr(form, error.field).errors.append(str(error))
