@@ -40,14 +40,18 @@ def paginate(
     number: int,
     per_page: int = PER_PAGE,
     whole_rows: bool = False,
+    counted: Select | None = None,
 ) -> Page:
     """Page `number` of `query` (clamped to 1..last), counted on the same filters.
 
     Rows are the first entity of each result, or tuples of all when `whole_rows`.
+    `counted` is a cheaper statement matching the same rows, when there is one (the
+    query without an outer join that only decorates its rows).
     """
     # Count the matching rows without reading their columns: the cost of a page must
     # not grow with the school's size more than this one count does.
-    matching = query.order_by(None).with_only_columns(literal(1), maintain_column_froms=True)
+    matching = (counted if counted is not None else query).order_by(None)
+    matching = matching.with_only_columns(literal(1), maintain_column_froms=True)
     total = session.scalar(select(func.count()).select_from(matching.subquery()))
     number = min(max(1, number), max(1, -(-(total or 0) // per_page)))
     limited = query.limit(per_page).offset((number - 1) * per_page)

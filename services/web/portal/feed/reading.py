@@ -49,13 +49,15 @@ def _author_name(post_or_comment: Post | Comment, author: User | None) -> str:
 
 def feed_page(session: Session, school: School, reader: User, number: int) -> Page:
     """Page `number` of the feed: pinned posts first, then newest; rows are ShownPosts."""
+    posts_of_school = select(Post).where(Post.tenant_id == school.id)
     statement = (
-        select(Post, User)
+        posts_of_school.add_columns(User)
         .outerjoin(User, User.id == Post.author_id)
-        .where(Post.tenant_id == school.id)
         .order_by(Post.pinned.desc(), Post.created_at.desc(), Post.id.desc())
     )
-    found = paginate(session, statement, number, per_page=PER_PAGE, whole_rows=True)
+    found = paginate(
+        session, statement, number, per_page=PER_PAGE, whole_rows=True, counted=posts_of_school
+    )
     posts = [post for post, _ in found.rows]
     counts, mine = reactions_of(session, reader, [post.id for post in posts])
     rows = [
