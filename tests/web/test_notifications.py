@@ -10,7 +10,7 @@ from sqlalchemy import event, select
 
 import contract
 from portal.jobs import record_result
-from portal.models import ErrorReport, Notification, Role, Submission, User, utc_now
+from portal.models import ErrorReport, Notification, Role, User, utc_now
 from portal.notifications.service import notify
 from tests.web import admin_support
 from tests.web.admin_support import PASSWORD, log_in_as
@@ -55,16 +55,7 @@ def _add(db, user: User, message: str, link: str = "/profile", **values) -> Noti
 def test_a_recorded_result_tells_the_student_of_the_achievement_once(
     app, db, student, make_grade_result
 ):
-    submission = Submission(
-        tenant_id=student.tenant_id,
-        user_id=student.id,
-        course_id="node-workers",
-        lab_id="thread-lab",
-        code="console.log(1)",
-        entrypoint="main.js",
-    )
-    db.add(submission)
-    db.commit()
+    submission = admin_support.add_submission(db, student, verdict=None)  # queued
     payload = contract.encode(make_grade_result(str(submission.id), str(student.tenant_id)))
     with app.app_context():
         assert record_result(payload)["recorded"] is True
@@ -79,17 +70,7 @@ def test_a_recorded_result_tells_the_student_of_the_achievement_once(
 def test_a_second_passing_submission_does_not_tell_again(app, db, student, make_grade_result):
     ids = []
     for _ in range(2):
-        submission = Submission(
-            tenant_id=student.tenant_id,
-            user_id=student.id,
-            course_id="node-workers",
-            lab_id="thread-lab",
-            code="console.log(1)",
-            entrypoint="main.js",
-        )
-        db.add(submission)
-        db.commit()
-        ids.append(submission.id)
+        ids.append(admin_support.add_submission(db, student, verdict=None).id)
     with app.app_context():
         for submission_id in ids:
             record_result(
