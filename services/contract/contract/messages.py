@@ -21,6 +21,7 @@ VERDICTS = (
     "memory_exceeded",  # the memory limit stopped it
     "output_limit",  # it printed more than the output limit
     "infra_error",  # ours (daemon down, image missing): retried, never counted
+    "inconclusive",  # a measurement stayed noisier than its effect after re-measuring: never counted
 )
 
 
@@ -64,8 +65,9 @@ class CheckResult:
     """One check of a lab, as the student sees it."""
 
     name: str  # stable identifier, e.g. "creates_worker"
-    passed: bool  # whether it held
+    passed: bool  # whether it held (False when inconclusive)
     message: str  # what A.D.A. says about it
+    inconclusive: bool = False  # measured, but the host was too noisy to tell held from not held
 
 
 @dataclass(frozen=True)

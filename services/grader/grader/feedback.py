@@ -22,6 +22,7 @@ OPENINGS = {
     "memory_exceeded": "Your program ran out of memory.",
     "output_limit": "Your program printed too much.",
     "infra_error": "My apologies: the simulation failed on our side.",
+    "inconclusive": "The measurements were too noisy to judge.",
 }
 
 

@@ -78,7 +78,7 @@ def grade_request(
     report = _trusted_report(run)
     checks = _checks(kind, facts, report, request)
     # Bonus checks raise a passing score (partial marks) but never decide the verdict.
-    verdict = decide_verdict(run, report, kind.required(checks), limits)
+    verdict = decide_verdict(run, report, checks, limits, kind.required(checks))
     output = Output(**report.output) if report else NO_OUTPUT
     measurements = {"wall_ms": report.wall_ms, **report.measurements} if report else {}
     times = _times(request, started, run.container_started)

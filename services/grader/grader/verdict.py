@@ -26,9 +26,20 @@ class Verdict:
 
 
 def decide_verdict(
-    run: SandboxRun, report: HarnessReport | None, checks: list[CheckResult], limits: Limits
+    run: SandboxRun,
+    report: HarnessReport | None,
+    checks: list[CheckResult],
+    limits: Limits,
+    required: list[CheckResult] | None = None,
 ) -> Verdict:
-    """The verdict of one run; `report` is None when the harness left none to trust."""
+    """The verdict of one run; `report` is None when the harness left none to trust.
+
+    `required` are the checks that decide pass or fail (default: all of `checks`). A check
+    that is inconclusive (the host was noisier than the effect it measures) never becomes a
+    pass or a fail: unless a required check failed for sure, the verdict is `inconclusive`,
+    which does not count against the student and is measured again.
+    """
+    required = checks if required is None else required
     if run.outer_timeout:
         return Verdict(
             "timeout", f"Stopped after {limits.wall_seconds:.1f} s of wall time: it never ended."
@@ -61,10 +72,19 @@ def decide_verdict(
             f"signal {report.signal}" if report.signal else f"exit code {report.exit_code}"
         )
         return Verdict("error", f"Your program crashed: {what}.")
-    failed = [check for check in checks if not check.passed]
+    failed = [check for check in required if not check.passed and not check.inconclusive]
     if failed:
-        return Verdict("failed", f"{len(failed)} of {len(checks)} checks did not hold.")
-    return Verdict("passed", f"All {len(checks)} checks hold.")
+        return Verdict("failed", f"{len(failed)} of {len(required)} checks did not hold.")
+    unsure = [check for check in checks if check.inconclusive]
+    if unsure:
+        names = ", ".join(check.name for check in unsure)
+        return Verdict(
+            "inconclusive",
+            f"This machine was too busy to measure {names} reliably; "
+            "this attempt does not count and is measured again.",
+            gradable=False,
+        )
+    return Verdict("passed", f"All {len(required)} checks hold.")
 
 
 def score_of(verdict: Verdict, checks: list[CheckResult]) -> float:
