@@ -21,7 +21,7 @@ VERDICTS = (
     "memory_exceeded",  # the memory limit stopped it
     "output_limit",  # it printed more than the output limit
     "infra_error",  # ours (daemon down, image missing): retried, never counted
-    "inconclusive",  # a measurement stayed noisier than its effect after re-measuring: never counted
+    "inconclusive",  # measurements stayed noisier than their effect: re-measured, never counted
 )
 
 

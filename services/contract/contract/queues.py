@@ -10,6 +10,10 @@ RESULTS_QUEUE = "grading-results"  # GradeResults for the portal's web-worker
 GRADE_JOB = "grader.jobs.grade"  # takes one encoded GradeRequest
 RECORD_RESULT_JOB = "portal.jobs.record_result"  # takes one encoded GradeResult
 
+# Set (true) in a grading job's meta while RQ waits to retry it because its measurements
+# were inconclusive: the portal tells the student it is measuring again.
+REMEASURING_META = "remeasuring"
+
 # Grader kinds named by labs in content/, and the queue each one consumes.
 GRADER_QUEUES = {"node-sandbox": GRADING_QUEUE}
 

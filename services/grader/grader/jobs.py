@@ -3,6 +3,9 @@
 Thin on purpose: decode at the edge, run the pipeline, publish. An `infra_error` is
 raised while RQ still has retries for the job, so that a daemon hiccup is retried and
 never reaches the student; the last attempt publishes it instead, so nothing hangs.
+An `inconclusive` result (the host stayed too noisy to measure, even after the pipeline's
+own re-runs) is retried the same way, later, when the host may be quieter; the job's meta
+says so (`remeasuring`), which the portal shows while the job waits.
 """
 
 from __future__ import annotations
@@ -13,11 +16,15 @@ from typing import Any
 import docker
 from rq import get_current_job
 
-from contract import GradeRequest, decode
+from contract import REMEASURING_META, GradeRequest, decode
 from grader.config import GraderConfig
 from grader.pipeline import grade_request
 from grader.publish import publish_result
 from grader.sandbox import InfrastructureError, run_in_sandbox
+
+
+class RemeasureLater(Exception):
+    """The measurements stayed inconclusive: let RQ retry the job after its interval."""
 
 
 def grade(payload: dict[str, Any]) -> dict[str, Any]:
@@ -29,6 +36,10 @@ def grade(payload: dict[str, Any]) -> dict[str, Any]:
     job = get_current_job()
     if result.verdict == "infra_error" and job is not None and job.retries_left:
         raise InfrastructureError(result.feedback)
+    if result.verdict == "inconclusive" and job is not None and job.retries_left:
+        job.meta[REMEASURING_META] = True
+        job.save_meta()
+        raise RemeasureLater(result.feedback)
     if job is not None:
         publish_result(job.connection, result)
     return {"submission_id": result.submission_id, "verdict": result.verdict}
