@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from rq.job import JobStatus
 
 import contract
@@ -46,6 +48,7 @@ def test_status_goes_from_queued_to_running_to_graded(
         "name": "sends_message",
         "passed": True,
         "message": "<b>A message</b> crossed.",
+        "inconclusive": False,
     }
     assert graded["output"] == {
         "text": "hello from <worker>\n",
@@ -82,6 +85,50 @@ def test_an_infra_error_is_shown_as_not_counted(
     assert graded["achievements"] == []
     # It is no longer in flight: the student can submit again at once.
     for _ in range(3):
+        assert student_browser.submit_code("console.log(2)").status_code == 302
+
+
+def test_a_retry_for_noisy_measurements_is_shown_as_measuring_again(student_browser, grading_queue):
+    student_browser.submit_code("console.log('hi')")
+    job = grading_queue.fetch_job(contract.grade_job_id("1"))
+    # What the grader does when its measurements stayed inconclusive: mark, then let RQ retry.
+    job.meta[contract.REMEASURING_META] = True
+    job.save_meta()
+    job.set_status(JobStatus.SCHEDULED)
+    waiting = student_browser.client.get("/submissions/1/status", headers=JSON).json
+    assert waiting["status"] == "remeasuring" and waiting["final"] is False
+    assert "Measuring again" in waiting["status_label"]
+    assert "does not count" in waiting["status_label"]
+
+
+def test_an_inconclusive_result_shows_its_checks_and_does_not_count(
+    student_browser, student, results_queue, app, make_grade_result
+):
+    student_browser.submit_code("console.log('hi')")
+    noisy = contract.CheckResult(
+        "speeds_up", False, "The grader's own split reached only 0.8x.", inconclusive=True
+    )
+    result = make_grade_result(
+        "1",
+        str(student.tenant_id),
+        "inconclusive",
+        score=0.0,
+        gradable=False,
+        checks=(noisy,),
+        feedback="The measurements were too noisy to judge; this attempt does not count.",
+        achievements=(),
+    )
+    results_queue.enqueue(contract.RECORD_RESULT_JOB, contract.encode(result))
+    assert app.test_cli_runner().invoke(args=["results-worker", "--burst"]).exit_code == 0
+
+    graded = student_browser.client.get("/submissions/1/status", headers=JSON).json
+    assert graded["final"] is True and graded["verdict"] == "inconclusive"
+    assert graded["verdict_label"] == "Too noisy to judge"
+    assert graded["counts"] is False
+    assert graded["feedback"] == result.feedback  # why, in the grader's words
+    assert graded["checks"] == [dataclasses.asdict(noisy)]
+    assert graded["achievements"] == []
+    for _ in range(3):  # not in flight, not an attempt: the student may submit again at once
         assert student_browser.submit_code("console.log(2)").status_code == 302
 
 

@@ -48,6 +48,10 @@ def record_grade_result(
         return False
     if result.gradable:
         _store_verdict(submission, result)
+    elif result.verdict == "inconclusive":
+        # Not counted, but the student's own: show the checks and why they were not judged.
+        _store_verdict(submission, result)
+        submission.gradable = False
     else:
         # The grader's own text may describe our infrastructure; the student gets ours.
         log.warning("submission %s not gradable: %s", submission.id, result.feedback)

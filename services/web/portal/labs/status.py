@@ -2,7 +2,8 @@
 
 The page renders it once and `static/lab-status.js` polls it every second until it is
 final. The database knows queued and graded; "running" comes from RQ: a job a grader has
-started while the row still says queued.
+started while the row still says queued; "remeasuring" too: a job whose measurements were
+inconclusive and that waits for (or runs) its later try, which the grader marks in its meta.
 """
 
 from __future__ import annotations
@@ -24,12 +25,19 @@ VERDICT_LABELS = {
     "memory_exceeded": "Memory limit reached",
     "output_limit": "Too much output",
     "infra_error": "Not graded",
+    "inconclusive": "Too noisy to judge",
 }
 STATUS_LABELS = {
     "queued": "Queued: waiting for a grader.",
     "running": "Running your code.",
+    "remeasuring": (
+        "Measuring again: the grading machine was too busy to time your code reliably, "
+        "so it runs again shortly. This does not count as an attempt."
+    ),
     "graded": "Graded.",
 }
+# A live status only, never stored: the row stays in flight while the retry waits.
+REMEASURING = "remeasuring"
 STARTS_SHORTLY = "Your code is saved. Grading will start shortly."
 
 
@@ -44,6 +52,8 @@ def live_status(submission: Submission, queue: Queue) -> tuple[str, bool]:
         return submission.status, False
     if job_status is None:
         return submission.status, False
+    if job.meta.get(contract.REMEASURING_META):
+        return REMEASURING, True
     if job_status == JobStatus.STARTED:
         return SubmissionStatus.RUNNING.value, True
     return submission.status, True
