@@ -27,9 +27,9 @@ from sqlalchemy import event
 from portal import create_app
 from portal.auth.service import register_user
 from portal.db import make_engine
-from portal.feed.rendering import render_user_markdown
 from portal.migrations import upgrade_database
 from portal.models import Post, Role, School, Submission, User, utc_now
+from portal.rendering import render_user_markdown
 
 OUT = Path(__file__).parent / "out" / "pages.json"
 PASSWORD = "bench password, long enough"

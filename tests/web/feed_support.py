@@ -7,8 +7,8 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from portal.feed.rendering import render_user_markdown
 from portal.models import Comment, Post, Role, User, utc_now
+from portal.rendering import render_user_markdown
 from tests.web.conftest import Browser
 
 PASSWORD = "a long enough password"

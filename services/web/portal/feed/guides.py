@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.courses.catalogue import Catalogue
-from portal.feed.rendering import render_user_markdown
 from portal.models import Post, School, utc_now
+from portal.rendering import render_user_markdown
 from portal.scoping import scope_session
 
 

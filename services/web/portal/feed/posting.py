@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from portal.audit import record_action
 from portal.courses.catalogue import Catalogue
 from portal.feed import announcements
-from portal.feed.rendering import render_user_markdown
 from portal.feed.trust import (
     TrustPolicy,
     check_may_comment,
@@ -26,6 +25,7 @@ from portal.feed.trust import (
 )
 from portal.gamification.service import held_achievements
 from portal.models import Comment, Post, Reaction, School, User
+from portal.rendering import render_user_markdown
 
 TITLE_MAX, BODY_MAX, COMMENT_MAX, NOTE_MAX = 200, 10_000, 3_000, 500
 REACTION_KINDS = {"like": "Like", "insight": "Insightful", "celebrate": "Celebrate"}

@@ -1,6 +1,8 @@
-"""Turning a member's Markdown into HTML that is safe to show to everyone else.
+"""Turning Markdown someone wrote into HTML that is safe to show to everyone else.
 
-One function renders posts and comments alike, so there is one place to get right:
+A base module: the Holo-Net's posts and comments and A.D.A.'s answers (which quote
+grader messages and a school's chat endpoint) all go through this one function, so there
+is one place to get right:
 CommonMark with raw HTML off, headings moved below the page's own (h1/h2 become h3),
 then nh3 keeps only an explicit allow-list of tags, only `href` on links, only http,
 https and mailto addresses, and marks every link as user content that search engines
@@ -48,13 +50,16 @@ TOP_HEADING = 3
 _markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
 
 
-def render_user_markdown(text: str) -> str:
-    """Sanitised HTML for a member's Markdown (a post's body or a comment)."""
+def render_user_markdown(text: str, top_heading: int = TOP_HEADING) -> str:
+    """Sanitised HTML for Markdown from a member, a grader or an endpoint.
+
+    Its headings start at `top_heading` (h3 by default), below the page's own.
+    """
     tokens = _markdown.parse(text)
     for token in tokens:
         if token.type in ("heading_open", "heading_close"):
             level = int(token.tag[1])
-            token.tag = f"h{max(level, TOP_HEADING)}"
+            token.tag = f"h{min(max(level, top_heading), 6)}"
     html = _markdown.renderer.render(tokens, _markdown.options, {})
     return nh3.clean(
         html,
