@@ -10,8 +10,11 @@
 // For each run it reports (as a `lab_run` measurement) the wall and CPU time, the main
 // thread's event-loop delay (monitorEventLoopDelay: p50, p99, max, as stalls beyond the
 // timer's resolution), its event-loop utilisation, the most workers online at once (from
-// the hooks) and the container's CPU throttling (cgroup cpu.stat) during the run. The
-// harness (lab.js) turns the runs into medians, spreads and ratios; the grader judges.
+// the hooks), the container's CPU throttling (cgroup cpu.stat) during the run, and where
+// the work ran: each thread's CPU time (/proc/self/task/<tid>/schedstat, sampled while
+// the call runs), so that the main thread's share, the threads that really worked and
+// whether they worked at the same time are measured, not inferred from what was started.
+// The harness (lab.js) turns the runs into medians, spreads and ratios; the grader judges.
 //
 // The job's size is calibrated here so that the blocking run takes about target_ms on this
 // machine: long enough that starting a worker (tens of ms) does not dominate, short enough
@@ -45,6 +48,13 @@ const CALIBRATION_MS = 40;
 const MIN_ITEMS = 20000;
 const MAX_ITEMS = 5000000;
 const CHECK_TIMEOUT_MS = 5000;
+// How often a call's threads are sampled: a thread that ends loses at most this much of
+// its CPU time from its own account (the process total keeps all of it).
+const THREAD_SAMPLE_MS = 10;
+// A thread is busy in a run when it used at least this share of the blocking run's CPU
+// time divided by the workers asked (a fair share is 1/N; V8's and libuv's helper threads
+// use far less).
+const BUSY_SHARE_OF_FAIR = 0.25;
 const { max, min, round } = Math;
 
 async function main() {
@@ -90,11 +100,13 @@ async function main() {
       runs[variant] = await measure(variant, { solve, seed, items, config, callTimeoutMs });
     }
     const expected = runs.blocking.result;
+    const blockingCpuMs = runs.blocking.fields.cpu_ms;
     let failure = null;
     for (const variant of VARIANTS) {
       const run = runs[variant];
       const correct = run.error === null && run.result === expected;
-      channel.send('lab_run', { ...run.fields, repeat, correct, error: run.error });
+      const threads = threadFields(run, blockingCpuMs);
+      channel.send('lab_run', { ...run.fields, ...threads, repeat, correct, error: run.error });
       if (run.error !== null && failure === null) failure = run.error;
     }
     if (failure !== null) {
@@ -179,6 +191,7 @@ async function measure(variant, { solve, seed, items, config, callTimeoutMs }) {
   const statBefore = readCpuStat();
   const cpuBefore = kit.cpuUsage();
   const utilizationBefore = kit.eventLoopUtilization();
+  const threadCpu = kit.startThreadCpu(THREAD_SAMPLE_MS);
   const started = kit.now();
   let result = null;
   let error = null;
@@ -188,6 +201,7 @@ async function measure(variant, { solve, seed, items, config, callTimeoutMs }) {
     error = kit.errorLine(thrown);
   }
   const wallMs = kit.now() - started;
+  const threadTimes = threadCpu.stop();
   const cpu = kit.cpuUsage(cpuBefore);
   const utilization = kit.eventLoopUtilization(utilizationBefore).utilization;
   const throttling = cpuStatDelta(statBefore, readCpuStat());
@@ -198,6 +212,7 @@ async function measure(variant, { solve, seed, items, config, callTimeoutMs }) {
   return {
     result,
     error,
+    threadTimes,
     fields: {
       variant,
       workers,
@@ -211,6 +226,50 @@ async function measure(variant, { solve, seed, items, config, callTimeoutMs }) {
       throttled_periods: throttling === null ? null : throttling.throttled_periods,
       throttled_ms: throttling === null ? null : throttling.throttled_ms,
     },
+  };
+}
+
+/**
+ * Where a run's work ran, against the same repetition's blocking run (its CPU time is the
+ * job's cost on this machine right now): the main thread's CPU time; the other threads'
+ * (the process's CPU time minus the main thread's, so a worker that ended during the call
+ * counts in full); how many threads other than main each did at least a quarter of a fair
+ * share of the job (1/(4N)); the busiest one's share of what they did; and `concurrency`,
+ * the busy threads' spans of work added up over the span they cover together (1 for
+ * threads that worked one after another, N for N that worked at the same time, even when
+ * a busy host gave them less than a CPU each). Null where /proc could not be read, and
+ * concurrency also when the main thread was too blocked to sample the call.
+ */
+function threadFields(run, blockingCpuMs) {
+  const times = run.threadTimes;
+  const none = {
+    main_thread_cpu_ms: null,
+    worker_threads_cpu_ms: null,
+    busy_threads: null,
+    busiest_thread_share: null,
+    concurrency: null,
+    thread_samples: 0,
+  };
+  if (times === null) return none;
+  const asked = max(1, run.fields.workers);
+  const threshold = ((blockingCpuMs > 0 ? blockingCpuMs : 0) * BUSY_SHARE_OF_FAIR) / asked;
+  const busy = times.threads.filter((thread) => thread.cpu_ms >= threshold && thread.cpu_ms > 0);
+  const sampled = times.threads.reduce((total, thread) => total + thread.cpu_ms, 0);
+  const busiest = times.threads.reduce((top, thread) => max(top, thread.cpu_ms), 0);
+  let concurrency = null;
+  if (busy.length > 0 && times.samples >= 5) {
+    const from = min(...busy.map((thread) => thread.from_ms));
+    const to = max(...busy.map((thread) => thread.to_ms));
+    const spans = busy.reduce((total, thread) => total + (thread.to_ms - thread.from_ms), 0);
+    concurrency = to > from ? round((spans / (to - from)) * 100) / 100 : null;
+  }
+  return {
+    main_thread_cpu_ms: round(times.main_ms * 10) / 10,
+    worker_threads_cpu_ms: round(max(0, run.fields.cpu_ms - times.main_ms) * 10) / 10,
+    busy_threads: busy.length,
+    busiest_thread_share: sampled > 0 ? round((busiest / sampled) * 1000) / 1000 : null,
+    concurrency,
+    thread_samples: times.samples,
   };
 }
 

@@ -88,12 +88,31 @@ function summarizeVariant(runs) {
     loop_delay_max_ms: spread(values('max_ms')),
     event_loop_utilization: spread(values('event_loop_utilization'), 3),
     peak_workers: Math.max(...runs.map((run) => run.peak_workers ?? 0)),
+    // Where the work ran (driver.js, threadFields): per-thread CPU time from schedstat.
+    main_thread_cpu_ms: spread(values('main_thread_cpu_ms')),
+    worker_threads_cpu_ms: spread(values('worker_threads_cpu_ms')),
+    busy_threads: maxOrNull(values('busy_threads')),
+    busiest_thread_share: spread(values('busiest_thread_share'), 3),
+    parallelism: spread(
+      runs.map((run) =>
+        typeof run.worker_threads_cpu_ms === 'number' && run.wall_ms > 0
+          ? run.worker_threads_cpu_ms / run.wall_ms
+          : null,
+      ),
+      2,
+    ),
+    concurrency: spread(values('concurrency'), 2),
     throttling: {
       periods: sum('periods'),
       throttled_periods: sum('throttled_periods'),
       throttled_ms: sum('throttled_ms'),
     },
   };
+}
+
+function maxOrNull(values) {
+  const numbers = values.filter((value) => typeof value === 'number');
+  return numbers.length === 0 ? null : Math.max(...numbers);
 }
 
 /** Per repetition: `baseline`'s wall time over `variant`'s, for pairs of correct runs. */
