@@ -20,40 +20,81 @@ from grader.report import HarnessReport
 def judge_thread_lab(
     facts: SourceFacts, report: HarnessReport | None, config: dict[str, Any]
 ) -> list[CheckResult]:
-    """The Thread Lab's checks, in the order the mission states them."""
-    checks = [
-        CheckResult(
-            "imports_worker_threads",
-            facts.imports("worker_threads"),
-            "You load the `worker_threads` module."
-            if facts.imports("worker_threads")
-            else "Load the module first: `require('worker_threads')` or "
-            "`import ... from 'node:worker_threads'`.",
-        ),
-        CheckResult(
-            "checks_main_thread",
-            "isMainThread" in facts.read_names,
-            "You branch on `isMainThread`."
-            if "isMainThread" in facts.read_names
-            else "Read `isMainThread` to tell the main thread from the worker "
-            "(a mention in a comment or a string does not count).",
-        ),
-        CheckResult(
-            "creates_worker",
-            "Worker" in facts.constructed,
-            "You construct a `new Worker(...)`."
-            if "Worker" in facts.constructed
-            else "Create a worker with `new Worker(...)`.",
-        ),
-        CheckResult(
-            "sends_message",
-            "postMessage" in facts.called_methods,
-            "You call `postMessage(...)`."
-            if "postMessage" in facts.called_methods
-            else "Send a message with `postMessage(...)`, from the worker or to it.",
-        ),
+    """The Thread Lab's checks, in the order the mission states them.
+
+    Each static check that has a run-time counterpart holds when either the parsed source
+    or the hooks show it: run-time evidence outranks the static reading, so code the parser
+    cannot see (a worker built from a string with `eval: true`, a `data:` URL worker) is not
+    failed for what the hooks saw happen. services/sandbox-image/labs/thread-lab/README.md
+    states which evidence decides each check.
+    """
+    seen = report.observations if report is not None else None
+    created_at_run_time = bool(seen) and seen["workers_created"] > 0
+    crossed_at_run_time = bool(seen) and seen["messages_to_main"] + seen["messages_to_worker"] > 0
+    return [
+        _imports_worker_threads(facts, created_at_run_time),
+        _checks_main_thread(facts),
+        _creates_worker(facts, created_at_run_time),
+        _sends_message(facts, crossed_at_run_time),
+        *_run_time_checks(report, sends="postMessage" in facts.called_methods),
     ]
-    return checks + _run_time_checks(report, sends="postMessage" in facts.called_methods)
+
+
+def _imports_worker_threads(facts: SourceFacts, created_at_run_time: bool) -> CheckResult:
+    if facts.imports("worker_threads"):
+        return CheckResult("imports_worker_threads", True, "You load the `worker_threads` module.")
+    if created_at_run_time:
+        # A Worker exists only through worker_threads: the hooks saw one constructed.
+        return CheckResult(
+            "imports_worker_threads",
+            True,
+            "Your code loaded `worker_threads`: a Worker was constructed when it ran.",
+        )
+    return CheckResult(
+        "imports_worker_threads",
+        False,
+        "Load the module first: `require('worker_threads')` or "
+        "`import ... from 'node:worker_threads'`.",
+    )
+
+
+def _checks_main_thread(facts: SourceFacts) -> CheckResult:
+    # Reading a boolean leaves no trace at run time: only the parsed source can tell.
+    if "isMainThread" in facts.read_names:
+        return CheckResult("checks_main_thread", True, "You branch on `isMainThread`.")
+    return CheckResult(
+        "checks_main_thread",
+        False,
+        "Read `isMainThread` to tell the main thread from the worker "
+        "(a mention in a comment or a string does not count).",
+    )
+
+
+def _creates_worker(facts: SourceFacts, created_at_run_time: bool) -> CheckResult:
+    if "Worker" in facts.constructed:
+        return CheckResult("creates_worker", True, "You construct a `new Worker(...)`.")
+    if created_at_run_time:
+        return CheckResult("creates_worker", True, "Your code constructed a Worker when it ran.")
+    return CheckResult("creates_worker", False, "Create a worker with `new Worker(...)`.")
+
+
+def _sends_message(facts: SourceFacts, crossed_at_run_time: bool) -> CheckResult:
+    if crossed_at_run_time and "postMessage" not in facts.called_methods:
+        return CheckResult(
+            "sends_message",
+            True,
+            "Your code sent a message: one really crossed between the threads when it ran "
+            "(its postMessage call is in code the grader runs but does not parse, such as a "
+            "worker built from a string).",
+        )
+    if "postMessage" in facts.called_methods:
+        return CheckResult("sends_message", True, "You call `postMessage(...)`.")
+    return CheckResult(
+        "sends_message",
+        False,
+        "Send a message with `postMessage(...)`, from the worker or to it "
+        "(a call in a comment, or in a string that never runs, does not count).",
+    )
 
 
 def _run_time_checks(report: HarnessReport | None, sends: bool) -> list[CheckResult]:
@@ -81,7 +122,8 @@ def _run_time_checks(report: HarnessReport | None, sends: bool) -> list[CheckRes
         crossed_text = (
             "No message arrived: your program exited before the message crossed between "
             "the threads. Let the event loop run (do not call process.exit right after "
-            "postMessage)."
+            "postMessage), and let the other thread receive it: a 'message' your own code "
+            "emits on the Worker does not count."
         )
     else:
         crossed_text = (
