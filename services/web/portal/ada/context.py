@@ -7,13 +7,14 @@ the offline engine would quote, and the citations are the same whoever answers.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import url_for
 from sqlalchemy.orm import Session
 
+from portal.ada.diagnoses import Cause
 from portal.ada.facts import SubmissionFacts, latest_submission, submission_facts
-from portal.ada.passages import Hit, Passage, get_course_index
+from portal.ada.passages import CourseIndex, Hit, Passage, get_course_index
 from portal.courses.catalogue import Course
 from portal.models import User
 
@@ -36,11 +37,16 @@ class Context:
     hits: list[Hit]  # the relevant passages, best first; empty when the course has none
     facts: SubmissionFacts | None  # the student's latest submission, if any
     about_submission: bool  # the question asks about it, or it failed
+    asked_about_submission: bool = False  # the question itself is about it
+    # The passage that teaches about each diagnosed cause (when the answer is about the
+    # submission and the course has one).
+    readings: dict[Cause, Passage] = field(default_factory=dict)
 
     @property
     def cited_passages(self) -> list[Passage]:
-        """The passages the answer draws on, best first."""
-        return [hit.passage for hit in self.hits]
+        """The passages the answer draws on: the diagnoses' readings, then the best hits."""
+        passages = list(self.readings.values()) if self.asked_about_submission else []
+        return passages + [hit.passage for hit in self.hits]
 
     @property
     def submission_id(self) -> int | None:
@@ -65,13 +71,25 @@ def gather_context(session: Session, user: User, course: Course, question: str) 
         lab = course.lab(submission.lab_id)
         title = lab.title if lab else submission.lab_id
         facts = submission_facts(submission, title, lab.kind if lab else submission.lab_id)
-    about = facts is not None and (asks_about_submission(question, facts) or facts.failed)
-    query = f"{question} {facts.lab_title}" if about and facts else question
+    asked = asks_about_submission(question, facts)
+    about = facts is not None and (asked or facts.failed)
+    query = f"{question} {facts.lab_title}" if asked and facts else question
     index = get_course_index(course.id)
     hits = index.search(query, MAX_PASSAGES) if index.is_about_the_course(query) else []
     if hits:
         hits = [hit for hit in hits if hit.score >= MIN_SHARE_OF_BEST * hits[0].score]
-    return Context(course, question, hits, facts, about)
+    readings = diagnosis_readings(index, facts) if asked and facts else {}
+    return Context(course, question, hits, facts, about, asked, readings)
+
+
+def diagnosis_readings(index: CourseIndex, facts: SubmissionFacts) -> dict[Cause, Passage]:
+    """For each diagnosis, the passage of the course that best teaches its topic."""
+    readings: dict[Cause, Passage] = {}
+    for diagnosis in facts.diagnoses:
+        found = index.search(diagnosis.topic, 1)
+        if found:
+            readings[diagnosis.cause] = found[0].passage
+    return readings
 
 
 def citations(context: Context) -> list[dict]:

@@ -1,33 +1,21 @@
-"""How a stored answer is laid out on the page: paragraphs and bullet lists of plain text.
+"""How a stored answer is shown: its Markdown rendered, then sanitised.
 
-Answers are stored as plain text (the offline engine's paragraphs, or whatever the
-school's endpoint said); the page shows them as text, escaped, never as markup.
+Answers are stored as Markdown (the offline engine's paragraphs, with inline code and
+quotes, or whatever the school's endpoint said, which may carry anything). They go
+through the same renderer as the Holo-Net's posts: CommonMark with raw HTML off, then an
+allow-list of tags and link schemes. An answer sits under its consultation's h3, so its
+own headings start at h4.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from markupsafe import Markup
+
+from portal.rendering import render_user_markdown
+
+ANSWER_TOP_HEADING = 4
 
 
-@dataclass(frozen=True)
-class AnswerBlock:
-    """A paragraph (`lines` of one item) or a bullet list (`lines` are its items)."""
-
-    kind: str  # "paragraph" or "list"
-    lines: tuple[str, ...]
-
-
-def answer_blocks(text: str) -> list[AnswerBlock]:
-    """The answer's paragraphs; lines starting with "- " become a list after their lead-in."""
-    blocks: list[AnswerBlock] = []
-    for chunk in (part.strip() for part in text.replace("\r\n", "\n").split("\n\n")):
-        if not chunk:
-            continue
-        lines = chunk.split("\n")
-        lead = [line for line in lines if not line.startswith("- ")]
-        items = [line[2:].strip() for line in lines if line.startswith("- ")]
-        if lead:
-            blocks.append(AnswerBlock("paragraph", (" ".join(lead),)))
-        if items:
-            blocks.append(AnswerBlock("list", tuple(items)))
-    return blocks
+def render_answer(text: str) -> Markup:
+    """Safe HTML for a stored answer."""
+    return Markup(render_user_markdown(text or "", top_heading=ANSWER_TOP_HEADING))

@@ -2,9 +2,11 @@
 
 The school's count of questions is on the dashboard (portal/admin/dashboard.py).
 
-`ask` is the one entry point of the question form. The school's endpoint is used only
-when the school turned it on; when it fails, the offline engine answers and the note says
-why, so a student always gets an answer from the course.
+`ask` is the one entry point of the question form. A question with nothing to look up
+(only punctuation, spaces or stopwords) gets "I did not understand" with a suggestion,
+and goes nowhere. The school's endpoint is used only when the school turned it on; when
+it fails, the offline engine answers and the note says why, so a student always gets an
+answer from the course.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from portal.ada.context import Context, citations, gather_context
 from portal.ada.endpoint import EndpointFailed, EndpointSettings, ask_endpoint
-from portal.ada.offline import Answer, offline_answer
+from portal.ada.offline import Answer, not_understood_answer, offline_answer, sources_sentence
+from portal.ada.words import has_content
 from portal.courses.catalogue import Course
 from portal.models import AdaConsultation, School, User, utc_now
 
@@ -82,11 +85,14 @@ def ask(
         raise QuestionRefused(f"Ask your question in {MIN_QUESTION} to {MAX_QUESTION} characters.")
     if questions_in_last_hour(session, user) >= policy.questions_per_hour:
         raise QuestionsThrottled(policy.questions_per_hour)
-    context = gather_context(session, user, course, question)
-    # End the read transaction before a school's endpoint may keep us waiting for seconds
-    # (nothing is pending, and objects are not expired by a commit here).
-    session.commit()
-    answer = answer_question(school, context, policy)
+    if has_content(question):
+        context = gather_context(session, user, course, question)
+        # End the read transaction before a school's endpoint may keep us waiting for
+        # seconds (nothing is pending, and objects are not expired by a commit here).
+        session.commit()
+        answer = answer_question(school, context, policy)
+    else:
+        answer = not_understood_answer()
     consultation = AdaConsultation(
         tenant_id=school.id,
         user_id=user.id,
@@ -119,8 +125,7 @@ def answer_question(school: School, context: Context, policy: AdaPolicy) -> Answ
         return offline_answer(context, note=FALLBACK_NOTE.format(reason=failure))
     cited = citations(context)
     if cited:
-        sources = "; ".join(f'step {c["number"]} "{c["title"]}"' for c in cited)
-        text = f"{text}\n\nSources: {sources}."
+        text = f"{text}\n\n{sources_sentence(cited)}"
     return Answer(text, cited, "endpoint", "", context.submission_id)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
 
 from portal.ada import service
-from portal.ada.display import answer_blocks
+from portal.ada.display import render_answer
 from portal.ada.endpoint_settings import endpoint_host
 from portal.ada.forms import QuestionForm
 from portal.courses.views import course_or_404
@@ -16,9 +16,9 @@ from portal.tenancy import current_school
 bp = Blueprint("ada", __name__)
 
 
-@bp.app_template_filter("answer_blocks")
-def _answer_blocks(text: str):
-    return answer_blocks(text)
+@bp.app_template_filter("ada_answer")
+def _ada_answer(text: str):
+    return render_answer(text)
 
 
 @bp.get("/courses/<course_id>/ada")

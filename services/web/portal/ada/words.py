@@ -45,3 +45,8 @@ def stem(word: str) -> str:
 def terms(text: str) -> list[str]:
     """The text's searchable terms, in order (repeats kept: BM25 counts them)."""
     return [stem(word) for word in WORD.findall(text.lower()) if word not in STOPWORDS]
+
+
+def has_content(text: str) -> bool:
+    """Whether `text` has a word to look up (not only punctuation, spaces or stopwords)."""
+    return bool(terms(text))
