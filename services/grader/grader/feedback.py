@@ -27,10 +27,17 @@ OPENINGS = {
 
 
 def compose_feedback(
-    verdict: Verdict, checks: list[CheckResult], insights: Sequence[str] = ()
+    verdict: Verdict,
+    checks: list[CheckResult],
+    insights: Sequence[str] = (),
+    score: float | None = None,
 ) -> str:
-    """A.D.A.'s feedback for a verdict, its checks and the lab's numbers (`insights`)."""
-    lines = [f"A.D.A.: {OPENINGS[verdict.name]} {verdict.reason}"]
+    """A.D.A.'s feedback for a verdict, its checks and the lab's numbers (`insights`).
+
+    The headline is the verdict's reason, which counts the checks the student sees; a pass
+    with partial marks also states its `score`, the same number the portal shows.
+    """
+    lines = [f"A.D.A.: {OPENINGS[verdict.name]} {headline_reason(verdict, score)}"]
     if verdict.name == "infra_error":
         return "\n".join(lines)
     first_failure = next((check for check in checks if not check.passed), None)
@@ -43,3 +50,11 @@ def compose_feedback(
             lines.append(f"Start here: {first_failure.message}")
         lines.extend(insights)
     return "\n".join(lines)
+
+
+def headline_reason(verdict: Verdict, score: float | None) -> str:
+    """The verdict's reason, led by "Passed with 60%" when a pass did not earn full marks."""
+    if verdict.name != "passed" or score is None or score >= 1:
+        return verdict.reason
+    reason = verdict.reason[:1].lower() + verdict.reason[1:]
+    return f"Passed with {round(score * 100)}%: {reason}"

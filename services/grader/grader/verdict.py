@@ -74,7 +74,7 @@ def decide_verdict(
         return Verdict("error", f"Your program crashed: {what}.")
     failed = [check for check in required if not check.passed and not check.inconclusive]
     if failed:
-        return Verdict("failed", f"{len(failed)} of {len(required)} checks did not hold.")
+        return Verdict("failed", _failed_reason(failed, required, checks))
     unsure = [check for check in checks if check.inconclusive]
     if unsure:
         names = ", ".join(check.name for check in unsure)
@@ -84,7 +84,44 @@ def decide_verdict(
             "this attempt does not count and is measured again.",
             gradable=False,
         )
-    return Verdict("passed", f"All {len(required)} checks hold.")
+    return Verdict("passed", _passed_reason(required, checks))
+
+
+def _passed_reason(required: list[CheckResult], checks: list[CheckResult]) -> str:
+    """Counts every check the student sees: the required ones and the bonus ones apart."""
+    bonus = _bonus(required, checks)
+    missed = [check for check in bonus if not check.passed]
+    if not missed:
+        return f"All {len(checks)} checks hold."
+    names = ", ".join(check.name for check in missed)
+    if len(missed) == len(bonus):
+        missed_text = _count(len(bonus), "bonus check")
+        return f"The {len(required)} required checks hold; {missed_text} did not: {names}."
+    return (
+        f"The {len(required)} required checks hold; "
+        f"{len(missed)} of {len(bonus)} bonus checks did not: {names}."
+    )
+
+
+def _failed_reason(
+    failed: list[CheckResult], required: list[CheckResult], checks: list[CheckResult]
+) -> str:
+    if len(required) == len(checks):
+        return f"{len(failed)} of {len(checks)} checks did not hold."
+    missed_bonus = sum(not check.passed for check in _bonus(required, checks))
+    return (
+        f"{len(failed)} of the {len(required)} required checks did not hold "
+        f"({len(failed) + missed_bonus} of all {len(checks)} checks did not)."
+    )
+
+
+def _bonus(required: list[CheckResult], checks: list[CheckResult]) -> list[CheckResult]:
+    names = {check.name for check in required}
+    return [check for check in checks if check.name not in names]
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def score_of(verdict: Verdict, checks: list[CheckResult]) -> float:
