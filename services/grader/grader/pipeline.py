@@ -157,6 +157,7 @@ def _result(
 ) -> GradeResult:
     score = kind.score(verdict, checks) if kind else score_of(verdict, checks)
     insights = kind.explain(verdict.name, measurements, checks) if kind else []
+    measurements = {**measurements, "judged": kind.judgements(checks)} if kind else measurements
     achievements = (
         (AchievementEvent("lab_passed", request.lab_id),) if verdict.name == "passed" else ()
     )
@@ -169,7 +170,7 @@ def _result(
         score=score,
         gradable=verdict.gradable,
         checks=tuple(checks),
-        feedback=compose_feedback(verdict, checks, insights),
+        feedback=compose_feedback(verdict, checks, insights, score),
         output=output,
         measurements=measurements,
         achievements=achievements,

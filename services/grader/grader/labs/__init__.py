@@ -9,7 +9,7 @@ Content names a kind (`kind: thread-lab`); the grader refuses unknown kinds.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from contract import CheckResult, Limits
@@ -17,12 +17,24 @@ from grader.javascript import SourceFacts
 from grader.report import HarnessReport
 from grader.verdict import Verdict, score_of
 
+# unblock-the-loop's judged quantities: the one-worker stall, the N-worker speedup.
+UNBLOCK_THE_LOOP_JUDGED = (
+    ("variants.one_worker", "keeps_loop_responsive"),
+    ("speedup", "speeds_up"),
+)
 NOT_RUN = "Not checked: your code did not run to completion."
 
 
 def skipped(name: str, cause: CheckResult) -> CheckResult:
     """Check `name` could not be measured because the earlier check `cause` failed."""
     return CheckResult(name, False, f"Not measured: fix `{cause.name}` first.")
+
+
+def outcome_of(check: CheckResult) -> str:
+    """held, did_not_hold, or not_judged (measured on a host too noisy to tell)."""
+    if check.inconclusive:
+        return "not_judged"
+    return "held" if check.passed else "did_not_hold"
 
 
 Judge = Callable[[SourceFacts, HarnessReport | None, dict[str, Any]], list[CheckResult]]
@@ -49,10 +61,24 @@ class LabKind:
     explain: Explain = no_explanation  # A.D.A. quoting the measurements
     bonus_checks: frozenset[str] = frozenset()  # raise the score; never decide the verdict
     pass_score: float = 1.0  # score of a pass that holds none of the bonus checks
+    # Measured quantity (a dotted path into `measurements`, e.g. "speedup") -> the check
+    # that judges it; the portal colours and labels the quantity from that check's outcome.
+    judged_quantities: tuple[tuple[str, str], ...] = ()
 
     def required(self, checks: list[CheckResult]) -> list[CheckResult]:
         """The checks that decide the verdict: all but the bonus ones."""
         return [check for check in checks if check.name not in self.bonus_checks]
+
+    def judgements(self, checks: list[CheckResult]) -> dict[str, dict[str, str]]:
+        """`measurements.judged`: for each judged quantity, its check and that check's outcome
+        (held, did_not_hold, not_judged); a quantity whose check did not run is left out."""
+        by_name = {check.name: check for check in checks}
+        judged = {}
+        for quantity, name in self.judged_quantities:
+            check = by_name.get(name)
+            if check is not None:
+                judged[quantity] = {"check": name, "outcome": outcome_of(check)}
+        return judged
 
     def score(self, verdict: Verdict, checks: list[CheckResult]) -> float:
         """A pass scores pass_score plus its share of bonus checks held, up to 1; anything
@@ -70,7 +96,11 @@ def lab_kind(name: str) -> LabKind:
     """Return the lab kind called `name`, or raise KeyError with the known names."""
     from grader.labs import spawn_vs_exec, thread_lab, unblock_the_loop
 
-    known = (thread_lab.THREAD_LAB, unblock_the_loop.UNBLOCK_THE_LOOP, spawn_vs_exec.SPAWN_VS_EXEC)
+    unblock = unblock_the_loop.UNBLOCK_THE_LOOP
+    if not unblock.judged_quantities:
+        # Until unblock_the_loop.py (being reworked elsewhere) declares them on its LabKind.
+        unblock = replace(unblock, judged_quantities=UNBLOCK_THE_LOOP_JUDGED)
+    known = (thread_lab.THREAD_LAB, unblock, spawn_vs_exec.SPAWN_VS_EXEC)
     kinds = {kind.name: kind for kind in known}
     if name not in kinds:
         raise KeyError(f"unknown lab kind {name!r}; known: {', '.join(sorted(kinds))}")
