@@ -4,7 +4,12 @@ Two panels, drawn from a GradeResult's `measurements` (the `unblock-the-loop` sh
 documented in services/contract/contract/schemas/harness-report.json): the main thread's
 longest stall (p99 event-loop delay) when the work ran blocking, in one worker and in N
 workers; and the measured speedup of N workers against the ideal the CPU quota allows.
-The SVG is served as an image, so it can hold no script, and it is built from numbers
+
+A quantity that a check judged is coloured and labelled from that check's outcome, which the
+grader puts in `measurements.judged` (grade-result.json): green when the check held, red
+when it did not, grey when the host was too noisy to judge. The portal never compares a
+number with a threshold itself, so the chart cannot disagree with the checks. The SVG is
+served as an image, so it can hold no script, and it is built from numbers and check names
 only: no text from a student ever reaches it.
 """
 
@@ -14,11 +19,16 @@ from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
 
-WIDTH = 560
+WIDTH = 720
 BAR_HEIGHT = 22
 LABEL_WIDTH = 150
-PLOT_WIDTH = WIDTH - LABEL_WIDTH - 90
-COLOURS = {"blocking": "#b91c1c", "worker": "#15803d", "ideal": "#6b7280"}
+TEXT_WIDTH = 250  # right of the longest bar: "1.16x (speeds_up did not hold)"
+PLOT_WIDTH = WIDTH - LABEL_WIDTH - TEXT_WIDTH
+# The baseline and the reference are never judged; a measured quantity no check judged is
+# plain information. Judged ones take their outcome's colour.
+COLOURS = {"baseline": "#92400e", "ideal": "#6b7280", "measured": "#1d4ed8"}
+OUTCOME_COLOURS = {"held": "#15803d", "did_not_hold": "#b91c1c", "not_judged": "#9ca3af"}
+OUTCOME_WORDS = {"held": "held", "did_not_hold": "did not hold", "not_judged": "not judged"}
 
 
 @dataclass(frozen=True)
@@ -27,8 +37,9 @@ class Bar:
 
     label: str
     value: float
-    text: str
+    text: str  # the number, then the judging check's outcome when one judged it
     colour: str
+    judgement: str = ""  # e.g. "speeds_up did not hold"; empty when no check judged it
 
 
 @dataclass(frozen=True)
@@ -39,6 +50,7 @@ class ChartData:
     speedup: float | None  # measured, N workers over blocking
     ideal: float | None  # min(N, CPUs of the quota)
     workers: int | None
+    measured: Bar | None = None  # the speedup's bar, coloured by the check that judged it
 
 
 def chart_data(measurements: dict[str, Any] | None) -> ChartData | None:
@@ -48,6 +60,8 @@ def chart_data(measurements: dict[str, Any] | None) -> ChartData | None:
     variants = measurements.get("variants")
     if not isinstance(variants, dict):
         return None
+    judged = measurements.get("judged")
+    judged = judged if isinstance(judged, dict) else {}
     workers = _number(measurements.get("workers"))
     names = {
         "blocking": "Main thread",
@@ -58,13 +72,18 @@ def chart_data(measurements: dict[str, Any] | None) -> ChartData | None:
     for key, label in names.items():
         stall = _number(_dig(variants, key, "loop_delay_p99_ms", "median"))
         if stall is not None:
-            colour = COLOURS["blocking"] if key == "blocking" else COLOURS["worker"]
-            stalls.append(Bar(label, stall, f"{stall:g} ms", colour))
+            plain = COLOURS["baseline"] if key == "blocking" else COLOURS["measured"]
+            stalls.append(_bar(label, stall, f"{stall:g} ms", plain, judged.get(f"variants.{key}")))
     speedup = _number(_dig(measurements, "speedup", "median"))
     ideal = _number(_dig(measurements, "speedup", "ideal"))
     if not stalls and speedup is None:
         return None
-    return ChartData(stalls, speedup, ideal, int(workers) if workers else None)
+    measured = None
+    if speedup is not None:
+        measured = _bar(
+            "Measured speedup", speedup, f"{speedup:g}x", COLOURS["measured"], judged.get("speedup")
+        )
+    return ChartData(stalls, speedup, ideal, int(workers) if workers else None, measured)
 
 
 def chart_summary(data: ChartData) -> str:
@@ -72,7 +91,10 @@ def chart_summary(data: ChartData) -> str:
     parts = [f"{bar.label}: longest stall {bar.text}" for bar in data.stalls]
     if data.speedup is not None:
         ideal = f" (ideal {data.ideal:g}x)" if data.ideal else ""
-        parts.append(f"speedup {data.speedup:g}x{ideal}")
+        verdict = (
+            f", {data.measured.judgement}" if data.measured and data.measured.judgement else ""
+        )
+        parts.append(f"speedup {data.speedup:g}x{ideal}{verdict}")
     return "; ".join(parts) + "."
 
 
@@ -83,7 +105,10 @@ def render_chart_svg(data: ChartData) -> str:
     if data.stalls:
         y = _panel(rows, y, "Longest main-thread stall (p99 event-loop delay)", data.stalls)
     if data.speedup is not None:
-        bars = [Bar("Measured speedup", data.speedup, f"{data.speedup:g}x", COLOURS["worker"])]
+        bars = [
+            data.measured
+            or Bar("Measured speedup", data.speedup, f"{data.speedup:g}x", COLOURS["measured"])
+        ]
         if data.ideal:
             bars.append(
                 Bar("Ideal on this quota", data.ideal, f"{data.ideal:g}x", COLOURS["ideal"])
@@ -114,6 +139,16 @@ def _panel(rows: list[str], y: int, heading: str, bars: list[Bar]) -> int:
         )
         y += BAR_HEIGHT
     return y + 12
+
+
+def _bar(label: str, value: float, number: str, plain: str, judged: Any) -> Bar:
+    """A bar in its plain colour, or in the colour and words of the check that judged it."""
+    outcome = judged.get("outcome") if isinstance(judged, dict) else None
+    check = judged.get("check") if isinstance(judged, dict) else None
+    if outcome not in OUTCOME_COLOURS or not isinstance(check, str):
+        return Bar(label, value, number, plain)
+    judgement = f"{check} {OUTCOME_WORDS[outcome]}"
+    return Bar(label, value, f"{number} ({judgement})", OUTCOME_COLOURS[outcome], judgement)
 
 
 def _dig(data: Any, *keys: str) -> Any:

@@ -27,9 +27,11 @@
   function renderChecks(checks) {
     const list = element("ul", "checks");
     for (const check of checks) {
-      const item = element("li", check.passed ? "passed" : "failed");
+      // The same words and classes as templates/labs/_result_parts.html's checks_list.
+      const outcome = check.passed ? "passed" : check.inconclusive ? "inconclusive" : "failed";
+      const item = element("li", outcome);
       item.append(element("strong", null, check.name));
-      item.append(": " + (check.passed ? "passed" : "failed") + " ");
+      item.append(": " + (outcome === "inconclusive" ? "not judged (too noisy to measure)" : outcome) + " ");
       item.append(element("span", "check-message", check.message));
       list.append(item);
     }
