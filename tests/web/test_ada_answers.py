@@ -11,7 +11,7 @@ from portal.ada.context import gather_context
 from portal.ada.facts import submission_facts
 from portal.ada.offline import offline_answer
 from portal.courses.catalogue import get_catalogue
-from tests.web.ada_support import PASSWORD, SLOW_SPLIT, add_submission
+from tests.web.ada_support import PASSWORD, add_submission
 
 
 @pytest.fixture

@@ -105,7 +105,7 @@ def diagnose_spawn_vs_exec(evidence: Evidence) -> list[Diagnosis]:
                 shown,
                 "Count the matching lines of each chunk as it arrives and keep only the count, "
                 "not the chunks.",
-                "spawn streams output while it runs",
+                "spawn streams the child's output as chunks while it runs, big output",
             )
         )
     return found

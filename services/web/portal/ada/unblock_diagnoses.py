@@ -17,13 +17,15 @@ from portal.ada.diagnoses import Cause, Diagnosis, Evidence
 from portal.ada.numbers import median_at, ms_text, number_at, times_text
 from portal.ada.thresholds import (
     DUPLICATED_WORK_CPU,
-    HOST_BUSY_EFFICIENCY,
-    MAIN_THREAD_WORK_SHARE,
+    DUPLICATED_WORK_CPU_OLD,
+    MAIN_THREAD_MAX_SHARE,
+    MAIN_THREAD_MAX_SHARE_N,
     MIN_EFFICIENCY,
-    ONE_WORKER_SHARE,
+    NEARLY_ALL_WORK,
     RESPONSIVE_MAX_STALL_RATIO,
-    SEQUENTIAL_PARALLELISM,
+    SEQUENTIAL_CONCURRENCY,
     THROTTLED_SHARE,
+    WORKER_THREADS_MIN_SHARE,
 )
 
 START_ALL_THEN_WAIT = (
@@ -62,73 +64,81 @@ class Run:
             worker_cpu=median_at(variant, "worker_threads_cpu_ms"),
             busy_threads=number_at(variant, "busy_threads"),
             busiest_share=median_at(variant, "busiest_thread_share"),
-            parallelism=median_at(variant, "parallelism"),
+            parallelism=_first(
+                median_at(variant, "parallelism"), median_at(variant, "concurrency")
+            ),
             periods=number_at(variant, "throttling", "periods"),
             throttled_periods=number_at(variant, "throttling", "throttled_periods"),
             throttled_ms=number_at(variant, "throttling", "throttled_ms"),
         )
 
 
+def _first(*values: float | None) -> float | None:
+    return next((value for value in values if value is not None), None)
+
+
 def diagnose_unblock_the_loop(evidence: Evidence) -> list[Diagnosis]:
     """The causes the numbers (or, failing them, the code) point to, most telling first."""
     m = evidence.measurements
-    blocking, one, many = (Run.read(m, name) for name in ("blocking", "one_worker", "n_workers"))
+    blocking, one, many, reference = (
+        Run.read(m, name) for name in ("blocking", "one_worker", "n_workers", "reference_workers")
+    )
     workers = int(number_at(m, "workers") or 0)
     found: list[Diagnosis | None] = []
     on_main = _work_on_main_thread(blocking, one, many)
     found.append(on_main)
     if on_main is None:
         found.append(_blocked_waiting(evidence, blocking, one, many))
-    if _slow(m, many, workers) and on_main is None:
+        # How the workers shared the job: CPU shares and counts a busy host cannot fake.
         host_busy = _host_busy(evidence, m, workers)
         did_all = _one_worker_did_all(many, workers)
         found.append(did_all)
         if did_all is None:
             found.append(_one_after_another(evidence, m, many, workers, host_busy is not None))
-        found.append(_duplicated_work(blocking, many, workers))
-        found.append(_throttled(m, many, workers))
-        found.insert(0 if evidence.verdict == "inconclusive" else len(found), host_busy)
-    elif evidence.inconclusive:
-        found.insert(0, _host_busy(evidence, m, workers))
+        found.append(_duplicated_work(blocking, many, reference, workers))
+        if _slow(m):
+            found.append(_throttled(m, many, workers))
+        if _slow(m) or evidence.inconclusive:
+            found.insert(0 if evidence.inconclusive else len(found), host_busy)
     return [diagnosis for diagnosis in found if diagnosis is not None]
 
 
-def _slow(m: dict[str, Any], many: Run, workers: int) -> bool:
-    """Whether the N-worker run missed the speedup (or was not timed, or ran too few)."""
+def _slow(m: dict[str, Any]) -> bool:
+    """Whether the N-worker run missed the speedup (or was not timed)."""
     speedup = number_at(m, "speedup", "median")
     ideal = number_at(m, "speedup", "ideal")
-    too_few = many.peak_workers is not None and many.peak_workers < workers
-    return speedup is None or not ideal or speedup < MIN_EFFICIENCY * ideal or too_few
+    return speedup is None or not ideal or speedup < MIN_EFFICIENCY * ideal
 
 
 def _work_on_main_thread(blocking: Run, one: Run, many: Run) -> Diagnosis | None:
-    if one.peak_workers == 0:
+    if one.peak_workers == 0 and one.worker_cpu is None:
         return Diagnosis(
             Cause.WORK_ON_MAIN_THREAD,
             "The job still ran on the main thread.",
             "No worker thread came online while solve() ran with `workers: 1`.",
             "Start a `Worker` and call `crunch()` inside it, then send the checksum back to "
             "the main thread with a message.",
-            "event loop blocked main thread computes long",
+            "code that computes for a long time keeps the only thread busy",
         )
-    for label, run in (("1", one), ("N", many)):
-        if run.main_cpu is None or not blocking.cpu:
+    job = blocking.cpu
+    for asked, run, limit in (
+        ("`workers: 1`", one, MAIN_THREAD_MAX_SHARE),
+        ("all your workers", many, MAIN_THREAD_MAX_SHARE_N),
+    ):
+        if run.main_cpu is None or not job or run.main_cpu <= limit * job:
             continue
-        share = run.main_cpu / blocking.cpu
-        workers_did_it = run.worker_cpu is not None and run.worker_cpu >= (
-            MAIN_THREAD_WORK_SHARE * blocking.cpu
+        if run.worker_cpu is not None and run.worker_cpu >= WORKER_THREADS_MIN_SHARE * job:
+            continue  # the workers did the job: the main thread was busy waiting for them
+        share = run.main_cpu / job
+        return Diagnosis(
+            Cause.WORK_ON_MAIN_THREAD,
+            "The job still ran on the main thread.",
+            f"With {asked}, the main thread spent {ms_text(run.main_cpu)} of CPU during "
+            f"solve(), {share:.0%} of the {ms_text(job)} the whole job takes on one thread.",
+            "Call `crunch()` only inside the workers: the main thread should only start "
+            "them, send each its share and combine what they post back.",
+            "code that computes for a long time keeps the only thread busy",
         )
-        if share >= MAIN_THREAD_WORK_SHARE and not workers_did_it:
-            count = "`workers: 1`" if label == "1" else "all your workers"
-            return Diagnosis(
-                Cause.WORK_ON_MAIN_THREAD,
-                "The job still ran on the main thread.",
-                f"With {count}, the main thread spent {ms_text(run.main_cpu)} of CPU during "
-                f"solve(), {share:.0%} of the {ms_text(blocking.cpu)} the whole job takes.",
-                "Call `crunch()` only inside the workers: the main thread should only start "
-                "them, send each its share and combine what they post back.",
-                "event loop blocked main thread computes long",
-            )
     return None
 
 
@@ -145,52 +155,72 @@ def _blocked_waiting(evidence: Evidence, blocking: Run, one: Run, many: Run) -> 
         f"with your workers, {ratio:.0%} of the {ms_text(blocking.stall)} it stalled when the "
         "job blocked it."
     )
-    measured_in_workers = worst.worker_cpu is not None and blocking.cpu
-    if measured_in_workers and (worst.worker_cpu or 0) < MAIN_THREAD_WORK_SHARE * (
-        blocking.cpu or 0
-    ):
-        measured_in_workers = False
-    if not measured_in_workers and not evidence.code.waits_with_atomics:
+    job = blocking.cpu or 0
+    measured_in_workers = bool(
+        job and worst.worker_cpu is not None and worst.worker_cpu >= WORKER_THREADS_MIN_SHARE * job
+    )
+    idle_main = bool(
+        job and worst.main_cpu is not None and worst.main_cpu <= MAIN_THREAD_MAX_SHARE * job
+    )
+    if not (measured_in_workers or idle_main or evidence.code.waits_with_atomics):
         return Diagnosis(
             Cause.WORK_ON_MAIN_THREAD,
             "The main thread still stalls with workers.",
             stalled,
             "The heavy work, or a synchronous wait for it, is still on the main thread. Call "
             "`crunch()` only inside the workers and wait for their messages with a promise.",
-            "event loop blocked main thread computes long",
+            "code that computes for a long time keeps the only thread busy",
         )
-    how = (
-        "Your code calls `Atomics.wait`, which blocks the main thread until it is woken."
-        if evidence.code.waits_with_atomics
-        else f"Your workers did the work ({ms_text(worst.worker_cpu or 0)} of CPU), so the "
-        "main thread was busy waiting for them."
-    )
+    if idle_main:
+        how = (
+            f"Yet the main thread spent only {ms_text(worst.main_cpu or 0)} of CPU: it was "
+            "waiting for the workers synchronously, not computing."
+        )
+    elif measured_in_workers:
+        how = (
+            f"Your workers did the work ({ms_text(worst.worker_cpu or 0)} of CPU), so the "
+            "main thread was busy waiting for them."
+        )
+    else:
+        how = ""
+    if evidence.code.waits_with_atomics:
+        how += " Your code calls `Atomics.wait`, which blocks the thread until it is woken."
     return Diagnosis(
         Cause.MAIN_THREAD_BLOCKED_WAITING,
         "The main thread was blocked while it waited for the workers.",
-        f"{stalled} {how}",
+        f"{stalled} {how.strip()}",
         "Wait for a worker's answer without blocking: listen for its `message` event inside a "
-        "promise and `await` it, instead of `Atomics.wait` or a loop that polls.",
+        "promise and `await` it (or use `Atomics.waitAsync`), instead of `Atomics.wait` or a "
+        "loop that polls.",
         "worker message postMessage main thread keeps serving",
     )
 
 
 def _one_worker_did_all(many: Run, workers: int) -> Diagnosis | None:
-    if workers < 2 or many.busy_threads == 0:
+    if workers < 2 or not many.busy_threads and many.busiest_share is None:
         return None
-    by_share = many.busiest_share is not None and many.busiest_share >= ONE_WORKER_SHARE
-    by_count = many.busiest_share is None and many.busy_threads == 1
-    if not (by_share or by_count):
+    if many.busy_threads == 0:
+        return None  # nothing ran in the workers: the main-thread rules speak to it
+    if many.busiest_share is not None and many.busiest_share >= NEARLY_ALL_WORK:
+        summary = "One worker did nearly all the items while the others had little to do."
+        shown = (
+            f"With `workers: {workers}`, the busiest worker did {many.busiest_share:.0%} of "
+            "the workers' CPU time."
+        )
+    elif many.busy_threads is not None and many.busy_threads < workers:
+        busy = int(many.busy_threads)
+        summary = (
+            "One worker did all the items while the others had nothing to do."
+            if busy == 1
+            else f"Only {busy} of your {workers} workers did a share of the items."
+        )
+        shown = f"With `workers: {workers}`, {busy} of the threads did a real share of the work."
+    else:
         return None
-    shown = (
-        f"The busiest worker did {many.busiest_share:.0%} of the workers' CPU time"
-        if by_share
-        else "Only one thread did a real share of the work"
-    )
     return Diagnosis(
         Cause.ONE_WORKER_DID_ALL,
-        "One worker did all the items while the others had nothing to do.",
-        f"{shown} with `workers: {workers}`.",
+        summary,
+        shown,
         "Give each worker its own range: `items / workers` items each, starting at its own "
         "offset, the last one taking the rest, and pass the range in `workerData`.",
         "split workers share items running at once",
@@ -209,12 +239,12 @@ def _one_after_another(
     elif (
         many.parallelism is not None
         and room >= 2
-        and many.parallelism <= SEQUENTIAL_PARALLELISM
+        and many.parallelism < 1 + SEQUENTIAL_CONCURRENCY * (room - 1)
         and not host_busy
     ):
         shown = (
-            f"With `workers: {workers}`, your workers kept {many.parallelism:.1f} CPUs busy "
-            f"on average; running at once they would keep close to {room:g} busy."
+            f"With `workers: {workers}`, on average {many.parallelism:.2f} of them were working "
+            f"at once; running together they would come close to {room:g}."
         )
     elif (
         many.peak_workers is None
@@ -237,15 +267,22 @@ def _one_after_another(
     )
 
 
-def _duplicated_work(blocking: Run, many: Run, workers: int) -> Diagnosis | None:
-    used = many.worker_cpu if many.worker_cpu is not None else many.cpu
-    if not used or not blocking.cpu or used <= DUPLICATED_WORK_CPU * blocking.cpu:
+def _duplicated_work(blocking: Run, many: Run, reference: Run, workers: int) -> Diagnosis | None:
+    if many.worker_cpu and reference.worker_cpu:
+        used, base, limit = many.worker_cpu, reference.worker_cpu, DUPLICATED_WORK_CPU
+        against = f"the grader's own split over {workers} workers used"
+    elif many.cpu and blocking.cpu:
+        used, base, limit = many.cpu, blocking.cpu, DUPLICATED_WORK_CPU_OLD
+        against = "the whole job takes on one thread"
+    else:
+        return None
+    if used <= limit * base:
         return None
     return Diagnosis(
         Cause.DUPLICATED_WORK,
         "Your workers did the same work more than once.",
         f"With `workers: {workers}` they used {ms_text(used)} of CPU, "
-        f"{times_text(used / blocking.cpu)} the {ms_text(blocking.cpu)} the whole job takes.",
+        f"{times_text(used / base)} the {ms_text(base)} {against}.",
         "Each worker should crunch only its own share of the items, not the whole job: pass "
         "each one its start and count.",
         "split workers share items running at once",
@@ -273,14 +310,14 @@ def _throttled(m: dict[str, Any], many: Run, workers: int) -> Diagnosis | None:
         f"{ms_text(many.throttled_ms or 0)}) while your workers ran.",
         "That time is the quota's, not your code's: no more threads can compute at once than "
         f"the quota has CPUs.{more}",
-        "pool of workers as many as the CPUs",
+        "keep a small pool of workers, about as many as the CPUs the server really has",
     )
 
 
 def _host_busy(evidence: Evidence, m: dict[str, Any], workers: int) -> Diagnosis | None:
     reference = number_at(m, "reference_speedup", "median")
     ideal = number_at(m, "speedup", "ideal")
-    if reference is not None and ideal and reference < HOST_BUSY_EFFICIENCY * ideal:
+    if reference is not None and ideal and reference < MIN_EFFICIENCY * ideal:
         shown = (
             f"The grader's own split over {workers} workers, timed alongside yours, reached "
             f"only {times_text(reference)} of the ideal {times_text(ideal)}."
