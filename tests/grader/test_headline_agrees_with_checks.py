@@ -20,12 +20,12 @@ import contract
 from contract import SCHEMA_VERSION, CheckResult, GradeRequest, SubmittedFile
 from grader import pipeline
 from grader.feedback import OPENINGS
-from grader.labs import lab_kind, outcome_of
+from grader.labs import lab_kind, lab_kinds, outcome_of
 from grader.sandbox import InfrastructureError, SandboxRun
 from portal.labs.charts import COLOURS, OUTCOME_COLOURS, chart_data, render_chart_svg
 from portal.labs.status import VERDICT_LABELS
 
-LABS = ("thread-lab", "unblock-the-loop", "spawn-vs-exec")
+LABS = tuple(lab_kinds())
 # How the forced checks come out; None: as the lab's judge said (a run-level verdict).
 OUTCOMES = ("all_hold", "bonus_missed", "required_missed", "inconclusive", None)
 SCENARIOS = {
@@ -257,7 +257,9 @@ def assert_chart_colours_come_from_the_checks(kind, result, checks):
         assert bar.colour in svg
 
 
-def test_every_verdict_is_walked():
+def test_every_verdict_of_every_lab_is_walked():
+    # A new lab kind is walked too, once it has scripted measurements here.
+    assert set(LABS) == set(MEASUREMENTS)
     walked = {EXPECTED_VERDICT.get(scenario, scenario) for scenario in SCENARIOS}
     assert walked == set(contract.VERDICTS)
     assert set(OUTCOMES) == {outcome for outcome, _ in SCENARIOS.values()}

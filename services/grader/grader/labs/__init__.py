@@ -92,8 +92,8 @@ class LabKind:
         return round(self.pass_score + (1 - self.pass_score) * held, 2)
 
 
-def lab_kind(name: str) -> LabKind:
-    """Return the lab kind called `name`, or raise KeyError with the known names."""
+def lab_kinds() -> dict[str, LabKind]:
+    """Every lab kind this grader knows, by name."""
     from grader.labs import spawn_vs_exec, thread_lab, unblock_the_loop
 
     unblock = unblock_the_loop.UNBLOCK_THE_LOOP
@@ -101,7 +101,12 @@ def lab_kind(name: str) -> LabKind:
         # Until unblock_the_loop.py (being reworked elsewhere) declares them on its LabKind.
         unblock = replace(unblock, judged_quantities=UNBLOCK_THE_LOOP_JUDGED)
     known = (thread_lab.THREAD_LAB, unblock, spawn_vs_exec.SPAWN_VS_EXEC)
-    kinds = {kind.name: kind for kind in known}
+    return {kind.name: kind for kind in known}
+
+
+def lab_kind(name: str) -> LabKind:
+    """Return the lab kind called `name`, or raise KeyError with the known names."""
+    kinds = lab_kinds()
     if name not in kinds:
         raise KeyError(f"unknown lab kind {name!r}; known: {', '.join(sorted(kinds))}")
     return kinds[name]
