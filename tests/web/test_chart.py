@@ -6,7 +6,7 @@ import pytest
 
 import contract
 from portal.jobs import record_result
-from portal.labs.charts import chart_data
+from portal.labs.charts import OUTCOME_COLOURS, chart_data
 from portal.models import Submission
 
 MEASURED = {
@@ -81,3 +81,46 @@ def test_another_student_cannot_see_the_chart(graded, make_user, make_browser, a
 )
 def test_measurements_without_numbers_to_draw_give_no_chart(measurements):
     assert chart_data(measurements) is None
+
+
+def test_a_judged_quantity_is_coloured_and_labelled_by_its_check(
+    app, db, student, make_grade_result, student_browser
+):
+    # The grader says the speedup did not count: the bar is red and says so, whatever the
+    # number; the one-worker stall held: green. The portal compares nothing itself.
+    judged = {
+        **MEASURED,
+        "judged": {
+            "variants.one_worker": {"check": "keeps_loop_responsive", "outcome": "held"},
+            "speedup": {"check": "speeds_up", "outcome": "did_not_hold"},
+        },
+    }
+    submission = Submission(
+        tenant_id=student.tenant_id,
+        user_id=student.id,
+        course_id="node-workers",
+        lab_id="thread-lab",
+        code="console.log(1)",
+        entrypoint="main.js",
+    )
+    db.add(submission)
+    db.commit()
+    result = make_grade_result(str(submission.id), str(student.tenant_id), measurements=judged)
+    with app.app_context():
+        record_result(contract.encode(result))
+
+    status = student_browser.client.get(f"/submissions/{submission.id}/status").get_json()
+    assert "1 worker: longest stall 11.5 ms (keeps_loop_responsive held)" in status["chart"]["alt"]
+    assert "speedup 1.7x (ideal 2x), speeds_up did not hold" in status["chart"]["alt"]
+    svg = student_browser.client.get(f"/submissions/{submission.id}/chart.svg").get_data(
+        as_text=True
+    )
+    assert "1.7x (speeds_up did not hold)" in svg
+    assert f'fill="{OUTCOME_COLOURS["did_not_hold"]}"' in svg
+    assert f'fill="{OUTCOME_COLOURS["held"]}"' in svg
+
+
+def test_a_quantity_no_check_judged_is_never_green_or_red():
+    data = chart_data(MEASURED)
+    judged_colours = set(OUTCOME_COLOURS.values())
+    assert all(bar.colour not in judged_colours for bar in [*data.stalls, data.measured])
