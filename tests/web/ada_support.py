@@ -126,7 +126,7 @@ class FakeEndpoint:
     """A chat-completions server on 127.0.0.1; `mode` says how it answers."""
 
     port: int
-    mode: str = "ok"  # ok, error500, slow, invalid_json, empty, payloads
+    mode: str = "ok"  # ok, error500, slow, invalid_json, empty, payloads, markdown
     requests: list[dict] = field(default_factory=list)
     release: threading.Event = field(default_factory=threading.Event)
 
@@ -155,6 +155,10 @@ def _handler(endpoint: FakeEndpoint):
                 self._send(200, b"<html>not json</html>")
             elif endpoint.mode == "payloads":
                 content = "\n\n".join(f"- {payload}" for payload in PAYLOADS)
+                answer = {"choices": [{"message": {"role": "assistant", "content": content}}]}
+                self._send(200, json.dumps(answer).encode())
+            elif endpoint.mode == "markdown":
+                content = "# Messages\n\nThey use `postMessage`."
                 answer = {"choices": [{"message": {"role": "assistant", "content": content}}]}
                 self._send(200, json.dumps(answer).encode())
             elif endpoint.mode == "empty":

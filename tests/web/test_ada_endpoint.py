@@ -157,3 +157,29 @@ def test_markup_in_the_endpoint_answer_renders_as_text(
     assert _last(db).engine == "endpoint"
     assert "&lt;script&gt;window.__xss=1&lt;/script&gt;" in html
     assert dangerous_markup(html) == []
+
+
+def test_a_question_with_nothing_to_look_up_is_not_sent(
+    db, default_school, fake_endpoint, premium_browser
+):
+    configure_endpoint(db, default_school, fake_endpoint.base_url, key=KEY)
+
+    assert ask(premium_browser, "?" * 1000).status_code == 302
+
+    assert fake_endpoint.requests == []
+    stored = _last(db)
+    assert stored.engine == "offline"
+    assert stored.answer.startswith("I did not understand the question")
+
+
+def test_the_endpoint_answer_markdown_is_rendered_below_the_page_headings(
+    db, default_school, fake_endpoint, premium_browser
+):
+    fake_endpoint.mode = "markdown"
+    configure_endpoint(db, default_school, fake_endpoint.base_url, key=KEY)
+    assert ask(premium_browser, "How do workers talk?").status_code == 302
+
+    html = premium_browser.client.get(ASK_PATH).get_data(as_text=True)
+
+    assert "<h4>Messages</h4>" in html and "<h1>Messages" not in html
+    assert "<code>postMessage</code>" in html

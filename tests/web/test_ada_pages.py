@@ -225,3 +225,57 @@ def test_every_payload_in_a_refused_question_renders_inert(premium_browser, payl
 
     assert response.status_code == 422
     assert dangerous_markup(response.get_data(as_text=True)) == []
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["?" * 1000, "???", "  ?!.  ,,, ;;; ", "Why? What? How?", "... and so on, if ...", "¿¡«»!"],
+)
+def test_a_question_with_nothing_to_look_up_is_not_answered_in_full(
+    db, premium_browser, premium_student, question
+):
+    add_submission(db, premium_student)
+
+    response = ask(premium_browser, question)
+
+    assert response.status_code == 302
+    [stored] = _consultations(db)
+    assert stored.answer.startswith("I did not understand the question")
+    assert "“Why did my workers not speed things up?”" in stored.answer
+    assert (stored.citations, stored.submission_id) == ([], None)
+    assert "Unblock the Loop" not in stored.answer and "Sources" not in stored.answer
+    html = premium_browser.client.get(ASK_PATH).get_data(as_text=True)
+    assert "I did not understand the question" in html
+
+
+def test_an_answer_renders_its_markdown_as_html(db, premium_browser, premium_student):
+    add_submission(db, premium_student)
+
+    ask(premium_browser, "Why did my workers not speed things up?")
+    html = premium_browser.client.get(ASK_PATH).get_data(as_text=True)
+    answer = html[html.index('<div class="ada-answer">') :]
+    answer = answer[: answer.index("</div>")]
+
+    assert "<code>Promise.all</code>" in answer
+    assert (
+        "<strong>Your workers ran one after another instead of at the same time.</strong>" in answer
+    )
+    assert "<blockquote>" in answer
+    assert "`" not in answer and "**" not in answer
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_every_payload_in_a_grader_message_renders_inert(
+    db, premium_browser, premium_student, payload
+):
+    checks = [
+        {"name": "correct_result", "passed": False, "message": f"solve() failed: {payload}"},
+        {"name": "speeds_up", "passed": False, "message": f"`{payload}` **{payload}**"},
+    ]
+    add_submission(db, premium_student, checks=checks, measurements={"problem": "threw"})
+
+    assert ask(premium_browser, "Why did my submission fail?").status_code == 302
+    html = premium_browser.client.get(ASK_PATH).get_data(as_text=True)
+
+    assert "solve() failed:" in html
+    assert dangerous_markup(html) == []
