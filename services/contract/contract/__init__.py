@@ -5,6 +5,7 @@ Stdlib only, so that both sides can depend on it without pulling in each other's
 
 from contract.codec import MessageError, decode, encode
 from contract.messages import (
+    RUN_OUTCOMES,
     SCHEMA_VERSION,
     SUPPORTED_VERSIONS,
     VERDICTS,
@@ -15,6 +16,8 @@ from contract.messages import (
     Limits,
     Output,
     PhaseTimes,
+    RunRequest,
+    RunResult,
     SubmittedFile,
 )
 from contract.queues import (
@@ -22,10 +25,14 @@ from contract.queues import (
     GRADER_QUEUES,
     GRADING_QUEUE,
     RECORD_RESULT_JOB,
+    RECORD_RUN_JOB,
     REMEASURING_META,
     RESULTS_QUEUE,
+    RUN_JOB,
     grade_job_id,
     result_job_id,
+    run_job_id,
+    run_result_job_id,
 )
 from contract.schemas import load_schema
 
@@ -34,8 +41,11 @@ __all__ = [
     "GRADER_QUEUES",
     "GRADING_QUEUE",
     "RECORD_RESULT_JOB",
+    "RECORD_RUN_JOB",
     "REMEASURING_META",
     "RESULTS_QUEUE",
+    "RUN_JOB",
+    "RUN_OUTCOMES",
     "SCHEMA_VERSION",
     "SUPPORTED_VERSIONS",
     "VERDICTS",
@@ -47,10 +57,14 @@ __all__ = [
     "MessageError",
     "Output",
     "PhaseTimes",
+    "RunRequest",
+    "RunResult",
     "SubmittedFile",
     "decode",
     "encode",
     "grade_job_id",
     "load_schema",
     "result_job_id",
+    "run_job_id",
+    "run_result_job_id",
 ]

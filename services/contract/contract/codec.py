@@ -12,7 +12,15 @@ import types
 import typing
 from typing import Any, TypeVar
 
-from contract.messages import SUPPORTED_VERSIONS, VERDICTS, GradeRequest, GradeResult
+from contract.messages import (
+    RUN_OUTCOMES,
+    SUPPORTED_VERSIONS,
+    VERDICTS,
+    GradeRequest,
+    GradeResult,
+    RunRequest,
+    RunResult,
+)
 
 T = TypeVar("T")
 
@@ -112,13 +120,26 @@ def _scalar(hint: Any, value: Any, where: str) -> Any:
 
 
 def _check_semantics(message: Any) -> None:
-    if isinstance(message, GradeRequest):
+    if isinstance(message, GradeRequest | RunRequest):
+        name = type(message).__name__
         if not message.files:
-            raise MessageError("GradeRequest.files: at least one file is required")
+            raise MessageError(f"{name}.files: at least one file is required")
         if message.entrypoint not in {f.path for f in message.files}:
-            raise MessageError("GradeRequest.entrypoint: must name one of the files")
+            raise MessageError(f"{name}.entrypoint: must name one of the files")
     if isinstance(message, GradeResult):
         if message.verdict not in VERDICTS:
             raise MessageError(f"GradeResult.verdict: unknown verdict {message.verdict!r}")
         if not 0.0 <= message.score <= 1.0:
             raise MessageError("GradeResult.score: must be between 0 and 1")
+    if isinstance(message, RunResult):
+        if message.outcome not in RUN_OUTCOMES:
+            raise MessageError(f"RunResult.outcome: unknown outcome {message.outcome!r}")
+        for name, shown in message.measurements.items():
+            if not (
+                isinstance(shown, dict)
+                and isinstance(shown.get("label"), str)
+                and isinstance(shown.get("text"), str)
+            ):
+                raise MessageError(
+                    f"RunResult.measurements.{name}: expected an object with a label and a text"
+                )

@@ -114,3 +114,47 @@ class GradeResult:
     measurements: dict[str, Any] = field(default_factory=dict)  # numbers the harness measured
     achievements: tuple[AchievementEvent, ...] = ()  # events for the portal to reward
     times: PhaseTimes = PhaseTimes("", "", "", "")  # phase timestamps
+
+
+RUN_OUTCOMES = (
+    "completed",  # the program ran to its end (or did its job and was stopped, as graded)
+    "error",  # it crashed or did not parse
+    "timeout",  # the wall-time limit stopped it
+    "memory_exceeded",  # the memory limit stopped it
+    "output_limit",  # it printed more than the output limit
+    "infra_error",  # ours (daemon down, image missing): nothing to do with the code
+)
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """The portal asks a grader to run a student's code once, ungraded ("Run")."""
+
+    schema_version: int  # SCHEMA_VERSION when written
+    run_id: str  # the portal's id of the run; also the idempotency key
+    tenant_id: str  # the school the run belongs to
+    lab_id: str  # the lab's id in the course content
+    lab_kind: str  # which lab program runs it (a driven lab runs its driver)
+    files: tuple[SubmittedFile, ...]  # the student's files
+    entrypoint: str  # the file to run, one of `files`
+    limits: Limits  # requested limits; clamped by the grader like a grade's
+    check_config: dict[str, Any] = field(default_factory=dict)  # the lab's settings
+    queued_at: str = ""  # ISO 8601 UTC time the portal enqueued it
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A grader's answer to one RunRequest: what happened, never a verdict or a score."""
+
+    schema_version: int  # SCHEMA_VERSION when written
+    run_id: str  # the request's run_id
+    tenant_id: str  # the request's tenant_id
+    lab_id: str  # the request's lab_id
+    outcome: str  # one of RUN_OUTCOMES
+    message: str  # one plain sentence saying how the run ended
+    output: Output  # what the code printed
+    # The main measurements, in display order: name -> {"label", "value", "unit", "text"}
+    # (text is the value as the student reads it, e.g. "12 ms"); the portal shows label
+    # and text and never interprets the number.
+    measurements: dict[str, Any] = field(default_factory=dict)
+    times: PhaseTimes = PhaseTimes("", "", "", "")  # phase timestamps

@@ -9,6 +9,9 @@ RESULTS_QUEUE = "grading-results"  # GradeResults for the portal's web-worker
 
 GRADE_JOB = "grader.jobs.grade"  # takes one encoded GradeRequest
 RECORD_RESULT_JOB = "portal.jobs.record_result"  # takes one encoded GradeResult
+# "Run": the student's code once, ungraded, on the lab's grading queue (the same workers).
+RUN_JOB = "grader.jobs.run"  # takes one encoded RunRequest
+RECORD_RUN_JOB = "portal.jobs.record_run"  # takes one encoded RunResult, on RESULTS_QUEUE
 
 # Set (true) in a grading job's meta while RQ waits to retry it because its measurements
 # were inconclusive: the portal tells the student it is measuring again.
@@ -26,3 +29,13 @@ def grade_job_id(submission_id: str) -> str:
 def result_job_id(submission_id: str) -> str:
     """The job id of a submission's result, so a re-published result is not queued twice."""
     return f"result-{submission_id}"
+
+
+def run_job_id(run_id: str) -> str:
+    """The job id of a run: a double click enqueues nothing twice."""
+    return f"run-{run_id}"
+
+
+def run_result_job_id(run_id: str) -> str:
+    """The job id of a run's result, so a re-published result is not queued twice."""
+    return f"run-result-{run_id}"
