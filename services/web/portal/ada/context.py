@@ -44,9 +44,17 @@ class Context:
 
     @property
     def cited_passages(self) -> list[Passage]:
-        """The passages the answer draws on: the diagnoses' readings, then the best hits."""
-        passages = list(self.readings.values()) if self.asked_about_submission else []
-        return passages + [hit.passage for hit in self.hits]
+        """The passages the answer draws on, best first, once each.
+
+        When the question is about a submission whose causes were diagnosed, the steps
+        that teach those causes answer it; the passages that merely share its words
+        (often just the lab's name) would only dilute the answer.
+        """
+        if self.asked_about_submission and self.readings:
+            passages = list(self.readings.values())
+        else:
+            passages = [hit.passage for hit in self.hits]
+        return list(dict.fromkeys(passages))
 
     @property
     def submission_id(self) -> int | None:
