@@ -27,11 +27,12 @@ from portal.labs.status import VERDICT_LABELS
 
 LABS = tuple(lab_kinds())
 # How the forced checks come out; None: as the lab's judge said (a run-level verdict).
-OUTCOMES = ("all_hold", "bonus_missed", "required_missed", "inconclusive", None)
+OUTCOMES = ("all_hold", "bonus_missed", "required_missed", "missed_and_noisy", "inconclusive", None)
 SCENARIOS = {
     "passed_full": ("all_hold", {}),
     "passed_partial": ("bonus_missed", {}),
     "failed": ("required_missed", {}),
+    "failed_and_noisy": ("missed_and_noisy", {}),
     "error": (None, {"exit_code": 1, "error_line": "ReferenceError: x is not defined"}),
     "timeout": (None, {"status": "timeout", "exit_code": None, "signal": "SIGKILL"}),
     "memory_exceeded": (None, {"cgroup": {"oom_kills": 1}, "exit_code": None}),
@@ -39,7 +40,11 @@ SCENARIOS = {
     "infra_error": (None, {"status": "harness_error", "harness_error": "x"}),
     "inconclusive": ("inconclusive", {}),
 }
-EXPECTED_VERDICT = {"passed_full": "passed", "passed_partial": "passed"}
+EXPECTED_VERDICT = {
+    "passed_full": "passed",
+    "passed_partial": "passed",
+    "failed_and_noisy": "failed",  # a check that surely failed decides; the noisy one never
+}
 CODE = (
     "const { Worker, isMainThread, parentPort } = require('worker_threads');\n"
     "if (isMainThread) new Worker(__filename).on('message', console.log);\n"
@@ -122,6 +127,9 @@ def forced(kind, outcome):
             held, unsure = set(required), set()
         elif outcome == "required_missed":
             held, unsure = set(required[1:]) | set(bonus[1:]), set()
+        elif outcome == "missed_and_noisy":
+            unsure = {checks[-1].name}
+            held = {check.name for check in checks[1:]} - unsure
         else:  # inconclusive: the last measured check, everything else holds
             unsure = {checks[-1].name}
             held = {check.name for check in checks} - unsure
@@ -214,11 +222,15 @@ def assert_headline_counts_the_checks(kind, result, checks):
     elif result.verdict == "failed":
         missed_required = [check for check in missed if check in required]
         if len(required) == len(checks):
-            assert line.endswith(f" {len(missed)} of {len(checks)} checks did not hold.")
+            assert f" {len(missed)} of {len(checks)} checks did not hold." in line
         else:
             assert f" {len(missed_required)} of the {len(required)} required checks" in line
             assert f"({len(missed)} of all {len(checks)} checks did not)" in line
         assert f"Start here: {missed[0].message}" in result.feedback
+        unsure = sum(check.inconclusive for check in checks)
+        assert ("could not be judged" in line) == bool(unsure)
+        if unsure:
+            assert f" {unsure} check" in line
     else:
         # The other verdicts name their cause, never a count of checks that could disagree.
         assert not re.search(r"\d+ (of|required|checks)", line.split(": ", 1)[1]), line

@@ -106,12 +106,17 @@ def _passed_reason(required: list[CheckResult], checks: list[CheckResult]) -> st
 def _failed_reason(
     failed: list[CheckResult], required: list[CheckResult], checks: list[CheckResult]
 ) -> str:
+    # A check too noisy to judge did not fail: it is named apart, never counted as failed.
+    unsure = sum(check.inconclusive for check in checks)
+    not_judged = f" {_count(unsure, 'check')} could not be judged (too noisy)." if unsure else ""
     if len(required) == len(checks):
-        return f"{len(failed)} of {len(checks)} checks did not hold."
-    missed_bonus = sum(not check.passed for check in _bonus(required, checks))
+        return f"{len(failed)} of {len(checks)} checks did not hold.{not_judged}"
+    missed_bonus = sum(
+        not check.passed and not check.inconclusive for check in _bonus(required, checks)
+    )
     return (
         f"{len(failed)} of the {len(required)} required checks did not hold "
-        f"({len(failed) + missed_bonus} of all {len(checks)} checks did not)."
+        f"({len(failed) + missed_bonus} of all {len(checks)} checks did not).{not_judged}"
     )
 
 
