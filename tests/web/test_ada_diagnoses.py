@@ -143,6 +143,57 @@ CASES = [
         {Cause.WORKERS_ONE_AFTER_ANOTHER},
     ),
     (
+        "one after another: the grader's newer name, concurrency",
+        LOOP,
+        run(
+            variants__n_workers__parallelism=None,
+            variants__n_workers__concurrency=median(1.1),
+            **SLOW,
+        ),
+        "",
+        "failed",
+        [],
+        {Cause.WORKERS_ONE_AFTER_ANOTHER},
+        {Cause.ONE_WORKER_DID_ALL},
+    ),
+    (
+        "only some of the workers did a share",
+        LOOP,
+        run(
+            workers=4,
+            cpu_quota_cpus=4,
+            variants__n_workers__busy_threads=2,
+            variants__n_workers__busiest_thread_share=median(0.5),
+            variants__n_workers__parallelism=median(1.9),
+            speedup={"median": 1.8, "ideal": 4, "efficiency": 0.45},
+        ),
+        "",
+        "failed",
+        [],
+        {Cause.ONE_WORKER_DID_ALL},
+        {Cause.WORKERS_ONE_AFTER_ANOTHER},
+    ),
+    (
+        "one worker did it all, though fewer workers were online than asked",
+        LOOP,
+        {
+            **SLOW_SPLIT,
+            "variants": {
+                **SLOW_SPLIT["variants"],
+                "n_workers": {
+                    "peak_workers": 1,
+                    "busy_threads": 1,
+                    "busiest_thread_share": median(0.99),
+                },
+            },
+        },
+        "",
+        "failed",
+        [],
+        {Cause.ONE_WORKER_DID_ALL},
+        {Cause.WORKERS_ONE_AFTER_ANOTHER},
+    ),
+    (
         "one worker did all the items",
         LOOP,
         run(
@@ -355,7 +406,11 @@ CASES = [
     (
         "output kept in memory: retained memory measured",
         SPAWN,
-        {"retained_memory_ratio": 0.8, "variants": {"student": {"api": "spawn"}}},
+        {
+            "retained_ratio": 0.9,
+            "exec_retained_ratio": 1.0,
+            "variants": {"student": {"api": "spawn"}},
+        },
         "",
         "failed",
         [],
@@ -371,6 +426,21 @@ CASES = [
         [],
         {Cause.OUTPUT_KEPT_IN_MEMORY},
         set(),
+    ),
+    (
+        "retained memory outranks the peak growth of the process",
+        SPAWN,
+        {
+            "retained_ratio": 0.02,
+            "exec_retained_ratio": 1.0,
+            "memory_ratio": 0.9,
+            "variants": {"student": {"api": "spawn"}},
+        },
+        "",
+        "passed",
+        [],
+        set(),
+        {Cause.OUTPUT_KEPT_IN_MEMORY},
     ),
     (
         "measured lean memory outranks chunks collected in the code",
@@ -426,6 +496,33 @@ def test_an_inconclusive_result_leads_with_the_busy_host():
     assert "does not count" in facts.verdict_sentence()
     # A check the host was too noisy to judge is not a failed check.
     assert facts.failed_checks == []
+
+
+def test_spawn_vs_exec_says_what_the_process_kept():
+    measurements = {
+        "output_bytes": 8 * 1024 * 1024,
+        "variants": {
+            "student": {"api": "spawn", "retained_growth_bytes": median(0.5 * 1024 * 1024)},
+            "exec_reference": {"retained_growth_bytes": median(16 * 1024 * 1024)},
+        },
+    }
+    older = {
+        "variants": {
+            "student": {"api": "exec+spawn", "peak_rss_growth_bytes": 36 * 1024 * 1024},
+            "exec_reference": {"peak_rss_growth_bytes": 40 * 1024 * 1024},
+        },
+    }
+
+    kept = submission_facts(graded(measurements), "Spawn vs Exec", SPAWN).measured
+    grew = submission_facts(graded(older), "Spawn vs Exec", SPAWN).measured
+
+    assert kept == [
+        "Your code called `spawn` from `child_process`.",
+        "Your process kept 0.5 MiB reading 8.0 MiB of output; exec's buffering kept 16.0 MiB "
+        "in the grader's run (3% of it).",
+    ]
+    assert grew[0] == "Your code called `exec` and `spawn` from `child_process`."
+    assert grew[1].startswith("Your process grew by 36.0 MiB; exec's buffering grew by 40.0 MiB")
 
 
 def test_the_evidence_quotes_the_numbers():

@@ -112,25 +112,37 @@ def diagnose_spawn_vs_exec(evidence: Evidence) -> list[Diagnosis]:
 
 
 def _memory_ratio(m: dict[str, Any]) -> float | None:
-    """The student's memory over exec's: retained memory when measured, else peak growth."""
-    for key in ("retained_memory_ratio", "retained_ratio", "memory_ratio"):
-        ratio = number_at(m, key)
-        if ratio is not None:
-            return ratio
-    return None
+    """The student's memory over exec's: retained memory (reachable after a collection)
+    when measured, else the peak growth of the process."""
+    retained = number_at(m, "retained_ratio")  # retained growth over the output's size
+    exec_retained = number_at(m, "exec_retained_ratio")
+    if retained is not None and exec_retained:
+        return retained / exec_retained
+    if retained is not None:
+        return retained  # exec keeps about the whole output: its ratio is near 1
+    return number_at(m, "memory_ratio")
 
 
 def memory_sentence(m: dict[str, Any]) -> str:
-    """How much the student's process grew against exec's, when both are measured."""
-    student = (m.get("variants") or {}).get("student") or {}
-    reference = (m.get("variants") or {}).get("exec_reference") or {}
-    for key, what in (("retained_bytes", "kept"), ("peak_rss_growth_bytes", "grew by")):
-        grew, exec_grew = number_at(student, key), number_at(reference, key)
+    """How much the student's process kept or grew against exec's, when both are measured."""
+    variants = m.get("variants") if isinstance(m.get("variants"), dict) else {}
+    student = variants.get("student") if isinstance(variants.get("student"), dict) else {}
+    reference = variants.get("exec_reference")
+    reference = reference if isinstance(reference, dict) else {}
+    printed = number_at(m, "output_bytes")
+    output = f" reading {mib_text(printed)} of output" if printed else ""
+    for key, what in (("retained_growth_bytes", "kept"), ("peak_rss_growth_bytes", "grew by")):
+        grew = _largest(student, key)
+        exec_grew = _largest(reference, key)
         if grew is not None and exec_grew:
-            printed = number_at(m, "output_bytes")
-            output = f" reading {mib_text(printed)} of output" if printed else ""
             return (
                 f"Your process {what} {mib_text(grew)}{output}; exec's buffering {what} "
                 f"{mib_text(exec_grew)} in the grader's run ({grew / exec_grew:.0%} of it)."
             )
     return ""
+
+
+def _largest(data: dict[str, Any], key: str) -> float | None:
+    """A size as the harness reports it: a spread's max, or a bare number."""
+    spread = number_at(data, key, "max")
+    return spread if spread is not None else number_at(data, key)
