@@ -1,4 +1,4 @@
-"""The RQ entry point the grader worker runs: `grader.jobs.grade`.
+"""The RQ entry points the grader worker runs: `grader.jobs.grade` and `grader.jobs.run`.
 
 Thin on purpose: decode at the edge, run the pipeline, publish. An `infra_error` is
 raised while RQ still has retries for the job, so that a daemon hiccup is retried and
@@ -16,11 +16,12 @@ from typing import Any
 import docker
 from rq import get_current_job
 
-from contract import REMEASURING_META, GradeRequest, decode
+from contract import REMEASURING_META, GradeRequest, RunRequest, decode
 from grader.config import GraderConfig
 from grader.pipeline import grade_request
-from grader.publish import publish_result
+from grader.publish import publish_result, publish_run_result
 from grader.sandbox import InfrastructureError, run_in_sandbox
+from grader.trial import run_request
 
 
 class RemeasureLater(Exception):
@@ -49,3 +50,19 @@ def grade(payload: dict[str, Any]) -> dict[str, Any]:
 def _docker_client() -> docker.DockerClient:
     # One client per process: a warm worker reuses its connection pool to the Engine.
     return docker.from_env()
+
+
+def run(payload: dict[str, Any]) -> dict[str, Any]:
+    """Run one encoded RunRequest ("Run before you submit") and publish its RunResult.
+
+    Never retried: a run is the student's quick look, and an `infra_error` is published at
+    once (the page says to run it again) rather than kept waiting behind retries.
+    """
+    request = decode(RunRequest, payload)
+    config = GraderConfig.from_env()
+    runner = functools.partial(run_in_sandbox, _docker_client(), config.sandbox_image)
+    result = run_request(request, runner, config.ceilings)
+    job = get_current_job()
+    if job is not None:
+        publish_run_result(job.connection, result)
+    return {"run_id": result.run_id, "outcome": result.outcome}

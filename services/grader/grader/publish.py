@@ -1,4 +1,4 @@
-"""Publish a GradeResult on the results queue, for the portal's web-worker to record."""
+"""Publish a GradeResult or a RunResult on the results queue, for the portal's web-worker."""
 
 from __future__ import annotations
 
@@ -6,7 +6,16 @@ from redis import Redis
 from rq import Queue
 from rq.serializers import JSONSerializer
 
-from contract import RECORD_RESULT_JOB, RESULTS_QUEUE, GradeResult, encode, result_job_id
+from contract import (
+    RECORD_RESULT_JOB,
+    RECORD_RUN_JOB,
+    RESULTS_QUEUE,
+    GradeResult,
+    RunResult,
+    encode,
+    result_job_id,
+    run_result_job_id,
+)
 
 RESULT_TTL_SECONDS = 3600
 FAILURE_TTL_SECONDS = 7 * 24 * 3600
@@ -23,6 +32,21 @@ def publish_result(connection: Redis, result: GradeResult) -> None:
         RECORD_RESULT_JOB,
         encode(result),
         job_id=result_job_id(result.submission_id),
+        result_ttl=RESULT_TTL_SECONDS,
+        failure_ttl=FAILURE_TTL_SECONDS,
+    )
+
+
+def publish_run_result(connection: Redis, result: RunResult) -> None:
+    """Enqueue the portal's `record_run` job with the encoded run result.
+
+    Same queue as the grades, job id derived from the run: recorded once on the portal.
+    """
+    queue = Queue(RESULTS_QUEUE, connection=connection, serializer=JSONSerializer)
+    queue.enqueue(
+        RECORD_RUN_JOB,
+        encode(result),
+        job_id=run_result_job_id(result.run_id),
         result_ttl=RESULT_TTL_SECONDS,
         failure_ttl=FAILURE_TTL_SECONDS,
     )
