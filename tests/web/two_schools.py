@@ -1,7 +1,7 @@
 """Two schools holding the same kinds of data, for the tenant isolation tests.
 
-School A and school B each have a student and a school admin, a graded submission,
-question progress, a completed step, EXP, an achievement, an error report, a premium
+School A and school B each have a student and a school admin, a graded submission, a
+finished "Run" of lab code, question progress, a completed step, EXP, an achievement, an error report, a premium
 grant, a premium code, a notification, a Holo-Net post with a comment, and a row of
 every other tenant-owned table. Everything of school B is marked with `SCHOOL-B`, so a
 page that leaked any of it would show the marker. The test modules import the fixtures.
@@ -29,6 +29,7 @@ from portal.models import (
     ErrorReport,
     ExpEntry,
     Flag,
+    LabRun,
     LoginAttempt,
     Notification,
     PasswordResetToken,
@@ -71,6 +72,7 @@ class SchoolData:
     notification: Notification
     post: Post
     comment: Comment
+    run: LabRun
 
     def object_ids(self) -> dict[str, int]:
         """The school's ids, by the URL parameter names the routes use for them."""
@@ -83,6 +85,7 @@ class SchoolData:
             "notification_id": self.notification.id,
             "post_id": self.post.id,
             "comment_id": self.comment.id,
+            "run_id": self.run.id,
         }
 
 
@@ -186,6 +189,20 @@ def fill_school(db: Session, make_user, slug: str, marker: str) -> SchoolData:
         body_html=f"<p>{marker} comment</p>",
     )
     db.add(comment)
+    run = LabRun(
+        tenant_id=school.id,
+        user_id=user.id,
+        course_id="node-workers",
+        lab_id="thread-lab",
+        status="finished",
+        outcome="completed",
+        message=f"{marker} run message",
+        output={"text": f"{marker} run output", "truncated": False, "bytes_total": 20},
+        measurements=[{"name": "wall_ms", "label": f"{marker} wall", "value": 1, "text": "1 ms"}],
+        times={},
+        finished_at=utc_now(),
+    )
+    db.add(run)
     db.flush()
     db.add_all(
         [
@@ -214,7 +231,7 @@ def fill_school(db: Session, make_user, slug: str, marker: str) -> SchoolData:
     )
     db.commit()
     return SchoolData(
-        school, user, admin, submission, report, grant, code, notification, post, comment
+        school, user, admin, submission, report, grant, code, notification, post, comment, run
     )
 
 

@@ -5,6 +5,7 @@ from portal.models.ada import AdaConsultation
 from portal.models.audit import AuditEvent
 from portal.models.base import Base, utc_now
 from portal.models.feed import Comment, Flag, Post, Reaction
+from portal.models.lab_run import LabRun, RunStatus
 from portal.models.notifications import Notification
 from portal.models.premium import CodeRedemption, Entitlement, GrantSource, PremiumCode
 from portal.models.progress import QuestionProgress, StepCompletion
@@ -34,6 +35,7 @@ __all__ = [
     "ExpEntry",
     "Flag",
     "GrantSource",
+    "LabRun",
     "LoginAttempt",
     "Notification",
     "PasswordResetToken",
@@ -42,6 +44,7 @@ __all__ = [
     "QuestionProgress",
     "Reaction",
     "Role",
+    "RunStatus",
     "School",
     "SignupPolicy",
     "StepCompletion",
