@@ -1,80 +1,28 @@
 """Why an Unblock the Loop submission stalled the loop or did not speed up, from its numbers.
 
-The harness runs the job blocking, through solve() with one worker and with N, and times
-the grader's own N-worker split alongside. Newer runs also say where the CPU went: the
-main thread's CPU, the other threads', how many threads did a real share, the busiest
-one's share, and the parallelism (other threads' CPU over wall time). Each rule reads
-them defensively; older submissions without them fall back on peak workers, CPU time and
+The rules about the main thread (the job still on it, or blocked while it waits) and the
+machine (the quota throttling, a host too busy to measure) are here; how the workers
+shared the job is in sharing_diagnoses.py, the numbers they read in runs.py. Older
+submissions without the thread measurements fall back on peak workers, CPU time and
 stalls, and only then on the code. The limits are in thresholds.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from portal.ada.diagnoses import Cause, Diagnosis, Evidence
-from portal.ada.numbers import median_at, ms_text, number_at, times_text
+from portal.ada.numbers import ms_text, number_at, times_text
+from portal.ada.runs import Run
+from portal.ada.sharing_diagnoses import duplicated_work, one_after_another, one_worker_did_all
 from portal.ada.thresholds import (
-    DUPLICATED_WORK_CPU,
-    DUPLICATED_WORK_CPU_OLD,
     MAIN_THREAD_MAX_SHARE,
     MAIN_THREAD_MAX_SHARE_N,
     MIN_EFFICIENCY,
-    NEARLY_ALL_WORK,
     RESPONSIVE_MAX_STALL_RATIO,
-    SEQUENTIAL_CONCURRENCY,
     THROTTLED_SHARE,
     WORKER_THREADS_MIN_SHARE,
 )
-
-START_ALL_THEN_WAIT = (
-    "Start all the workers first, keep their promises, then wait for all of them at once "
-    "with `Promise.all`."
-)
-
-
-@dataclass(frozen=True)
-class Run:
-    """One variant's numbers (blocking, one_worker, n_workers), any of them None."""
-
-    cpu: float | None
-    stall: float | None
-    peak_workers: float | None
-    main_cpu: float | None
-    worker_cpu: float | None
-    busy_threads: float | None
-    busiest_share: float | None
-    parallelism: float | None
-    periods: float | None
-    throttled_periods: float | None
-    throttled_ms: float | None
-
-    @classmethod
-    def read(cls, m: dict[str, Any], name: str) -> Run:
-        """The variant `name` of the measurements `m`."""
-        variants = m.get("variants")
-        variant = variants.get(name) if isinstance(variants, dict) else None
-        variant = variant if isinstance(variant, dict) else {}
-        return cls(
-            cpu=median_at(variant, "cpu_ms"),
-            stall=median_at(variant, "loop_delay_p99_ms"),
-            peak_workers=number_at(variant, "peak_workers"),
-            main_cpu=median_at(variant, "main_thread_cpu_ms"),
-            worker_cpu=median_at(variant, "worker_threads_cpu_ms"),
-            busy_threads=number_at(variant, "busy_threads"),
-            busiest_share=median_at(variant, "busiest_thread_share"),
-            parallelism=_first(
-                median_at(variant, "parallelism"), median_at(variant, "concurrency")
-            ),
-            periods=number_at(variant, "throttling", "periods"),
-            throttled_periods=number_at(variant, "throttling", "throttled_periods"),
-            throttled_ms=number_at(variant, "throttling", "throttled_ms"),
-        )
-
-
-def _first(*values: float | None) -> float | None:
-    return next((value for value in values if value is not None), None)
 
 
 def diagnose_unblock_the_loop(evidence: Evidence) -> list[Diagnosis]:
@@ -91,11 +39,11 @@ def diagnose_unblock_the_loop(evidence: Evidence) -> list[Diagnosis]:
         found.append(_blocked_waiting(evidence, blocking, one, many))
         # How the workers shared the job: CPU shares and counts a busy host cannot fake.
         host_busy = _host_busy(evidence, m, workers)
-        did_all = _one_worker_did_all(many, workers)
+        did_all = one_worker_did_all(many, workers)
         found.append(did_all)
         if did_all is None:
-            found.append(_one_after_another(evidence, m, many, workers, host_busy is not None))
-        found.append(_duplicated_work(blocking, many, reference, workers))
+            found.append(one_after_another(evidence, m, many, workers, host_busy is not None))
+        found.append(duplicated_work(blocking, many, reference, workers))
         if _slow(m):
             found.append(_throttled(m, many, workers))
         if _slow(m) or evidence.inconclusive:
@@ -193,99 +141,6 @@ def _blocked_waiting(evidence: Evidence, blocking: Run, one: Run, many: Run) -> 
         "promise and `await` it (or use `Atomics.waitAsync`), instead of `Atomics.wait` or a "
         "loop that polls.",
         "worker message postMessage main thread keeps serving",
-    )
-
-
-def _one_worker_did_all(many: Run, workers: int) -> Diagnosis | None:
-    if workers < 2 or not many.busy_threads and many.busiest_share is None:
-        return None
-    if many.busy_threads == 0:
-        return None  # nothing ran in the workers: the main-thread rules speak to it
-    if many.busiest_share is not None and many.busiest_share >= NEARLY_ALL_WORK:
-        summary = "One worker did nearly all the items while the others had little to do."
-        shown = (
-            f"With `workers: {workers}`, the busiest worker did {many.busiest_share:.0%} of "
-            "the workers' CPU time."
-        )
-    elif many.busy_threads is not None and many.busy_threads < workers:
-        busy = int(many.busy_threads)
-        summary = (
-            "One worker did all the items while the others had nothing to do."
-            if busy == 1
-            else f"Only {busy} of your {workers} workers did a share of the items."
-        )
-        shown = f"With `workers: {workers}`, {busy} of the threads did a real share of the work."
-    else:
-        return None
-    return Diagnosis(
-        Cause.ONE_WORKER_DID_ALL,
-        summary,
-        shown,
-        "Give each worker its own range: `items / workers` items each, starting at its own "
-        "offset, the last one taking the rest, and pass the range in `workerData`.",
-        "split workers share items running at once",
-    )
-
-
-def _one_after_another(
-    evidence: Evidence, m: dict[str, Any], many: Run, workers: int, host_busy: bool
-) -> Diagnosis | None:
-    if workers < 2:
-        return None
-    cpus = number_at(m, "cpu_quota_cpus")
-    room = min(workers, cpus) if cpus else workers
-    if many.peak_workers is not None and many.peak_workers < workers:
-        shown = f"At most {int(many.peak_workers)} of your {workers} workers ran at once."
-    elif (
-        many.parallelism is not None
-        and room >= 2
-        and many.parallelism < 1 + SEQUENTIAL_CONCURRENCY * (room - 1)
-        and not host_busy
-    ):
-        shown = (
-            f"With `workers: {workers}`, on average {many.parallelism:.2f} of them were working "
-            f"at once; running together they would come close to {room:g}."
-        )
-    elif (
-        many.peak_workers is None
-        and many.parallelism is None
-        and evidence.code.awaits_workers_in_a_loop
-    ):
-        shown = (
-            "Your code awaits inside the loop that starts the workers, so each one starts "
-            "only after the previous one has finished."
-        )
-    else:
-        return None
-    return Diagnosis(
-        Cause.WORKERS_ONE_AFTER_ANOTHER,
-        "Your workers ran one after another instead of at the same time.",
-        shown,
-        "Workers run one after another when each one is awaited before the next one "
-        "starts (an `await` inside the loop that starts them). " + START_ALL_THEN_WAIT,
-        "split workers share items running at once",
-    )
-
-
-def _duplicated_work(blocking: Run, many: Run, reference: Run, workers: int) -> Diagnosis | None:
-    if many.worker_cpu and reference.worker_cpu:
-        used, base, limit = many.worker_cpu, reference.worker_cpu, DUPLICATED_WORK_CPU
-        against = f"the grader's own split over {workers} workers used"
-    elif many.cpu and blocking.cpu:
-        used, base, limit = many.cpu, blocking.cpu, DUPLICATED_WORK_CPU_OLD
-        against = "the whole job takes on one thread"
-    else:
-        return None
-    if used <= limit * base:
-        return None
-    return Diagnosis(
-        Cause.DUPLICATED_WORK,
-        "Your workers did the same work more than once.",
-        f"With `workers: {workers}` they used {ms_text(used)} of CPU, "
-        f"{times_text(used / base)} the {ms_text(base)} {against}.",
-        "Each worker should crunch only its own share of the items, not the whole job: pass "
-        "each one its start and count.",
-        "split workers share items running at once",
     )
 
 
