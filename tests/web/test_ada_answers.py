@@ -12,6 +12,7 @@ from portal.ada.facts import submission_facts
 from portal.ada.offline import offline_answer
 from portal.courses.catalogue import get_catalogue
 from tests.web.ada_support import PASSWORD, add_submission
+from tests.web.test_ada_diagnoses import CASES, LOOP
 
 
 @pytest.fixture
@@ -109,3 +110,28 @@ def _graded(measurements):
     return Submission(
         id=1, lab_id="lab", status="graded", verdict="failed", checks=[], measurements=measurements
     )
+
+
+def test_every_diagnosed_answer_is_whole_sentences_with_a_step_to_read(app, db, learner, answer_to):
+    for case_id, kind, measurements, code, verdict, checks, expected, _excluded in CASES:
+        lab_id = "unblock-the-loop" if kind == LOOP else "spawn-vs-exec"
+        submission = add_submission(db, learner, lab_id, verdict, checks, measurements)
+        submission.code = code
+        db.commit()
+
+        answer = answer_to("Why did my submission not pass?")
+
+        assert answer.submission_id == submission.id, case_id
+        paragraphs = answer.text.split("\n\n")
+        for paragraph in paragraphs:
+            assert paragraph[0].isupper() or paragraph.startswith(("**", "> ", "`")), paragraph
+            assert paragraph.endswith((".", "?", "!", "explains it:", "says:")), paragraph
+            assert "…" not in paragraph
+        bold = [p for p in paragraphs if p.startswith("**")]
+        assert len(bold) >= len(expected), case_id
+        for position, paragraph in enumerate(paragraphs):
+            if paragraph.startswith("**") and paragraph != paragraphs[-1]:
+                following = paragraphs[position + 1]
+                assert following.startswith(("Step ", "**", "Sources: ")), (case_id, following)
+        if expected:
+            assert "explains it:" in answer.text, case_id
