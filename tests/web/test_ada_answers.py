@@ -11,8 +11,8 @@ from portal.ada.context import gather_context
 from portal.ada.facts import submission_facts
 from portal.ada.offline import offline_answer
 from portal.courses.catalogue import get_catalogue
+from tests.web.ada_cases import CASES, LOOP
 from tests.web.ada_support import PASSWORD, add_submission
-from tests.web.test_ada_diagnoses import CASES, LOOP
 
 
 @pytest.fixture
