@@ -15,13 +15,14 @@
 
 (function installHarnessHooks() {
   const childProcess = require('child_process');
+  const events = require('events');
   const fs = require('fs');
   const Module = require('module');
   const pathModule = require('path');
   const perfHooks = require('perf_hooks');
   const util = require('util');
   const workerThreads = require('worker_threads');
-  const { patchChildProcess } = require('./hooks-child-process.cjs');
+  const { createCommandWatch, patchChildProcess } = require('./hooks-child-process.cjs');
   const { createWorkerLife } = require('./hooks-worker-life.cjs');
 
   const HOOKS_PATH = __filename;
@@ -77,11 +78,13 @@
         now: performanceNow,
       })
     : null;
+  // What became of the command a lab driver hands the student (spawn-vs-exec): main thread.
+  const commandWatch = driverMode ? createCommandWatch(events.EventEmitter) : null;
 
   try {
     if (isMainThread) writeOutputLikeATerminal();
     patchWorkerClass();
-    patchChildProcess(childProcess, record, util.promisify.custom);
+    patchChildProcess(childProcess, record, util.promisify.custom, commandWatch);
     if (driverMode) offerDriverChannel();
     if (!isMainThread) {
       record('worker_started');
@@ -214,6 +217,8 @@
       send: sendValue,
       workerCounts: () => workerLife.counts(),
       resetPeakWorkers: () => workerLife.resetPeak(),
+      watchCommand: (file, args, onOutputEnd) => commandWatch.watch(file, args, onOutputEnd),
+      commandOutput: () => commandWatch.counts(),
     });
     defineProperty(globalThis, DRIVER_CHANNEL_KEY, {
       value: channel,

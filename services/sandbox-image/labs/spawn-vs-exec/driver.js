@@ -6,12 +6,22 @@
 //                 computed without running the command;
 //   student mode  then, as the main script of the student's process: the student's
 //                 countErrors(command, args).
-// Each run reports (a `lab_run` measurement) its wall and CPU time, the answer, and the
-// process's peak resident memory so far (getrusage's maxRSS, which the kernel keeps, so a
-// peak between two samples is never missed) next to its resident memory before the first
-// run. Which child_process functions the student's code called, the hooks count.
+// Each run reports (a `lab_run` measurement) its wall and CPU time, the answer, and two
+// kinds of memory:
+//   retained  what the process's JavaScript holds (retained-memory.js: after a forced full
+//             collection), before the call and at its peak during the call: sampled on a
+//             timer, when the command's stdout ends (the hooks call us before the student's
+//             'end' listeners run: a reader that keeps the output still holds all of it),
+//             and when the call returns. This is what the lab judges;
+//   RSS       the process's peak resident memory so far (getrusage's maxRSS) next to its
+//             resident memory before the first run: allocation, garbage included, shown for
+//             comparison only.
+// In student mode the hooks also say, per call, how often the command was started with the
+// arguments given (and how often something else was), and how many bytes of its stdout the
+// student's code received. Which child_process functions it called, the hooks count.
 
 const kit = require('../driver-kit.js');
+const { followRetainedMemory, retainedBytes } = require('../retained-memory.js');
 
 const channel = kit.takeChannel();
 const { execFile } = require('child_process');
@@ -20,7 +30,7 @@ const { describeLog } = require('./server-log.js');
 
 const COMMAND_SCRIPT = path.join(__dirname, 'server-log.js');
 const REFERENCE_MAX_BUFFER = 1024 * 1024 * 1024;
-const { round } = Math;
+const { max, round } = Math;
 
 async function main() {
   if (channel === null) return; // the hooks failed to install: the harness reports it
@@ -30,6 +40,16 @@ async function main() {
   const config = JSON.parse(operands[operands.length - 1]);
   const command = process.execPath;
   const args = [COMMAND_SCRIPT, '--seed', String(config.seed), '--mib', String(config.output_mib)];
+
+  // Set for the duration of each call: the hooks' end-of-output callback samples into it.
+  let following = null;
+  let retainedAtOutputEnd = null;
+  if (!reference) {
+    channel.watchCommand(command, args, () => {
+      if (following === null) return;
+      retainedAtOutputEnd = max(retainedAtOutputEnd ?? 0, following.sample());
+    });
+  }
 
   let countErrors;
   if (reference) {
@@ -55,8 +75,13 @@ async function main() {
 
   const variant = reference ? 'exec_reference' : 'student';
   const rssBefore = kit.memoryUsage().rss;
+  const noOutput = { command_spawns: 0, command_bytes_read: 0, other_spawns: 0, other_file: null };
   for (let repeat = 0; repeat < config.repeats; repeat++) {
     await kit.sleep(config.pause_ms);
+    const outputBefore = reference ? noOutput : channel.commandOutput();
+    const retainedBefore = retainedBytes(2);
+    retainedAtOutputEnd = null;
+    following = followRetainedMemory(config.sample_ms);
     const cpuBefore = kit.cpuUsage();
     const started = kit.now();
     let answer = null;
@@ -68,6 +93,9 @@ async function main() {
     }
     const wallMs = kit.now() - started;
     const cpu = kit.cpuUsage(cpuBefore);
+    const retained = following.stop();
+    following = null;
+    const output = reference ? noOutput : channel.commandOutput();
     channel.send('lab_run', {
       variant,
       repeat,
@@ -78,6 +106,16 @@ async function main() {
       error,
       rss_before_bytes: rssBefore,
       peak_rss_bytes: kit.resourceUsage().maxRSS * 1024,
+      retained_before_bytes: retainedBefore.total,
+      retained_before_array_buffer_bytes: retainedBefore.array_buffers,
+      peak_retained_bytes: retained.peak_bytes,
+      peak_retained_array_buffer_bytes: retained.peak_array_buffer_bytes,
+      retained_at_output_end_bytes: retainedAtOutputEnd,
+      retained_samples: retained.samples,
+      command_spawns: output.command_spawns - outputBefore.command_spawns,
+      command_bytes_read: output.command_bytes_read - outputBefore.command_bytes_read,
+      other_spawns: output.other_spawns - outputBefore.other_spawns,
+      other_file: output.other_file,
     });
     if (error !== null) break;
   }
