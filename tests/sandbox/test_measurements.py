@@ -49,6 +49,13 @@ def test_unblock_driver_measures_the_same_job_four_ways(run_in_sandbox):
     for variant in (blocking, one, many, reference):
         throttling = variant["throttling"]
         assert throttling["periods"] >= throttling["throttled_periods"] >= 0
+    # Where the work ran, from each thread's CPU time: on the main thread when blocking, in
+    # one thread with one worker, in two threads that worked at the same time with two.
+    assert blocking["main_thread_cpu_ms"]["median"] > one["main_thread_cpu_ms"]["median"]
+    assert one["worker_threads_cpu_ms"]["median"] > one["main_thread_cpu_ms"]["median"]
+    assert [v["busy_threads"] for v in (blocking, one, many, reference)] == [0, 1, 2, 2]
+    assert many["concurrency"]["median"] > 1.5 and reference["concurrency"]["median"] > 1.5
+    assert 0.3 < many["busiest_thread_share"]["median"] < 0.8
     # The check call and the timed runs started real threads: 2 + 1 + 2 + 2.
     assert report["observations"]["workers_online"] >= 7
     assert m["n_workers_vs_reference"]["median"] > 0
@@ -199,6 +206,10 @@ const run = (variant, repeat, wall, p99, peak) => ({
   event_loop_utilization: 0.5, peak_workers: peak, periods: 4, throttled_periods: 1,
   throttled_ms: 2.5, correct: true, error: null,
   workers: { blocking: 0, one_worker: 1, n_workers: 2, reference_workers: 2 }[variant],
+  main_thread_cpu_ms: peak === 0 ? wall : 20, worker_threads_cpu_ms: peak === 0 ? 0 : wall - 20,
+  busy_threads: repeat === 1 ? peak : Math.min(peak, 1),
+  busiest_thread_share: peak ? 1 / peak : null,
+  concurrency: peak ? peak - 0.1 * repeat : null, thread_samples: 40,
 });
 const runs = (scale) => [0, 1, 2].flatMap((r) => [
   run('blocking', r, scale * (600 + r), scale * 590, 0),
@@ -235,5 +246,12 @@ def test_unblock_summary_pairs_runs_by_repetition_and_flags_a_job_too_short(run_
         "throttled_ms": 7.5,
     }
     assert normal["loop_delay_p99_ratio"] == {"one_worker": 0.002, "n_workers": 0.007}
+    # Where the work ran: busy threads are the most over the runs; parallelism is the
+    # worker threads' CPU time over the wall time, per run.
+    many = normal["variants"]["n_workers"]
+    assert many["busy_threads"] == 2 and normal["variants"]["blocking"]["busy_threads"] == 0
+    assert many["concurrency"] == {"median": 1.9, "min": 1.8, "max": 2}
+    assert many["parallelism"]["median"] == pytest.approx(330 / 350, abs=0.01)
+    assert normal["variants"]["blocking"]["concurrency"] is None
     assert normal["problem"] is None
     assert tiny["problem"] == "inconclusive"
