@@ -43,13 +43,20 @@ def test_n_worker_solution_gets_full_marks(sandbox_image, no_leftover_containers
 
     m = result["measurements"]
     seen = {key: m.get(key) for key in ("speedup", "reference_speedup", "n_workers_vs_reference")}
-    assert (status, result["verdict"], result["score"]) == (0, "passed", 1.0), (
-        result["feedback"],
-        seen,
-    )
+    speeds_up = check(result, "speeds_up")
+    if result["verdict"] == "inconclusive":
+        # A host too busy to time the speedup leaves it open (measured again), never the code.
+        assert speeds_up["inconclusive"] and "too busy" in speeds_up["message"], seen
+    else:
+        assert (status, result["verdict"], result["score"]) == (0, "passed", 1.0), (
+            result["feedback"],
+            seen,
+        )
+        assert "the main thread alone" in result["feedback"]
     assert m["variants"]["n_workers"]["peak_workers"] == 2
+    assert m["variants"]["n_workers"]["busy_threads"] == 2
     assert m["loop_delay_p99_ratio"]["one_worker"] < 0.25
-    assert "the main thread alone" in result["feedback"]
+    assert check(result, "uses_worker")["passed"] and check(result, "splits_over_workers")["passed"]
 
 
 def test_one_worker_solution_passes_with_partial_marks(sandbox_image, no_leftover_containers):
@@ -73,6 +80,7 @@ def test_blocking_solution_fails_and_ada_quotes_the_stall(sandbox_image, no_left
 
     assert (status, result["verdict"]) == (1, "failed"), result["feedback"]
     assert not check(result, "keeps_loop_responsive")["passed"]
+    assert "crunch() ran on the main thread" in check(result, "uses_worker")["message"]
     assert "stalled the event loop for" in result["feedback"]
     # The blocking solution stalls the main thread about as long as the blocking run does.
     assert result["measurements"]["loop_delay_p99_ratio"]["one_worker"] > 0.5
