@@ -4,10 +4,13 @@ exec (and execFile) buffer a command's whole output before the callback runs, an
 past maxBuffer (1 MiB by default); spawn hands it over as a stream. The harness's driver
 (services/sandbox-image/labs/spawn-vs-exec/, whose README.md states the task and these
 rules for students) first runs the grader's own exec solution with room for the whole
-output, in a process of its own, then the student's countErrors(command, args); the hooks
-count which child_process functions ran. Passing needs the right count, spawn and no
-buffering call, and a peak memory growth of at most STREAMING_MAX_MEMORY_RATIO of exec's:
-a ratio of two measurements on the same host, never a number of bytes.
+output, in a process of its own, then the student's countErrors(command, args). The hooks
+count which child_process functions ran and how many bytes of the command's own stdout
+reached the student's code; the driver samples the memory the process retains (after a
+forced full collection), so garbage not yet collected never counts. Passing needs the right
+count, spawn and no buffering call, the whole output read in the student's process, and a
+peak retained growth of at most STREAMING_MAX_RETAINED_RATIO of the output's size: ratios
+of measurements, never a number of bytes.
 """
 
 from __future__ import annotations
@@ -21,9 +24,22 @@ from grader.labs.driven import export_check
 from grader.labs.numbers import duration_text, number_at, percent_text, size_text, times_text
 from grader.report import HarnessReport
 
-STREAMING_MAX_MEMORY_RATIO = 0.5  # student's peak RSS growth over the exec reference's
+# Peak retained growth over the output's size: a streaming reader keeps a chunk or two (a few
+# % of 2 MiB or more), one that keeps the output keeps about all of it (100% and up).
+STREAMING_MAX_RETAINED_RATIO = 0.5
+# Bytes of the command's stdout the student's code received, over the output's size, in its
+# poorest call: a reader receives all of it; a decoy that starts the command and counts
+# elsewhere receives none.
+READ_MIN_RATIO = 0.95
 BUFFERING_CALLS = ("exec", "execFile", "spawnSync", "execSync", "execFileSync")
-CHECK_NAMES = ("exports_count_errors", "correct_result", "uses_spawn", "streams_output")
+SYNC_CALLS = ("spawnSync", "execSync", "execFileSync")
+CHECK_NAMES = (
+    "exports_count_errors",
+    "correct_result",
+    "uses_spawn",
+    "reads_the_stream",
+    "streams_output",
+)
 
 
 def judge_spawn_vs_exec(
@@ -37,7 +53,9 @@ def judge_spawn_vs_exec(
     if not exported.passed:
         return [exported, *(skipped(name, exported) for name in CHECK_NAMES[1:])]
     correct = _correct_result(m)
-    return [exported, correct, _uses_spawn(report.child_process_calls), _streams(m, correct)]
+    calls = report.child_process_calls
+    reads = _reads_the_stream(m, calls)
+    return [exported, correct, _uses_spawn(calls), reads, _streams(m, correct, reads)]
 
 
 def _exports_count_errors(m: dict[str, Any]) -> CheckResult:
@@ -98,56 +116,140 @@ def _uses_spawn(calls: dict[str, int] | None) -> CheckResult:
     )
 
 
-def _streams(m: dict[str, Any], correct: CheckResult) -> CheckResult:
-    if not correct.passed:
-        return CheckResult("streams_output", False, "Not measured: fix `correct_result` first.")
-    ratio = number_at(m, "memory_ratio")
-    grew = number_at(m, "variants", "student", "peak_rss_growth_bytes")
-    exec_grew = number_at(m, "variants", "exec_reference", "peak_rss_growth_bytes")
-    if ratio is None or grew is None or exec_grew is None:
-        return CheckResult("streams_output", False, "Not measured.")
-    printed = size_text(number_at(m, "output_bytes") or 0)
-    if ratio <= STREAMING_MAX_MEMORY_RATIO:
+def _reads_the_stream(m: dict[str, Any], calls: dict[str, int] | None) -> CheckResult:
+    name = "reads_the_stream"
+    student = (m.get("variants") or {}).get("student")
+    printed = number_at(m, "output_bytes")
+    command = student.get("command") if isinstance(student, dict) else None
+    if calls is None or not isinstance(command, dict) or not printed:
+        return CheckResult(name, False, NOT_RUN)
+    runs = int(number_at(student, "runs") or 0)
+    spawns = int(number_at(command, "spawns") or 0)
+    least = number_at(command, "bytes_read_min") or 0.0
+    sync = [call for call in SYNC_CALLS if calls.get(call)]
+    size = size_text(printed)
+    if spawns >= runs and least >= READ_MIN_RATIO * printed:
         return CheckResult(
-            "streams_output",
-            True,
-            f"Reading {printed} of output, your process grew by {size_text(grew)}; the "
-            f"grader's exec solution grew by {size_text(exec_grew)} ({percent_text(ratio)}).",
+            name, True, f"All {size} of the command's stdout reached your code in every call."
+        )
+    if spawns == 0:
+        other = command.get("other_file")
+        if other and int(number_at(command, "other_spawns") or 0) > 0:
+            why = (
+                f"it started `{other}` instead, so whatever counted the lines (a pipeline such "
+                "as `| grep -c ERROR`) ran in another process"
+            )
+        elif sync:
+            why = f"it ran it with {' and '.join(sync)}, which hands back the output all at once"
+        else:
+            why = "so its output never reached your code"
+        return CheckResult(
+            name,
+            False,
+            f"Your code never started the command as countErrors was given it "
+            f"(spawn(command, args)): {why}. Read the {size} of its own stdout as it arrives.",
+        )
+    elsewhere = f" and got the count from {' and '.join(sync)}" if sync else ""
+    if least == 0:
+        return CheckResult(
+            name,
+            False,
+            f"Your code started the command but read none of its {size} of output{elsewhere}: "
+            "the count did not come from the stream. Count the lines of child.stdout.",
         )
     return CheckResult(
-        "streams_output",
+        name,
         False,
-        f"Reading {printed} of output, your process grew by {size_text(grew)}, "
-        f"{percent_text(ratio)} of what exec's buffering costs ({size_text(exec_grew)}): "
-        "count the lines as the chunks arrive instead of keeping them.",
+        f"Your code read only {size_text(least)} of the command's {size} of output in one "
+        f"call ({percent_text(least / printed)}){elsewhere}: read child.stdout to its end.",
     )
+
+
+def _streams(m: dict[str, Any], correct: CheckResult, reads: CheckResult) -> CheckResult:
+    name = "streams_output"
+    if not correct.passed:
+        return skipped(name, correct)
+    if not reads.passed:
+        return CheckResult(
+            name,
+            False,
+            "Not judged: your code did not read the command's output (`reads_the_stream`), so "
+            "what it kept in memory says nothing about how it read.",
+        )
+    ratio = number_at(m, "retained_ratio")
+    printed = number_at(m, "output_bytes")
+    student = (m.get("variants") or {}).get("student") or {}
+    kept = number_at(student, "retained_growth_bytes", "max")
+    if ratio is None or kept is None or not printed:
+        return CheckResult(name, False, "Not measured.")
+    exec_kept = number_at(m, "variants", "exec_reference", "retained_growth_bytes", "max")
+    exec_said = (
+        ""
+        if exec_kept is None
+        else f"; the grader's exec solution kept {size_text(exec_kept)} "
+        f"({percent_text(exec_kept / printed)})"
+    )
+    if ratio <= STREAMING_MAX_RETAINED_RATIO:
+        return CheckResult(
+            name,
+            True,
+            f"While reading {size_text(printed)} of output your code kept at most "
+            f"{size_text(kept)} reachable ({percent_text(ratio)} of it){exec_said}.",
+        )
+    return CheckResult(
+        name,
+        False,
+        f"Your code kept {size_text(kept)} of the {size_text(printed)} output reachable while "
+        f"reading it ({percent_text(ratio)}){_how_kept(student, printed)}. Count the lines of "
+        "each chunk as it arrives and keep only the unfinished last line.",
+    )
+
+
+def _how_kept(student: dict[str, Any], printed: float) -> str:
+    """What the kept memory was, and when: in Buffers or strings, still whole at the end."""
+    kept = number_at(student, "retained_growth_bytes", "max") or 0.0
+    buffers = number_at(student, "retained_growth_array_buffer_bytes", "max") or 0.0
+    form = "as the Buffer chunks themselves" if buffers >= kept / 2 else "as strings"
+    at_end = number_at(student, "retained_at_output_end_bytes")
+    api = str(student.get("api") or "")
+    if "exec" in api.split("+") or "execFile" in api.split("+"):
+        return f", {form}: exec and execFile gather the whole output before your callback runs"
+    if at_end is not None and at_end >= STREAMING_MAX_RETAINED_RATIO * printed:
+        return (
+            f", {form}, all still held when the output ended: it gathered the output and "
+            "processed it at the end"
+        )
+    return f", {form}"
 
 
 def explain_spawn_vs_exec(
     verdict: str, measurements: dict[str, Any], checks: list[CheckResult]
 ) -> list[str]:
-    """A.D.A. quotes exec's time and memory next to the student's."""
+    """A.D.A. quotes exec's time and retained memory next to the student's."""
     m = measurements
     if verdict not in ("passed", "failed") or m.get("problem") is not None:
         return []
     printed = number_at(m, "output_bytes")
     exec_ms = number_at(m, "variants", "exec_reference", "wall_ms", "median")
-    exec_grew = number_at(m, "variants", "exec_reference", "peak_rss_growth_bytes")
-    if printed is None or not exec_ms or exec_grew is None:
+    exec_kept = number_at(m, "variants", "exec_reference", "retained_growth_bytes", "max")
+    if not printed or not exec_ms or exec_kept is None:
         return []
     lines = [
         f"The command printed {size_text(printed)}. exec, given room for all of it, took "
-        f"{duration_text(exec_ms)} and grew its process by {size_text(exec_grew)}."
+        f"{duration_text(exec_ms)} and kept {size_text(exec_kept)} reachable at its peak "
+        f"({percent_text(exec_kept / printed)} of the output)."
     ]
     student = (m.get("variants") or {}).get("student") or {}
     student_ms = number_at(student, "wall_ms", "median")
-    grew = number_at(student, "peak_rss_growth_bytes")
-    if student.get("correct") and student_ms is not None and grew is not None and exec_grew:
+    kept = number_at(student, "retained_growth_bytes", "max")
+    read = next((check for check in checks if check.name == "reads_the_stream"), None)
+    read_it = read is not None and read.passed
+    if student.get("correct") and read_it and student_ms is not None and kept is not None:
         api = student.get("api") or "your code"
         lines.append(
             f"Your {api} run took {duration_text(student_ms)} "
-            f"({times_text(student_ms / exec_ms)} exec's time) and grew it by {size_text(grew)} "
-            f"({percent_text(grew / exec_grew)} of exec's growth)."
+            f"({times_text(student_ms / exec_ms)} exec's time) and kept {size_text(kept)} "
+            f"({percent_text(kept / printed)} of the output)."
         )
     return lines
 
