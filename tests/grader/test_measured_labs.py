@@ -428,37 +428,70 @@ def test_a_crashed_unblock_run_is_an_error_and_every_check_says_so():
     assert not check(result, "uses_worker").passed
 
 
-def process_variant(api, growth, wall, correct=True, error=None, answer=3315):
-    return {
+MIB = 1 << 20
+OUTPUT = 12 * MIB
+
+
+def process_variant(
+    api, rss_growth, wall, kept, correct=True, error=None, in_buffers=0, at_end=None, read=None
+):
+    """One process's runs: RSS growth (garbage included) and the retained growth judged."""
+    variant = {
         "api": api,
         "runs": 3,
         "correct": correct,
-        "answer": answer if correct else None,
+        "answer": 3315 if correct else None,
         "error": error,
         "wall_ms": spread(wall),
         "cpu_ms": spread(wall / 3),
-        "rss_before_bytes": 58 << 20,
-        "peak_rss_bytes": (58 << 20) + growth,
-        "peak_rss_growth_bytes": growth,
+        "rss_before_bytes": 58 * MIB,
+        "peak_rss_bytes": 58 * MIB + rss_growth,
+        "peak_rss_growth_bytes": rss_growth,
+        "retained_before_bytes": 5 * MIB,
+        "retained_growth_bytes": spread(kept, kept // 2, kept),
+        "retained_growth_array_buffer_bytes": spread(in_buffers),
+        "retained_at_output_end_bytes": at_end,
+        "retained_samples": spread(5),
+    }
+    if read is not None:
+        variant["command"] = read
+    return variant
+
+
+def command(spawns=3, least=OUTPUT, other_spawns=0, other_file=None):
+    """What the hooks saw of the command: starts, bytes of its stdout received, others."""
+    return {
+        "spawns": spawns,
+        "bytes_read_min": least,
+        "bytes_read_max": least,
+        "other_spawns": other_spawns,
+        "other_file": other_file,
     }
 
 
-def spawn_measurements(student, memory_ratio):
+EXEC_REFERENCE = process_variant("execFile", 44 * MIB, 400, int(12.5 * MIB), at_end=None)
+
+
+def spawn_measurements(student):
+    kept = student["retained_growth_bytes"]["max"] if student else None
+    read = (student or {}).get("command", {}).get("bytes_read_min")
     return {
         "cpu_quota_cpus": 1,
         "throttling": {"periods": 20, "throttled_periods": 0, "throttled_ms": 0},
-        "output_bytes": 12 << 20,
+        "output_bytes": OUTPUT,
         "expected_errors": 3315,
-        "exec_default_max_buffer_bytes": 1 << 20,
+        "exec_default_max_buffer_bytes": MIB,
         "repeats": 3,
         "problem": None,
         "problem_detail": None,
-        "variants": {
-            "exec_reference": process_variant("execFile", 44 << 20, 400),
-            "student": student,
-        },
-        "memory_ratio": memory_ratio,
+        "variants": {"exec_reference": EXEC_REFERENCE, "student": student},
+        "memory_ratio": None
+        if not student
+        else round(student["peak_rss_growth_bytes"] / (44 * MIB), 3),
         "time_ratio": 0.75,
+        "retained_ratio": None if kept is None else round(kept / OUTPUT, 3),
+        "exec_retained_ratio": round(12.5 / 12, 3),
+        "read_ratio": None if read is None else round(read / OUTPUT, 3),
     }
 
 
@@ -467,21 +500,67 @@ def calls(**counts):
     return {name: counts.get(name, 0) for name in names}
 
 
-def test_spawn_solution_passes_and_ada_compares_it_with_exec():
-    measurements = spawn_measurements(process_variant("spawn", 6 << 20, 300), 0.136)
-    result = grade("spawn-vs-exec", report("spawn-vs-exec", measurements, calls(spawn=3)))
+def grade_spawn(student, **counts):
+    return grade(
+        "spawn-vs-exec", report("spawn-vs-exec", spawn_measurements(student), calls(**counts))
+    )
+
+
+def failed_checks(result):
+    return [item.name for item in result.checks if not item.passed]
+
+
+def test_spawn_solution_passes_and_ada_compares_its_retained_memory_with_execs():
+    student = process_variant("spawn", 6 * MIB, 300, 300 << 10, at_end=250 << 10, read=command())
+    result = grade_spawn(student, spawn=3)
 
     assert (result.verdict, result.score) == ("passed", 1.0)
-    assert "12.0 MiB" in result.feedback and "44.0 MiB" in result.feedback
-    assert "grew it by 6.0 MiB" in result.feedback
+    assert "12.0 MiB" in result.feedback and "kept 12.5 MiB reachable" in result.feedback
+    assert "kept 300 KiB (2% of the output)" in result.feedback
+    assert "kept at most 300 KiB reachable (2% of it)" in check(result, "streams_output").message
+
+
+def test_buffer_only_reader_whose_garbage_grew_the_rss_still_streams():
+    # The issue's case: the RSS grew almost as much as exec's (uncollected pipe buffers),
+    # but after a full collection the reader held only a chunk and the unfinished line.
+    student = process_variant(
+        "spawn", 40 * MIB, 280, 200 << 10, in_buffers=70 << 10, at_end=90 << 10, read=command()
+    )
+    result = grade_spawn(student, spawn=3)
+
+    assert result.verdict == "passed", failed_checks(result)
+    assert result.measurements["memory_ratio"] > 0.9
+
+
+@pytest.mark.parametrize(
+    ("in_buffers", "form"),
+    [(12 * MIB, "as the Buffer chunks themselves"), (MIB, "as strings")],
+    ids=["kept-buffers", "kept-strings"],
+)
+def test_spawn_that_keeps_the_output_fails_and_says_how_it_kept_it(in_buffers, form):
+    kept = int(12.3 * MIB)
+    student = process_variant(
+        "spawn", 30 * MIB, 350, kept, in_buffers=in_buffers, at_end=kept, read=command()
+    )
+    result = grade_spawn(student, spawn=3)
+
+    assert failed_checks(result) == ["streams_output"]
+    message = check(result, "streams_output").message
+    assert "kept 12.3 MiB of the 12.0 MiB output reachable while reading it (102%)" in message
+    assert form in message and "all still held when the output ended" in message
 
 
 def test_exec_stopped_by_max_buffer_fails_and_says_why():
     student = process_variant(
-        "exec", 3 << 20, 170, correct=False, error="RangeError: stdout maxBuffer length exceeded"
+        "exec",
+        3 * MIB,
+        170,
+        MIB,
+        correct=False,
+        error="RangeError: stdout maxBuffer length exceeded",
+        read=command(least=MIB),
     )
-    measurements = spawn_measurements(student, 0.07)
-    result = grade("spawn-vs-exec", report("spawn-vs-exec", measurements, calls(exec=1)))
+    result = grade_spawn(student, exec=3)
 
     assert result.verdict == "failed"
     correct = check(result, "correct_result")
@@ -491,26 +570,58 @@ def test_exec_stopped_by_max_buffer_fails_and_says_why():
 
 
 def test_exec_with_a_big_buffer_is_right_but_buffers():
-    measurements = spawn_measurements(process_variant("execFile", 49 << 20, 400), 1.11)
-    result = grade("spawn-vs-exec", report("spawn-vs-exec", measurements, calls(execFile=3)))
+    kept = int(12.6 * MIB)
+    student = process_variant("execFile", 49 * MIB, 400, kept, at_end=kept, read=command())
+    result = grade_spawn(student, execFile=3)
 
-    assert result.verdict == "failed"
-    assert check(result, "correct_result").passed
-    assert not check(result, "uses_spawn").passed
-    assert "111% of what exec's buffering costs" in check(result, "streams_output").message
+    assert failed_checks(result) == ["uses_spawn", "streams_output"]
+    assert "exec and execFile gather the whole output" in check(result, "streams_output").message
 
 
-def test_spawn_that_keeps_every_chunk_does_not_stream():
-    measurements = spawn_measurements(process_variant("spawn", 40 << 20, 350), 0.91)
-    result = grade("spawn-vs-exec", report("spawn-vs-exec", measurements, calls(spawn=3)))
+def test_a_shell_pipeline_that_counts_elsewhere_does_not_read_the_stream():
+    student = process_variant(
+        "spawn",
+        MIB,
+        300,
+        80 << 10,
+        read=command(spawns=0, least=0, other_spawns=3, other_file="sh"),
+    )
+    result = grade_spawn(student, spawn=3)
 
-    assert result.verdict == "failed"
-    assert check(result, "uses_spawn").passed
-    assert not check(result, "streams_output").passed
+    assert failed_checks(result) == ["reads_the_stream", "streams_output"]
+    assert "it started `sh` instead" in check(result, "reads_the_stream").message
+    assert "Not judged" in check(result, "streams_output").message
+
+
+def test_a_command_started_but_never_read_does_not_read_the_stream():
+    # Spawned, output drained unread, the count made some other way (re-generating the log).
+    student = process_variant("spawn", 8 * MIB, 900, 200 << 10, read=command(least=0))
+    result = grade_spawn(student, spawn=3)
+
+    assert failed_checks(result) == ["reads_the_stream", "streams_output"]
+    reads = check(result, "reads_the_stream").message
+    assert "started the command but read none of its 12.0 MiB of output" in reads
+
+
+def test_spawn_ignored_while_exec_file_sync_counts_fails_both_ways():
+    student = process_variant("spawn+execFileSync", 20 * MIB, 900, 40 << 10, read=command(least=0))
+    result = grade_spawn(student, spawn=3, execFileSync=3)
+
+    assert failed_checks(result) == ["uses_spawn", "reads_the_stream", "streams_output"]
+    assert "got the count from execFileSync" in check(result, "reads_the_stream").message
+
+
+def test_a_partial_read_says_how_much_arrived():
+    student = process_variant("spawn", 2 * MIB, 300, 100 << 10, read=command(least=3 * MIB))
+    result = grade_spawn(student, spawn=3)
+
+    assert (
+        "read only 3.0 MiB of the command's 12.0 MiB" in check(result, "reads_the_stream").message
+    )
 
 
 def test_malformed_child_process_calls_make_the_report_untrusted():
-    stdout = report("spawn-vs-exec", spawn_measurements(None, None), {"spawn": -1})
+    stdout = report("spawn-vs-exec", spawn_measurements(None), {"spawn": -1})
     assert grade("spawn-vs-exec", stdout).verdict == "infra_error"
 
 
