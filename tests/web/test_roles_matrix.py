@@ -18,6 +18,7 @@ from portal.models import (
     Comment,
     Entitlement,
     ErrorReport,
+    LabRun,
     Notification,
     Post,
     PremiumCode,
@@ -57,6 +58,8 @@ ACCESS = {
     "labs.submit": MEMBER,
     "labs.submission_status": MEMBER,
     "labs.submission_chart": MEMBER,
+    "labs.run": MEMBER,
+    "labs.run_status": MEMBER,
     "gamification.profile": MEMBER,
     # accounts, continued
     "auth.forgot_password": GUEST,
@@ -150,6 +153,11 @@ SPECIAL = {
     },
     **{
         ("labs.submission_chart", role): (404,)
+        for role in ("instructor", "school_admin", "platform_admin")
+    },
+    # A run is its owner's too, and not graded: nobody else reads it, staff included.
+    **{
+        ("labs.run_status", role): (404,)
         for role in ("instructor", "school_admin", "platform_admin")
     },
     # A notification is its owner's (the student's here): nobody else can open it.
@@ -246,7 +254,16 @@ def cast(app: Flask, db, make_user, make_browser) -> Cast:
         body_markdown="A comment",
         body_html="<p>A comment</p>",
     )
-    db.add(comment)
+    run = LabRun(
+        tenant_id=tenant_id,
+        user_id=users["student"].id,
+        course_id="node-workers",
+        lab_id="thread-lab",
+        status="finished",
+        outcome="completed",
+        message="Done.",
+    )
+    db.add_all([comment, run])
     db.commit()
     return Cast(
         browsers,
@@ -260,6 +277,7 @@ def cast(app: Flask, db, make_user, make_browser) -> Cast:
             "notification_id": notification.id,
             "post_id": post.id,
             "comment_id": comment.id,
+            "run_id": run.id,
         },
     )
 

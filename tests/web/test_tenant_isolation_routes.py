@@ -70,7 +70,8 @@ def _sweep_get(app: Flask, browser: Browser, own: SchoolData, other: SchoolData)
     swept = []
     for rule in _school_routes(app, "GET"):
         has_object = bool(rule.arguments & set(other.object_ids()))
-        for query in ("", f"?submission={other.submission.id}&user={other.user.id}"):
+        ids = f"?submission={other.submission.id}&user={other.user.id}&run={other.run.id}"
+        for query in ("", ids):
             url = _path(rule, other.object_ids()) + query
             response = browser.client.get(url)
             # Case-insensitive: school B's emails and slug count as its data too.
@@ -92,7 +93,8 @@ def _sweep_get(app: Flask, browser: Browser, own: SchoolData, other: SchoolData)
 def test_a_student_sees_nothing_of_another_school_on_any_page(app, school_a, school_b):
     student = logged_in_at(app, HOST_A, school_a.user)
     swept = _sweep_get(app, student, school_a, school_b)
-    assert {"labs.submission_status", "gamification.profile", "premium.upsell"} <= set(swept)
+    swept_for_students = {"labs.submission_status", "labs.run_status", "gamification.profile"}
+    assert swept_for_students | {"premium.upsell"} <= set(swept)
 
 
 def test_an_admin_sees_nothing_of_another_school_on_any_page(app, school_a, school_b):
@@ -123,6 +125,9 @@ def test_the_sweep_ids_work_for_their_own_school(app, school_a):
     student = logged_in_at(app, HOST_A, school_a.user)
     assert student.client.get(f"/submissions/{own}/status").status_code == 200
     assert student.client.get(f"/submissions/{own}/chart.svg").status_code == 200
+    assert student.client.get(f"/runs/{school_a.run.id}/status").status_code == 200
+    own_run = f"/courses/node-workers/labs/thread-lab?run={school_a.run.id}"
+    assert "SCHOOL-A run output" in student.client.get(own_run).get_data(as_text=True)
     lab = f"/courses/node-workers/labs/thread-lab?submission={own}"
     assert "SCHOOL-A code" in student.client.get(lab).get_data(as_text=True)
     admin = logged_in_at(app, HOST_A, school_a.admin)

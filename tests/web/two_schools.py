@@ -1,10 +1,11 @@
 """Two schools holding the same kinds of data, for the tenant isolation tests.
 
 School A and school B each have a student and a school admin, a graded submission, a
-finished "Run" of lab code, question progress, a completed step, EXP, an achievement, an error report, a premium
-grant, a premium code, a notification, a Holo-Net post with a comment, and a row of
-every other tenant-owned table. Everything of school B is marked with `SCHOOL-B`, so a
-page that leaked any of it would show the marker. The test modules import the fixtures.
+finished "Run" of lab code, question progress, a completed step, EXP, an achievement, an
+error report, a premium grant, a premium code, a notification, a Holo-Net post with a
+comment, and a row of every other tenant-owned table. Everything of school B is marked
+with `SCHOOL-B`, so a page that leaked any of it would show the marker. The test modules
+import the fixtures.
 """
 
 from __future__ import annotations

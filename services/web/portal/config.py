@@ -36,6 +36,10 @@ def load_config(instance_path: str, overrides: Mapping[str, Any] | None = None) 
         "MAX_IN_FLIGHT_PER_USER": 3,
         "GRADING_QUEUE_LIMIT": 1000,
         "RETRY_AFTER_SECONDS": 10,
+        # "Run before you submit": ungraded runs per student per minute, and at most this
+        # many of them waiting or running at once.
+        "RUNS_PER_MINUTE": int(os.environ.get("RUNS_PER_MINUTE", "6")),
+        "RUNS_IN_FLIGHT_PER_USER": 1,
         # Refuse huge request bodies before they are parsed (the code limit is far below).
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         # argon2-cffi profile name; tests pick CHEAPEST to stay fast.

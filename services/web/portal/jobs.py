@@ -1,9 +1,10 @@
 """Entry points the web-worker runs (RQ resolves them by dotted name).
 
-`contract.RECORD_RESULT_JOB` names `record_result`. It runs inside an app context of its
-own for each job, so every job gets a fresh database session that is closed afterwards:
-inside `flask results-worker` that is the command's app, elsewhere (a plain `rq worker`)
-an app created once from the environment.
+`contract.RECORD_RESULT_JOB` names `record_result`; `contract.RECORD_RUN_JOB` names
+`record_run` (an ungraded "Run": stored for the student to read, never rewarded). Each
+job runs inside an app context of its own, so it gets a fresh database session that is
+closed afterwards: inside `flask results-worker` that is the command's app, elsewhere (a
+plain `rq worker`) an app created once from the environment.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from portal import create_app
 from portal.courses.catalogue import get_catalogue
 from portal.db import get_unscoped_db
 from portal.labs.results import record_grade_result
+from portal.labs.runs import UnknownRun, record_run_result
 
 log = logging.getLogger(__name__)
 
@@ -43,3 +45,20 @@ def record_result(payload: dict[str, Any]) -> dict[str, Any]:
     with _worker_app().app_context():
         recorded = record_grade_result(get_unscoped_db(), get_catalogue(), result)
     return {"submission_id": result.submission_id, "recorded": recorded}
+
+
+def record_run(payload: dict[str, Any]) -> dict[str, Any]:
+    """Record one encoded RunResult on its run, idempotently; nothing is rewarded."""
+    try:
+        result = contract.decode(contract.RunResult, payload)
+    except contract.MessageError:
+        log.exception("refusing a malformed RunResult")
+        raise
+    with _worker_app().app_context():
+        try:
+            recorded = record_run_result(get_unscoped_db(), result)
+        except UnknownRun:
+            # Pruned after a day, or its school deleted: nobody is waiting for it.
+            log.info("result for unknown run %s ignored", result.run_id)
+            recorded = False
+    return {"run_id": result.run_id, "recorded": recorded}

@@ -1,4 +1,4 @@
-"""The lab page, its submit action and the status endpoint the page polls."""
+"""The lab page, its submit and run actions and the status endpoints the page polls."""
 
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ from flask import (
     url_for,
 )
 
-from portal.auth.access import login_required
+from portal.auth.access import login_required, wants_json
 from portal.courses.catalogue import Lab, get_catalogue
 from portal.courses.progress import course_progress
 from portal.db import get_db
 from portal.gamification.service import achievements_for_submission, exp_total
-from portal.labs import service
+from portal.labs import runs, service
 from portal.labs.charts import chart_data, chart_summary, render_chart_svg
 from portal.labs.forms import SubmitCodeForm
 from portal.labs.status import live_status, status_document
@@ -76,6 +76,56 @@ def submit(course_id: str, lab_id: str):
     )
 
 
+@bp.post("/courses/<course_id>/labs/<lab_id>/run")
+@login_required
+def run(course_id: str, lab_id: str):
+    """Run the code once, ungraded: JSON for the page's script, a redirect for a plain form."""
+    lab = _lab_or_404(course_id, lab_id)
+    if lab.premium and not user_has_premium(course_id):
+        return premium_refusal(course_id)  # nothing is stored or queued
+    form = SubmitCodeForm()
+    if not form.validate_on_submit():
+        return _refused_run(lab, form, "The form expired: reload the page.", 400)
+    policy = runs.RunPolicy.from_config(current_app.config)
+    queue = get_queue(lab.queue_name)
+    try:
+        lab_run = runs.start_run(get_db(), queue, g.user, lab, form.submitted_code(), policy)
+    except service.SubmissionRejected as error:
+        return _refused_run(lab, form, str(error), 422)
+    except runs.RunThrottled as error:
+        response = _refused_run(lab, form, str(error), 429)
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
+    if wants_json():
+        document = runs.run_document(lab_run, queue)
+        document["status_url"] = url_for(".run_status", run_id=lab_run.id)
+        return jsonify(document), 202
+    return redirect(
+        url_for(".lab_page", course_id=course_id, lab_id=lab_id, run=lab_run.id, _anchor="run")
+    )
+
+
+def _refused_run(lab: Lab, form: SubmitCodeForm, message: str, status: int):
+    if wants_json():
+        response = jsonify(error=message)
+        response.status_code = status
+        return response
+    flash(message, "error")
+    return _render_lab(lab, form, status=status)
+
+
+@bp.get("/runs/<int:run_id>/status")
+@login_required
+def run_status(run_id: int):
+    lab_run = runs.find_run(get_db(), g.user, run_id)
+    lab = get_catalogue().lab(lab_run.course_id, lab_run.lab_id) if lab_run else None
+    if lab_run is None or lab is None:
+        abort(404)
+    response = jsonify(runs.run_document(lab_run, get_queue(lab.queue_name)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _render_lab(lab: Lab, form: SubmitCodeForm | None = None, status: int = 200):
     session = get_db()
     history = service.list_submissions(session, g.user, lab)
@@ -87,6 +137,11 @@ def _render_lab(lab: Lab, form: SubmitCodeForm | None = None, status: int = 200)
         # The editor holds the code of the submission on show, so a student iterates on it.
         form = SubmitCodeForm(code=shown.code if shown is not None else lab.starter_code)
     document = _status_of(shown, lab) if shown is not None else None
+    run_id = request.args.get("run", type=int)
+    shown_run = runs.find_run(session, g.user, run_id) if run_id else None
+    if shown_run is not None and shown_run.lab_id != lab.id:
+        shown_run = None
+    run_document = runs.run_document(shown_run, get_queue(lab.queue_name)) if shown_run else None
     course = get_catalogue().course(lab.course_id)
     page = render_template(
         "labs/lab.html",
@@ -94,6 +149,7 @@ def _render_lab(lab: Lab, form: SubmitCodeForm | None = None, status: int = 200)
         form=form,
         history=history,
         status=document,
+        run=run_document,
         course=course,
         step=course.step_of_lab(lab.id),
         progress=course_progress(session, g.user, course),
