@@ -131,6 +131,11 @@
       doc = null;
     }
     if (response.status === 202 && doc) {
+      // A reload shows this run again (the page renders ?run=<id> itself).
+      const here = new URL(window.location.href);
+      here.searchParams.set("run", doc.id);
+      here.hash = "run";
+      window.history.replaceState(null, "", here);
       render(doc);
       follow(doc.status_url);
       return;
