@@ -15,6 +15,7 @@ import contract
 from portal import jobs
 from portal.courses.catalogue import get_catalogue
 from portal.labs import runs
+from portal.labs.run_status import NOT_GRADED, OUTCOME_LABELS
 from portal.labs.service import SubmissionRejected
 from portal.models import AchievementAward, ExpEntry, LabRun, Submission, utc_now
 from portal.premium.entitlements import grant_to_user
@@ -84,7 +85,7 @@ def test_a_run_is_committed_then_enqueued_on_the_labs_grading_queue(
     run = db.scalars(select(LabRun)).one()
     assert document["id"] == str(run.id) and document["status"] == "queued"
     assert document["status_url"] == f"/runs/{run.id}/status"
-    assert document["not_graded"] == "Not graded: no checks, no EXP, no attempt used."
+    assert document["not_graded"] == NOT_GRADED == "Not graded: no checks, no EXP, no attempt used."
     assert (run.user_id, run.lab_id, run.status) == (student.id, "thread-lab", "queued")
 
     (job,) = grading_queue.jobs  # the same queue, so the same grader workers run it
@@ -360,3 +361,7 @@ def test_refused_code_raises_before_anything_is_stored(start, db):
     with pytest.raises(SubmissionRejected):
         start(utc_now(), code="a\x00b")
     assert count(db, LabRun) == 0
+
+
+def test_every_outcome_of_the_contract_has_a_label():
+    assert set(OUTCOME_LABELS) == set(contract.RUN_OUTCOMES)

@@ -41,19 +41,6 @@ RUN_RESULT_TTL = 300
 RUN_FAILURE_TTL = 3600
 LOST = "This run was lost on its way (our side, not your code): run it again."
 UNREACHABLE = "The run could not start: the grading queue is unreachable. Run it again shortly."
-OUTCOME_LABELS = {
-    "completed": "Ran to the end",
-    "error": "Your code crashed",
-    "timeout": "Time limit reached",
-    "memory_exceeded": "Memory limit reached",
-    "output_limit": "Too much output",
-    "infra_error": "Could not run",
-}
-STATUS_LABELS = {
-    "queued": "Queued: waiting for a grader to run your code.",
-    "running": "Running your code.",
-    "finished": "Finished.",
-}
 
 
 class RunThrottled(Exception):
@@ -277,46 +264,3 @@ def _finish(run: LabRun, outcome: str, message: str) -> None:
     run.outcome = outcome
     run.message = message
     run.finished_at = utc_now()
-
-
-def run_document(run: LabRun, queue: Queue) -> dict[str, Any]:
-    """The run as the student sees it; every string is plain text, never HTML."""
-    status = run.status
-    outcome, message = run.outcome, run.message
-    final = run.is_final
-    if not final:
-        status, lost = _live_status(queue, run)
-        if lost:
-            status, outcome, message, final = RunStatus.FINISHED.value, "infra_error", LOST, True
-    document: dict[str, Any] = {
-        "id": str(run.id),
-        "status": status,
-        "status_label": STATUS_LABELS.get(status, status),
-        "final": final,
-        "not_graded": "Not graded: no checks, no EXP, no attempt used.",
-        "created_at": run.created_at.isoformat(),
-    }
-    if final:
-        document.update(
-            outcome=outcome,
-            outcome_label=OUTCOME_LABELS.get(outcome or "", outcome),
-            message=message or "",
-            output=run.output or {"text": "", "truncated": False, "bytes_total": 0},
-            measurements=[
-                {"label": str(m.get("label", "")), "text": str(m.get("text", ""))}
-                for m in run.measurements or []
-            ],
-        )
-    return document
-
-
-def _live_status(queue: Queue, run: LabRun) -> tuple[str, bool]:
-    """`running` while a grader has the job; lost when its job and result are both gone."""
-    try:
-        job = queue.fetch_job(contract.run_job_id(str(run.id)))
-        if job is not None and job.get_status() == JobStatus.STARTED:
-            return "running", False
-    except RedisError:
-        return run.status, False
-    old_enough = run.created_at < utc_now() - LOST_AFTER
-    return run.status, old_enough and run_is_lost(queue, run)

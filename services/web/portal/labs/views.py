@@ -23,6 +23,7 @@ from portal.gamification.service import achievements_for_submission, exp_total
 from portal.labs import runs, service
 from portal.labs.charts import chart_data, chart_summary, render_chart_svg
 from portal.labs.forms import SubmitCodeForm
+from portal.labs.run_status import run_document
 from portal.labs.status import live_status, status_document
 from portal.models import Submission
 from portal.premium.access import premium_refusal, user_has_premium
@@ -97,7 +98,7 @@ def run(course_id: str, lab_id: str):
         response.headers["Retry-After"] = str(error.retry_after)
         return response
     if wants_json():
-        document = runs.run_document(lab_run, queue)
+        document = run_document(lab_run, queue)
         document["status_url"] = url_for(".run_status", run_id=lab_run.id)
         return jsonify(document), 202
     return redirect(
@@ -121,7 +122,7 @@ def run_status(run_id: int):
     lab = get_catalogue().lab(lab_run.course_id, lab_run.lab_id) if lab_run else None
     if lab_run is None or lab is None:
         abort(404)
-    response = jsonify(runs.run_document(lab_run, get_queue(lab.queue_name)))
+    response = jsonify(run_document(lab_run, get_queue(lab.queue_name)))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -141,7 +142,7 @@ def _render_lab(lab: Lab, form: SubmitCodeForm | None = None, status: int = 200)
     shown_run = runs.find_run(session, g.user, run_id) if run_id else None
     if shown_run is not None and shown_run.lab_id != lab.id:
         shown_run = None
-    run_document = runs.run_document(shown_run, get_queue(lab.queue_name)) if shown_run else None
+    shown_run_document = run_document(shown_run, get_queue(lab.queue_name)) if shown_run else None
     course = get_catalogue().course(lab.course_id)
     page = render_template(
         "labs/lab.html",
@@ -149,7 +150,7 @@ def _render_lab(lab: Lab, form: SubmitCodeForm | None = None, status: int = 200)
         form=form,
         history=history,
         status=document,
-        run=run_document,
+        run=shown_run_document,
         course=course,
         step=course.step_of_lab(lab.id),
         progress=course_progress(session, g.user, course),
