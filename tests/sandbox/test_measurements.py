@@ -86,6 +86,8 @@ def test_unblock_task_js_is_the_graders_own_copy(run_in_sandbox):
         {"main.js": SOLVE_WITH_OWN_TASK, "task.js": CHEAP_TASK},
         lab_kind="unblock-the-loop",
         check_config=QUICK_UNBLOCK,
+        # Four timed runs on one CPU: 3 s was too tight on a host busy with other tests.
+        wall_seconds=10,
     )
 
     m = run.report["measurements"]
@@ -255,3 +257,66 @@ def test_unblock_summary_pairs_runs_by_repetition_and_flags_a_job_too_short(run_
     assert normal["variants"]["blocking"]["concurrency"] is None
     assert normal["problem"] is None
     assert tiny["problem"] == "inconclusive"
+
+
+# First call: pull the chunks with read() on 'readable'. Second call: drain with resume()
+# and nobody listening. Both print what a student could see of the harness.
+SPAWN_READ_THEN_DRAIN = """\
+const { spawn } = require('node:child_process');
+let call = 0;
+exports.countErrors = (command, args) => new Promise((resolve) => {
+  const child = spawn(command, args);
+  const stdout = child.stdout;
+  console.log(JSON.stringify({
+    gc: typeof gc, globalGc: typeof globalThis.gc,
+    keys: Object.keys(stdout).filter((key) => key === 'emit' || key === 'read'),
+    dataListeners: stdout.listenerCount('data'), endListeners: stdout.listenerCount('end'),
+  }));
+  if (call++ === 0) {
+    let bytes = 0;
+    stdout.on('readable', () => { for (let c; (c = stdout.read()) !== null;) bytes += c.length; });
+    stdout.on('end', () => resolve(bytes));
+  } else {
+    stdout.resume();
+    child.on('close', () => resolve(0));
+  }
+});
+"""
+
+
+def test_spawn_driver_counts_what_reached_the_code_and_hides_its_collector(run_in_sandbox):
+    run = run_in_sandbox(
+        {"main.js": SPAWN_READ_THEN_DRAIN},
+        lab_kind="spawn-vs-exec",
+        check_config={"output_mib": 2, "repeats": 2},
+        wall_seconds=20,
+    )
+
+    report, m = run.report, run.report["measurements"]
+    assert (report["status"], report["exit_code"], report["harness_error"]) == ("exited", 0, None)
+    seen = [json.loads(line) for line in report["output"]["text"].splitlines()]
+    # No gc on the student's global, no enumerable trace on the stream, no listener of ours.
+    assert (
+        seen
+        == [
+            {
+                "gc": "undefined",
+                "globalGc": "undefined",
+                "keys": [],
+                "dataListeners": 0,
+                "endListeners": 0,
+            }
+        ]
+        * 2
+    )
+    command = m["variants"]["student"]["command"]
+    assert command["spawns"] == 2 and command["other_spawns"] == 0
+    # The chunks read() returned all reached the code; the drained ones did not.
+    assert command["bytes_read_max"] == m["output_bytes"] and command["bytes_read_min"] == 0
+    assert m["read_ratio"] == 0
+    student, reference = m["variants"]["student"], m["variants"]["exec_reference"]
+    assert student["retained_at_output_end_bytes"] is not None
+    assert reference["retained_at_output_end_bytes"] is None
+    # exec's solution holds the whole output at once; a reader of chunks holds a few.
+    assert reference["retained_growth_bytes"]["max"] > m["output_bytes"]
+    assert student["retained_growth_bytes"]["max"] < m["output_bytes"] / 4

@@ -212,6 +212,8 @@ const objectKeys = Object.keys;
 const TASK_DIR = '/proc/self/task';
 const MAIN_TID = String(process.pid);
 const schedstatBuffer = Buffer.alloc(256);
+// Even on a host with four runnable threads per CPU a working thread gets a quarter of it.
+const WORKING_SHARE = 0.2;
 
 /**
  * {tid: ns on CPU} of every thread of this process now, or null without /proc. `files`
@@ -265,7 +267,8 @@ function closeQuietly(fd) {
  * returns {main_ms, threads: [{cpu_ms, from_ms, to_ms}], samples} or null without /proc:
  * main_ms is the main thread's CPU time since the start; threads are the other threads
  * that used CPU meanwhile, each with the span (ms since the start, to the sampling
- * interval) in which it was seen to use it; samples counts the samples taken in between.
+ * interval) in which it was seen working (from_ms and to_ms null when never), and
+ * samples counts the samples taken in between.
  */
 function startThreadCpu(intervalMs) {
   const files = createObject(null);
@@ -290,11 +293,13 @@ function startThreadCpu(intervalMs) {
         thread = { base, last: base, from: null, to: null };
         seen[tid] = thread;
       }
-      if (times[tid] > thread.last) {
+      // A span of work counts intervals in which the thread was on a CPU for at least
+      // WORKING_SHARE of the time: a blip (a message handled, a GC tick) is not work.
+      if ((times[tid] - thread.last) / 1e6 >= WORKING_SHARE * (at - previousAt)) {
         if (thread.from === null) thread.from = previousAt - startedAt;
         thread.to = at - startedAt;
-        thread.last = times[tid];
       }
+      if (times[tid] > thread.last) thread.last = times[tid];
     }
     previousAt = at;
   };
@@ -314,7 +319,7 @@ function startThreadCpu(intervalMs) {
       const tids = objectKeys(seen);
       for (let i = 0; i < tids.length; i++) {
         const thread = seen[tids[i]];
-        if (tids[i] === MAIN_TID || thread.from === null) continue;
+        if (tids[i] === MAIN_TID || thread.last === thread.base) continue;
         threads[threads.length] = {
           cpu_ms: (thread.last - thread.base) / 1e6,
           from_ms: thread.from,

@@ -257,10 +257,11 @@ function threadFields(run, blockingCpuMs) {
   const sampled = times.threads.reduce((total, thread) => total + thread.cpu_ms, 0);
   const busiest = times.threads.reduce((top, thread) => max(top, thread.cpu_ms), 0);
   let concurrency = null;
-  if (busy.length > 0 && times.samples >= 5) {
-    const from = min(...busy.map((thread) => thread.from_ms));
-    const to = max(...busy.map((thread) => thread.to_ms));
-    const spans = busy.reduce((total, thread) => total + (thread.to_ms - thread.from_ms), 0);
+  const working = busy.filter((thread) => thread.from_ms !== null);
+  if (working.length > 0 && times.samples >= 5) {
+    const from = min(...working.map((thread) => thread.from_ms));
+    const to = max(...working.map((thread) => thread.to_ms));
+    const spans = working.reduce((total, thread) => total + (thread.to_ms - thread.from_ms), 0);
     concurrency = to > from ? round((spans / (to - from)) * 100) / 100 : null;
   }
   return {
