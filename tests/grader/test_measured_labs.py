@@ -336,7 +336,9 @@ def test_keeping_up_with_the_graders_split_that_showed_a_speedup_holds():
     speeds_up = check(result, "speeds_up")
     assert speeds_up.passed and "yours kept 85% of its pace" in speeds_up.message
     assert (result.verdict, result.score) == ("passed", 1.0)
-    assert "the gap" not in result.feedback
+    # A.D.A. quotes what the machine allowed, and blames neither the code nor the host.
+    assert "For comparison, the grader's own split over 2 workers" in result.feedback
+    assert "the gap" not in result.feedback and "not your code" not in result.feedback
 
 
 @pytest.mark.parametrize(
