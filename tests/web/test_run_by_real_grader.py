@@ -36,13 +36,20 @@ def press_run(browser, lab_id: str, code: str) -> str:
     return response.get_json()["status_url"]
 
 
+def assert_container_removed(docker_client, status_url: str) -> None:
+    """The run's own container is gone (other suites' containers may come and go meanwhile)."""
+    run_id = status_url.split("/")[2]
+    label = f"org.course-platform.submission=run-{run_id}"
+    assert docker_client.containers.list(all=True, sparse=True, filters={"label": label}) == []
+
+
 def rows(db, model) -> int:
     db.expire_all()
     return db.scalar(select(func.count()).select_from(model))
 
 
 def test_a_thread_lab_run_comes_back_with_its_output_and_loop_delay(
-    app, student_browser, db, run_grader_worker, no_leftover_containers
+    app, student_browser, db, run_grader_worker, docker_client
 ):
     status_url = press_run(student_browser, "thread-lab", (SOLUTIONS / "thread-lab.js").read_text())
     assert student_browser.client.get(status_url).get_json()["status"] == "queued"
@@ -58,11 +65,12 @@ def test_a_thread_lab_run_comes_back_with_its_output_and_loop_delay(
     assert any("while workers ran" in label for label in labels), labels
     assert status["not_graded"] == "Not graded: no checks, no EXP, no attempt used."
     assert rows(db, LabRun) == 1
+    assert_container_removed(docker_client, status_url)
     assert rows(db, Submission) == rows(db, ExpEntry) == rows(db, AchievementAward) == 0
 
 
 def test_an_unblock_the_loop_run_shows_the_stalls_and_the_speedup(
-    app, student_browser, student, default_school, db, run_grader_worker, no_leftover_containers
+    app, student_browser, student, default_school, db, run_grader_worker, docker_client
 ):
     grant_to_user(db, default_school, None, student.email, None, "test")
     code = (SOLUTIONS / "unblock-the-loop.js").read_text()
@@ -76,4 +84,5 @@ def test_an_unblock_the_loop_run_shows_the_stalls_and_the_speedup(
     labels = " | ".join(measurement["label"] for measurement in status["measurements"])
     assert "job on the main thread" in labels and "with 1 worker" in labels, labels
     assert "Speedup with 2 workers" in labels, labels
+    assert_container_removed(docker_client, status_url)
     assert rows(db, Submission) == rows(db, ExpEntry) == rows(db, AchievementAward) == 0
