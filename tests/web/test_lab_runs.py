@@ -365,3 +365,18 @@ def test_refused_code_raises_before_anything_is_stored(start, db):
 
 def test_every_outcome_of_the_contract_has_a_label():
     assert set(OUTCOME_LABELS) == set(contract.RUN_OUTCOMES)
+
+
+def test_a_run_whose_result_failed_to_record_is_lost_but_one_on_its_way_is_not(
+    app, student_browser, student, grading_queue, results_queue, db
+):
+    run_id = post_run(student_browser).get_json()["id"]
+    run = db.get(LabRun, int(run_id))
+    grading_queue.empty()
+    result = results_queue.enqueue(
+        contract.RECORD_RUN_JOB, {}, job_id=contract.run_result_job_id(run_id)
+    )
+    assert not runs.run_is_lost(grading_queue, run)  # the web-worker has yet to record it
+
+    result.set_status("failed")
+    assert runs.run_is_lost(grading_queue, run)

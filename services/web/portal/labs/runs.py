@@ -161,21 +161,25 @@ def _close_lost_runs(session: Session, queue: Queue, user: User, now: datetime) 
 
 
 def run_is_lost(queue: Queue, run: LabRun) -> bool:
-    """Whether neither the run's job nor its result is on its way (Redis down: not lost)."""
+    """Whether neither the run's job nor its result is on its way (Redis down: not lost).
+
+    A job still waiting or running is on its way; a finished one only while its result
+    waits for the web-worker (a result that failed to record will never come).
+    """
     try:
         job = queue.fetch_job(contract.run_job_id(str(run.id)))
-        if job is not None and job.get_status() not in GIVEN_UP_STATUSES:
+        status = job.get_status() if job is not None else None
+        if status is not None and status not in GIVEN_UP_STATUSES | {JobStatus.FINISHED}:
             return False
-        if job is not None:
+        try:
+            result = Job.fetch(
+                contract.run_result_job_id(str(run.id)),
+                connection=queue.connection,
+                serializer=queue.serializer,
+            )
+        except NoSuchJobError:
             return True
-        Job.fetch(
-            contract.run_result_job_id(str(run.id)),
-            connection=queue.connection,
-            serializer=queue.serializer,
-        )
-        return False
-    except NoSuchJobError:
-        return True
+        return result.get_status() in GIVEN_UP_STATUSES
     except RedisError:
         return False
 
