@@ -15,6 +15,7 @@ from tests.e2e.conftest import serious_accessibility_violations, watch_csp_viola
 pytestmark = pytest.mark.docker
 
 DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
 RUN_TIMEOUT_MS = 120_000
 CODE = "console.log('<b>hello</b> from my run');\n"
 
@@ -62,5 +63,11 @@ def test_a_student_runs_code_and_sees_its_output_not_graded(platform_url, chromi
     page.reload()  # the run stays on show: the script put its id in the address
     expect(page.locator(".history")).to_contain_text("No submissions yet.")
     expect(panel.locator("pre.output")).to_contain_text("<b>hello</b> from my run")
+    assert "my run" in page.evaluate(
+        "() => document.querySelector('.CodeMirror').CodeMirror.getValue()"
+    )  # and the editor still holds the code that ran
+    page.set_viewport_size(PHONE)
+    page.screenshot(path=str(artifacts / "phone-lab-run.png"), full_page=True)
+    assert serious_accessibility_violations(page) == []
     assert not csp_violations, f"Content-Security-Policy violations: {csp_violations}"
     context.close()

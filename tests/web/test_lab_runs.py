@@ -115,6 +115,8 @@ def test_without_the_script_the_form_comes_back_to_the_lab_page_with_the_run(
     assert "Not graded: no checks, no EXP, no attempt used." in page
     assert f'data-run-status-url="/runs/{run.id}/status"' in page
     assert "Queued: waiting for a grader to run your code." in page
+    assert "hello from &lt;b&gt;my&lt;/b&gt; run" in page  # the editor holds the code it ran
+    assert run.code == CODE
 
 
 def test_the_lab_page_has_a_run_button_beside_submit(student_browser):
@@ -295,6 +297,7 @@ def finished_run(user, created_at) -> LabRun:
         user_id=user.id,
         course_id="node-workers",
         lab_id="thread-lab",
+        code="console.log('an earlier run');\n",
         status="finished",
         outcome="completed",
         message="Done.",

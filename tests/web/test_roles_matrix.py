@@ -259,6 +259,7 @@ def cast(app: Flask, db, make_user, make_browser) -> Cast:
         user_id=users["student"].id,
         course_id="node-workers",
         lab_id="thread-lab",
+        code="console.log('run')",
         status="finished",
         outcome="completed",
         message="Done.",

@@ -195,6 +195,7 @@ def fill_school(db: Session, make_user, slug: str, marker: str) -> SchoolData:
         user_id=user.id,
         course_id="node-workers",
         lab_id="thread-lab",
+        code=f"console.log('{marker} run code')",
         status="finished",
         outcome="completed",
         message=f"{marker} run message",

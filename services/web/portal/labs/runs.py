@@ -101,6 +101,7 @@ def start_run(
         user_id=user.id,
         course_id=lab.course_id,
         lab_id=lab.id,
+        code=text,
         status=RunStatus.QUEUED.value,
         created_at=now,
     )

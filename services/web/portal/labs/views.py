@@ -134,14 +134,16 @@ def _render_lab(lab: Lab, form: SubmitCodeForm | None = None, status: int = 200)
     shown = service.find_submission(session, g.user, shown_id) if shown_id else None
     if shown is None and history:
         shown = history[0]
-    if form is None:
-        # The editor holds the code of the submission on show, so a student iterates on it.
-        form = SubmitCodeForm(code=shown.code if shown is not None else lab.starter_code)
-    document = _status_of(shown, lab) if shown is not None else None
     run_id = request.args.get("run", type=int)
     shown_run = runs.find_run(session, g.user, run_id) if run_id else None
     if shown_run is not None and shown_run.lab_id != lab.id:
         shown_run = None
+    if form is None:
+        # The editor holds the code of the run or submission on show, so a student iterates
+        # on it (and a page that comes back from Run has not lost what was typed).
+        code = shown.code if shown is not None else lab.starter_code
+        form = SubmitCodeForm(code=shown_run.code if shown_run is not None else code)
+    document = _status_of(shown, lab) if shown is not None else None
     shown_run_document = run_document(shown_run, get_queue(lab.queue_name)) if shown_run else None
     course = get_catalogue().course(lab.course_id)
     page = render_template(

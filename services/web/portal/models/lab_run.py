@@ -1,8 +1,9 @@
 """A student's ungraded run of a lab's code ("Run before you submit"), from queued to finished.
 
-Not a submission: it is never graded, never counted as an attempt and never rewarded. Its
-code is not kept, only what the student saw of it: how it ended, the output and the main
-measurements. Rows are the rate limit's memory, and old ones are pruned.
+Not a submission: it is never graded, never counted as an attempt and never rewarded. It
+keeps the code (the lab page's editor holds the code of the run on show, so nothing typed
+is lost) and what the student saw: how it ended, the output and the main measurements.
+Rows are the rate limit's memory too; a student's runs older than a day are pruned.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class LabRun(TenantOwned, Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     course_id: Mapped[str] = mapped_column(String(100))
     lab_id: Mapped[str] = mapped_column(String(100))
+    code: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default=RunStatus.QUEUED.value)
     outcome: Mapped[str | None] = mapped_column(String(40))  # one of contract.RUN_OUTCOMES
     message: Mapped[str | None] = mapped_column(Text)

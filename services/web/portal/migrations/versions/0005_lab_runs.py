@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("course_id", sa.String(length=100), nullable=False),
         sa.Column("lab_id", sa.String(length=100), nullable=False),
+        sa.Column("code", sa.Text(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("outcome", sa.String(length=40), nullable=True),
         sa.Column("message", sa.Text(), nullable=True),
