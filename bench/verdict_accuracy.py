@@ -1,0 +1,350 @@
+"""Verdict accuracy under load: do honest solutions pass and dishonest ones not, on a busy host?
+
+A grader host is rarely quiet: other gradings compete for its cores. The speed checks must
+then say `inconclusive` (re-measured, never counted) rather than fail an honest solution or
+pass a dishonest one. This benchmark grades every reference solution of
+tests/integration/solutions/verdicts/<lab>/{honest,dishonest}/ (and the course's own
+solution, as honest) through the real pipeline and sandbox, as the portal would send it,
+while a second grader process grades an honest N-worker Unblock the Loop solution over and
+over with the same ceilings, so that two graders compete for the CPUs.
+
+Right: an honest solution `passed`; a dishonest one got anything but `passed` (or, when its
+file says `// Expect: passed ...`, a pass below full marks: the lab gives partial marks for
+what it did). `inconclusive` is neither right nor wrong; `infra_error` is counted apart.
+Targets: 100% right or inconclusive, at most 10% inconclusive, 0% wrong. It is a
+measurement: the exit status is 0 even when a target is MISSED. Writes
+bench/out/verdict_accuracy.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import json
+import multiprocessing
+import os
+import re
+import statistics
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from multiprocessing.sharedctypes import Synchronized
+from pathlib import Path
+
+import docker
+
+from contract import SCHEMA_VERSION, GradeRequest, GradeResult, SubmittedFile
+from grader.config import GraderConfig
+from grader.pipeline import grade_request
+from grader.sandbox import SANDBOX_LABEL, SUBMISSION_LABEL, run_in_sandbox
+from portal.courses.catalogue import Lab
+from portal.courses.loader import load_catalogue
+
+ROOT = Path(__file__).resolve().parent.parent
+VERDICTS = ROOT / "tests" / "integration" / "solutions" / "verdicts"
+COURSE = "node-workers"
+LABS = ("thread-lab", "unblock-the-loop", "spawn-vs-exec")
+LOAD_LAB = "unblock-the-loop"  # the competing grader's lab: N workers, the heaviest job
+LOAD_PREFIX = "bench-load-"  # submission ids (container labels) of the competing grader
+TARGET_INCONCLUSIVE = 0.10
+OUTCOMES = ("right", "inconclusive", "wrong", "infra_error")
+
+
+@dataclass(frozen=True)
+class Solution:
+    """One reference solution and what a truthful grader must say of it."""
+
+    lab: str
+    path: Path
+    honest: bool
+    style: str  # the file's `// Style:` line
+    partial_pass: bool = False  # dishonest, but its file expects a pass below full marks
+    deciding_check: str = ""  # dishonest: the check its `// Expect:` line says catches it
+
+    @property
+    def expected(self) -> str:
+        if self.honest:
+            return "passed"
+        return "passed, score < 1" if self.partial_pass else "not passed"
+
+
+def judge(solution: Solution, verdict: str, score: float) -> str:
+    """`right`, `wrong`, `inconclusive` or `infra_error` for one grading of `solution`."""
+    if verdict in ("inconclusive", "infra_error"):
+        return verdict
+    if solution.honest:
+        return "right" if verdict == "passed" else "wrong"
+    if solution.partial_pass:
+        return "right" if verdict == "passed" and score < 1 else "wrong"
+    return "wrong" if verdict == "passed" else "right"
+
+
+def tally(outcomes: list[str]) -> dict[str, float | int]:
+    """Gradings and the share of each outcome, over the gradings that were not infra_error."""
+    counts = Counter(outcomes)
+    judged = len(outcomes) - counts["infra_error"]
+    shares = {name: counts[name] / judged if judged else 0.0 for name in OUTCOMES[:3]}
+    return {"gradings": len(outcomes), **shares, "infra_error": counts["infra_error"]}
+
+
+def targets_met(totals: dict[str, float | int]) -> dict[str, bool]:
+    """Each target of the issue against a tally."""
+    return {
+        "100% right or inconclusive": totals["wrong"] == 0 and totals["gradings"] > 0,
+        f"<= {TARGET_INCONCLUSIVE:.0%} inconclusive": totals["inconclusive"] <= TARGET_INCONCLUSIVE,
+        "0% wrong": totals["wrong"] == 0,
+    }
+
+
+def read_solution(lab: str, path: Path, honest: bool) -> Solution:
+    """A solution with its style and expectation, read from the comment lines at its top."""
+    header = []
+    for line in path.read_text().splitlines():
+        if not line.startswith("//"):
+            break
+        header.append(line.removeprefix("//").strip())
+    expect = next(
+        (line.removeprefix("Expect:") for line in header if line.startswith("Expect:")), ""
+    )
+    style = " ".join(line for line in header if not line.startswith("Expect:"))
+    named = re.search(r"\b[a-z]+(?:_[a-z]+)+\b", expect)
+    return Solution(
+        lab=lab,
+        path=path,
+        honest=honest,
+        style=style.removeprefix("Style:").strip(),
+        partial_pass=not honest and expect.strip().startswith("passed"),
+        deciding_check=named.group(0) if named and not honest else "",
+    )
+
+
+def find_solutions(labs: list[Lab]) -> list[Solution]:
+    """Every reference solution of `labs`; a lab whose folders are still empty is noted."""
+    found = []
+    for lab in labs:
+        for honest, folder in ((True, "honest"), (False, "dishonest")):
+            directory = VERDICTS / lab.kind / folder
+            paths = sorted(directory.iterdir()) if directory.is_dir() else []
+            if not paths:
+                print(f"note: no {folder} solutions in {directory.relative_to(ROOT)}")
+            found += [read_solution(lab.kind, path, honest) for path in paths]
+        if lab.solution is not None:
+            found.append(read_solution(lab.kind, lab.solution, honest=True))
+    return found
+
+
+def build_request(lab: Lab, submission_id: str, path: Path) -> GradeRequest:
+    """The request the portal sends for a student who typed this file into `lab`."""
+    entrypoint = "main.mjs" if path.suffix == ".mjs" else lab.entrypoint
+    return GradeRequest(
+        schema_version=SCHEMA_VERSION,
+        submission_id=submission_id,
+        tenant_id="bench",
+        lab_id=lab.id,
+        lab_kind=lab.kind,
+        files=(SubmittedFile(entrypoint, path.read_text()),),
+        entrypoint=entrypoint,
+        limits=lab.limits,
+        check_config=dict(lab.check_config),
+        queued_at=datetime.now(UTC).isoformat(),
+    )
+
+
+def deciding_message(solution: Solution, result: GradeResult) -> str:
+    """What the check that decided (or should have decided) a wrong verdict said."""
+    checks = {check.name: check for check in result.checks}
+    check = checks.get(solution.deciding_check) or next(
+        (check for check in result.checks if not check.passed and not check.inconclusive), None
+    )
+    if check is None:
+        return "every check held"
+    return f"{check.name}: {check.message}"
+
+
+# --- the competing grader ------------------------------------------------------------
+
+
+def _grade_forever(lab: Lab, image: str, stop, graded) -> None:
+    """The second grader: grade the lab's honest N-worker solution until told to stop."""
+    runner = functools.partial(run_in_sandbox, docker.from_env(), image)
+    ceilings = GraderConfig.from_env().ceilings
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C reaches the whole process group
+        while not stop.is_set():
+            submission_id = f"{LOAD_PREFIX}{os.getpid()}-{graded.value}"
+            grade_request(build_request(lab, submission_id, lab.solution), runner, ceilings)
+            graded.value += 1
+
+
+@contextlib.contextmanager
+def competing_grader(lab: Lab, image: str) -> Iterator[Synchronized]:
+    """Run a second grading loop in its own process for the duration of the block.
+
+    Yields the count of its finished gradings. On the way out, even on Ctrl-C, the process
+    is stopped and any sandbox container it left running is removed.
+    """
+    context = multiprocessing.get_context("spawn")
+    stop, graded = context.Event(), context.Value("i", 0)
+    process = context.Process(target=_grade_forever, args=(lab, image, stop, graded), daemon=True)
+    process.start()
+    time.sleep(3)  # let its first container start before the first measured grading
+    try:
+        yield graded
+    finally:
+        stop.set()
+        process.terminate()  # do not wait for its current grading to end
+        process.join(timeout=30)
+        client = docker.from_env()
+        for container in client.containers.list(all=True, filters={"label": SANDBOX_LABEL}):
+            if container.labels.get(SUBMISSION_LABEL, "").startswith(LOAD_PREFIX):
+                # 404 or 409: its own grader removed it, or is removing it right now.
+                with contextlib.suppress(docker.errors.APIError):
+                    container.remove(force=True, v=True)
+
+
+# --- the measured grader -------------------------------------------------------------
+
+
+def grade_all(solutions: list[Solution], labs: dict[str, Lab], rounds: int, condition: str):
+    """Grade every solution `rounds` times, interleaved, and return one record per grading."""
+    config = GraderConfig.from_env()
+    runner = functools.partial(run_in_sandbox, docker.from_env(), config.sandbox_image)
+    records = []
+    for round_number in range(rounds):
+        for index, solution in enumerate(solutions):
+            submission_id = f"bench-accuracy-{condition}-{round_number}-{index}"
+            request = build_request(labs[solution.lab], submission_id, solution.path)
+            result = grade_request(request, runner, config.ceilings)
+            outcome = judge(solution, result.verdict, result.score)
+            records.append(
+                {
+                    "lab": solution.lab,
+                    "class": "honest" if solution.honest else "dishonest",
+                    "file": solution.path.name,
+                    "style": solution.style,
+                    "expected": solution.expected,
+                    "verdict": result.verdict,
+                    "score": round(result.score, 3),
+                    "outcome": outcome,
+                    "message": deciding_message(solution, result) if outcome == "wrong" else "",
+                    "load_1min": os.getloadavg()[0],
+                }
+            )
+            print(
+                f"  {condition} round {round_number + 1}/{rounds} {len(records):>4}  "
+                f"{solution.lab}/{solution.path.name}: {result.verdict} -> {outcome}",
+                flush=True,
+            )
+    return records
+
+
+# --- the report ----------------------------------------------------------------------
+
+
+def summarize(records: list[dict]) -> dict:
+    """Tallies per lab and class, the totals against the targets, and each solution's verdicts."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    solutions: dict[tuple[str, str, str], list[dict]] = {}
+    for record in records:
+        groups.setdefault((record["lab"], record["class"]), []).append(record["outcome"])
+        solutions.setdefault((record["lab"], record["class"], record["file"]), []).append(record)
+    totals = tally([record["outcome"] for record in records])
+    return {
+        "rows": [
+            {"lab": lab, "class": cls, **tally(outcomes)} for (lab, cls), outcomes in groups.items()
+        ],
+        "totals": totals,
+        "targets": targets_met(totals),
+        "solutions": [
+            {
+                "lab": lab,
+                "class": cls,
+                "file": name,
+                "style": gradings[0]["style"],
+                "expected": gradings[0]["expected"],
+                "verdicts": dict(Counter(grading["verdict"] for grading in gradings)),
+                "scores": sorted({grading["score"] for grading in gradings}),
+                "wrong": sum(grading["outcome"] == "wrong" for grading in gradings),
+                "messages": sorted({grading["message"] for grading in gradings} - {""}),
+            }
+            for (lab, cls, name), gradings in solutions.items()
+        ],
+    }
+
+
+def print_summary(condition: str, summary: dict) -> None:
+    """The accuracy table, the targets, and the per-solution list."""
+    print(f"\nverdict accuracy, {condition}")
+    header = f"{'lab':<18}{'class':<11}{'gradings':>9}{'right':>8}{'inconcl.':>9}{'wrong':>8}"
+    print(header + f"{'infra_err':>10}")
+    for row in [*summary["rows"], {"lab": "total", "class": "", **summary["totals"]}]:
+        print(
+            f"{row['lab']:<18}{row['class']:<11}{row['gradings']:>9}{row['right']:>8.0%}"
+            f"{row['inconclusive']:>9.0%}{row['wrong']:>8.0%}{row['infra_error']:>10}"
+        )
+    for target, met in summary["targets"].items():
+        print(f"  target {target:<28} {'met' if met else 'MISSED'}")
+    print("\nper solution (verdicts seen; for wrong ones, the deciding check's message)")
+    for solution in summary["solutions"]:
+        seen = ", ".join(f"{verdict} x{count}" for verdict, count in solution["verdicts"].items())
+        flag = "WRONG " if solution["wrong"] else ""
+        print(f"  {flag}{solution['lab']}/{solution['class']}/{solution['file']}")
+        print(f"      style: {solution['style']}")
+        print(f"      expected {solution['expected']}; seen {seen}; scores {solution['scores']}")
+        for message in solution["messages"]:
+            print(f"      wrong because {message}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="gradings per solution (1: about 10 min on 2 cores)"
+    )
+    parser.add_argument("--labs", nargs="+", choices=LABS, default=list(LABS), metavar="LAB")
+    parser.add_argument("--quiet-too", action="store_true", help="also grade once without load")
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "bench" / "out" / "verdict_accuracy.json"
+    )
+    args = parser.parse_args()
+
+    course = load_catalogue(ROOT / "content").course(COURSE)
+    labs = {lab.kind: lab for lab in course.labs if lab.kind in args.labs}
+    solutions = find_solutions(list(labs.values()))
+    image = GraderConfig.from_env().sandbox_image
+    figures: dict[str, object] = {
+        "image": image,
+        "measured_at": datetime.now(UTC).isoformat(),
+        "rounds": args.rounds,
+        "cpus": os.cpu_count(),
+    }
+    if args.quiet_too:
+        figures["quiet"] = summarize(grade_all(solutions, labs, args.rounds, "quiet"))
+    load_lab = next(lab for lab in course.labs if lab.kind == LOAD_LAB)
+    with competing_grader(load_lab, image) as competing:
+        records = grade_all(solutions, labs, args.rounds, "loaded")
+    figures["competing_gradings"] = competing.value
+    figures["load_average_1min_median"] = statistics.median(r["load_1min"] for r in records)
+    figures["loaded"] = summarize(records)
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(figures, indent=2) + "\n")
+    if args.quiet_too:
+        print_summary("quiet host", figures["quiet"])
+    print_summary(
+        f"under load: a second grader graded {figures['competing_gradings']} times meanwhile; "
+        f"median 1-min load average {figures['load_average_1min_median']} on "
+        f"{os.cpu_count()} CPUs",
+        figures["loaded"],
+    )
+    print(f"\nwritten to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # the competing grader and its containers are already gone
+        sys.exit("interrupted: nothing written")

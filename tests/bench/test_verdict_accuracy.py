@@ -1,0 +1,77 @@
+"""The verdict-accuracy benchmark's bookkeeping: which verdict is right for which solution,
+read from the file's own header, and how the gradings add up against the targets."""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "verdict_accuracy.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("verdict_accuracy", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    yield module
+    del sys.modules[spec.name]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "solution.js"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("honest", "expect", "verdict", "score", "outcome"),
+    [
+        (True, "", "passed", 0.6, "right"),
+        (True, "", "failed", 0.8, "wrong"),
+        (True, "", "timeout", 0.0, "wrong"),
+        (True, "", "inconclusive", 0.6, "inconclusive"),
+        (False, "", "failed", 0.8, "right"),
+        (False, "", "error", 0.0, "right"),
+        (False, "", "passed", 0.9, "wrong"),
+        (False, "", "infra_error", 0.0, "infra_error"),
+        (False, "// Expect: passed with partial marks, speeds_up not held", "passed", 0.8, "right"),
+        (False, "// Expect: passed with partial marks, speeds_up not held", "passed", 1.0, "wrong"),
+        (False, "// Expect: passed with partial marks, speeds_up not held", "failed", 0.5, "wrong"),
+    ],
+)
+def test_each_grading_is_judged_by_the_class_and_the_files_expectation(
+    bench, tmp_path, honest, expect, verdict, score, outcome
+):
+    path = write(tmp_path, f"// Style: one worker.\n{expect}\nconst x = 1;\n")
+    solution = bench.read_solution("unblock-the-loop", path, honest)
+
+    assert bench.judge(solution, verdict, score) == outcome
+
+
+def test_the_style_runs_over_several_comment_lines_and_the_expectation_names_its_check(
+    bench, tmp_path
+):
+    path = write(
+        tmp_path,
+        "// Style: spawn the command,\n// then count it again.\n"
+        "// Expect: failed on uses_worker (the main thread did it).\nconst x = 1; // not style\n",
+    )
+    solution = bench.read_solution("unblock-the-loop", path, honest=False)
+
+    assert solution.style == "spawn the command, then count it again."
+    assert solution.deciding_check == "uses_worker"
+    assert solution.expected == "not passed"
+
+
+def test_totals_leave_infra_errors_out_of_the_shares_and_name_the_missed_targets(bench):
+    outcomes = ["right"] * 7 + ["inconclusive"] * 2 + ["wrong"] + ["infra_error"] * 2
+
+    totals = bench.tally(outcomes)
+
+    assert totals["gradings"] == 12 and totals["infra_error"] == 2
+    assert (totals["right"], totals["inconclusive"], totals["wrong"]) == (0.7, 0.2, 0.1)
+    assert not any(bench.targets_met(totals).values())
+    assert all(bench.targets_met(bench.tally(["right"] * 9 + ["inconclusive"])).values())
