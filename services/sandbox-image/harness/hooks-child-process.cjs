@@ -52,8 +52,12 @@ function patchChildProcess(childProcess, record, promisifyCustom, watch = null) 
         depth--;
       }
       if (outermost && watch !== null && naming !== undefined) {
-        // The promisified forms return a promise with a `child` property.
-        watch.started(naming, arguments, promised ? result && result.child : result);
+        try {
+          // The promisified forms return a promise with a `child` property.
+          watch.started(naming, arguments, promised ? result && result.child : result);
+        } catch {
+          // A prototype the student replaced broke our bookkeeping: their call still returns.
+        }
       }
       return result;
     };
