@@ -301,7 +301,7 @@ def print_summary(condition: str, summary: dict) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--rounds", type=int, default=1, help="gradings per solution (1: about 10 min on 2 cores)"
+        "--rounds", type=int, default=2, help="gradings per solution (2: about 10 min on 2 cores)"
     )
     parser.add_argument("--labs", nargs="+", choices=LABS, default=list(LABS), metavar="LAB")
     parser.add_argument("--quiet-too", action="store_true", help="also grade once without load")
