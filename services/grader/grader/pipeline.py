@@ -52,7 +52,7 @@ def grade_request(
 
     limits = clamp_limits(request.limits, ceilings or Ceilings())
     facts = read_source_facts(files[request.entrypoint])
-    entrypoint = _runnable_name(request.entrypoint, facts.is_es_module)
+    entrypoint = runnable_name(request.entrypoint, facts.is_es_module)
     files[entrypoint] = files.pop(request.entrypoint)
     job = SandboxJob(
         submission_id=request.submission_id,
@@ -81,7 +81,7 @@ def grade_request(
             )
             return _result(request, verdict, [], NO_OUTPUT, {}, _times(request, started, ""))
 
-        report = _trusted_report(run)
+        report = trusted_report(run)
         checks = _checks(kind, facts, report, request)
         # Bonus checks raise a passing score (partial marks) but never decide the verdict.
         verdict = decide_verdict(run, report, checks, limits, kind.required(checks))
@@ -129,7 +129,9 @@ def _clean_exit_check(report: HarnessReport | None) -> CheckResult:
     return CheckResult("exits_cleanly", False, "Your program was stopped before it ended.")
 
 
-def _trusted_report(run: SandboxRun) -> HarnessReport | None:
+def trusted_report(run: SandboxRun) -> HarnessReport | None:
+    """The harness's report, or None when the run gives no reason to trust one (the harness
+    did not exit 0, the outer timeout fired, or the last line is not a valid report)."""
     if run.outer_timeout or run.exit_code != 0:
         return None
     try:
@@ -138,7 +140,7 @@ def _trusted_report(run: SandboxRun) -> HarnessReport | None:
         return None
 
 
-def _runnable_name(entrypoint: str, is_es_module: bool) -> str:
+def runnable_name(entrypoint: str, is_es_module: bool) -> str:
     """ES module syntax must run from a .mjs file: Node 18 does not detect it in a .js."""
     path = PurePosixPath(entrypoint)
     if is_es_module and path.suffix in (".js", ".cjs"):

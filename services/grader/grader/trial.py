@@ -16,7 +16,7 @@ from contract import SCHEMA_VERSION, Limits, Output, PhaseTimes, RunRequest, Run
 from grader.javascript import read_source_facts
 from grader.labs import lab_kind
 from grader.limits import Ceilings, clamp_limits
-from grader.pipeline import NO_OUTPUT, RunSandbox, _runnable_name, _trusted_report
+from grader.pipeline import NO_OUTPUT, RunSandbox, runnable_name, trusted_report
 from grader.report import HarnessReport
 from grader.sandbox import InfrastructureError, SandboxJob, SandboxRun
 from grader.submission import SubmissionRefused, check_submission
@@ -58,7 +58,7 @@ def run_request(
 
     limits = clamp_limits(request.limits, ceilings or Ceilings())
     facts = read_source_facts(files[request.entrypoint])
-    entrypoint = _runnable_name(request.entrypoint, facts.is_es_module)
+    entrypoint = runnable_name(request.entrypoint, facts.is_es_module)
     files[entrypoint] = files.pop(request.entrypoint)
     job = SandboxJob(
         submission_id=f"run-{request.run_id}",
@@ -80,7 +80,7 @@ def run_request(
         times = _times(request, started, "")
         return _result(request, "infra_error", NOT_RUN_BY_US, NO_OUTPUT, {}, times)
 
-    report = _trusted_report(run)
+    report = trusted_report(run)
     outcome, message = _how_it_ended(run, report, limits)
     output = Output(**report.output) if report else NO_OUTPUT
     measurements = main_measurements(kind.name, report) if outcome != "infra_error" else {}

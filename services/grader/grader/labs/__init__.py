@@ -9,7 +9,7 @@ Content names a kind (`kind: thread-lab`); the grader refuses unknown kinds.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from contract import CheckResult, Limits
@@ -17,11 +17,6 @@ from grader.javascript import SourceFacts
 from grader.report import HarnessReport
 from grader.verdict import Verdict, score_of
 
-# unblock-the-loop's judged quantities: the one-worker stall, the N-worker speedup.
-UNBLOCK_THE_LOOP_JUDGED = (
-    ("variants.one_worker", "keeps_loop_responsive"),
-    ("speedup", "speeds_up"),
-)
 NOT_RUN = "Not checked: your code did not run to completion."
 
 
@@ -96,11 +91,7 @@ def lab_kinds() -> dict[str, LabKind]:
     """Every lab kind this grader knows, by name."""
     from grader.labs import spawn_vs_exec, thread_lab, unblock_the_loop
 
-    unblock = unblock_the_loop.UNBLOCK_THE_LOOP
-    if not unblock.judged_quantities:
-        # Until unblock_the_loop.py (being reworked elsewhere) declares them on its LabKind.
-        unblock = replace(unblock, judged_quantities=UNBLOCK_THE_LOOP_JUDGED)
-    known = (thread_lab.THREAD_LAB, unblock, spawn_vs_exec.SPAWN_VS_EXEC)
+    known = (thread_lab.THREAD_LAB, unblock_the_loop.UNBLOCK_THE_LOOP, spawn_vs_exec.SPAWN_VS_EXEC)
     return {kind.name: kind for kind in known}
 
 

@@ -433,4 +433,6 @@ UNBLOCK_THE_LOOP = LabKind(
     explain=explain_unblock_the_loop,
     bonus_checks=frozenset({"splits_over_workers", "speeds_up"}),
     pass_score=0.6,
+    # The chart's judged bars: the one-worker stall and the N-worker speedup.
+    judged_quantities=(("variants.one_worker", "keeps_loop_responsive"), ("speedup", "speeds_up")),
 )
