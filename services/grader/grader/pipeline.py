@@ -19,6 +19,7 @@ from contract import (
     GradeResult,
     Output,
     PhaseTimes,
+    RunRequest,
 )
 from grader.feedback import compose_feedback
 from grader.javascript import read_source_facts
@@ -40,7 +41,7 @@ def grade_request(
     request: GradeRequest, run_sandbox: RunSandbox, ceilings: Ceilings | None = None
 ) -> GradeResult:
     """Grade one request in a sandbox and return the result to publish."""
-    started = _now()
+    started = utc_now()
     try:
         kind = lab_kind(request.lab_kind)
         files = {file.path: file.content for file in request.files}
@@ -48,7 +49,7 @@ def grade_request(
     except (KeyError, SubmissionRefused) as error:
         reason = error.args[0] if error.args else str(error)
         verdict = Verdict("error", f"This submission cannot be graded: {reason}", gradable=False)
-        return _result(request, verdict, [], NO_OUTPUT, {}, _times(request, started, ""))
+        return _result(request, verdict, [], NO_OUTPUT, {}, phase_times(request, started, ""))
 
     limits = clamp_limits(request.limits, ceilings or Ceilings())
     facts = read_source_facts(files[request.entrypoint])
@@ -79,7 +80,7 @@ def grade_request(
                 f"The sandbox could not run ({error}); this attempt does not count.",
                 gradable=False,
             )
-            return _result(request, verdict, [], NO_OUTPUT, {}, _times(request, started, ""))
+            return _result(request, verdict, [], NO_OUTPUT, {}, phase_times(request, started, ""))
 
         report = trusted_report(run)
         checks = _checks(kind, facts, report, request)
@@ -91,7 +92,7 @@ def grade_request(
     measurements = {"wall_ms": report.wall_ms, **report.measurements} if report else {}
     if verdict.name == "inconclusive":
         measurements["measured_runs"] = measured_runs
-    times = _times(request, started, run.container_started)
+    times = phase_times(request, started, run.container_started)
     return _result(request, verdict, checks, output, measurements, times, kind)
 
 
@@ -180,9 +181,13 @@ def _result(
     )
 
 
-def _times(request: GradeRequest, started: str, container_started: str) -> PhaseTimes:
-    return PhaseTimes(request.queued_at, started, container_started, _now())
+def phase_times(
+    request: GradeRequest | RunRequest, started: str, container_started: str
+) -> PhaseTimes:
+    """The request's phase timestamps, finished now (a grading's and a Run's alike)."""
+    return PhaseTimes(request.queued_at, started, container_started, utc_now())
 
 
-def _now() -> str:
+def utc_now() -> str:
+    """Now, as the ISO 8601 UTC text the messages carry."""
     return datetime.now(UTC).isoformat()

@@ -9,14 +9,20 @@ printed and the few measurements a student reads (grader.trial_measurements).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from contract import SCHEMA_VERSION, Limits, Output, PhaseTimes, RunRequest, RunResult
 from grader.javascript import read_source_facts
 from grader.labs import lab_kind
 from grader.limits import Ceilings, clamp_limits
-from grader.pipeline import NO_OUTPUT, RunSandbox, runnable_name, trusted_report
+from grader.pipeline import (
+    NO_OUTPUT,
+    RunSandbox,
+    phase_times,
+    runnable_name,
+    trusted_report,
+    utc_now,
+)
 from grader.report import HarnessReport
 from grader.sandbox import InfrastructureError, SandboxJob, SandboxRun
 from grader.submission import SubmissionRefused, check_submission
@@ -46,7 +52,7 @@ def run_request(
     request: RunRequest, run_sandbox: RunSandbox, ceilings: Ceilings | None = None
 ) -> RunResult:
     """Run one request in a sandbox and return the result to publish."""
-    started = _now()
+    started = utc_now()
     try:
         kind = lab_kind(request.lab_kind)
         files = {file.path: file.content for file in request.files}
@@ -54,7 +60,7 @@ def run_request(
     except (KeyError, SubmissionRefused) as error:
         reason = error.args[0] if error.args else str(error)
         message = f"This code cannot be run: {_sentence(str(reason))}"
-        return _result(request, "error", message, NO_OUTPUT, {}, _times(request, started, ""))
+        return _result(request, "error", message, NO_OUTPUT, {}, phase_times(request, started, ""))
 
     limits = clamp_limits(request.limits, ceilings or Ceilings())
     facts = read_source_facts(files[request.entrypoint])
@@ -77,7 +83,7 @@ def run_request(
     try:
         run = run_sandbox(job)
     except InfrastructureError:
-        times = _times(request, started, "")
+        times = phase_times(request, started, "")
         return _result(request, "infra_error", NOT_RUN_BY_US, NO_OUTPUT, {}, times)
 
     report = trusted_report(run)
@@ -90,7 +96,7 @@ def run_request(
         message,
         output,
         measurements,
-        _times(request, started, run.container_started),
+        phase_times(request, started, run.container_started),
     )
 
 
@@ -155,11 +161,3 @@ def _result(
         measurements=measurements,
         times=times,
     )
-
-
-def _times(request: RunRequest, started: str, container_started: str) -> PhaseTimes:
-    return PhaseTimes(request.queued_at, started, container_started, _now())
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
