@@ -10,7 +10,10 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
+import shutil
 import sys
+import tempfile
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +21,9 @@ from pathlib import Path
 import docker
 
 from contract import SCHEMA_VERSION, GradeRequest, SubmittedFile, encode
+from grader import metrics
 from grader.config import GraderConfig
+from grader.health_server import DEFAULT_BIND, DEFAULT_PORT, HttpSettings, start_http_server
 from grader.janitor import remove_leftover_containers
 from grader.labs import lab_kind
 from grader.pipeline import grade_request
@@ -103,7 +108,32 @@ def _grade(args: argparse.Namespace) -> int:
 
 def _worker(args: argparse.Namespace) -> int:
     config = GraderConfig.from_env()
-    run_worker(args.redis_url or config.redis_url, burst=args.burst, name=args.name)
+    redis_url = args.redis_url or config.redis_url
+    try:
+        port = int(os.environ.get("GRADER_METRICS_PORT", DEFAULT_PORT))
+    except ValueError:
+        return _refuse("GRADER_METRICS_PORT: expected a port number")
+    bind = os.environ.get("GRADER_METRICS_BIND", DEFAULT_BIND)
+    # The work-horses' metrics meet the worker's HTTP server in this directory.
+    metrics_dir = tempfile.mkdtemp(prefix="grader-metrics-")
+    metrics.use_directory(metrics_dir)
+    settings = HttpSettings(
+        redis_url, config.sandbox_image, metrics_dir, os.environ.get("METRICS_TOKEN", "")
+    )
+    try:
+        server = start_http_server(settings, bind, port)
+    except OSError as error:
+        # Grading matters more than its probes: say so loudly, and grade anyway (the
+        # orchestrator's failing probe, if there is one, reports it too).
+        print(f"grader: no /healthz or /metrics on {bind}:{port}: {error}", file=sys.stderr)
+        server = None
+    try:
+        run_worker(redis_url, burst=args.burst, name=args.name)
+    finally:
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
 
 

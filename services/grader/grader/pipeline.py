@@ -7,6 +7,7 @@ runner is passed in, which lets unit tests script an Engine's answers.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
@@ -21,6 +22,8 @@ from contract import (
     PhaseTimes,
     RunRequest,
 )
+from grader import metrics
+from grader.cpu_slots import CpuSlots
 from grader.feedback import compose_feedback
 from grader.javascript import read_source_facts
 from grader.labs import LabKind, lab_kind
@@ -38,9 +41,17 @@ NO_OUTPUT = Output(text="", truncated=False, bytes_total=0)
 
 
 def grade_request(
-    request: GradeRequest, run_sandbox: RunSandbox, ceilings: Ceilings | None = None
+    request: GradeRequest,
+    run_sandbox: RunSandbox,
+    ceilings: Ceilings | None = None,
+    cpu_slots: CpuSlots | None = None,
 ) -> GradeResult:
-    """Grade one request in a sandbox and return the result to publish."""
+    """Grade one request in a sandbox and return the result to publish.
+
+    A lab that times a speedup runs while holding one of the host's CPU slots (`cpu_slots`,
+    by default from the environment), so graders sharing the host do not spoil each
+    other's timings.
+    """
     started = utc_now()
     try:
         kind = lab_kind(request.lab_kind)
@@ -70,24 +81,31 @@ def grade_request(
         limits=limits,
     )
     measured_runs = 0
-    while True:
-        measured_runs += 1
-        try:
-            run = run_sandbox(job)
-        except InfrastructureError as error:
-            verdict = Verdict(
-                "infra_error",
-                f"The sandbox could not run ({error}); this attempt does not count.",
-                gradable=False,
-            )
-            return _result(request, verdict, [], NO_OUTPUT, {}, phase_times(request, started, ""))
+    slot = (
+        (cpu_slots or CpuSlots.from_env()).hold(limits.cpus)
+        if kind.times_speedup
+        else contextlib.nullcontext()
+    )
+    with slot:
+        while True:
+            measured_runs += 1
+            try:
+                run = run_sandbox(job)
+            except InfrastructureError as error:
+                verdict = Verdict(
+                    "infra_error",
+                    f"The sandbox could not run ({error}); this attempt does not count.",
+                    gradable=False,
+                )
+                times = phase_times(request, started, "")
+                return _result(request, verdict, [], NO_OUTPUT, {}, times)
 
-        report = trusted_report(run)
-        checks = _checks(kind, facts, report, request)
-        # Bonus checks raise a passing score (partial marks) but never decide the verdict.
-        verdict = decide_verdict(run, report, checks, limits, kind.required(checks))
-        if verdict.name != "inconclusive" or measured_runs > REMEASURE_RUNS:
-            break
+            report = trusted_report(run)
+            checks = _checks(kind, facts, report, request)
+            # Bonus checks raise a passing score (partial marks) but never decide the verdict.
+            verdict = decide_verdict(run, report, checks, limits, kind.required(checks))
+            if verdict.name != "inconclusive" or measured_runs > REMEASURE_RUNS:
+                break
     output = Output(**report.output) if report else NO_OUTPUT
     measurements = {"wall_ms": report.wall_ms, **report.measurements} if report else {}
     if verdict.name == "inconclusive":
@@ -164,6 +182,7 @@ def _result(
     achievements = (
         (AchievementEvent("lab_passed", request.lab_id),) if verdict.name == "passed" else ()
     )
+    metrics.count_graded(request.lab_id, verdict.name, times.started, times.finished)
     return GradeResult(
         schema_version=SCHEMA_VERSION,
         submission_id=request.submission_id,

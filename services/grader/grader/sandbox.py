@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import tarfile
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +22,7 @@ from docker.errors import APIError, DockerException, NotFound
 from docker.types import LogConfig, Mount
 
 from contract import Limits
+from grader import metrics
 from grader.limits import WORK_DIR, docker_run_options, outer_timeout_seconds
 
 SANDBOX_LABEL = "org.course-platform.sandbox"
@@ -69,6 +71,7 @@ def run_in_sandbox(client: docker.DockerClient, image: str, job: SandboxJob) -> 
     Raises InfrastructureError when the Engine cannot create, start or inspect it.
     """
     container = None
+    creating = time.monotonic()
     try:
         container = client.containers.create(
             image,
@@ -80,6 +83,7 @@ def run_in_sandbox(client: docker.DockerClient, image: str, job: SandboxJob) -> 
         container.put_archive(WORK_DIR, _work_archive(job))
         container.start()
         started = _now()
+        metrics.observe_container_start(time.monotonic() - creating)
         outer_timeout = False
         try:
             status = container.wait(timeout=outer_timeout_seconds(job.limits))
@@ -91,10 +95,13 @@ def run_in_sandbox(client: docker.DockerClient, image: str, job: SandboxJob) -> 
         stdout = container.logs(stdout=True, stderr=False)[-LOG_CAP_BYTES:]
         container.reload()
         oom_killed = bool(container.attrs.get("State", {}).get("OOMKilled"))
+        metrics.count_sandbox_run(oom_killed, outer_timeout)
         return SandboxRun(exit_code, stdout, oom_killed, outer_timeout, started)
     except DockerException as error:
+        metrics.count_sandbox_failure()
         raise InfrastructureError(f"the Docker Engine failed: {error}") from error
     except requests.exceptions.RequestException as error:
+        metrics.count_sandbox_failure()
         raise InfrastructureError(f"the Docker Engine is unreachable: {error}") from error
     finally:
         if container is not None:
