@@ -101,6 +101,31 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     yield url
 
 
+@pytest.fixture(params=_backends())
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of its own for one test, with no tables at all, on each backend.
+
+    PostgreSQL: a new database on TEST_DATABASE_URL's server (its role may CREATEDB),
+    dropped after the test, so a test may build, wipe and rebuild it (backups, upgrades).
+    """
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'own.sqlite3'}"
+        return
+    if not TEST_DATABASE_URL:
+        pytest.fail("CI=true but TEST_DATABASE_URL is not set: PostgreSQL tests cannot run")
+    server_url = make_url(TEST_DATABASE_URL)
+    name = f"portal_own_{secrets.token_hex(4)}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 # --- Valkey (the server and `redis_url` come from tests/conftest.py) ---------------
 
 

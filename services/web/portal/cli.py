@@ -9,6 +9,9 @@ school create    a school (tenant): SLUG --name NAME [--domain HOST]  (portal.op
 school list      every school with its domain, users and state
 user create      an account at a school, with a set-password link   (portal.operators_cli)
 feed pin-guides  pin the course guides on schools' feeds [--school SLUG]  (portal.feed)
+backup create    one archive of the database and the mail outbox [--output FILE]  (portal.backup)
+backup restore   rebuild an empty database from an archive [--force], re-enqueue in-flight work
+mail test        send a test message through the configured SMTP server  (portal.mail_check)
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ from rq.serializers import JSONSerializer
 from sqlalchemy import select
 
 import contract
-from portal import operators_cli
+from portal import mail_check, operators_cli
 from portal.auth.service import find_user_by_email, register_user
+from portal.backup.commands import backup_commands
 from portal.courses.catalogue import get_catalogue
 from portal.db import get_engine, get_unscoped_db
 from portal.feed.commands import feed_commands
@@ -56,6 +60,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(operators_cli.school_commands)
     app.cli.add_command(operators_cli.user_commands)
     app.cli.add_command(feed_commands)
+    app.cli.add_command(backup_commands)
+    app.cli.add_command(mail_check.mail_commands)
 
 
 @db_commands.command("upgrade")
