@@ -9,9 +9,11 @@ printed and the few measurements a student reads (grader.trial_measurements).
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from contract import SCHEMA_VERSION, Limits, Output, PhaseTimes, RunRequest, RunResult
+from grader.cpu_slots import CpuSlots
 from grader.javascript import read_source_facts
 from grader.labs import lab_kind
 from grader.limits import Ceilings, clamp_limits
@@ -49,7 +51,10 @@ NOT_RUN_BY_US = (
 
 
 def run_request(
-    request: RunRequest, run_sandbox: RunSandbox, ceilings: Ceilings | None = None
+    request: RunRequest,
+    run_sandbox: RunSandbox,
+    ceilings: Ceilings | None = None,
+    cpu_slots: CpuSlots | None = None,
 ) -> RunResult:
     """Run one request in a sandbox and return the result to publish."""
     started = utc_now()
@@ -80,8 +85,16 @@ def run_request(
         },
         limits=limits,
     )
+    # A Run of a speed lab keeps two CPUs busy too: it waits its turn like a grading, so
+    # that it does not spoil the timings of a grading beside it.
+    slot = (
+        (cpu_slots or CpuSlots.from_env()).hold(limits.cpus)
+        if kind.times_speedup
+        else contextlib.nullcontext()
+    )
     try:
-        run = run_sandbox(job)
+        with slot:
+            run = run_sandbox(job)
     except InfrastructureError:
         times = phase_times(request, started, "")
         return _result(request, "infra_error", NOT_RUN_BY_US, NO_OUTPUT, {}, times)

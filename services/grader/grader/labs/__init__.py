@@ -59,6 +59,8 @@ class LabKind:
     # Measured quantity (a dotted path into `measurements`, e.g. "speedup") -> the check
     # that judges it; the portal colours and labels the quantity from that check's outcome.
     judged_quantities: tuple[tuple[str, str], ...] = ()
+    # Judges a speedup from wall-clock times: runs holding one of the host's CPU slots.
+    times_speedup: bool = False
 
     def required(self, checks: list[CheckResult]) -> list[CheckResult]:
         """The checks that decide the verdict: all but the bonus ones."""
