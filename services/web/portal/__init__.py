@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Flask
 
-from portal import cli, db, errors, headers, proxy, queue, security, tenancy
+from portal import cli, db, errors, headers, health, proxy, queue, security, tenancy
 from portal.ada import passages as ada_passages
 from portal.ada import views as ada_views
 from portal.admin import public_views as branding_views
@@ -61,6 +61,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(feed_views.bp)
     app.register_blueprint(notifications_views.bp)
     app.register_blueprint(ada_views.bp)
+    health.init_app(app)
 
     errors.init_app(app)
     cli.init_app(app)

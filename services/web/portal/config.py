@@ -12,6 +12,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 # services/web/portal/config.py -> the repository root (the workspace is installed editable).
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -80,11 +81,41 @@ def load_config(instance_path: str, overrides: Mapping[str, Any] | None = None) 
     config.update(overrides or {})
     production = config["PORTAL_ENV"] == "production"
     config.setdefault("SESSION_COOKIE_SECURE", production)
+    # One event a line, as JSON, in production; readable lines on a developer's terminal.
+    default_log_format = "json" if production else "text"
+    config.setdefault("LOG_FORMAT", os.environ.get("LOG_FORMAT") or default_log_format)
+    if config["LOG_FORMAT"] not in ("json", "text"):
+        raise ConfigError(f"LOG_FORMAT: expected json or text, not {config['LOG_FORMAT']!r}")
     if not config["SECRET_KEY"]:
         if production:
-            raise ConfigError("SECRET_KEY: required when PORTAL_ENV=production")
+            # Refusing anyway: say everything that is wrong at once (see portal.production).
+            raise ConfigError(refusal(unsafe_production_settings(config)))
         config["SECRET_KEY"] = _development_secret_key(Path(instance_path))
     return config
+
+
+def unsafe_production_settings(config: Mapping[str, Any]) -> list[str]:
+    """One line per setting that production must not run with (see portal.production)."""
+    problems = []
+    if not config["SECRET_KEY"]:
+        problems.append(
+            "SECRET_KEY is not set: generate one with "
+            "`python -c 'import secrets; print(secrets.token_hex(32))'`"
+        )
+    if str(config["DATABASE_URL"]).startswith("sqlite"):
+        problems.append(
+            "PORTAL_DATABASE_URL is SQLite: production needs PostgreSQL "
+            "(postgresql+psycopg://USER:PASSWORD@HOST/NAME)"
+        )
+    base_url = urlsplit(str(config["BASE_URL"]))
+    if base_url.scheme != "https" or not base_url.hostname:
+        problems.append(f"PORTAL_BASE_URL is not an https:// URL: {config['BASE_URL']}")
+    return problems
+
+
+def refusal(problems: list[str]) -> str:
+    """The refusal's text: a heading, then each problem on a line of its own."""
+    return "\n".join(["PORTAL_ENV=production refuses to start:", *(f"  {p}" for p in problems)])
 
 
 def _default_database_url() -> str:
