@@ -1,7 +1,8 @@
 """Commands for operators: `flask --app portal <command>`.
 
 db upgrade       migrate the database to the latest schema
-seed-demo        the default school and demo accounts (safe to run again)
+seed-demo        the default school and demo accounts (safe to run again; not in production)
+deactivate-demo  turn the demo accounts off (production refuses to serve while one is active)
 results-worker   record grading results (an RQ worker on the results queue)
 requeue-stale    re-enqueue or close submissions stuck in flight
 premium          grants, school-wide licences and codes
@@ -30,30 +31,28 @@ import contract
 from portal import mail_check, operators_cli
 from portal.auth.service import find_user_by_email, register_user
 from portal.backup.commands import backup_commands
+from portal.config import ConfigError
 from portal.courses.catalogue import get_catalogue
 from portal.db import get_engine, get_unscoped_db
+from portal.demo import DEMO_ACCOUNTS, active_demo_accounts
 from portal.feed.commands import feed_commands
 from portal.feed.guides import pin_course_guides
 from portal.labs.sweep import requeue_stale_submissions
+from portal.logs import configure_logging
 from portal.migrations import upgrade_database
-from portal.models import DEFAULT_SCHOOL_SLUG, Role, School
+from portal.models import DEFAULT_SCHOOL_SLUG, School
 from portal.premium.commands import premium_commands
+from portal.production import check_before_serving, is_production
 from portal.queue import get_queue
 
 db_commands = AppGroup("db", help="Database schema.")
-
-DEMO_ACCOUNTS = (
-    ("student@example.org", "Demo Student", "student-demo-pass", Role.STUDENT),
-    ("instructor@example.org", "Demo Instructor", "instructor-demo-pass", Role.INSTRUCTOR),
-    ("admin@example.org", "Demo Admin", "admin-demo-pass", Role.SCHOOL_ADMIN),
-    ("platform@example.org", "Demo Operator", "platform-demo-pass", Role.PLATFORM_ADMIN),
-)
 
 
 def init_app(app: Flask) -> None:
     """Register the commands."""
     app.cli.add_command(db_commands)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(deactivate_demo)
     app.cli.add_command(results_worker)
     app.cli.add_command(requeue_stale)
     app.cli.add_command(premium_commands)
@@ -76,6 +75,10 @@ def db_upgrade() -> None:
 @with_appcontext
 def seed_demo() -> None:
     """Create the default school and the demo logins, unless they exist."""
+    if is_production(current_app):
+        raise click.ClickException(
+            "seed-demo creates logins whose passwords are public; not with PORTAL_ENV=production"
+        )
     session = get_unscoped_db()
     school = session.scalars(select(School).where(School.slug == DEFAULT_SCHOOL_SLUG)).first()
     if school is None:
@@ -92,17 +95,37 @@ def seed_demo() -> None:
         click.echo(f"{role.value:>13}: {email} / {password}")
 
 
+@click.command("deactivate-demo")
+@with_appcontext
+def deactivate_demo() -> None:
+    """Deactivate every demo login, at any school (they can no longer log in)."""
+    session = get_unscoped_db()
+    accounts = active_demo_accounts(session)
+    for account in accounts:
+        account.is_active = False
+    session.commit()
+    click.echo(f"Deactivated {len(accounts)} demo login(s).")
+
+
 @click.command("results-worker")
 @click.option("--burst", is_flag=True, help="Record what is queued now, then exit.")
 @with_appcontext
 def results_worker(burst: bool) -> None:
     """Record grading results from the results queue."""
+    try:
+        check_before_serving(current_app, web=False)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+    configure_logging(current_app.config["LOG_FORMAT"], service="web-worker")
     # SimpleWorker runs jobs in this process: no fork, so no database connection is ever
     # shared between a parent and a child.
     connection = redis.Redis.from_url(current_app.config["REDIS_URL"])
     try:
         queue = Queue(contract.RESULTS_QUEUE, connection=connection, serializer=JSONSerializer)
-        worker = SimpleWorker([queue], connection=connection, serializer=JSONSerializer)
+        # Job ids only: a result job's default description is its whole payload.
+        worker = SimpleWorker(
+            [queue], connection=connection, serializer=JSONSerializer, log_job_description=False
+        )
         worker.work(burst=burst)
     finally:
         connection.close()

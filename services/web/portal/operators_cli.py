@@ -2,16 +2,23 @@
 
 They work across schools, so they use the unscoped session, and they validate exactly as
 the platform admin's pages do (`portal.platform_admin.schools.check_school_fields`).
-Bad input exits non-zero with a message that names the option at fault.
+Bad input exits non-zero with a message that names the option at fault; a database that
+is unreachable or was never migrated, with one line that says so (`require_usable_database`).
 """
 
 from __future__ import annotations
 
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from portal.db import get_unscoped_db
+from portal.database_state import (
+    NOT_MIGRATED_MESSAGE,
+    UNREACHABLE_MESSAGE,
+    DatabaseState,
+    database_state,
+)
+from portal.db import get_engine, get_unscoped_db
 from portal.models import Role, School
 from portal.platform_admin.accounts import InvalidAccount, create_account_with_reset_token
 from portal.platform_admin.schools import (
@@ -22,8 +29,29 @@ from portal.platform_admin.schools import (
 )
 from portal.tenancy import school_base_url
 
-school_commands = AppGroup("school", help="Schools (tenants).")
-user_commands = AppGroup("user", help="Accounts at a school.")
+
+@click.group("school", cls=AppGroup)
+@with_appcontext
+def school_commands() -> None:
+    """Schools (tenants)."""
+    require_usable_database()
+
+
+@click.group("user", cls=AppGroup)
+@with_appcontext
+def user_commands() -> None:
+    """Accounts at a school."""
+    require_usable_database()
+
+
+def require_usable_database() -> None:
+    """Stop with one line when the database cannot be used, before any table is touched."""
+    state = database_state(get_engine())
+    if state is DatabaseState.NOT_MIGRATED:
+        raise click.ClickException(NOT_MIGRATED_MESSAGE)
+    if state is DatabaseState.UNREACHABLE:
+        raise click.ClickException(UNREACHABLE_MESSAGE)
+
 
 ROLE_NAMES = [role.value for role in Role]
 OPTION_OF_FIELD = {"slug": "SLUG", "name": "--name", "domain": "--domain"}

@@ -10,6 +10,8 @@ of a request can see another school's rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, has_request_context, request
@@ -27,9 +29,23 @@ def init_app(app: Flask) -> None:
 
 
 def scope_request_to_school() -> None:
-    """Scope the request's session to its school (static files need no database)."""
-    if request.endpoint != "static":
+    """Scope the request's session to its school (static files and probes need no database)."""
+    if request_needs_school():
         current_school()
+
+
+def without_school(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a view that answers without a school, a login or the database (health probes)."""
+    view.without_school = True  # type: ignore[attr-defined]
+    return view
+
+
+def request_needs_school() -> bool:
+    """Whether this request resolves its school: all but static files and `without_school` views."""
+    if request.endpoint == "static":
+        return False
+    view = current_app.view_functions.get(request.endpoint)
+    return not getattr(view, "without_school", False)
 
 
 def school_for_host(session: Session, host: str) -> School | None:

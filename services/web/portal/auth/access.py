@@ -17,7 +17,7 @@ from flask import Flask, abort, g, jsonify, redirect, request, session, url_for
 
 from portal.db import get_db
 from portal.models import Role, User
-from portal.tenancy import current_school
+from portal.tenancy import current_school, request_needs_school
 
 
 def init_app(app: Flask) -> None:
@@ -29,7 +29,7 @@ def load_logged_in_user() -> None:
     """Set `g.user` to the session's account at this school, or None."""
     g.user = None
     user_id = session.get("user_id")
-    if user_id is None or request.endpoint == "static":
+    if user_id is None or not request_needs_school():
         return
     user = get_db().get(User, user_id)
     # A session cookie is only good at the school that issued it, for an active account,

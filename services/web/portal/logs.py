@@ -1,0 +1,191 @@
+"""The portal's logs: one JSON object a line in production, readable lines in development.
+
+`LOG_FORMAT` (config, from the environment; `json` by default when PORTAL_ENV=production,
+else `text`) picks the format. Each process that owns its output installs the handler once
+at its entry point: the web server (`portal.wsgi`) and the web-worker (`results-worker`,
+`portal.jobs`). The handler sits on the root logger so the libraries' records (RQ's worker
+lines) come out in the same format; gunicorn's own loggers do not propagate, so its error
+log and its access log stay as they are.
+
+Events that follow a submission carry `submission_id` (and `event`), from the web that
+queues it, through the grader, to the web-worker that records the result. Nothing secret
+reaches the output: `RedactSecrets` blanks fields and mapping keys that name a password,
+token, secret, cookie or the student's code, and `key=value` pairs of such names and URL
+passwords inside the message text.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import json
+import logging
+import re
+import sys
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+REDACTED = "[redacted]"
+# Field and mapping-key names whose values never reach a log (compared in lower case).
+SECRET_NAMES = frozenset(
+    {
+        "authorization",
+        "code",
+        "cookie",
+        "csrf_token",
+        "files",
+        "new_password",
+        "password",
+        "password_hash",
+        "session",
+        "source",
+        "stdin",
+    }
+)
+SECRET_PARTS = ("password", "secret", "token", "api_key", "apikey", "credential")
+# `token=abc`, `password: abc`, `"secret": "abc"` inside a message, and URL passwords.
+SECRET_PAIR = re.compile(
+    r"""(?P<name>["']?[\w-]*(?:password|secret|token|api_key|apikey)[\w-]*["']?\s*[=:]\s*["']?)"""
+    r"""(?P<value>[^\s&"',;)}]+)""",
+    re.IGNORECASE,
+)
+URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<value>[^@\s/]+)(?=@)")
+
+# The attributes every LogRecord has; anything else on a record came in through `extra`.
+_RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+_context: contextvars.ContextVar[Mapping[str, Any] | None] = contextvars.ContextVar(
+    "portal_log_context", default=None
+)
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a field or key called `name` holds something no log may show."""
+    lowered = name.lower()
+    return lowered in SECRET_NAMES or any(part in lowered for part in SECRET_PARTS)
+
+
+def redact(value: Any) -> Any:
+    """`value` with the values of secret-named keys blanked, in nested mappings and lists."""
+    if isinstance(value, Mapping):
+        return {
+            key: REDACTED if is_secret_name(str(key)) else redact(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [redact(item) for item in value]
+    return value
+
+
+def scrub_text(text: str) -> str:
+    """`text` with `secret=value` pairs and URL passwords blanked."""
+    text = SECRET_PAIR.sub(lambda m: m.group("name") + REDACTED, text)
+    return URL_PASSWORD.sub(lambda m: m.group("head") + REDACTED, text)
+
+
+class RedactSecrets(logging.Filter):
+    """Blank secrets in a record before any handler formats it (the record is changed)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, Mapping):
+            args = redact(args)
+        elif isinstance(args, tuple):
+            args = tuple(redact(arg) for arg in args)
+        record.msg, record.args = scrub_text(_message(record.msg, args)), None
+        for name in extra_fields(record):
+            value = getattr(record, name)
+            setattr(record, name, REDACTED if is_secret_name(name) else redact(value))
+        if record.exc_info and not record.exc_text:
+            record.exc_text = scrub_text(logging.Formatter().formatException(record.exc_info))
+        elif record.exc_text:
+            record.exc_text = scrub_text(record.exc_text)
+        return True
+
+
+def _message(msg: Any, args: Any) -> str:
+    text = str(msg)
+    return text % args if args else text
+
+
+def extra_fields(record: logging.LogRecord) -> list[str]:
+    """The names a caller added to `record` through `extra=`."""
+    return [name for name in vars(record) if name not in _RECORD_FIELDS]
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time, level, service, logger, message, then the event's fields."""
+
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self.service = service
+
+    def format(self, record: logging.LogRecord) -> str:
+        event: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "service": self.service,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        event.update(redact(dict(_context.get() or {})))
+        event.update({name: getattr(record, name) for name in extra_fields(record)})
+        if record.exc_info or record.exc_text:
+            event["exception"] = record.exc_text or self.formatException(record.exc_info)
+        return json.dumps(event, default=str, ensure_ascii=False)
+
+
+class TextFormatter(logging.Formatter):
+    """A readable line, with the context (e.g. the submission id) at its end."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        fields = {**(_context.get() or {}), **{n: getattr(record, n) for n in extra_fields(record)}}
+        fields.pop("event", None)
+        suffix = " ".join(f"{name}={value}" for name, value in fields.items())
+        return f"{line} [{suffix}]" if suffix else line
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the time (a test may swap it)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self):  # noqa: D102
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
+def configure_logging(log_format: str, service: str, level: int = logging.INFO) -> logging.Handler:
+    """Send every record at `level` or above to stderr in `log_format` (json or text).
+
+    Called once per process, at its entry point; a second call replaces the first's handler.
+    """
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler, _StderrHandler):
+            root.removeHandler(handler)
+    handler = _StderrHandler()
+    handler.addFilter(RedactSecrets())
+    handler.setFormatter(JsonFormatter(service) if log_format == "json" else TextFormatter())
+    root.addHandler(handler)
+    root.setLevel(level)
+    return handler
+
+
+@contextlib.contextmanager
+def log_context(**fields: Any) -> Iterator[None]:
+    """Add `fields` (e.g. submission_id) to every record logged inside the block."""
+    token = _context.set({**(_context.get() or {}), **fields})
+    try:
+        yield
+    finally:
+        _context.reset(token)
