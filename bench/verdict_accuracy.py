@@ -6,7 +6,10 @@ pass a dishonest one. This benchmark grades every reference solution of
 tests/integration/solutions/verdicts/<lab>/{honest,dishonest}/ (and the course's own
 solution, as honest) through the real pipeline and sandbox, as the portal would send it,
 while a second grader process grades an honest N-worker Unblock the Loop solution over and
-over with the same ceilings, so that two graders compete for the CPUs.
+over with the same ceilings, so that two graders compete for the CPUs. Both are real
+graders: they share the host's CPU slots (grader/cpu_slots.py), so their Unblock the Loop
+gradings take turns, and every other grading runs beside the competitor's. The table's
+last column is the median time per grading, waits for a slot included.
 
 Right: an honest solution `passed`; a dishonest one got anything but `passed` (or, when its
 file says `// Expect: passed ...`, a pass below full marks: the lab gives partial marks for
@@ -217,7 +220,9 @@ def grade_all(solutions: list[Solution], labs: dict[str, Lab], rounds: int, cond
         for index, solution in enumerate(solutions):
             submission_id = f"bench-accuracy-{condition}-{round_number}-{index}"
             request = build_request(labs[solution.lab], submission_id, solution.path)
+            started = time.monotonic()
             result = grade_request(request, runner, config.ceilings)
+            seconds = time.monotonic() - started
             outcome = judge(solution, result.verdict, result.score)
             records.append(
                 {
@@ -231,6 +236,7 @@ def grade_all(solutions: list[Solution], labs: dict[str, Lab], rounds: int, cond
                     "outcome": outcome,
                     "message": deciding_message(solution, result) if outcome == "wrong" else "",
                     "load_1min": os.getloadavg()[0],
+                    "seconds": round(seconds, 2),
                 }
             )
             print(
@@ -247,14 +253,22 @@ def grade_all(solutions: list[Solution], labs: dict[str, Lab], rounds: int, cond
 def summarize(records: list[dict]) -> dict:
     """Tallies per lab and class, the totals against the targets, and each solution's verdicts."""
     groups: dict[tuple[str, str], list[str]] = {}
+    seconds: dict[tuple[str, str], list[float]] = {}
     solutions: dict[tuple[str, str, str], list[dict]] = {}
     for record in records:
         groups.setdefault((record["lab"], record["class"]), []).append(record["outcome"])
+        seconds.setdefault((record["lab"], record["class"]), []).append(record["seconds"])
         solutions.setdefault((record["lab"], record["class"], record["file"]), []).append(record)
     totals = tally([record["outcome"] for record in records])
     return {
         "rows": [
-            {"lab": lab, "class": cls, **tally(outcomes)} for (lab, cls), outcomes in groups.items()
+            {
+                "lab": lab,
+                "class": cls,
+                **tally(outcomes),
+                "median_seconds": round(statistics.median(seconds[lab, cls]), 1),
+            }
+            for (lab, cls), outcomes in groups.items()
         ],
         "totals": totals,
         "targets": targets_met(totals),
@@ -279,11 +293,12 @@ def print_summary(condition: str, summary: dict) -> None:
     """The accuracy table, the targets, and the per-solution list."""
     print(f"\nverdict accuracy, {condition}")
     header = f"{'lab':<18}{'class':<11}{'gradings':>9}{'right':>8}{'inconcl.':>9}{'wrong':>8}"
-    print(header + f"{'infra_err':>10}")
+    print(header + f"{'infra_err':>10}{'s/grading':>10}")
     for row in [*summary["rows"], {"lab": "total", "class": "", **summary["totals"]}]:
         print(
             f"{row['lab']:<18}{row['class']:<11}{row['gradings']:>9}{row['right']:>8.0%}"
             f"{row['inconclusive']:>9.0%}{row['wrong']:>8.0%}{row['infra_error']:>10}"
+            f"{row.get('median_seconds', ''):>10}"
         )
     for target, met in summary["targets"].items():
         print(f"  target {target:<28} {'met' if met else 'MISSED'}")
