@@ -19,11 +19,11 @@ from portal.production import check_before_serving
 
 try:
     app = create_app()
+    configure_logging(app.config["LOG_FORMAT"], service="web")
     check_before_serving(app, web=True)
 except ConfigError as error:
     raise AppImportError(str(error)) from None
 
-configure_logging(app.config["LOG_FORMAT"], service="web")
 logging.getLogger(__name__).info(
     "portal ready to serve", extra={"event": "web.started", "env": app.config["PORTAL_ENV"]}
 )
