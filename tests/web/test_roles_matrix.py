@@ -141,6 +141,8 @@ ACCESS = {
     "feed.moderation_queue": STAFF,
     "feed.moderate_post": STAFF,
     "feed.moderate_comment": STAFF,
+    # Prometheus: not a role but a token, or loopback when none is set (the test client's)
+    "metrics.metrics": GUEST,
 }
 
 # Routes whose answer to an allowed role is not a plain "it worked".

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Flask
 
-from portal import cli, db, errors, headers, health, proxy, queue, security, tenancy
+from portal import cli, db, errors, headers, health, metrics, proxy, queue, security, tenancy
 from portal.ada import passages as ada_passages
 from portal.ada import views as ada_views
 from portal.admin import public_views as branding_views
@@ -25,6 +25,7 @@ from portal.courses import views as courses_views
 from portal.feed import views as feed_views
 from portal.gamification import views as gamification_views
 from portal.labs import views as labs_views
+from portal.metrics import views as metrics_views
 from portal.notifications import views as notifications_views
 from portal.platform_admin import views as platform_admin_views
 from portal.premium import views as premium_views
@@ -37,6 +38,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(load_config(app.instance_path, test_config))
 
+    metrics.init_app(app)  # first: its timer covers every other hook
     db.init_app(app)
     tenancy.init_app(app)
     queue.init_app(app)
@@ -62,6 +64,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(notifications_views.bp)
     app.register_blueprint(ada_views.bp)
     health.init_app(app)
+    app.register_blueprint(metrics_views.bp)
 
     errors.init_app(app)
     cli.init_app(app)

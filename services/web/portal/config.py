@@ -50,6 +50,8 @@ def load_config(instance_path: str, overrides: Mapping[str, Any] | None = None) 
         # Reverse proxies in front of the app (0: none). Only then are X-Forwarded-For,
         # -Proto and -Host believed, so the client's address and https are seen as they are.
         "TRUSTED_PROXY_COUNT": int(os.environ.get("TRUSTED_PROXY_COUNT", "0")),
+        # GET /metrics asks for "Authorization: Bearer <this>"; unset, it answers loopback only.
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
         # Login throttling: failures per email (since its last success) and per address
         # within the window before logins are refused for the rest of the window.
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,

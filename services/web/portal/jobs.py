@@ -10,6 +10,7 @@ plain `rq worker`) an app created once from the environment.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
@@ -20,6 +21,7 @@ from portal.courses.catalogue import get_catalogue
 from portal.db import get_unscoped_db
 from portal.labs.results import record_grade_result
 from portal.labs.runs import UnknownRun, record_run_result
+from portal.metrics.grading import observe_recorded_result
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,8 @@ def record_result(payload: dict[str, Any]) -> dict[str, Any]:
         raise
     with _worker_app().app_context():
         recorded = record_grade_result(get_unscoped_db(), get_catalogue(), result)
+    if recorded:  # a duplicate changes nothing, so it counts nothing
+        observe_recorded_result(result, recorded_at=datetime.now(UTC))
     return {"submission_id": result.submission_id, "recorded": recorded}
 
 
