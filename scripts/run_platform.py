@@ -49,7 +49,11 @@ def main() -> int:
         "PORTAL_DATABASE_URL": os.environ.get(
             "PORTAL_DATABASE_URL", f"sqlite:///{VAR / 'portal.sqlite3'}"
         ),
+        # The web's and the web-worker's Prometheus files: this run's only (emptied below).
+        "PROMETHEUS_MULTIPROC_DIR": str(VAR / "metrics"),
     }
+    shutil.rmtree(VAR / "metrics", ignore_errors=True)
+    (VAR / "metrics").mkdir()
     children: list[subprocess.Popen] = []
     sweeps: list[subprocess.Popen] = []
     try:
@@ -63,6 +67,8 @@ def main() -> int:
             _start(
                 [
                     str(BIN / "gunicorn"),
+                    "-c",  # the Prometheus multiprocess hooks
+                    str(ROOT / "services" / "web" / "gunicorn.conf.py"),
                     "--workers",
                     "2",
                     "--bind",
