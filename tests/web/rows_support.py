@@ -76,6 +76,11 @@ def read_every_table(connection: Connection) -> dict[str, list[tuple]]:
     return contents
 
 
+def column_names(connection: Connection) -> dict[str, list[str]]:
+    """Each table's columns, in the order `read_every_table` returns them."""
+    return {table.name: [c.name for c in table.columns] for table in reflected_tables(connection)}
+
+
 def _constraints(table_name: str) -> tuple[dict[str, list[str]], list[tuple[str, str]]]:
     choices: dict[str, list[str]] = {}
     exactly_one: list[tuple[str, str]] = []

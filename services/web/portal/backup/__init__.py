@@ -17,14 +17,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from alembic import command
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, MetaData
 
 from portal.backup.archive import ArchiveError, ArchiveReader, ArchiveWriter, Manifest
 from portal.backup.tables import count_rows, dump_tables, load_tables, reflect_tables
-from portal.migrations import alembic_config
+from portal.migrations import alembic_config, migrate, sqlite_foreign_keys_off
 
 OUTBOX = "outbox"
 
@@ -88,28 +87,37 @@ def restore_backup(
                 f"the archive's schema revision {manifest.alembic_revision} is newer than this"
                 f" portal's ({head}): restore it with the portal version that made it"
             )
-        with engine.begin() as connection:
-            nonempty = {name: n for name, n in _row_counts(connection).items() if n}
-            if nonempty and not force:
-                name, rows = next(iter(sorted(nonempty.items())))
-                raise RestoreRefused(
-                    f"the database is not empty ({name}: {rows} rows, {len(nonempty)} tables"
-                    " with rows); pass --force to replace everything in it"
-                )
-            _drop_everything(connection)
-            _migrate(connection, manifest.alembic_revision)
-            rows = load_tables(connection, reader)
-            for name, expected in manifest.tables.items():
-                if rows.get(name) != expected["rows"]:
-                    raise ArchiveError(
-                        f"{name}: the manifest says {expected['rows']} rows, the archive"
-                        f" holds {rows.get(name)}"
-                    )
-            _migrate(connection, "head")
+        # Foreign keys off on SQLite: the migrations' batch steps must not cascade deletes.
+        with engine.connect() as connection, sqlite_foreign_keys_off(connection):
+            rows = _replace_contents(connection, reader, force)
         files = _restore_files(reader, outbox_dir)
         return RestoreReport(manifest=manifest, rows=rows, files=files, head_revision=head)
     finally:
         reader.close()
+
+
+def _replace_contents(connection: Connection, reader: ArchiveReader, force: bool) -> dict[str, int]:
+    """Drop everything, rebuild the archive's schema, load its rows, migrate to head."""
+    manifest = reader.manifest
+    with connection.begin():
+        nonempty = {name: n for name, n in _row_counts(connection).items() if n}
+        if nonempty and not force:
+            name, rows = next(iter(sorted(nonempty.items())))
+            raise RestoreRefused(
+                f"the database is not empty ({name}: {rows} rows, {len(nonempty)} tables"
+                " with rows); pass --force to replace everything in it"
+            )
+        _drop_everything(connection)
+        migrate(connection, manifest.alembic_revision)
+        loaded = load_tables(connection, reader)
+        for name, expected in manifest.tables.items():
+            if loaded.get(name) != expected["rows"]:
+                raise ArchiveError(
+                    f"{name}: the manifest says {expected['rows']} rows, the archive"
+                    f" holds {loaded.get(name)}"
+                )
+        migrate(connection, "head")
+    return loaded
 
 
 def _begin_snapshot(connection: Connection) -> None:
@@ -131,12 +139,6 @@ def _drop_everything(connection: Connection) -> None:
     metadata = MetaData()
     metadata.reflect(connection)
     metadata.drop_all(connection)
-
-
-def _migrate(connection: Connection, revision: str) -> None:
-    config = alembic_config()
-    config.attributes["connection"] = connection
-    command.upgrade(config, revision)
 
 
 def _restore_files(reader: ArchiveReader, outbox_dir: Path) -> int:

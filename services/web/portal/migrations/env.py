@@ -12,6 +12,7 @@ from alembic import context
 
 from portal.config import load_config
 from portal.db import make_engine
+from portal.migrations import sqlite_foreign_keys_off
 from portal.models import Base
 
 config = context.config
@@ -37,6 +38,7 @@ else:
         fileConfig(config.config_file_name)
     url = load_config(instance_path="instance", overrides={"SECRET_KEY": "unused"})["DATABASE_URL"]
     engine = make_engine(url)
-    with engine.begin() as cli_connection:
-        run_migrations(cli_connection)
+    with engine.connect() as cli_connection, sqlite_foreign_keys_off(cli_connection):
+        with cli_connection.begin():
+            run_migrations(cli_connection)
     engine.dispose()
