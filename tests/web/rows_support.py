@@ -129,7 +129,7 @@ def _value(column, i: int, dialect: str) -> Any:
         moment = datetime(2026, 3, 4, 5, 6, 7, 123456, tzinfo=UTC) + timedelta(days=i, seconds=i)
         return moment if dialect == "postgresql" else moment.replace(tzinfo=None)
     if isinstance(kind, LargeBinary):
-        return bytes(range(256)) + bytes([i])
+        return bytes(range(256)) + i.to_bytes(4, "big")
     if isinstance(kind, JSON):
         # A document that is JSON null on the first row: not the same as SQL NULL.
         return JSON.NULL if i == 0 else {"n": i, "list": [1, 2.5, "ü"], "nested": {"x": None}}
