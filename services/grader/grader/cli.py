@@ -26,6 +26,7 @@ from grader.config import GraderConfig
 from grader.health_server import DEFAULT_BIND, DEFAULT_PORT, HttpSettings, start_http_server
 from grader.janitor import remove_leftover_containers
 from grader.labs import lab_kind
+from grader.logs import LogFormatError, configure_logging
 from grader.pipeline import grade_request
 from grader.sandbox import run_in_sandbox
 from grader.submission import SubmissionRefused, check_submission, decode_source
@@ -107,6 +108,10 @@ def _grade(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
+    try:
+        configure_logging(os.environ.get("LOG_FORMAT", "text"))
+    except LogFormatError as error:
+        return _refuse(str(error))
     config = GraderConfig.from_env()
     redis_url = args.redis_url or config.redis_url
     try:

@@ -11,6 +11,7 @@ says so (`remeasuring`), which the portal shows while the job waits.
 from __future__ import annotations
 
 import functools
+import logging
 from typing import Any
 
 import docker
@@ -18,10 +19,13 @@ from rq import get_current_job
 
 from contract import REMEASURING_META, GradeRequest, RunRequest, decode
 from grader.config import GraderConfig
+from grader.logs import log_context
 from grader.pipeline import grade_request
 from grader.publish import publish_result, publish_run_result
 from grader.sandbox import InfrastructureError, run_in_sandbox
 from grader.trial import run_request
+
+log = logging.getLogger(__name__)
 
 
 class RemeasureLater(Exception):
@@ -31,13 +35,30 @@ class RemeasureLater(Exception):
 def grade(payload: dict[str, Any]) -> dict[str, Any]:
     """Grade one encoded GradeRequest and publish its GradeResult."""
     request = decode(GradeRequest, payload)
+    with log_context(submission_id=request.submission_id, tenant_id=request.tenant_id):
+        log.info(
+            "grading job picked up",
+            extra={"event": "grading.started", "lab_kind": request.lab_kind},
+        )
+        outcome = _grade(request)
+        log.info(
+            "verdict %s",
+            outcome["verdict"],
+            extra={"event": "grading.verdict", "verdict": outcome["verdict"]},
+        )
+    return outcome
+
+
+def _grade(request: GradeRequest) -> dict[str, Any]:
     config = GraderConfig.from_env()
     runner = functools.partial(run_in_sandbox, _docker_client(), config.sandbox_image)
     result = grade_request(request, runner, config.ceilings)
     job = get_current_job()
     if result.verdict == "infra_error" and job is not None and job.retries_left:
+        log.warning("infra_error: retried later", extra={"event": "grading.retry"})
         raise InfrastructureError(result.feedback)
     if result.verdict == "inconclusive" and job is not None and job.retries_left:
+        log.info("inconclusive: measured again later", extra={"event": "grading.retry"})
         job.meta[REMEASURING_META] = True
         job.save_meta()
         raise RemeasureLater(result.feedback)
@@ -59,6 +80,14 @@ def run(payload: dict[str, Any]) -> dict[str, Any]:
     once (the page says to run it again) rather than kept waiting behind retries.
     """
     request = decode(RunRequest, payload)
+    with log_context(run_id=request.run_id, tenant_id=request.tenant_id):
+        log.info("run job picked up", extra={"event": "run.started"})
+        outcome = _run(request)
+        log.info("run ended: %s", outcome["outcome"], extra={"event": "run.finished"})
+    return outcome
+
+
+def _run(request: RunRequest) -> dict[str, Any]:
     config = GraderConfig.from_env()
     runner = functools.partial(run_in_sandbox, _docker_client(), config.sandbox_image)
     result = run_request(request, runner, config.ceilings)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import tarfile
 import time
 from dataclasses import dataclass
@@ -38,6 +39,8 @@ LOG_CAP_BYTES = 2 * 1024 * 1024
 # readable report is `infra_error`, retried for free at the student's will. A report (at
 # most REPORT_CAP_BYTES) is smaller than one file, so with two it is always read whole.
 LOG_OPTIONS = {"max-size": "2m", "max-file": "2"}
+
+log = logging.getLogger(__name__)
 
 
 class InfrastructureError(RuntimeError):
@@ -83,6 +86,11 @@ def run_in_sandbox(client: docker.DockerClient, image: str, job: SandboxJob) -> 
         container.put_archive(WORK_DIR, _work_archive(job))
         container.start()
         started = _now()
+        # The job's log context names the submission (or the run) this container is for.
+        log.info(
+            "sandbox container started",
+            extra={"event": "container.started", "container": container.short_id},
+        )
         metrics.observe_container_start(time.monotonic() - creating)
         outer_timeout = False
         try:

@@ -21,6 +21,7 @@ from portal.courses.catalogue import get_catalogue
 from portal.db import get_unscoped_db
 from portal.labs.results import record_grade_result
 from portal.labs.runs import UnknownRun, record_run_result
+from portal.logs import configure_logging, log_context
 from portal.metrics.grading import observe_recorded_result
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ def _worker_app() -> Flask:
         return current_app._get_current_object()  # type: ignore[attr-defined]
     if _app is None:
         _app = create_app()
+        configure_logging(_app.config["LOG_FORMAT"], service="web-worker")
     return _app
 
 
@@ -44,8 +46,15 @@ def record_result(payload: dict[str, Any]) -> dict[str, Any]:
     except contract.MessageError:
         log.exception("refusing a malformed GradeResult")
         raise
-    with _worker_app().app_context():
+    with (
+        log_context(submission_id=result.submission_id, tenant_id=result.tenant_id),
+        _worker_app().app_context(),
+    ):
         recorded = record_grade_result(get_unscoped_db(), get_catalogue(), result)
+        log.info(
+            "result recorded" if recorded else "result recorded before; ignored",
+            extra={"event": "result.recorded", "verdict": result.verdict, "recorded": recorded},
+        )
     if recorded:  # a duplicate changes nothing, so it counts nothing
         observe_recorded_result(result, recorded_at=datetime.now(UTC))
     return {"submission_id": result.submission_id, "recorded": recorded}

@@ -92,20 +92,16 @@ class RedactSecrets(logging.Filter):
             args = redact(args)
         elif isinstance(args, tuple):
             args = tuple(redact(arg) for arg in args)
-        record.msg, record.args = scrub_text(_message(record.msg, args)), None
+        text = str(record.msg)
+        record.msg, record.args = scrub_text(text % args if args else text), None
         for name in extra_fields(record):
             value = getattr(record, name)
             setattr(record, name, REDACTED if is_secret_name(name) else redact(value))
         if record.exc_info and not record.exc_text:
-            record.exc_text = scrub_text(logging.Formatter().formatException(record.exc_info))
-        elif record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
             record.exc_text = scrub_text(record.exc_text)
         return True
-
-
-def _message(msg: Any, args: Any) -> str:
-    text = str(msg)
-    return text % args if args else text
 
 
 def extra_fields(record: logging.LogRecord) -> list[str]:
@@ -130,8 +126,8 @@ class JsonFormatter(logging.Formatter):
         }
         event.update(redact(dict(_context.get() or {})))
         event.update({name: getattr(record, name) for name in extra_fields(record)})
-        if record.exc_info or record.exc_text:
-            event["exception"] = record.exc_text or self.formatException(record.exc_info)
+        if record.exc_text:
+            event["exception"] = record.exc_text
         return json.dumps(event, default=str, ensure_ascii=False)
 
 

@@ -197,6 +197,16 @@ def enqueue_grading(queue: Queue, submission: Submission, lab: Lab) -> Enqueued:
     except RedisError:
         log.warning("could not enqueue submission %s; it stays queued", submission.id)
         return Enqueued.UNAVAILABLE
+    log.info(
+        "submission queued for grading",
+        extra={
+            "event": "submission.queued",
+            "submission_id": request.submission_id,
+            "tenant_id": request.tenant_id,
+            "lab_id": lab.id,
+            "queue": queue.name,
+        },
+    )
     return Enqueued.NEW
 
 
