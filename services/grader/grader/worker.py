@@ -19,6 +19,14 @@ def run_worker(redis_url: str, burst: bool = False, name: str | None = None) -> 
     """Work the grading queue until stopped (or until it is empty, with `burst`)."""
     connection = Redis.from_url(redis_url)
     queue = Queue(GRADING_QUEUE, connection=connection, serializer=JSONSerializer)
-    worker = Worker([queue], connection=connection, serializer=JSONSerializer, name=name)
+    # Job ids only in RQ's lines: a job enqueued without a description is described by its
+    # payload, which holds the student's code.
+    worker = Worker(
+        [queue],
+        connection=connection,
+        serializer=JSONSerializer,
+        name=name,
+        log_job_description=False,
+    )
     # The scheduler moves retried jobs (infra errors) back onto the queue after their delay.
     return worker.work(burst=burst, with_scheduler=True)
