@@ -143,6 +143,9 @@ ACCESS = {
     "feed.moderate_comment": STAFF,
     # Prometheus: not a role but a token, or loopback when none is set (the test client's)
     "metrics.metrics": GUEST,
+    # The orchestrator's probes: no school, no login, nothing but up or ready
+    "health.healthz": GUEST,
+    "health.readyz": GUEST,
 }
 
 # Routes whose answer to an allowed role is not a plain "it worked".
