@@ -173,6 +173,38 @@ def test_an_archive_from_the_oldest_schema_is_migrated_after_loading(backup_app,
         assert [tuple(row[i] for i in kept) for row in after[table]] == rows, table
 
 
+def test_restore_refuses_a_damaged_archive_and_keeps_the_database(backup_app, tmp_path):
+    before = populate(backup_app)
+    archive = tmp_path / "backup.tar.gz"
+    assert run(backup_app, "backup", "create", "--output", str(archive)).exit_code == 0
+    damaged = tmp_path / "damaged.tar.gz"
+    damaged.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])
+
+    refused = run(backup_app, "backup", "restore", "--force", str(damaged))
+
+    assert refused.exit_code == 1
+    assert refused.output.startswith("Error: restore refused:"), refused.output
+    assert len(refused.output.strip().splitlines()) == 1, refused.output
+    assert contents(backup_app) == before
+
+
+def test_a_restore_that_fails_half_way_changes_nothing(backup_app, tmp_path):
+    before = populate(backup_app)
+    archive = tmp_path / "backup.tar.gz"
+    assert run(backup_app, "backup", "create", "--output", str(archive)).exit_code == 0
+    with tarfile.open(archive) as tar:
+        tables = json.load(tar.extractfile("manifest.json"))["tables"]
+    last = list(tables)[-1]
+    miscounted = tmp_path / "miscounted.tar.gz"
+    rewrite_manifest(archive, miscounted, tables={**tables, last: {**tables[last], "rows": 99}})
+
+    refused = run(backup_app, "backup", "restore", "--force", str(miscounted))
+
+    assert refused.exit_code == 1
+    assert f"{last}: the manifest says 99 rows" in refused.output, refused.output
+    assert contents(backup_app) == before
+
+
 def head_revision(app: Flask) -> str:
     with app.extensions["db_engine"].connect() as connection:
         return connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()

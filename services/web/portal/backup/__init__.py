@@ -13,6 +13,8 @@ does) instead of replaying a queue snapshot that may be stale or already graded.
 
 from __future__ import annotations
 
+import tarfile
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -100,6 +102,10 @@ def _replace_contents(connection: Connection, reader: ArchiveReader, force: bool
     """Drop everything, rebuild the archive's schema, load its rows, migrate to head."""
     manifest = reader.manifest
     with connection.begin():
+        if connection.dialect.name == "sqlite":
+            # pysqlite commits DDL as it goes unless a transaction is open: open one, so a
+            # failed restore rolls back to the database as it was, as on PostgreSQL.
+            connection.exec_driver_sql("BEGIN")
         nonempty = {name: n for name, n in _row_counts(connection).items() if n}
         if nonempty and not force:
             name, rows = next(iter(sorted(nonempty.items())))
@@ -109,7 +115,11 @@ def _replace_contents(connection: Connection, reader: ArchiveReader, force: bool
             )
         _drop_everything(connection)
         migrate(connection, manifest.alembic_revision)
-        loaded = load_tables(connection, reader)
+        try:
+            loaded = load_tables(connection, reader)
+        except (ValueError, KeyError, TypeError, tarfile.TarError, EOFError, zlib.error) as error:
+            damage = f"{type(error).__name__}: {error}"
+            raise ArchiveError(f"the archive is damaged ({damage})") from error
         for name, expected in manifest.tables.items():
             if loaded.get(name) != expected["rows"]:
                 raise ArchiveError(

@@ -18,6 +18,7 @@ import json
 import os
 import tarfile
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,6 +120,8 @@ class ArchiveReader:
             member = self._tar.extractfile(name)
         except KeyError as error:
             raise ArchiveError(f"the archive lacks {name}") from error
+        except (tarfile.TarError, EOFError, zlib.error) as error:
+            raise ArchiveError(f"the archive is damaged ({error})") from error
         if member is None:
             raise ArchiveError(f"{name} in the archive is not a file")
         return member.read()

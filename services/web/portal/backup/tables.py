@@ -35,7 +35,7 @@ from sqlalchemy import (
     type_coerce,
 )
 
-from portal.backup.archive import ArchiveReader, ArchiveWriter
+from portal.backup.archive import ArchiveError, ArchiveReader, ArchiveWriter
 
 VERSION_TABLE = "alembic_version"
 INSERT_BATCH = 500
@@ -80,7 +80,7 @@ def load_tables(connection: Connection, reader: ArchiveReader) -> dict[str, int]
     manifest_tables = reader.manifest.tables
     missing = sorted(set(manifest_tables) - set(tables))
     if missing:
-        raise ValueError(f"the schema has no table {missing[0]!r} that the archive holds")
+        raise ArchiveError(f"the schema has no table {missing[0]!r} that the archive holds")
     loaded: dict[str, int] = {}
     for name, table in tables.items():
         if name not in manifest_tables:
