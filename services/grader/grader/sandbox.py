@@ -86,11 +86,9 @@ def run_in_sandbox(client: docker.DockerClient, image: str, job: SandboxJob) -> 
         container.put_archive(WORK_DIR, _work_archive(job))
         container.start()
         started = _now()
-        # The job's log context names the submission (or the run) this container is for.
-        log.info(
-            "sandbox container started",
-            extra={"event": "container.started", "container": container.short_id},
-        )
+        # The job's log context names the submission (or the run); so does the container's
+        # label, which is how an operator finds it in `docker ps`.
+        log.info("sandbox container started", extra={"event": "container.started"})
         metrics.observe_container_start(time.monotonic() - creating)
         outer_timeout = False
         try:
