@@ -6,9 +6,10 @@ migrates the schema to the archive's revision, loads the rows, then migrates to 
 portal's head, so an archive from any older version restores too.
 
 What is in Valkey is not backed up. The queues only ever hold work whose truth is in the
-database (a submission or a run in flight is a row with status `queued`/`running`), so
-after a restore the CLI re-enqueues those rows (`portal.labs.sweep`, as `requeue-stale`
-does) instead of replaying a queue snapshot that may be stale or already graded.
+database (a submission in flight is a row with status `queued`/`running`), so after a
+restore the CLI re-enqueues those rows (`portal.labs.sweep`, as `requeue-stale` does)
+instead of replaying a queue snapshot that may be stale or already graded. An ungraded
+Run in flight is not repeated: its page reports it lost and the student runs it again.
 """
 
 from __future__ import annotations
@@ -29,11 +30,11 @@ from portal.migrations import alembic_config, migrate, sqlite_foreign_keys_off
 
 OUTBOX = "outbox"
 
-__all__ = ["ArchiveError", "RestoreRefused", "create_backup", "restore_backup"]
+__all__ = ["ArchiveError", "BackupRefused", "create_backup", "restore_backup"]
 
 
-class RestoreRefused(Exception):
-    """The restore would lose data or cannot work; the text says why in one line."""
+class BackupRefused(Exception):
+    """The backup or restore cannot go ahead (it would lose data); one line says why."""
 
 
 @dataclass
@@ -54,7 +55,7 @@ def create_backup(engine: Engine, output: Path, outbox_dir: Path) -> Manifest:
             _begin_snapshot(connection)
             revision = MigrationContext.configure(connection).get_current_revision()
             if revision is None:
-                raise RestoreRefused("the database has no schema yet: nothing to back up")
+                raise BackupRefused("the database has no schema yet: nothing to back up")
             manifest = Manifest(
                 alembic_revision=revision,
                 created_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -85,7 +86,7 @@ def restore_backup(
         scripts = ScriptDirectory.from_config(alembic_config())
         head = scripts.get_current_head()
         if manifest.alembic_revision not in {rev.revision for rev in scripts.walk_revisions()}:
-            raise RestoreRefused(
+            raise BackupRefused(
                 f"the archive's schema revision {manifest.alembic_revision} is newer than this"
                 f" portal's ({head}): restore it with the portal version that made it"
             )
@@ -109,7 +110,7 @@ def _replace_contents(connection: Connection, reader: ArchiveReader, force: bool
         nonempty = {name: n for name, n in _row_counts(connection).items() if n}
         if nonempty and not force:
             name, rows = next(iter(sorted(nonempty.items())))
-            raise RestoreRefused(
+            raise BackupRefused(
                 f"the database is not empty ({name}: {rows} rows, {len(nonempty)} tables"
                 " with rows); pass --force to replace everything in it"
             )

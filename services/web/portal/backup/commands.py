@@ -16,7 +16,7 @@ from flask.cli import AppGroup, with_appcontext
 from redis.exceptions import RedisError
 
 import contract
-from portal.backup import ArchiveError, RestoreRefused, create_backup, restore_backup
+from portal.backup import ArchiveError, BackupRefused, create_backup, restore_backup
 from portal.courses.catalogue import Catalogue, get_catalogue
 from portal.db import get_engine, get_unscoped_db
 from portal.labs.sweep import requeue_stale_submissions
@@ -41,7 +41,7 @@ def create(output: Path | None) -> None:
     started = time.monotonic()
     try:
         manifest = create_backup(get_engine(), output, _outbox())
-    except (RestoreRefused, OSError) as error:
+    except (BackupRefused, OSError) as error:
         raise click.ClickException(str(error)) from error
     rows = sum(table["rows"] for table in manifest.tables.values())
     click.echo(
@@ -60,7 +60,7 @@ def restore(archive: Path, force: bool) -> None:
     started = time.monotonic()
     try:
         report = restore_backup(get_engine(), archive, _outbox(), force=force)
-    except (ArchiveError, RestoreRefused) as error:
+    except (ArchiveError, BackupRefused) as error:
         raise click.ClickException(f"restore refused: {error}") from error
     click.echo(
         f"Restored {sum(report.rows.values())} rows in {len(report.rows)} tables and"
