@@ -628,13 +628,15 @@ def keda_models() -> Path:
     npm, node = shutil.which("npm"), shutil.which("node")
     require(bool(npm and node), "Node.js and npm are needed to validate against KEDA")
     package = KEDA_MODELS_DIR / "node_modules" / KEDA_MODELS
-    if not (package / "package.json").is_file():
+    installed = KEDA_MODELS_DIR / "installed"  # written once npm has finished
+    if not installed.is_file():
         done = subprocess.run(
             [npm, "install", "--prefix", str(KEDA_MODELS_DIR), "--no-audit", "--no-fund",
              "--loglevel=error", f"{KEDA_MODELS}@{KEDA_MODELS_VERSION}"],
             capture_output=True, text=True, check=False, timeout=300,
         )  # fmt: skip
         assert done.returncode == 0, f"npm install {KEDA_MODELS} failed:\n{done.stderr}"
+        installed.write_text(f"{KEDA_MODELS}@{KEDA_MODELS_VERSION}\n")
     return package
 
 
