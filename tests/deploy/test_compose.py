@@ -1,0 +1,176 @@
+"""compose.yaml for real: the production stack on this Engine, as a school's server runs it.
+
+The images are built (or reused) by scripts/build-service-images.sh, then one compose
+project with a generated env file (random secrets, its own name, web on a free loopback
+port) serves every test here. A school and a student are made with the operators' CLI
+through `compose exec`; the student sets a password through the link the CLI printed,
+logs in and submits Thread Lab code over HTTP (as the TLS proxy relays it), and the
+grader container grades it in a sandbox container through the host's socket. The data
+outlives `compose down` and `up`, and a submission made while the grader is stopped is
+graded once it starts again. Everything the project made is removed at the end; the
+images are kept (`make images` builds the same ones).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require
+from tests.deploy.compose_stack import (
+    COMPOSE_BINARY,
+    ComposeStack,
+    ProxiedBrowser,
+    build_images,
+)
+
+pytestmark = pytest.mark.docker
+
+SOLUTION = Path(__file__).parents[1] / "integration" / "solutions" / "thread_lab_commonjs.js"
+LAB_PATH = "/courses/node-workers/labs/thread-lab"
+SCHOOL = "north"
+STUDENT = "ada@north.test"
+PASSWORD = "a long enough password"
+GRADING_SECONDS = 240
+
+
+def engine_reachable() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    return subprocess.run(["docker", "info"], capture_output=True, check=False).returncode == 0
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    """The whole stack, up and healthy; removed with its volumes after the module."""
+    require(engine_reachable(), "no Docker Engine is reachable (start dockerd)")
+    require(COMPOSE_BINARY.is_file(), f"no Compose v2 binary at {COMPOSE_BINARY}")
+    started = time.monotonic()
+    images = build_images()
+    print(f"\nimages built or reused in {time.monotonic() - started:.0f} s: {images}")
+    stack = ComposeStack.create(tmp_path_factory.mktemp("compose"), images)
+    try:
+        print(f"compose up to all healthy: {stack.up():.0f} s")
+        yield stack
+    finally:
+        stack.remove()
+
+
+@dataclass(frozen=True)
+class GradedStudent:
+    """A student made by the CLI, logged in, with one submission graded."""
+
+    browser: ProxiedBrowser
+    submission_id: str
+
+
+@pytest.fixture(scope="module")
+def graded_student(stack) -> GradedStudent:
+    """The operators' path: school and student by CLI, then the student's own."""
+    stack.exec("web", "flask", "--app", "portal", "school", "create", SCHOOL, "--name", "North")
+    output = stack.exec(
+        "web", "flask", "--app", "portal", "user", "create", "--school", SCHOOL,
+        "--email", STUDENT, "--role", "student", "--name", "Ada",
+    )  # fmt: skip
+    link = re.search(r"(https://\S+/auth/reset\?token=\S+)", output)
+    assert link, f"no set-password link in: {output}"
+    host = link.group(1).split("/")[2]
+    assert host == f"{SCHOOL}.{stack.base_host}"
+    browser = ProxiedBrowser(stack.web_port, host)
+    reset_path = link.group(1).split(host, 1)[1]
+    token = reset_path.split("token=", 1)[1]
+    chosen = browser.post_form(
+        "/auth/reset", {"token": token, "password": PASSWORD}, form_page=reset_path
+    )
+    assert chosen.status == 302 and chosen.location_path == "/auth/login", chosen.text[:500]
+    log_in(browser)
+    submission_id = submit(browser)
+    assert wait_for_verdict(browser, submission_id)["verdict"] == "passed"
+    return GradedStudent(browser, submission_id)
+
+
+def log_in(browser: ProxiedBrowser) -> None:
+    browser.cookies.clear()
+    answer = browser.post_form("/auth/login", {"email": STUDENT, "password": PASSWORD})
+    assert answer.status == 302, f"login answered {answer.status}"
+
+
+def submit(browser: ProxiedBrowser) -> str:
+    """Submit the passing Thread Lab solution; the new submission's id."""
+    answer = browser.post_form(LAB_PATH, {"code": SOLUTION.read_text()})
+    assert answer.status == 302, f"submit answered {answer.status}: {answer.text[:500]}"
+    return answer.location_path.rsplit("submission=", 1)[1]
+
+
+def status_of(browser: ProxiedBrowser, submission_id: str) -> dict:
+    answer = browser.get(f"/submissions/{submission_id}/status")
+    assert answer.status == 200, f"status answered {answer.status}"
+    return answer.json()
+
+
+def wait_for_verdict(browser: ProxiedBrowser, submission_id: str) -> dict:
+    """Poll the status the lab page polls, until the result is recorded."""
+    deadline = time.monotonic() + GRADING_SECONDS
+    while time.monotonic() < deadline:
+        status = status_of(browser, submission_id)
+        if status["final"]:
+            return status
+        time.sleep(2)
+    raise AssertionError(f"submission {submission_id} not graded: {status}")
+
+
+def test_every_service_is_healthy_and_migrate_has_finished(stack):
+    states = stack.states()
+    assert states.pop("migrate") == "exited"
+    assert states == dict.fromkeys(
+        ["postgres", "valkey", "web", "web-worker", "sweeper", "grader"], "healthy"
+    )
+    assert "database is up to date" in stack.must("logs", "--no-color", "migrate").lower()
+
+
+def test_nothing_is_seeded_in_production(stack):
+    # No school, so no demo account: the operators make their own (before the next test).
+    listed = stack.exec("web", "flask", "--app", "portal", "school", "list")
+    assert listed.split() == ["SLUG", "NAME", "DOMAIN", "USERS", "ACTIVE"]
+    default_host = ProxiedBrowser(stack.web_port, stack.base_host)
+    assert default_host.get("/auth/login").status == 404
+
+
+def test_a_student_made_by_the_cli_is_graded_passed_by_the_grader_container(stack, graded_student):
+    status = status_of(graded_student.browser, graded_student.submission_id)
+    assert status["verdict"] == "passed"
+    assert "main received" in status["output"]["text"]
+    # The session cookie is Secure and came back over the proxy's https.
+    assert "session" in graded_student.browser.cookies
+
+
+def test_school_student_and_verdict_survive_down_and_up(stack, graded_student):
+    stack.must("down", "--timeout", "30")
+    assert stack.states() == {}
+    stack.up()
+
+    assert SCHOOL in stack.exec("web", "flask", "--app", "portal", "school", "list")
+    browser = graded_student.browser
+    log_in(browser)  # the password set through the link is still the student's
+    status = status_of(browser, graded_student.submission_id)
+    assert status["final"] and status["verdict"] == "passed"
+
+
+def test_a_submission_made_while_the_grader_is_stopped_is_graded_when_it_starts(
+    stack, graded_student
+):
+    browser = graded_student.browser
+    log_in(browser)
+    stack.must("stop", "grader")
+    submission_id = submit(browser)
+    time.sleep(5)
+    assert status_of(browser, submission_id)["final"] is False
+
+    stack.must("start", "grader")
+    assert wait_for_verdict(browser, submission_id)["verdict"] == "passed"
