@@ -601,6 +601,48 @@ def test_no_other_pod_gets_a_host_path_or_a_service_account_token(rendered):
             assert not any("hostPath" in v for v in template["spec"].get("volumes", []))
 
 
+# Pod Security's `restricted` level: the volume types it admits.
+RESTRICTED_VOLUME_TYPES = {
+    "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral",
+    "persistentVolumeClaim", "projected", "secret",
+}  # fmt: skip
+
+
+def restricted_profile_problems(template: Doc) -> Problems:
+    """What keeps a pod template from Pod Security's `restricted` level."""
+    spec = template["spec"]
+    problems = []
+    pod_context = spec.get("securityContext", {})
+    if pod_context.get("runAsNonRoot") is not True:
+        problems.append("runAsNonRoot is not true")
+    if pod_context.get("seccompProfile", {}).get("type") not in ("RuntimeDefault", "Localhost"):
+        problems.append("no RuntimeDefault seccomp profile")
+    for volume in spec.get("volumes", []):
+        kinds = set(volume) - {"name"}
+        if not kinds <= RESTRICTED_VOLUME_TYPES:
+            problems.append(f"volume {volume['name']} is a {sorted(kinds)}")
+    for container in containers(template):
+        context = container.get("securityContext", {})
+        if context.get("allowPrivilegeEscalation") is not False:
+            problems.append(f"{container['name']} may escalate privileges")
+        if "ALL" not in context.get("capabilities", {}).get("drop", []):
+            problems.append(f"{container['name']} keeps its capabilities")
+        if set(context.get("capabilities", {}).get("add", [])) - {"NET_BIND_SERVICE"}:
+            problems.append(f"{container['name']} adds capabilities")
+    return problems
+
+
+def test_every_pod_but_the_graders_meets_pod_security_restricted(rendered):
+    """The namespace enforces `privileged` for the graders' socket; the rest need none of it."""
+    problems = {
+        name_of(owner): restricted_profile_problems(template)
+        for owner, template in pod_templates(rendered)
+    }
+    host_paths = [f"volume {name} is a ['hostPath']" for name in ("docker-socket", "cpu-slots")]
+    assert problems.pop("Deployment/grader") == host_paths
+    assert all(found == [] for found in problems.values()), problems
+
+
 def test_the_grader_trigger_counts_waiting_and_running_jobs_the_web_app_exports(
     rendered, redis_url
 ):
