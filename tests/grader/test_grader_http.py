@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from grader.health_server import HttpSettings, start_http_server
 
+GRADER = str(Path(sys.executable).parent / "grader")
 KINDS = ("counter", "histogram")
 
 
@@ -126,3 +130,20 @@ def test_a_worker_serves_what_its_work_horses_counted(graded_by_worker, tmp_path
     # The two horses (one per job) shared one file per kind of metric, not one per pid.
     assert files == {f"{kind}_{who}.db" for kind in KINDS for who in ("worker", "horse")}
     assert list(tmp_path.glob("grader-metrics-*")) == []  # removed when the worker stopped
+
+
+def test_a_busy_port_is_reported_and_the_worker_works_anyway(redis_url):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        worker = subprocess.run(
+            [GRADER, "worker", "--burst", "--redis-url", redis_url],
+            env={"PATH": "/usr/bin:/bin", "GRADER_METRICS_PORT": str(port)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    assert worker.returncode == 0, worker.stderr
+    assert f"grader: no /healthz or /metrics on 127.0.0.1:{port}" in worker.stderr
