@@ -6,7 +6,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv
 SANDBOX_IMAGE ?= course-sandbox-node:1
 
-.PHONY: run test lint format sandbox-image bench check-content clean
+.PHONY: run test lint format sandbox-image images bench check-content clean
 
 run: $(VENV)/.synced
 	$(VENV)/bin/python scripts/run_platform.py
@@ -33,6 +33,11 @@ check-content: $(VENV)/.synced
 
 sandbox-image:
 	SANDBOX_IMAGE=$(SANDBOX_IMAGE) scripts/build-sandbox-image.sh
+
+# The images compose.yaml runs (web, grader; offline PostgreSQL and Valkey where no
+# registry is reachable), and the sandbox image the grader starts.
+images: $(VENV)/.synced sandbox-image
+	scripts/build-service-images.sh
 
 clean:
 	rm -rf $(VENV) .tools var .pytest_cache .ruff_cache
