@@ -179,6 +179,12 @@ def test_a_recorded_grading_counts_its_verdict_and_phases_once(app, client, subm
     verdict = {"lab": "thread-lab", "verdict": "failed"}
     name = "portal_grading_verdicts_total"
     assert value(after, name, **verdict) == value(before, name, **verdict) + 1
+    # The lab's other verdicts are there too, so that their first step can be seen.
+    infra_error = (
+        "portal_grading_verdicts_total",
+        frozenset({("lab", "thread-lab"), ("verdict", "infra_error")}),
+    )
+    assert infra_error in after
     for phase in PHASES:
         for suffix in ("count", "sum"):
             series = f"portal_grading_phase_seconds_{suffix}"

@@ -17,6 +17,10 @@ from portal.metrics.instruments import GRADING_PHASE_SECONDS, GRADING_VERDICTS
 
 def observe_recorded_result(result: contract.GradeResult, recorded_at: datetime) -> None:
     """Count `result`'s verdict and observe its phases, the last ending at `recorded_at`."""
+    # Every verdict of the lab exists from its first result on, at 0 until it happens:
+    # Prometheus's increase() cannot see a series' first step (the alerts rely on it).
+    for verdict in contract.VERDICTS:
+        GRADING_VERDICTS.labels(lab=result.lab_id, verdict=verdict)
     GRADING_VERDICTS.labels(lab=result.lab_id, verdict=result.verdict).inc()
     times = result.times
     phases = {
