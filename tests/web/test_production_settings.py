@@ -205,6 +205,16 @@ def test_gunicorn_lists_every_unsafe_setting_at_once(safe_env, tmp_path):
     assert_refused_with(result, NO_SECRET, SQLITE, NOT_HTTPS)
 
 
+def test_the_web_worker_refuses_the_same_settings(safe_env, tmp_path):
+    unsafe = {"PORTAL_DATABASE_URL": "sqlite:///portal.sqlite3"}
+    result = flask({**safe_env, **unsafe}, tmp_path, "results-worker", "--burst")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"Error: {HEADING}",
+        SQLITE + " (postgresql+psycopg://USER:PASSWORD@HOST/NAME)",
+    ]
+
+
 def test_a_safe_production_migrates_an_empty_database_and_starts(
     safe_env, tmp_path, empty_postgres_url, start_server
 ):

@@ -44,7 +44,8 @@ def is_production(app: Flask) -> bool:
 def check_before_serving(app: Flask, *, web: bool) -> None:
     """Raise ConfigError listing every reason production must not start; no-op otherwise.
 
-    `web`: also check the database for demo logins (the web server only, see above).
+    `web`: also check the database for demo logins (the web server only, see above), once
+    the settings pass: a SQLite file or an unsafe setup is no place to look for them.
     """
     if not is_production(app):
         return
