@@ -282,7 +282,7 @@ def test_the_operators_cli_on_an_unmigrated_database_says_so_in_one_line(tmp_pat
         "PORTAL_DATABASE_URL": f"sqlite:///{empty}",
     }
     user_create = ["user", "create", "--school", "a", "--email", "a@b.c", "--role", "student"]
-    for command in (["school", "list"], user_create):
+    for command in (["school", "list"], user_create, ["seed-demo"]):
         result = flask(env, tmp_path, *command)
         assert result.returncode == 1
         assert result.stderr == (

@@ -79,6 +79,7 @@ def seed_demo() -> None:
         raise click.ClickException(
             "seed-demo creates logins whose passwords are public; not with PORTAL_ENV=production"
         )
+    operators_cli.require_usable_database()
     session = get_unscoped_db()
     school = session.scalars(select(School).where(School.slug == DEFAULT_SCHOOL_SLUG)).first()
     if school is None:
@@ -99,6 +100,7 @@ def seed_demo() -> None:
 @with_appcontext
 def deactivate_demo() -> None:
     """Deactivate every demo login, at any school (they can no longer log in)."""
+    operators_cli.require_usable_database()
     session = get_unscoped_db()
     accounts = active_demo_accounts(session)
     for account in accounts:
