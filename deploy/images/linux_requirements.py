@@ -5,14 +5,19 @@ Windows, async-timeout only before Python 3.11.3). Wheels are fetched for the im
 outside it, so this filter keeps each requirement whose marker holds on Linux for some
 3.11 release (Debian's 3.11.2 or the official image's latest) and drops the marker, so
 `pip download` fetches it; the image installs from the marked file and its own
-interpreter decides. Hash lines are kept. Runs under any pip (it uses pip's packaging).
+interpreter decides. Hash lines are kept. Runs under any Python with `packaging` or pip
+(whose vendored copy it then uses).
 
 Usage: python linux_requirements.py < requirements.txt > download.txt
 """
 
 import sys
+from collections.abc import Iterable, Iterator
 
-from pip._vendor.packaging.markers import Marker
+try:
+    from packaging.markers import Marker
+except ImportError:  # a bare venv: pip's own copy
+    from pip._vendor.packaging.markers import Marker
 
 LINUX = {
     "sys_platform": "linux",
@@ -34,19 +39,19 @@ def needed(marker_text: str) -> bool:
     )
 
 
-def main() -> None:
+def linux_requirements(lines: Iterable[str]) -> Iterator[str]:
+    """The lines of the requirements Linux needs, markers dropped, hashes kept."""
     keep = False
-    for line in sys.stdin:
+    for line in lines:
         if line.startswith((" ", "\t", "#")) or not line.strip():
             if keep and line.lstrip().startswith("--hash"):
-                sys.stdout.write(line)
+                yield line
             continue
         requirement, _, rest = line.partition(" ; ")
-        marker_text = rest.rstrip(" \\\n")
-        keep = not rest or needed(marker_text)
+        keep = not rest or needed(rest.rstrip(" \\\n"))
         if keep:
-            sys.stdout.write(requirement.rstrip(" \\\n") + " \\\n")
+            yield requirement.rstrip(" \\\n") + " \\\n"
 
 
 if __name__ == "__main__":
-    main()
+    sys.stdout.writelines(linux_requirements(sys.stdin))
