@@ -125,6 +125,16 @@ def wait_for_verdict(browser: ProxiedBrowser, submission_id: str) -> dict:
     raise AssertionError(f"submission {submission_id} not graded: {status}")
 
 
+def queued_grading_jobs(stack: ComposeStack) -> int:
+    """Jobs waiting on the grading queue, read in Valkey from the web container."""
+    count = stack.exec(
+        "web", "python", "-c",
+        "import os, redis; from contract import GRADING_QUEUE; "
+        "print(redis.Redis.from_url(os.environ['REDIS_URL']).llen(f'rq:queue:{GRADING_QUEUE}'))",
+    )  # fmt: skip
+    return int(count)
+
+
 def test_every_service_is_healthy_and_migrate_has_finished(stack):
     states = stack.states()
     assert states.pop("migrate") == "exited"
@@ -142,6 +152,18 @@ def test_nothing_is_seeded_in_production(stack):
     assert default_host.get("/auth/login").status == 404
 
 
+def test_the_grader_has_no_database_credentials_nor_a_way_to_postgres(stack):
+    environment = stack.exec("grader", "env")
+    assert "POSTGRES" not in environment and "DATABASE_URL" not in environment
+    reach = stack.compose(
+        "exec", "--no-TTY", "grader", "python", "-c",
+        "import socket; socket.create_connection(('postgres', 5432), timeout=3)",
+    )  # fmt: skip
+    assert reach.returncode != 0 and "gaierror" in reach.stderr  # not on its network
+    assert stack.exec("grader", "id", "-u").strip() == "10020"
+    assert stack.exec("web", "id", "-u").strip() == "10010"
+
+
 def test_a_student_made_by_the_cli_is_graded_passed_by_the_grader_container(stack, graded_student):
     status = status_of(graded_student.browser, graded_student.submission_id)
     assert status["verdict"] == "passed"
@@ -153,7 +175,7 @@ def test_a_student_made_by_the_cli_is_graded_passed_by_the_grader_container(stac
 def test_school_student_and_verdict_survive_down_and_up(stack, graded_student):
     stack.must("down", "--timeout", "30")
     assert stack.states() == {}
-    stack.up()
+    print(f"\ncompose up again, to all healthy: {stack.up():.0f} s")
 
     assert SCHOOL in stack.exec("web", "flask", "--app", "portal", "school", "list")
     browser = graded_student.browser
@@ -169,7 +191,9 @@ def test_a_submission_made_while_the_grader_is_stopped_is_graded_when_it_starts(
     log_in(browser)
     stack.must("stop", "grader")
     submission_id = submit(browser)
-    time.sleep(5)
+    # Valkey's append-only file keeps the queued job across a restart of Valkey.
+    stack.must("restart", "valkey")
+    assert queued_grading_jobs(stack) == 1
     assert status_of(browser, submission_id)["final"] is False
 
     stack.must("start", "grader")
