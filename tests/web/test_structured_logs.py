@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from portal.logs import JsonFormatter, RedactSecrets, configure_logging, log_context
+from contract.logs import JsonFormatter, RedactSecrets, configure_logging, log_context
 
 SOLUTION = Path(__file__).parents[1] / "integration" / "solutions" / "thread_lab_commonjs.js"
 GRADER = Path(sys.executable).parent / "grader"

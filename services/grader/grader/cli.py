@@ -21,12 +21,12 @@ from pathlib import Path
 import docker
 
 from contract import SCHEMA_VERSION, GradeRequest, SubmittedFile, encode
+from contract.logs import LogFormatError, configure_logging
 from grader import metrics
 from grader.config import GraderConfig
 from grader.health_server import DEFAULT_BIND, DEFAULT_PORT, HttpSettings, start_http_server
 from grader.janitor import remove_leftover_containers
 from grader.labs import lab_kind
-from grader.logs import LogFormatError, configure_logging
 from grader.pipeline import grade_request
 from grader.sandbox import run_in_sandbox
 from grader.submission import SubmissionRefused, check_submission, decode_source
@@ -109,7 +109,7 @@ def _grade(args: argparse.Namespace) -> int:
 
 def _worker(args: argparse.Namespace) -> int:
     try:
-        configure_logging(os.environ.get("LOG_FORMAT", "text"))
+        configure_logging(os.environ.get("LOG_FORMAT", "text"), service="grader")
     except LogFormatError as error:
         return _refuse(str(error))
     config = GraderConfig.from_env()

@@ -18,8 +18,8 @@ import docker
 from rq import get_current_job
 
 from contract import REMEASURING_META, GradeRequest, RunRequest, decode
+from contract.logs import log_context
 from grader.config import GraderConfig
-from grader.logs import log_context
 from grader.pipeline import grade_request
 from grader.publish import publish_result, publish_run_result
 from grader.sandbox import InfrastructureError, run_in_sandbox

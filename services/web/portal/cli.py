@@ -28,6 +28,7 @@ from rq.serializers import JSONSerializer
 from sqlalchemy import select
 
 import contract
+from contract.logs import configure_logging
 from portal import mail_check, operators_cli
 from portal.auth.service import find_user_by_email, register_user
 from portal.backup.commands import backup_commands
@@ -38,7 +39,6 @@ from portal.demo import DEMO_ACCOUNTS, active_demo_accounts
 from portal.feed.commands import feed_commands
 from portal.feed.guides import pin_course_guides
 from portal.labs.sweep import requeue_stale_submissions
-from portal.logs import configure_logging
 from portal.migrations import upgrade_database
 from portal.models import DEFAULT_SCHOOL_SLUG, School
 from portal.premium.commands import premium_commands

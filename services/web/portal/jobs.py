@@ -16,12 +16,12 @@ from typing import Any
 from flask import Flask, current_app, has_app_context
 
 import contract
+from contract.logs import configure_logging, log_context
 from portal import create_app
 from portal.courses.catalogue import get_catalogue
 from portal.db import get_unscoped_db
 from portal.labs.results import record_grade_result
 from portal.labs.runs import UnknownRun, record_run_result
-from portal.logs import configure_logging, log_context
 from portal.metrics.grading import observe_recorded_result
 
 log = logging.getLogger(__name__)

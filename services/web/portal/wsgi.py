@@ -1,7 +1,7 @@
 """The WSGI entry point: `gunicorn portal.wsgi:app`.
 
 Each gunicorn worker builds the app here, sends the process's logs through
-`portal.logs` (JSON in production) and, in production, refuses to serve with an unsafe
+`contract.logs` (JSON in production) and, in production, refuses to serve with an unsafe
 setting or the demo logins (`portal.production`). A refusal is raised as gunicorn's
 AppImportError: gunicorn then prints the refusal's lines alone, without a traceback, and
 stops the server ("App failed to load.") rather than restart workers that would fail the
@@ -12,9 +12,9 @@ import logging
 
 from gunicorn.errors import AppImportError
 
+from contract.logs import configure_logging
 from portal import create_app
 from portal.config import ConfigError
-from portal.logs import configure_logging
 from portal.production import check_before_serving
 
 try:

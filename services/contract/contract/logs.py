@@ -1,17 +1,16 @@
-"""The portal's logs: one JSON object a line in production, readable lines in development.
+"""The log line every service writes: one JSON object a line, or a readable line.
 
-`LOG_FORMAT` (config, from the environment; `json` by default when PORTAL_ENV=production,
-else `text`) picks the format. Each process that owns its output installs the handler once
-at its entry point: the web server (`portal.wsgi`) and the web-worker (`results-worker`,
-`portal.jobs`). The handler sits on the root logger so the libraries' records (RQ's worker
-lines) come out in the same format; gunicorn's own loggers do not propagate, so its error
-log and its access log stay as they are.
+Shared by the portal (web, web-worker) and the graders, so that the events of one
+submission can be followed through all of them with the same fields: the web that queues
+it, the grader (job picked up, container started, verdict) and the web-worker that records
+the result each log `submission_id` (`log_context`). `LOG_FORMAT` (`json` or `text`) picks
+the format; each process installs the handler once at its entry point, on the root logger,
+so the libraries' records (RQ's worker lines) come out in the same format. gunicorn's own
+loggers do not propagate, so its error log and access log stay as they are.
 
-Events that follow a submission carry `submission_id` (and `event`), from the web that
-queues it, through the grader, to the web-worker that records the result. Nothing secret
-reaches the output: `RedactSecrets` blanks fields and mapping keys that name a password,
-token, secret, cookie or the student's code, and `key=value` pairs of such names and URL
-passwords inside the message text.
+Nothing secret reaches the output: `RedactSecrets` blanks fields and mapping keys named
+like a password, token, secret or cookie, or like the student's code (`files`, `code`,
+`source`), and `name=value` pairs of such names and URL passwords in the message text.
 """
 
 from __future__ import annotations
@@ -26,6 +25,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+LOG_FORMATS = ("json", "text")
 REDACTED = "[redacted]"
 # Field and mapping-key names whose values never reach a log (compared in lower case).
 SECRET_NAMES = frozenset(
@@ -44,7 +44,6 @@ SECRET_NAMES = frozenset(
     }
 )
 SECRET_PARTS = ("password", "secret", "token", "api_key", "apikey", "credential")
-# `token=abc`, `password: abc`, `"secret": "abc"` inside a message, and URL passwords.
 SECRET_PAIR = re.compile(
     r"""(?P<name>["']?[\w-]*(?:password|secret|token|api_key|apikey)[\w-]*["']?\s*[=:]\s*["']?)"""
     r"""(?P<value>[^\s&"',;)}]+)""",
@@ -52,11 +51,14 @@ SECRET_PAIR = re.compile(
 )
 URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<value>[^@\s/]+)(?=@)")
 
-# The attributes every LogRecord has; anything else on a record came in through `extra`.
 _RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 _context: contextvars.ContextVar[Mapping[str, Any] | None] = contextvars.ContextVar(
-    "portal_log_context", default=None
+    "service_log_context", default=None
 )
+
+
+class LogFormatError(ValueError):
+    """LOG_FORMAT names no known format."""
 
 
 def is_secret_name(name: str) -> bool:
@@ -83,6 +85,11 @@ def scrub_text(text: str) -> str:
     return URL_PASSWORD.sub(lambda m: m.group("head") + REDACTED, text)
 
 
+def extra_fields(record: logging.LogRecord) -> list[str]:
+    """The names a caller added to `record` through `extra=`."""
+    return [name for name in vars(record) if name not in _RECORD_FIELDS]
+
+
 class RedactSecrets(logging.Filter):
     """Blank secrets in a record before any handler formats it (the record is changed)."""
 
@@ -102,11 +109,6 @@ class RedactSecrets(logging.Filter):
         if record.exc_text:
             record.exc_text = scrub_text(record.exc_text)
         return True
-
-
-def extra_fields(record: logging.LogRecord) -> list[str]:
-    """The names a caller added to `record` through `extra=`."""
-    return [name for name in vars(record) if name not in _RECORD_FIELDS]
 
 
 class JsonFormatter(logging.Formatter):
@@ -152,7 +154,7 @@ class _StderrHandler(logging.StreamHandler):
         super().__init__(sys.stderr)
 
     @property  # type: ignore[override]
-    def stream(self):  # noqa: D102
+    def stream(self):
         return sys.stderr
 
     @stream.setter
@@ -161,10 +163,13 @@ class _StderrHandler(logging.StreamHandler):
 
 
 def configure_logging(log_format: str, service: str, level: int = logging.INFO) -> logging.Handler:
-    """Send every record at `level` or above to stderr in `log_format` (json or text).
+    """Send every record at `level` or above to stderr in `log_format` (json or text), each
+    JSON line naming `service` (web, web-worker, grader).
 
     Called once per process, at its entry point; a second call replaces the first's handler.
     """
+    if log_format not in LOG_FORMATS:
+        raise LogFormatError(f"LOG_FORMAT: expected json or text, not {log_format!r}")
     root = logging.getLogger()
     for handler in list(root.handlers):
         if isinstance(handler, _StderrHandler):
