@@ -32,6 +32,11 @@ def get_redis() -> redis.Redis:
     return g.redis
 
 
+def platform_queue_names() -> list[str]:
+    """Every queue the platform runs on: the graders' and the results queue."""
+    return sorted({*contract.GRADER_QUEUES.values(), contract.RESULTS_QUEUE})
+
+
 def get_queue(name: str = contract.GRADING_QUEUE) -> Queue:
     """The RQ queue `name` (JSON payloads), cached for the app context."""
     queues = g.setdefault("rq_queues", {})

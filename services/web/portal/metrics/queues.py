@@ -18,12 +18,7 @@ from rq import Queue
 from rq.serializers import JSONSerializer
 from rq.worker_registration import get_keys
 
-import contract
-
-
-def queue_names() -> list[str]:
-    """Every queue the platform runs on: the graders' and the results queue."""
-    return sorted({*contract.GRADER_QUEUES.values(), contract.RESULTS_QUEUE})
+from portal.queue import platform_queue_names
 
 
 class QueueCollector(Collector):
@@ -63,7 +58,7 @@ class QueueCollector(Collector):
         }
         up = GaugeMetricFamily("portal_queue_server_up", "1 if Valkey answered this scrape.")
         try:
-            rows = [(name, self._read(name)) for name in queue_names()]
+            rows = [(name, self._read(name)) for name in platform_queue_names()]
         except redis.RedisError:
             up.add_metric([], 0)
             yield up

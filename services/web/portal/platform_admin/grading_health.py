@@ -19,8 +19,8 @@ from rq.registry import FailedJobRegistry
 from rq.results import Result
 from rq.serializers import JSONSerializer
 
-import contract
 from portal.models import utc_now
+from portal.queue import platform_queue_names
 
 FAILED_JOBS_SHOWN = 50
 ERROR_LINE_MAX_LENGTH = 200
@@ -76,15 +76,10 @@ class GradingHealth:
     failed_jobs: list[FailedJob]
 
 
-def watched_queue_names() -> list[str]:
-    """The graders' queues and the results queue, the ones the platform runs on."""
-    return sorted({*contract.GRADER_QUEUES.values(), contract.RESULTS_QUEUE})
-
-
 def read_grading_health(connection: redis.Redis) -> GradingHealth:
     """Every watched queue, every worker and the latest failed jobs."""
     try:
-        queues = [_queue(connection, name) for name in watched_queue_names()]
+        queues = [_queue(connection, name) for name in platform_queue_names()]
         health = GradingHealth(
             queues=[_queue_health(queue) for queue in queues],
             workers=_workers(connection),
@@ -116,7 +111,7 @@ def delete_failed_job(connection: redis.Redis, queue_name: str, job_id: str) -> 
 
 
 def _failed_registry(connection: redis.Redis, queue_name: str, job_id: str) -> FailedJobRegistry:
-    if queue_name not in watched_queue_names():
+    if queue_name not in platform_queue_names():
         raise UnknownFailedJob(job_id)
     try:
         registry = _queue(connection, queue_name).failed_job_registry
