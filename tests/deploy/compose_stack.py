@@ -6,8 +6,9 @@ project name of its own, so its containers, volumes and networks are removed by 
 
 `ProxiedBrowser` talks plain HTTP to the published port but sends what the host's TLS
 proxy would add (X-Forwarded-Proto https, -Host, -For), so the production app sees an
-https request for a school's host. It keeps the session cookie itself: the cookie is
-`Secure`, and a cookie jar would never send it over http.
+https request for a school's host; or, given a `CaddyProxy`, real HTTPS through Caddy
+running deploy/proxy/Caddyfile. It keeps the session cookie itself: the cookie is
+`Secure`, and a cookie jar would never send it over plain http.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ import http.client
 import json
 import re
 import secrets
+import shutil
 import socket
+import ssl
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -29,6 +32,8 @@ import compose
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_BINARY = Path(compose.__file__).parent / "docker-compose"
 BUILD_SCRIPT = ROOT / "scripts" / "build-service-images.sh"
+CADDYFILE = ROOT / "deploy" / "proxy" / "Caddyfile"
+EXAMPLE_HOST = "courses.example.org"
 
 
 def free_port() -> int:
@@ -128,31 +133,105 @@ class ComposeStack:
         self.compose("down", "--volumes", "--remove-orphans", "--timeout", "20")
 
 
+class CaddyProxy:
+    """Caddy with the example Caddyfile, its hosts and ports made this test's own.
+
+    The site's host names become the stack's (`courses.test`, `north.courses.test`), the
+    upstream its published port, and global options add Caddy's own local CA (no ACME),
+    free ports, no admin endpoint and a private data directory.
+    """
+
+    def __init__(self, directory: Path, base_host: str, web_port: int) -> None:
+        self.https_port = free_port()
+        text = CADDYFILE.read_text().replace(EXAMPLE_HOST, base_host)
+        text = text.replace("127.0.0.1:8000", f"127.0.0.1:{web_port}")
+        self.access_log = directory / "access.log"
+        text = text.replace("/var/log/caddy/course-platform.log", str(self.access_log))
+        options = (
+            "{\n\tadmin off\n\tlocal_certs\n\tskip_install_trust\n"
+            f"\thttp_port {free_port()}\n\thttps_port {self.https_port}\n}}\n\n"
+        )
+        config = directory / "Caddyfile"
+        config.write_text(options + text)
+        environment = {
+            "HOME": str(directory),
+            "XDG_DATA_HOME": str(directory / "data"),
+            "XDG_CONFIG_HOME": str(directory / "config"),
+        }
+        self.process = subprocess.Popen(
+            [shutil.which("caddy") or "caddy", "run", "--adapter", "caddyfile",
+             "--config", str(config)],
+            env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        self._wait_until_listening()
+
+    def _wait_until_listening(self) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"caddy stopped: {self.process.stderr.read()[-2000:]}")
+            try:
+                socket.create_connection(("127.0.0.1", self.https_port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise AssertionError("caddy did not listen within 30 s")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process.stderr.close()
+
+
 @dataclass
 class ProxiedBrowser:
-    """A visitor of one school's host, through a TLS proxy that is not there."""
+    """A visitor of one school's host: through Caddy when given, else as if through it."""
 
     port: int
     host: str
+    caddy: CaddyProxy | None = None
     cookies: dict[str, str] = field(default_factory=dict)
+
+    def _connection(self) -> http.client.HTTPConnection:
+        if self.caddy is None:
+            return http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        # Caddy's own CA signed the certificate: the test trusts it without checking.
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        connection = http.client.HTTPSConnection(
+            "127.0.0.1", self.caddy.https_port, timeout=30, context=context
+        )
+        raw = socket.create_connection(("127.0.0.1", self.caddy.https_port), timeout=30)
+        # The school's name as SNI, so Caddy serves that site.
+        connection.sock = context.wrap_socket(raw, server_hostname=self.host)
+        return connection
 
     def request(self, method: str, path: str, form: dict | None = None) -> Response:
         """One request, no redirect followed; cookies sent and kept like a browser's."""
         headers = {
             "Host": self.host,
-            "X-Forwarded-Host": self.host,
-            "X-Forwarded-Proto": "https",
-            "X-Forwarded-For": "203.0.113.7",
-            # Flask-WTF checks that an https POST comes from its own origin.
-            "Referer": f"https://{self.host}{path}",
+            # Flask-WTF checks that an https POST comes from its own origin; the origin
+            # alone, as the portal's Referrer-Policy has browsers send on reset pages.
+            "Referer": f"https://{self.host}/",
         }
+        if self.caddy is None:
+            headers |= {
+                "X-Forwarded-Host": self.host,
+                "X-Forwarded-Proto": "https",
+                "X-Forwarded-For": "203.0.113.7",
+            }
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
         if form is not None:
             body = urlencode(form)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        connection = self._connection()
         try:
             connection.request(method, path, body=body, headers=headers)
             answer = connection.getresponse()

@@ -13,6 +13,8 @@ images are kept (`make images` builds the same ones).
 
 from __future__ import annotations
 
+import email
+import email.policy
 import re
 import shutil
 import subprocess
@@ -25,6 +27,7 @@ import pytest
 from tests.conftest import require
 from tests.deploy.compose_stack import (
     COMPOSE_BINARY,
+    CaddyProxy,
     ComposeStack,
     ProxiedBrowser,
     build_images,
@@ -135,6 +138,13 @@ def queued_grading_jobs(stack: ComposeStack) -> int:
     return int(count)
 
 
+def latest_mail(stack: ComposeStack) -> str:
+    """The text of the last message the portal wrote to its outbox (no SMTP host set)."""
+    raw = stack.exec("web", "sh", "-c", 'cat "$(ls -t /var/lib/portal/outbox/*.eml | head -n 1)"')
+    message = email.message_from_string(raw, policy=email.policy.default)
+    return message.get_body(("plain",)).get_content()
+
+
 def test_every_service_is_healthy_and_migrate_has_finished(stack):
     states = stack.states()
     assert states.pop("migrate") == "exited"
@@ -170,6 +180,34 @@ def test_a_student_made_by_the_cli_is_graded_passed_by_the_grader_container(stac
     assert "main received" in status["output"]["text"]
     # The session cookie is Secure and came back over the proxy's https.
     assert "session" in graded_student.browser.cookies
+
+
+def test_through_the_example_caddyfile_the_student_is_served_over_https(
+    stack, graded_student, tmp_path_factory
+):
+    require(shutil.which("caddy") is not None, "caddy is missing (.ci/run installs it)")
+    caddy = CaddyProxy(tmp_path_factory.mktemp("caddy"), stack.base_host, stack.web_port)
+    try:
+        browser = ProxiedBrowser(stack.web_port, graded_student.browser.host, caddy=caddy)
+        log_in(browser)
+        status = status_of(browser, graded_student.submission_id)
+        assert status["verdict"] == "passed"
+        assert browser.get("/metrics").status == 404  # never served to the internet
+
+        # A reset link is built from what Caddy relayed: https and the school's host.
+        assert browser.post_form("/auth/forgot", {"email": STUDENT}).status == 200
+        link = re.search(r"(https?://\S+/auth/reset\?token=\S+)", latest_mail(stack))
+        assert link and link.group(1).startswith(f"https://{browser.host}/auth/reset?token=")
+        reset_path = link.group(1).split(browser.host, 1)[1]
+        token = reset_path.split("token=", 1)[1]
+        chosen = browser.post_form(
+            "/auth/reset", {"token": token, "password": PASSWORD}, form_page=reset_path
+        )
+        assert chosen.status == 302
+    finally:
+        caddy.stop()
+    access_log = caddy.access_log.read_text()
+    assert "/auth/reset" in access_log and token not in access_log
 
 
 def test_school_student_and_verdict_survive_down_and_up(stack, graded_student):
