@@ -5,9 +5,10 @@ project with a generated env file (random secrets, its own name, web on a free l
 port) serves every test here. A school and a student are made with the operators' CLI
 through `compose exec`; the student sets a password through the link the CLI printed,
 logs in and submits Thread Lab code over HTTP (as the TLS proxy relays it), and the
-grader container grades it in a sandbox container through the host's socket. The data
-outlives `compose down` and `up`, and a submission made while the grader is stopped is
-graded once it starts again. Everything the project made is removed at the end; the
+grader container grades it in a sandbox container through the host's socket. Caddy
+with deploy/proxy/Caddyfile serves the same student over real HTTPS. The data outlives
+`compose down` and `up`, and a submission made while the grader is stopped (and Valkey
+restarted) is graded once it starts again. Everything the project made is removed at the end; the
 images are kept (`make images` builds the same ones).
 """
 
