@@ -5,13 +5,15 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv
 SANDBOX_IMAGE ?= course-sandbox-node:1
+# KEDA's models (npm), which the Kubernetes manifests' test validates the ScaledObject with.
+KEDA_MODELS := .tools/keda-models-2.0.0
 
 .PHONY: run test lint format sandbox-image images bench check-content clean
 
 run: $(VENV)/.synced
 	$(VENV)/bin/python scripts/run_platform.py
 
-test: $(VENV)/.synced sandbox-image
+test: $(VENV)/.synced sandbox-image $(KEDA_MODELS)/installed
 	$(VENV)/bin/pytest
 
 lint: $(VENV)/.synced
@@ -51,3 +53,9 @@ $(VENV)/.synced: pyproject.toml uv.lock services/contract/pyproject.toml \
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet uv
+
+$(KEDA_MODELS)/installed:
+	@if command -v npm >/dev/null; then \
+	  npm install --prefix $(KEDA_MODELS) --no-audit --no-fund --loglevel=error \
+	    @kubernetes-models/keda@2.0.0 && echo @kubernetes-models/keda@2.0.0 > $@; \
+	else echo "test: no npm: the KEDA check of the Kubernetes manifests will skip" >&2; fi
