@@ -114,6 +114,7 @@ class GradeResult:
     measurements: dict[str, Any] = field(default_factory=dict)  # numbers the harness measured
     achievements: tuple[AchievementEvent, ...] = ()  # events for the portal to reward
     times: PhaseTimes = PhaseTimes("", "", "", "")  # phase timestamps
+    grader_host: str = ""  # the host that graded it (its node's name); "" from older graders
 
 
 RUN_OUTCOMES = (

@@ -53,7 +53,12 @@ def record_result(payload: dict[str, Any]) -> dict[str, Any]:
         recorded = record_grade_result(get_unscoped_db(), get_catalogue(), result)
         log.info(
             "result recorded" if recorded else "result recorded before; ignored",
-            extra={"event": "result.recorded", "verdict": result.verdict, "recorded": recorded},
+            extra={
+                "event": "result.recorded",
+                "verdict": result.verdict,
+                "recorded": recorded,
+                "grader_host": result.grader_host,
+            },
         )
     if recorded:  # a duplicate changes nothing, so it counts nothing
         observe_recorded_result(result, recorded_at=datetime.now(UTC))
