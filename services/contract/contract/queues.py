@@ -16,6 +16,9 @@ RECORD_RUN_JOB = "portal.jobs.record_run"  # takes one encoded RunResult, on RES
 # Set (true) in a grading job's meta while RQ waits to retry it because its measurements
 # were inconclusive: the portal tells the student it is measuring again.
 REMEASURING_META = "remeasuring"
+# Set (to how many times) in a grading job's meta when a grader died while grading it and
+# a live grader put it back on the queue: the portal says it is being graded again.
+REGRADING_META = "regrading"
 
 # Grader kinds named by labs in content/, and the queue each one consumes.
 GRADER_QUEUES = {"node-sandbox": GRADING_QUEUE}

@@ -2,17 +2,20 @@
 
 Each run removes its own container in `finally`, but a grader killed with SIGKILL cannot.
 Containers carry the sandbox label, so any that outlived the longest possible run are
-leftovers; the janitor removes them with their volumes.
+leftovers; the janitor removes them with their volumes. A live grader also removes, every
+few seconds, the containers of graders that are dead (remove_orphaned_containers).
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import docker
 from docker.errors import NotFound
 
-from grader.sandbox import SANDBOX_LABEL
+from grader.sandbox import DEADLINE_LABEL, GRADER_LABEL, SANDBOX_LABEL
 
 
 def remove_leftover_containers(client: docker.DockerClient, older_than_seconds: float) -> int:
@@ -26,6 +29,37 @@ def remove_leftover_containers(client: docker.DockerClient, older_than_seconds: 
         try:
             container.remove(force=True, v=True)
             removed += 1
+        except NotFound:
+            pass  # removed by its own grader meanwhile
+    return removed
+
+
+# How long past its outer timeout a container may stay: its own grader removes it in
+# `finally` right after the timeout, so one still there this much later was forgotten.
+DEADLINE_MARGIN_SECONDS = 30
+
+
+def remove_orphaned_containers(
+    client: docker.DockerClient, grader_alive: Callable[[str], bool], now: float | None = None
+) -> list[str]:
+    """Remove sandbox containers whose grader is dead or that outlived their deadline.
+
+    Run by every live grader (grader.watch) on this Engine: a container labelled with a
+    grader that no longer says it is alive was left by a killed grader, and one past its
+    outer timeout plus DEADLINE_MARGIN_SECONDS was forgotten. Returns the removed ids.
+    """
+    now = time.time() if now is None else now
+    removed = []
+    for container in client.containers.list(all=True, filters={"label": SANDBOX_LABEL}):
+        labels = container.labels
+        owner = labels.get(GRADER_LABEL, "")
+        deadline = float(labels.get(DEADLINE_LABEL) or "inf")
+        owner_dead = bool(owner) and not grader_alive(owner)
+        if not owner_dead and now < deadline + DEADLINE_MARGIN_SECONDS:
+            continue
+        try:
+            container.remove(force=True, v=True)
+            removed.append(container.id)
         except NotFound:
             pass  # removed by its own grader meanwhile
     return removed

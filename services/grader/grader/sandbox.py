@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import tarfile
 import time
 from dataclasses import dataclass
@@ -28,6 +29,11 @@ from grader.limits import WORK_DIR, docker_run_options, outer_timeout_seconds
 
 SANDBOX_LABEL = "org.course-platform.sandbox"
 SUBMISSION_LABEL = "org.course-platform.submission"
+# The RQ worker whose work-horse runs the container (RQ sets RQ_WORKER_ID in the horse), and
+# when its outer timeout has passed (Unix seconds): the janitor of a live grader removes the
+# container once that grader is dead or that time is long past (grader.janitor).
+GRADER_LABEL = "org.course-platform.grader"
+DEADLINE_LABEL = "org.course-platform.deadline"
 # The harness's report is small; a log larger than this was flooded by hostile code.
 LOG_CAP_BYTES = 2 * 1024 * 1024
 # The Engine's json-file log, which is where the grader reads the container's stdout. Student
@@ -78,7 +84,7 @@ def run_in_sandbox(client: docker.DockerClient, image: str, job: SandboxJob) -> 
     try:
         container = client.containers.create(
             image,
-            labels={SANDBOX_LABEL: "1", SUBMISSION_LABEL: job.submission_id},
+            labels=_labels(job),
             mounts=[Mount(target=WORK_DIR, source=None, type="volume")],
             log_config=LogConfig(type=LogConfig.types.JSON, config=dict(LOG_OPTIONS)),
             **docker_run_options(job.limits),
@@ -112,6 +118,16 @@ def run_in_sandbox(client: docker.DockerClient, image: str, job: SandboxJob) -> 
     finally:
         if container is not None:
             _remove(container)
+
+
+def _labels(job: SandboxJob) -> dict[str, str]:
+    deadline = time.time() + outer_timeout_seconds(job.limits)
+    return {
+        SANDBOX_LABEL: "1",
+        SUBMISSION_LABEL: job.submission_id,
+        GRADER_LABEL: os.environ.get("RQ_WORKER_ID", ""),
+        DEADLINE_LABEL: str(int(deadline)),
+    }
 
 
 def _kill(container: Any) -> None:

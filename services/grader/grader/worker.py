@@ -3,16 +3,53 @@
 Jobs run in a forked work-horse (RQ's default), so a crash while grading one submission
 never takes the worker down; the grader's modules are imported before the fork, so each
 job starts warm.
+
+Faults it survives: a Valkey restart (the worker works again with backoff, its scheduler
+process is started again, a heartbeat that fails mid-job is skipped, not fatal), and a dead
+peer (its watch, grader.watch, requeues the grading jobs a killed grader abandoned and
+removes the sandbox containers it left).
 """
 
 from __future__ import annotations
 
+import logging
+
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue, Worker
 from rq.serializers import JSONSerializer
 
 import grader.jobs  # noqa: F401  (imported before forking: every job starts warm)
 from contract import GRADING_QUEUE
+from contract.resilient import work_through_outages
+from grader.abandoned import JOB_MONITORING_SECONDS
+from grader.watch import GraderWatch
+
+log = logging.getLogger(__name__)
+
+# An idle worker blocks on the queue for WORKER_TTL_SECONDS - 15 s between its own checks
+# (RQ's default 420 s would leave a dead scheduler dead for seven minutes).
+WORKER_TTL_SECONDS = 60
+
+
+class GraderWorker(Worker):
+    """RQ's forking worker, made to outlive a Valkey restart."""
+
+    def maintain_heartbeats(self, job, execution) -> None:  # noqa: ANN001 (RQ's signature)
+        # Called while the horse runs: Valkey gone for a moment must not end the worker's
+        # loop and leave the horse grading unwatched. The next beat tries again.
+        try:
+            super().maintain_heartbeats(job, execution)
+        except RedisError as error:
+            log.warning("heartbeat of job %s skipped: %s", job.id, error)
+
+    @property
+    def should_run_maintenance_tasks(self) -> bool:
+        # RQ restarts its scheduler process (which moves retried jobs back onto the queue)
+        # in its maintenance, every ten minutes; a Valkey restart kills it, so check sooner.
+        process = self.scheduler._process if self.scheduler else None
+        scheduler_died = process is not None and not process.is_alive()
+        return scheduler_died or super().should_run_maintenance_tasks
 
 
 def run_worker(redis_url: str, burst: bool = False, name: str | None = None) -> bool:
@@ -21,12 +58,20 @@ def run_worker(redis_url: str, burst: bool = False, name: str | None = None) -> 
     queue = Queue(GRADING_QUEUE, connection=connection, serializer=JSONSerializer)
     # Job ids only in RQ's lines: a job enqueued without a description is described by its
     # payload, which holds the student's code.
-    worker = Worker(
+    worker = GraderWorker(
         [queue],
         connection=connection,
         serializer=JSONSerializer,
         name=name,
         log_job_description=False,
+        worker_ttl=WORKER_TTL_SECONDS,
+        job_monitoring_interval=JOB_MONITORING_SECONDS,
     )
-    # The scheduler moves retried jobs (infra errors) back onto the queue after their delay.
-    return worker.work(burst=burst, with_scheduler=True)
+    watch = GraderWatch(redis_url, worker.name, GRADING_QUEUE)
+    watch.tick()  # alive before the first job is taken
+    watch.start()
+    try:
+        # The scheduler moves retried jobs (infra errors) back onto the queue after their delay.
+        return work_through_outages(worker, burst=burst, with_scheduler=True)
+    finally:
+        watch.stop()

@@ -29,6 +29,7 @@ from sqlalchemy import select
 
 import contract
 from contract.logs import configure_logging
+from contract.resilient import work_through_outages
 from portal import mail_check, operators_cli
 from portal.auth.service import find_user_by_email, register_user
 from portal.backup.commands import backup_commands
@@ -128,7 +129,8 @@ def results_worker(burst: bool) -> None:
         worker = SimpleWorker(
             [queue], connection=connection, serializer=JSONSerializer, log_job_description=False
         )
-        worker.work(burst=burst)
+        # A Valkey restart ends RQ's loop; it works again, with backoff, until stopped.
+        work_through_outages(worker, burst=burst)
     finally:
         connection.close()
 

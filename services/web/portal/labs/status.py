@@ -3,7 +3,9 @@
 The page renders it once and `static/lab-status.js` polls it every second until it is
 final. The database knows queued and graded; "running" comes from RQ: a job a grader has
 started while the row still says queued; "remeasuring" too: a job whose measurements were
-inconclusive and that waits for (or runs) its later try, which the grader marks in its meta.
+inconclusive and that waits for (or runs) its later try, which the grader marks in its meta;
+"retrying" as well: a job whose grader died mid-job and that a live grader put back on the
+queue (grader.abandoned marks its meta), graded again without costing an attempt.
 """
 
 from __future__ import annotations
@@ -34,10 +36,15 @@ STATUS_LABELS = {
         "Measuring again: the grading machine was too busy to time your code reliably, "
         "so it runs again shortly. This does not count as an attempt."
     ),
+    "retrying": (
+        "Retrying: the grader stopped while running your code, so it is being graded "
+        "again. This does not count as an attempt."
+    ),
     "graded": "Graded.",
 }
 # A live status only, never stored: the row stays in flight while the retry waits.
 REMEASURING = "remeasuring"
+RETRYING = "retrying"
 STARTS_SHORTLY = "Your code is saved. Grading will start shortly."
 
 
@@ -52,6 +59,8 @@ def live_status(submission: Submission, queue: Queue) -> tuple[str, bool]:
         return submission.status, False
     if job_status is None:
         return submission.status, False
+    if job.meta.get(contract.REGRADING_META):
+        return RETRYING, True
     if job.meta.get(contract.REMEASURING_META):
         return REMEASURING, True
     if job_status == JobStatus.STARTED:

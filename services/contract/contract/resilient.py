@@ -1,0 +1,67 @@
+"""Keep an RQ worker working across a Valkey restart.
+
+RQ's worker retries its dequeue when Valkey is gone, but not the rest of its loop: a
+heartbeat, a job's status or a suspended worker's check that meets a closed connection ends
+`work()` ("found an unhandled exception, quitting"), and the process with it. Both the
+grader and the portal's results worker run their worker through `work_through_outages`,
+which starts `work()` again, with backoff, until the worker was asked to stop.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from redis.exceptions import RedisError
+from rq import Worker
+
+log = logging.getLogger(__name__)
+
+FIRST_BACKOFF_SECONDS = 1.0
+MAX_BACKOFF_SECONDS = 30.0
+
+
+def work_through_outages(worker: Worker, *, burst: bool = False, **work_options: Any) -> bool:
+    """`worker.work(burst, **work_options)` again after each loss of Valkey; whether it
+    worked any job. Returns when the worker was asked to stop (SIGTERM, SIGINT) or, with
+    `burst`, when the queue is empty."""
+    backoff = FIRST_BACKOFF_SECONDS
+    worked = False
+    while True:
+        try:
+            worked = worker.work(burst=burst, **work_options) or worked
+        except RedisError as error:
+            # Raised from its teardown (the death it registers), after the loop gave up.
+            log.warning("worker %s lost Valkey: %s", worker.name, error)
+        if _asked_to_stop(worker) or (burst and _reachable(worker)):
+            return worked
+        log.warning(
+            "worker %s stopped without being asked to: working again in %.0f s",
+            worker.name,
+            backoff,
+            extra={"event": "worker.restarted"},
+        )
+        time.sleep(backoff)
+        backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+        _forget_registration(worker)
+
+
+def _asked_to_stop(worker: Worker) -> bool:
+    # RQ's own record of its SIGTERM/SIGINT handler having run (a warm shutdown was asked).
+    return getattr(worker, "_shutdown_requested_date", None) is not None
+
+
+def _forget_registration(worker: Worker) -> None:
+    """Mark the worker's last registration dead, or its next start refuses its own name."""
+    try:
+        worker.register_death()
+    except RedisError:
+        pass  # still unreachable: the next start fails the same way and comes back here
+
+
+def _reachable(worker: Worker) -> bool:
+    try:
+        return bool(worker.connection.ping())
+    except RedisError:
+        return False

@@ -1,0 +1,98 @@
+"""The grader worker's watch: a thread that says it is alive and cleans up after dead peers.
+
+Every HEARTBEAT_SECONDS it refreshes this worker's liveness key and scans for abandoned
+grading jobs (grader.abandoned); every JANITOR_SECONDS it removes the sandbox containers of
+dead graders from its Engine (grader.janitor). A thread of the worker's main process, not of
+the work-horse: it lives exactly as long as the worker does, which is what the liveness key
+must say, and it keeps beating while the horse runs a long job.
+
+Valkey or the Engine being unreachable is logged and tried again on the next tick: the watch
+never stops before its worker does.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+import time
+
+import docker
+import requests
+from docker.errors import DockerException
+from redis import Redis
+from redis.exceptions import RedisError
+
+from grader.abandoned import HEARTBEAT_SECONDS, AbandonedJobDetector, is_alive, mark_alive
+from grader.janitor import remove_orphaned_containers
+
+log = logging.getLogger(__name__)
+
+JANITOR_SECONDS = 15
+
+
+class GraderWatch(threading.Thread):
+    """Run beside one grader worker named `worker_name` until `stop()`."""
+
+    def __init__(self, redis_url: str, worker_name: str, queue_name: str) -> None:
+        super().__init__(name="grader-watch", daemon=True)
+        # A connection of its own: the worker's is not meant to be shared between threads.
+        self.connection = Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=2)
+        self.worker_name = worker_name
+        self.detector = AbandonedJobDetector(self.connection, queue_name)
+        self._stopped = threading.Event()
+        self._next_janitor = 0.0
+        # Graders seen dead by the previous janitor run: their containers go when seen again,
+        # so a grader briefly cut off from Valkey does not lose the container it is using.
+        self._dead_owners: set[str] = set()
+
+    def stop(self) -> None:
+        """Stop beating (the liveness key then expires) and end the thread."""
+        self._stopped.set()
+        self.join(timeout=HEARTBEAT_SECONDS * 2)
+        self.connection.close()
+
+    def run(self) -> None:
+        while not self._stopped.is_set():
+            self.tick()
+            self._stopped.wait(HEARTBEAT_SECONDS)
+
+    def tick(self) -> None:
+        """One beat: liveness, abandoned jobs and, when due, the janitor."""
+        try:
+            mark_alive(self.connection, self.worker_name)
+            for job_id in self.detector.scan():
+                log.warning("requeued %s, abandoned by a dead grader", job_id)
+        except RedisError as error:
+            log.warning("watch: Valkey unreachable (%s); trying again", error)
+            return
+        if time.monotonic() >= self._next_janitor:
+            self._next_janitor = time.monotonic() + JANITOR_SECONDS
+            self._remove_dead_graders_containers()
+
+    def _remove_dead_graders_containers(self) -> None:
+        seen_dead: set[str] = set()
+
+        def alive(owner: str) -> bool:
+            if is_alive(self.connection, owner):
+                return True
+            seen_dead.add(owner)
+            return owner not in self._dead_owners
+
+        try:
+            removed = remove_orphaned_containers(_docker_client(), alive)
+        except (DockerException, requests.exceptions.RequestException, RedisError) as error:
+            log.warning("watch: janitor skipped: %s", error)
+            return
+        self._dead_owners = seen_dead
+        if removed:
+            log.warning(
+                "removed %d sandbox container(s) of dead graders",
+                len(removed),
+                extra={"event": "container.orphan_removed"},
+            )
+
+
+@functools.cache
+def _docker_client() -> docker.DockerClient:
+    return docker.from_env()
