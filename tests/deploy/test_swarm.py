@@ -1,0 +1,229 @@
+"""deploy/swarm/stack.yml for real: a two-node Docker Swarm grades a burst on both nodes.
+
+Two extra Docker Engines (tests/deploy/swarm_nodes.py) form a swarm; the service images
+are copied into them (`docker save | docker load`, no registry), both nodes are labelled
+for grading, and the stack is deployed as an operator would, from the env file's
+settings. A school and students are made with the operators' CLI (`docker exec` into
+web's task on the manager); the students submit Thread Lab code over HTTP (inside node
+A's namespace, as the TLS proxy there would relay it), eight submissions at once.
+Each one must get exactly one recorded result, and both nodes' graders must have graded
+some: the web-worker's `result.recorded` lines name the GradeResult's grader_host.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import secrets
+import subprocess
+import time
+from dataclasses import dataclass
+
+import pytest
+
+from tests.conftest import SANDBOX_IMAGE, require
+from tests.deploy.compose_stack import ROOT, ProxiedBrowser, build_images, docker_socket_gid
+from tests.deploy.swarm_nodes import (  # noqa: F401 (two_node_swarm is a fixture)
+    SwarmNode,
+    SwarmNodes,
+    connect_inside,
+    two_node_swarm,
+)
+from tests.deploy.test_compose import SOLUTION, engine_reachable, status_of, submit
+
+pytestmark = pytest.mark.docker
+
+STACK_FILE = ROOT / "deploy" / "swarm" / "stack.yml"
+STACK = "cp"
+SCHOOL = "north"
+BASE_HOST = "courses.test"
+WEB_PORT = 8000  # published on node A's own network only
+PASSWORD = "a long enough password"
+STUDENTS = 4
+SUBMISSIONS_EACH = 2
+READY_SECONDS = 180
+GRADING_SECONDS = 180
+
+
+@dataclass
+class NamespacedBrowser(ProxiedBrowser):
+    """A visitor of web's port inside a node's network namespace (nothing on the host's)."""
+
+    netns: str = ""
+
+    def _connection(self) -> http.client.HTTPConnection:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        connection.sock = connect_inside(self.netns, self.port)
+        return connection
+
+
+@dataclass
+class SwarmStack:
+    """The deployed stack and the nodes it runs on."""
+
+    nodes: SwarmNodes
+
+    def container_of(self, service: str, node: SwarmNode) -> str:
+        """The id of the service's running container on a node."""
+        ids = node.docker(
+            "ps", "--quiet", "--filter", f"label=com.docker.swarm.service.name={STACK}_{service}"
+        ).split()
+        assert len(ids) == 1, f"{service} on {node.name}: {len(ids)} containers"
+        return ids[0]
+
+    def cli(self, *args: str) -> str:
+        """The operators' CLI, in web's container on the manager."""
+        a = self.nodes.manager
+        return a.docker("exec", self.container_of("web", a), "flask", "--app", "portal", *args)
+
+    def browser(self, host: str) -> NamespacedBrowser:
+        return NamespacedBrowser(WEB_PORT, host, netns=self.nodes.manager.netns)
+
+    def recorded_results(self) -> list[dict]:
+        """The web-worker's `result.recorded` log events, oldest first."""
+        a = self.nodes.manager
+        logs = subprocess.run(
+            ["docker", "-H", f"unix://{a.socket_path}", "logs", self.container_of("web-worker", a)],
+            capture_output=True, text=True, timeout=60, check=True,
+        )  # fmt: skip
+        events = []
+        for line in (logs.stdout + logs.stderr).splitlines():
+            if line.startswith("{") and '"result.recorded"' in line:
+                events.append(json.loads(line))
+        return events
+
+
+@pytest.fixture(scope="module")
+def images() -> dict[str, str]:
+    """The service images on the host's Engine (built, or reused by Docker's cache)."""
+    require(engine_reachable(), "no Docker Engine is reachable (start dockerd)")
+    started = time.monotonic()
+    built = build_images()
+    print(f"\nimages built or reused in {time.monotonic() - started:.0f} s")
+    subprocess.run(["docker", "image", "inspect", SANDBOX_IMAGE], capture_output=True, check=True)
+    return built
+
+
+@pytest.fixture(scope="module")
+def stack(images, request) -> SwarmStack:
+    """The stack deployed on the swarm, every service up and both graders ready."""
+    nodes: SwarmNodes = request.getfixturevalue("two_node_swarm")  # after the images
+    a, b = nodes.manager, nodes.worker
+    started = time.monotonic()
+    grading = [images["GRADER_IMAGE"], SANDBOX_IMAGE]
+    portal = [images["WEB_IMAGE"], images["POSTGRES_IMAGE"], images["VALKEY_IMAGE"]]
+    nodes.load_images({a.name: grading + portal, b.name: grading})
+    print(f"images loaded into both nodes in {time.monotonic() - started:.0f} s")
+
+    for node in nodes.nodes:
+        a.docker("node", "update", "--label-add", "platform.grader=true", node.name)
+    settings = {
+        "PORTAL_BASE_URL": f"https://{BASE_HOST}",
+        "SECRET_KEY": secrets.token_hex(32),
+        "POSTGRES_PASSWORD": secrets.token_hex(16),
+        "VALKEY_PASSWORD": secrets.token_hex(16),
+        "DOCKER_GID": str(docker_socket_gid()),
+        "WEB_PORT": str(WEB_PORT),
+        "GRADER_REPLICAS": "2",
+        "GRADER_MAX_PER_NODE": "1",
+        "SANDBOX_IMAGE": SANDBOX_IMAGE,
+        **images,
+    }
+    deployed = subprocess.run(
+        ["docker", "-H", f"unix://{a.socket_path}", "stack", "deploy",
+         "--resolve-image", "never", "--compose-file", str(STACK_FILE), STACK],
+        env={**os.environ, **settings}, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert deployed.returncode == 0, f"stack deploy: {deployed.stderr[-2000:]}"
+    swarm_stack = SwarmStack(nodes)
+    wait_until_ready(swarm_stack)
+    print(f"stack deployed and ready in {time.monotonic() - started:.0f} s (loads included)")
+    return swarm_stack
+
+
+def wait_until_ready(stack: SwarmStack) -> None:
+    """web answers /readyz, and each node runs one healthy grader."""
+    deadline = time.monotonic() + READY_SECONDS
+    state = "nothing yet"
+    while time.monotonic() < deadline:
+        healthy = {
+            node.name: node.docker(
+                "ps", "--quiet", "--filter", "health=healthy",
+                "--filter", f"label=com.docker.swarm.service.name={STACK}_grader",
+            ).split()
+            for node in stack.nodes.nodes
+        }  # fmt: skip
+        try:
+            ready = stack.browser(BASE_HOST).get("/readyz").status
+        except OSError as error:
+            ready = error
+        state = f"graders healthy per node: {healthy}; web /readyz: {ready}"
+        if ready == 200 and all(len(ids) == 1 for ids in healthy.values()):
+            return
+        time.sleep(2)
+    services = stack.nodes.manager.docker(
+        "service", "ps", "--no-trunc",
+        "--format", "{{.Name}} {{.Node}} {{.CurrentState}} {{.Error}}",
+        *(f"{STACK}_{name}" for name in ("web", "web-worker", "grader", "postgres", "valkey")),
+    )  # fmt: skip
+    raise AssertionError(f"stack not ready in {READY_SECONDS} s: {state}\n{services[-3000:]}")
+
+
+def new_student(stack: SwarmStack, number: int) -> NamespacedBrowser:
+    """A student made by the CLI, who sets a password through its link and logs in."""
+    email = f"student{number}@{SCHOOL}.test"
+    output = stack.cli(
+        "user", "create", "--school", SCHOOL, "--email", email,
+        "--role", "student", "--name", f"Student {number}",
+    )  # fmt: skip
+    link = re.search(r"https://([^/\s]+)(/auth/reset\?token=(\S+))", output)
+    assert link, f"no set-password link in: {output}"
+    browser = stack.browser(link.group(1))
+    chosen = browser.post_form(
+        "/auth/reset", {"token": link.group(3), "password": PASSWORD}, form_page=link.group(2)
+    )
+    assert chosen.status == 302, f"set password answered {chosen.status}"
+    browser.cookies.clear()
+    answer = browser.post_form("/auth/login", {"email": email, "password": PASSWORD})
+    assert answer.status == 302, f"login answered {answer.status}"
+    return browser
+
+
+def test_a_burst_is_graded_on_both_nodes_each_submission_once(stack):
+    assert SOLUTION.is_file()
+    a, b = stack.nodes.manager, stack.nodes.worker
+    assert stack.nodes.ready_nodes() == {a.name: "Ready", b.name: "Ready"}
+    stack.cli("school", "create", SCHOOL, "--name", "North")
+    students = [new_student(stack, number) for number in range(STUDENTS)]
+
+    started = time.monotonic()
+    submitted = [
+        (browser, submit(browser)) for _ in range(SUBMISSIONS_EACH) for browser in students
+    ]
+    verdicts: dict[str, str] = {}
+    deadline = time.monotonic() + GRADING_SECONDS
+    while len(verdicts) < len(submitted) and time.monotonic() < deadline:
+        for browser, submission_id in submitted:
+            if submission_id not in verdicts:
+                status = status_of(browser, submission_id)
+                if status["final"]:
+                    verdicts[submission_id] = status["verdict"]
+        time.sleep(2)
+    print(f"{len(submitted)} submissions graded in {time.monotonic() - started:.0f} s")
+    assert len(verdicts) == len(submitted), f"not all graded in {GRADING_SECONDS} s: {verdicts}"
+    assert "infra_error" not in verdicts.values(), verdicts
+
+    recorded: dict[str, list[dict]] = {}
+    for event in stack.recorded_results():
+        recorded.setdefault(event["submission_id"], []).append(event)
+    hosts = {}
+    for _, submission_id in submitted:
+        events = [event for event in recorded.get(submission_id, []) if event["recorded"]]
+        assert len(events) == 1, f"{submission_id}: {len(events)} results recorded"
+        assert events[0]["verdict"] == verdicts[submission_id]
+        hosts[submission_id] = events[0]["grader_host"]
+    print(f"verdicts: {sorted(verdicts.values())}; graded per node: "
+          f"{ {name: list(hosts.values()).count(name) for name in (a.name, b.name)} }")  # fmt: skip
+    assert set(hosts.values()) == {a.name, b.name}
