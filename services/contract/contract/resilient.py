@@ -13,6 +13,7 @@ import logging
 import time
 from typing import Any
 
+from redis import Redis
 from redis.exceptions import RedisError
 from rq import Worker
 
@@ -45,6 +46,23 @@ def work_through_outages(worker: Worker, *, burst: bool = False, **work_options:
         time.sleep(backoff)
         backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
         _forget_registration(worker)
+
+
+def wait_for_valkey(connection: Redis) -> None:
+    """Return once `connection` answers; meanwhile say so and try again with backoff.
+
+    RQ's Worker talks to Valkey as it is built: a worker started while Valkey restarts
+    (a supervisor restarting both, compose starting them together) waits for it instead.
+    """
+    backoff = FIRST_BACKOFF_SECONDS
+    while True:
+        try:
+            connection.ping()
+            return
+        except RedisError as error:
+            log.warning("Valkey unreachable (%s): trying again in %.0f s", error, backoff)
+        time.sleep(backoff)
+        backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
 
 
 def _asked_to_stop(worker: Worker) -> bool:

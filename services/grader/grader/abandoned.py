@@ -151,7 +151,7 @@ class AbandonedJobDetector:
             job.save_meta()
             FailedJobRegistry(queue=queue).requeue(job, at_front=True)
         log.warning(
-            "grading job %s abandoned by a dead grader: requeued",
+            "grading job %s abandoned (its grader died or lost it): requeued",
             job_id,
             extra={"event": "grading.requeued_abandoned"},
         )

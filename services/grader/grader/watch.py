@@ -62,7 +62,7 @@ class GraderWatch(threading.Thread):
         try:
             mark_alive(self.connection, self.worker_name)
             for job_id in self.detector.scan():
-                log.warning("requeued %s, abandoned by a dead grader", job_id)
+                log.warning("requeued %s, abandoned by its grader", job_id)
         except RedisError as error:
             log.warning("watch: Valkey unreachable (%s); trying again", error)
             return

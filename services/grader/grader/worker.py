@@ -21,7 +21,7 @@ from rq.serializers import JSONSerializer
 
 import grader.jobs  # noqa: F401  (imported before forking: every job starts warm)
 from contract import GRADING_QUEUE
-from contract.resilient import work_through_outages
+from contract.resilient import wait_for_valkey, work_through_outages
 from grader.abandoned import JOB_MONITORING_SECONDS
 from grader.watch import GraderWatch
 
@@ -55,6 +55,7 @@ class GraderWorker(Worker):
 def run_worker(redis_url: str, burst: bool = False, name: str | None = None) -> bool:
     """Work the grading queue until stopped (or until it is empty, with `burst`)."""
     connection = Redis.from_url(redis_url)
+    wait_for_valkey(connection)
     queue = Queue(GRADING_QUEUE, connection=connection, serializer=JSONSerializer)
     # Job ids only in RQ's lines: a job enqueued without a description is described by its
     # payload, which holds the student's code.

@@ -29,7 +29,7 @@ from sqlalchemy import select
 
 import contract
 from contract.logs import configure_logging
-from contract.resilient import work_through_outages
+from contract.resilient import wait_for_valkey, work_through_outages
 from portal import mail_check, operators_cli
 from portal.auth.service import find_user_by_email, register_user
 from portal.backup.commands import backup_commands
@@ -124,6 +124,7 @@ def results_worker(burst: bool) -> None:
     # shared between a parent and a child.
     connection = redis.Redis.from_url(current_app.config["REDIS_URL"])
     try:
+        wait_for_valkey(connection)
         queue = Queue(contract.RESULTS_QUEUE, connection=connection, serializer=JSONSerializer)
         # Job ids only: a result job's default description is its whole payload.
         worker = SimpleWorker(
