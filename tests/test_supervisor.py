@@ -1,0 +1,124 @@
+"""`make run` keeps serving when one of its processes dies: the dead one is restarted.
+
+First the supervisor's backoff with real short-lived processes, then the real script: its
+grader worker killed with SIGKILL, the console saying what died and what was restarted,
+the web answering throughout, and Ctrl-C still stopping everything in order.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+from tests.test_run_platform_shutdown import (
+    SHUTDOWN_LIMIT_SECONDS,
+    descendants,
+    free_port,
+    still_running,
+    wait_for_page,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from supervisor import FIRST_BACKOFF_SECONDS, Supervisor  # noqa: E402
+
+RESTART_LIMIT_SECONDS = 30  # a bound on a hang: the first backoff is 1 s
+
+
+def test_a_process_that_keeps_dying_is_restarted_ever_later():
+    console = io.StringIO()
+    supervisor = Supervisor(console=console)
+    supervisor.start("worker", lambda: subprocess.Popen(["true"], start_new_session=True))
+    supervisor.processes()["worker"].wait()
+
+    now = time.monotonic()
+    supervisor.check(now)  # noticed dead: restart in 1 s
+    supervisor.check(now + FIRST_BACKOFF_SECONDS)  # restarted
+    supervisor.processes()["worker"].wait()
+    supervisor.check(now + FIRST_BACKOFF_SECONDS + 0.1)  # dead again at once: 2 s this time
+
+    assert (
+        console.getvalue().splitlines()[0] == "run: the worker died (exit 0): restarting it in 1 s"
+    )
+    assert console.getvalue().splitlines()[1].startswith("run: restarted the worker (pid ")
+    assert (
+        console.getvalue().splitlines()[2] == "run: the worker died (exit 0): restarting it in 2 s"
+    )
+    assert supervisor.supervised["worker"].restarts == 1
+
+
+def grader_worker(platform_pid: int) -> int | None:
+    for pid in descendants(platform_pid):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        # `python .../bin/grader worker --name grader-...` (the console script's shebang)
+        if b"worker" in command and any(part.endswith(b"/bin/grader") for part in command):
+            return pid
+    return None
+
+
+def test_make_run_restarts_a_killed_grader_and_keeps_serving(
+    docker_client, sandbox_image, tmp_path
+):
+    port = free_port()
+    env = os.environ | {
+        "PORT": str(port),
+        "VALKEY_PORT": str(free_port()),
+        "PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite3'}",
+        "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
+        "SANDBOX_IMAGE": sandbox_image,
+    }
+    env.pop("REDIS_URL", None)  # the script's own Valkey
+    platform = subprocess.Popen(
+        [sys.executable, str(ROOT / "scripts" / "run_platform.py")],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        process_group=0,
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(platform.stdout), daemon=True)
+    reader.start()
+    try:
+        page = f"http://127.0.0.1:{port}/"
+        wait_for_page(page, platform)
+        killed = grader_worker(platform.pid)
+        assert killed is not None, "no grader worker runs"
+        os.kill(killed, signal.SIGKILL)
+
+        deadline = time.monotonic() + RESTART_LIMIT_SECONDS
+        restarted = None
+        while time.monotonic() < deadline and restarted in (None, killed):
+            time.sleep(0.5)
+            restarted = grader_worker(platform.pid)
+        assert restarted not in (None, killed), "the grader was not restarted"
+        with urllib.request.urlopen(page, timeout=10) as response:
+            assert response.status == 200  # the web kept serving
+        children = descendants(platform.pid)
+        os.killpg(platform.pid, signal.SIGINT)  # Ctrl-C
+        platform.wait(timeout=SHUTDOWN_LIMIT_SECONDS)
+    finally:
+        if platform.poll() is None:
+            os.killpg(platform.pid, signal.SIGKILL)
+            platform.wait()
+        reader.join(timeout=10)
+        platform.stdout.close()
+
+    output = "".join(lines)
+    assert platform.returncode == 0, output
+    assert "run: the grader died (killed by signal 9): restarting it in 1 s\n" in output
+    assert f"run: restarted the grader (pid {restarted})\n" in output, output
+    assert "run: stopping the grader and the web-worker\n" in output, output
+    assert still_running(children) == [], output
