@@ -120,7 +120,9 @@ class AbandonedJobDetector:
                 continue
             if int(job.meta.get(REGRADING_META, 0)) >= MAX_REQUEUES:
                 continue
-            if any(mark in (job.exc_info or "") for mark in ABANDONED_MARKS):
+            result = job.latest_result()
+            failure = (result.exc_string if result is not None else None) or ""
+            if any(mark in failure for mark in ABANDONED_MARKS):
                 dead.add(f"failed:{job_id}:{job.meta.get(REGRADING_META, 0)}")
         return dead
 
