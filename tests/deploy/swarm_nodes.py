@@ -311,6 +311,9 @@ def storage_driver_for(directory: Path) -> str:
 def two_node_swarm(tmp_path_factory) -> Iterator[SwarmNodes]:
     """A two-node swarm (A the manager, B a worker), removed with all it made afterwards."""
     require(os.geteuid() == 0, "a swarm of extra Engines needs root (namespaces, dockerd)")
+    # A node's socket is /var/run/docker.sock under its private /run: were /var/run not
+    # /run, its dockerd would take the host's socket.
+    require(Path("/var/run").resolve() == Path("/run"), "/var/run is not a link to /run")
     missing = missing_tools()
     require(not missing, f"missing for the swarm's nodes: {', '.join(missing)}")
     nodes = SwarmNodes(tmp_path_factory.mktemp("swarm"))
