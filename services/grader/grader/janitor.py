@@ -63,3 +63,20 @@ def remove_orphaned_containers(
         except NotFound:
             pass  # removed by its own grader meanwhile
     return removed
+
+
+def remove_containers_of(client: docker.DockerClient, grader_name: str) -> int:
+    """Remove the sandbox containers labelled with `grader_name`; how many.
+
+    Its worker calls this when its work-horse died mid-job: a worker runs one horse at a
+    time, so any container still carrying its name was that horse's.
+    """
+    removed = 0
+    filters = {"label": [SANDBOX_LABEL, f"{GRADER_LABEL}={grader_name}"]}
+    for container in client.containers.list(all=True, filters=filters):
+        try:
+            container.remove(force=True, v=True)
+            removed += 1
+        except NotFound:
+            pass
+    return removed

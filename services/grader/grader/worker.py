@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import logging
 
+import docker
+import requests
+from docker.errors import DockerException
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Worker
@@ -23,6 +26,7 @@ import grader.jobs  # noqa: F401  (imported before forking: every job starts war
 from contract import GRADING_QUEUE
 from contract.resilient import wait_for_valkey, work_through_outages
 from grader.abandoned import JOB_MONITORING_SECONDS
+from grader.janitor import remove_containers_of
 from grader.watch import GraderWatch
 
 log = logging.getLogger(__name__)
@@ -42,6 +46,22 @@ class GraderWorker(Worker):
             super().maintain_heartbeats(job, execution)
         except RedisError as error:
             log.warning("heartbeat of job %s skipped: %s", job.id, error)
+
+    def handle_work_horse_killed(self, job, retpid, ret_val, rusage) -> None:  # noqa: ANN001
+        # The horse died (SIGKILL, the OOM killer) and could not remove its container: this
+        # worker does it at once (RQ then fails or retries the job, grader.abandoned
+        # requeues a failed one).
+        super().handle_work_horse_killed(job, retpid, ret_val, rusage)
+        try:
+            client = docker.from_env()
+            try:
+                removed = remove_containers_of(client, self.name)
+            finally:
+                client.close()
+        except (DockerException, requests.exceptions.RequestException) as error:
+            log.warning("the dead work-horse's container stays for the janitor: %s", error)
+            return
+        log.warning("removed %d container(s) of the dead work-horse of job %s", removed, job.id)
 
     @property
     def should_run_maintenance_tasks(self) -> bool:
