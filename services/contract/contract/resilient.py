@@ -71,9 +71,13 @@ def _asked_to_stop(worker: Worker) -> bool:
 
 
 def _forget_registration(worker: Worker) -> None:
-    """Mark the worker's last registration dead, or its next start refuses its own name."""
+    """Mark the worker's last registration dead, or its next start refuses its own name,
+    and give back its scheduler's lock (a scheduler that died with Valkey kept it), or the
+    next start's scheduler waits for the lock to expire."""
     try:
         worker.register_death()
+        if worker.scheduler is not None:
+            worker.scheduler.release_locks()
     except RedisError:
         pass  # still unreachable: the next start fails the same way and comes back here
 

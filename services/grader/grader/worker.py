@@ -13,6 +13,7 @@ removes the sandbox containers it left).
 from __future__ import annotations
 
 import logging
+import time
 
 import docker
 import requests
@@ -34,6 +35,9 @@ log = logging.getLogger(__name__)
 # An idle worker blocks on the queue for WORKER_TTL_SECONDS - 15 s between its own checks
 # (RQ's default 420 s would leave a dead scheduler dead for seven minutes).
 WORKER_TTL_SECONDS = 60
+# How often an idle or busy worker checks that its scheduler process (or another
+# worker's) still runs.
+SCHEDULER_CHECK_SECONDS = 30
 
 
 class GraderWorker(Worker):
@@ -65,11 +69,27 @@ class GraderWorker(Worker):
 
     @property
     def should_run_maintenance_tasks(self) -> bool:
-        # RQ restarts its scheduler process (which moves retried jobs back onto the queue)
-        # in its maintenance, every ten minutes; a Valkey restart kills it, so check sooner.
-        process = self.scheduler._process if self.scheduler else None
-        scheduler_died = process is not None and not process.is_alive()
-        return scheduler_died or super().should_run_maintenance_tasks
+        # RQ starts its scheduler process again (it moves retried jobs back onto the queue)
+        # in its maintenance, every ten minutes; a Valkey restart kills it, so look sooner.
+        if super().should_run_maintenance_tasks:
+            return True
+        now = time.monotonic()
+        if self.scheduler is None or now < self._next_scheduler_check:
+            return False
+        self._next_scheduler_check = now + SCHEDULER_CHECK_SECONDS
+        process = self.scheduler._process
+        return process is None or not process.is_alive()
+
+    _next_scheduler_check = 0.0
+
+    def stop_scheduler(self) -> None:
+        # A scheduler that died with Valkey keeps its lock until the lock expires, and the
+        # next one started after a restart of the loop could not take it: give it back.
+        super().stop_scheduler()
+        try:
+            self.scheduler.release_locks()
+        except RedisError as error:
+            log.warning("scheduler lock not released (it expires by itself): %s", error)
 
 
 def run_worker(redis_url: str, burst: bool = False, name: str | None = None) -> bool:
