@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from dataclasses import dataclass, field
 
 from redis import Redis
@@ -55,8 +56,16 @@ EXECUTION_STALE_SECONDS = 30
 MAX_REQUEUES = 3
 # How long the "requeued once" lock of one abandonment is kept.
 LOCK_SECONDS = 3600
+# Names this platform's containers (grader.sandbox.INSTANCE_LABEL).
+INSTANCE_KEY = "grader:instance"
 # What RQ writes on a job whose work-horse died (worker alive), or that its cleanup found.
 ABANDONED_MARKS = ("Work-horse terminated unexpectedly", "AbandonedJobError")
+
+
+def platform_instance(connection: Redis) -> str:
+    """This platform's id, made by the first grader that asks and kept in Valkey."""
+    connection.set(INSTANCE_KEY, uuid.uuid4().hex, nx=True)
+    return connection.get(INSTANCE_KEY).decode()
 
 
 def alive_key(worker_name: str) -> str:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import docker
 from docker.errors import NotFound
 
-from grader.sandbox import DEADLINE_LABEL, GRADER_LABEL, SANDBOX_LABEL
+from grader.sandbox import DEADLINE_LABEL, GRADER_LABEL, INSTANCE_LABEL, SANDBOX_LABEL
 
 
 def remove_leftover_containers(client: docker.DockerClient, older_than_seconds: float) -> int:
@@ -40,13 +40,18 @@ DEADLINE_MARGIN_SECONDS = 30
 
 
 def remove_orphaned_containers(
-    client: docker.DockerClient, grader_alive: Callable[[str], bool], now: float | None = None
+    client: docker.DockerClient,
+    grader_alive: Callable[[str], bool],
+    instance: str,
+    now: float | None = None,
 ) -> list[str]:
     """Remove sandbox containers whose grader is dead or that outlived their deadline.
 
-    Run by every live grader (grader.watch) on this Engine: a container labelled with a
-    grader that no longer says it is alive was left by a killed grader, and one past its
-    outer timeout plus DEADLINE_MARGIN_SECONDS was forgotten. Returns the removed ids.
+    Run by every live grader (grader.watch) on this Engine: a container of this platform
+    (`instance`) labelled with a grader that no longer says it is alive was left by a killed
+    grader, and any one past its outer timeout plus DEADLINE_MARGIN_SECONDS was forgotten.
+    Another platform's containers on the same Engine are judged by their deadline only.
+    Returns the removed ids.
     """
     now = time.time() if now is None else now
     removed = []
@@ -54,7 +59,8 @@ def remove_orphaned_containers(
         labels = container.labels
         owner = labels.get(GRADER_LABEL, "")
         deadline = float(labels.get(DEADLINE_LABEL) or "inf")
-        owner_dead = bool(owner) and not grader_alive(owner)
+        ours = bool(instance) and labels.get(INSTANCE_LABEL) == instance
+        owner_dead = ours and bool(owner) and not grader_alive(owner)
         if not owner_dead and now < deadline + DEADLINE_MARGIN_SECONDS:
             continue
         try:
@@ -65,14 +71,20 @@ def remove_orphaned_containers(
     return removed
 
 
-def remove_containers_of(client: docker.DockerClient, grader_name: str) -> int:
-    """Remove the sandbox containers labelled with `grader_name`; how many.
+def remove_containers_of(client: docker.DockerClient, grader_name: str, instance: str) -> int:
+    """Remove the sandbox containers labelled with `grader_name` of platform `instance`.
 
     Its worker calls this when its work-horse died mid-job: a worker runs one horse at a
-    time, so any container still carrying its name was that horse's.
+    time, so any container still carrying its name was that horse's. Returns how many.
     """
     removed = 0
-    filters = {"label": [SANDBOX_LABEL, f"{GRADER_LABEL}={grader_name}"]}
+    filters = {
+        "label": [
+            SANDBOX_LABEL,
+            f"{GRADER_LABEL}={grader_name}",
+            f"{INSTANCE_LABEL}={instance}",
+        ]
+    }
     for container in client.containers.list(all=True, filters=filters):
         try:
             container.remove(force=True, v=True)

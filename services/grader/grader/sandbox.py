@@ -34,6 +34,11 @@ SUBMISSION_LABEL = "org.course-platform.submission"
 # container once that grader is dead or that time is long past (grader.janitor).
 GRADER_LABEL = "org.course-platform.grader"
 DEADLINE_LABEL = "org.course-platform.deadline"
+# Which platform (which Valkey) the grader serves: grader names mean something only there,
+# and several platforms (or test suites) may share one Engine. The worker puts it in its
+# environment before forking its horses (grader.abandoned.platform_instance).
+INSTANCE_LABEL = "org.course-platform.instance"
+INSTANCE_ENV = "GRADER_PLATFORM_INSTANCE"
 # The harness's report is small; a log larger than this was flooded by hostile code.
 LOG_CAP_BYTES = 2 * 1024 * 1024
 # The Engine's json-file log, which is where the grader reads the container's stdout. Student
@@ -126,6 +131,7 @@ def _labels(job: SandboxJob) -> dict[str, str]:
         SANDBOX_LABEL: "1",
         SUBMISSION_LABEL: job.submission_id,
         GRADER_LABEL: os.environ.get("RQ_WORKER_ID", ""),
+        INSTANCE_LABEL: os.environ.get(INSTANCE_ENV, ""),
         DEADLINE_LABEL: str(int(deadline)),
     }
 

@@ -34,11 +34,12 @@ JANITOR_SECONDS = 15
 class GraderWatch(threading.Thread):
     """Run beside one grader worker named `worker_name` until `stop()`."""
 
-    def __init__(self, redis_url: str, worker_name: str, queue_name: str) -> None:
+    def __init__(self, redis_url: str, worker_name: str, queue_name: str, instance: str) -> None:
         super().__init__(name="grader-watch", daemon=True)
         # A connection of its own: the worker's is not meant to be shared between threads.
         self.connection = Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=2)
         self.worker_name = worker_name
+        self.instance = instance
         self.detector = AbandonedJobDetector(self.connection, queue_name)
         self._stopped = threading.Event()
         self._next_janitor = 0.0
@@ -80,7 +81,7 @@ class GraderWatch(threading.Thread):
             return owner not in self._dead_owners
 
         try:
-            removed = remove_orphaned_containers(_docker_client(), alive)
+            removed = remove_orphaned_containers(_docker_client(), alive, self.instance)
         except (DockerException, requests.exceptions.RequestException, RedisError) as error:
             log.warning("watch: janitor skipped: %s", error)
             return

@@ -13,6 +13,7 @@ removes the sandbox containers it left).
 from __future__ import annotations
 
 import logging
+import os
 import time
 
 import docker
@@ -26,8 +27,9 @@ from rq.serializers import JSONSerializer
 import grader.jobs  # noqa: F401  (imported before forking: every job starts warm)
 from contract import GRADING_QUEUE
 from contract.resilient import wait_for_valkey, work_through_outages
-from grader.abandoned import JOB_MONITORING_SECONDS
+from grader.abandoned import JOB_MONITORING_SECONDS, platform_instance
 from grader.janitor import remove_containers_of
+from grader.sandbox import INSTANCE_ENV
 from grader.watch import GraderWatch
 
 log = logging.getLogger(__name__)
@@ -59,7 +61,7 @@ class GraderWorker(Worker):
         try:
             client = docker.from_env()
             try:
-                removed = remove_containers_of(client, self.name)
+                removed = remove_containers_of(client, self.name, os.environ[INSTANCE_ENV])
             finally:
                 client.close()
         except (DockerException, requests.exceptions.RequestException) as error:
@@ -96,6 +98,8 @@ def run_worker(redis_url: str, burst: bool = False, name: str | None = None) -> 
     """Work the grading queue until stopped (or until it is empty, with `burst`)."""
     connection = Redis.from_url(redis_url)
     wait_for_valkey(connection)
+    instance = platform_instance(connection)
+    os.environ[INSTANCE_ENV] = instance  # the horses label their containers with it
     queue = Queue(GRADING_QUEUE, connection=connection, serializer=JSONSerializer)
     # Job ids only in RQ's lines: a job enqueued without a description is described by its
     # payload, which holds the student's code.
@@ -108,7 +112,7 @@ def run_worker(redis_url: str, burst: bool = False, name: str | None = None) -> 
         worker_ttl=WORKER_TTL_SECONDS,
         job_monitoring_interval=JOB_MONITORING_SECONDS,
     )
-    watch = GraderWatch(redis_url, worker.name, GRADING_QUEUE)
+    watch = GraderWatch(redis_url, worker.name, GRADING_QUEUE, instance)
     watch.tick()  # alive before the first job is taken
     watch.start()
     try:
