@@ -91,6 +91,9 @@ class AbandonedJobDetector:
     queue_name: str
     # Executions (or failed jobs) seen abandoned on the previous scan: acted on when seen again.
     suspects: set[str] = field(default_factory=set)
+    # Failed-registry entries (job id, score) already judged not abandoned: the registry
+    # keeps failures for long, and a scan every few seconds must not fetch them all again.
+    judged: set[tuple[bytes, float]] = field(default_factory=set)
 
     def scan(self) -> list[str]:
         """Requeue what looked abandoned on this scan and the previous one; their job ids."""
@@ -122,17 +125,24 @@ class AbandonedJobDetector:
 
     def _failed_by_death(self, queue: Queue) -> set[str]:
         registry = FailedJobRegistry(queue=queue)
+        entries = set(self.connection.zrange(registry.key, 0, -1, withscores=True))
+        self.judged &= entries  # forget what left the registry
         dead = set()
-        for job_id in registry.get_job_ids(cleanup=False):
+        for entry in entries - self.judged:
+            job_id = entry[0].decode()
             job = _fetch(queue, job_id)
-            if job is None or job.func_name != GRADE_JOB:
-                continue
-            if int(job.meta.get(REGRADING_META, 0)) >= MAX_REQUEUES:
-                continue
-            result = job.latest_result()
+            requeues = int(job.meta.get(REGRADING_META, 0)) if job is not None else 0
+            result = job.latest_result() if job is not None else None
             failure = (result.exc_string if result is not None else None) or ""
-            if any(mark in failure for mark in ABANDONED_MARKS):
-                dead.add(f"failed:{job_id}:{job.meta.get(REGRADING_META, 0)}")
+            if (
+                job is not None
+                and job.func_name == GRADE_JOB
+                and requeues < MAX_REQUEUES
+                and any(mark in failure for mark in ABANDONED_MARKS)
+            ):
+                dead.add(f"failed:{job_id}:{requeues}")
+            else:
+                self.judged.add(entry)
         return dead
 
     def _requeue(self, queue: Queue, key: str) -> str | None:
