@@ -45,7 +45,7 @@ SCHEDULER_CHECK_SECONDS = 30
 class GraderWorker(Worker):
     """RQ's forking worker, made to outlive a Valkey restart."""
 
-    def maintain_heartbeats(self, job, execution) -> None:  # noqa: ANN001 (RQ's signature)
+    def maintain_heartbeats(self, job, execution) -> None:
         # Called while the horse runs: Valkey gone for a moment must not end the worker's
         # loop and leave the horse grading unwatched. The next beat tries again.
         try:
@@ -53,7 +53,7 @@ class GraderWorker(Worker):
         except RedisError as error:
             log.warning("heartbeat of job %s skipped: %s", job.id, error)
 
-    def handle_work_horse_killed(self, job, retpid, ret_val, rusage) -> None:  # noqa: ANN001
+    def handle_work_horse_killed(self, job, retpid, ret_val, rusage) -> None:
         # The horse died (SIGKILL, the OOM killer) and could not remove its container: this
         # worker does it at once (RQ then fails or retries the job, grader.abandoned
         # requeues a failed one).
