@@ -3,8 +3,8 @@
 Run periodically (`flask --app portal requeue-stale`, e.g. from cron or a k8s CronJob).
 A submission still in flight after `older_than` is looked up on its queue:
 - no grading job and no result waiting: the enqueue failed or Redis lost it, enqueue it;
-- the job failed for good (retries used up), was stopped or canceled: close it as not
-  gradable, so the student is told and no attempt counts;
+- the job failed for good (retries used up) at least FAILURE_GRACE ago, was stopped or
+  canceled: close it as not gradable, so the student is told and no attempt counts;
 - older than `give_up_after` whatever the queue says: close it the same way;
 - otherwise (queued, running, result on its way) leave it alone.
 """
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from rq import Queue
-from rq.job import JobStatus
+from rq.job import Job, JobStatus
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,6 +26,9 @@ from portal.labs.service import Enqueued, enqueue_grading
 from portal.models import IN_FLIGHT_STATUSES, Submission, utc_now
 
 GIVEN_UP_STATUSES = {JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED}
+# A grading job whose work-horse was killed fails, and a live grader requeues it within
+# seconds (grader.abandoned): a failure younger than this is left to the graders.
+FAILURE_GRACE = timedelta(seconds=30)
 
 
 @dataclass
@@ -67,7 +70,8 @@ def requeue_stale_submissions(
         job = queue.fetch_job(contract.grade_job_id(str(submission.id)))
         status = job.get_status() if job is not None else None
         too_old = submission.created_at < now - give_up_after
-        if lab is None or status in GIVEN_UP_STATUSES or too_old:
+        given_up = status in GIVEN_UP_STATUSES and not _failed_lately(job, now)
+        if lab is None or given_up or too_old:
             mark_not_gradable(submission)
             report.closed.append(submission.id)
         elif job is None and results.fetch_job(contract.result_job_id(str(submission.id))) is None:
@@ -79,3 +83,12 @@ def requeue_stale_submissions(
             report.waiting.append(submission.id)
     session.commit()
     return report
+
+
+def _failed_lately(job: Job, now: datetime) -> bool:
+    ended = job.ended_at
+    if ended is None:
+        return False
+    if ended.tzinfo is None:  # RQ's older records are naive UTC
+        ended = ended.replace(tzinfo=now.tzinfo)
+    return now - ended < FAILURE_GRACE
