@@ -111,8 +111,14 @@ def test_make_run_restarts_a_killed_grader_and_keeps_serving(
         platform.wait(timeout=SHUTDOWN_LIMIT_SECONDS)
     finally:
         if platform.poll() is None:
-            os.killpg(platform.pid, signal.SIGKILL)
-            platform.wait()
+            # A failed assertion still stops the platform in order: its children lead
+            # sessions of their own, so SIGKILL to this group alone would orphan them.
+            os.killpg(platform.pid, signal.SIGINT)
+            try:
+                platform.wait(timeout=SHUTDOWN_LIMIT_SECONDS)
+            except subprocess.TimeoutExpired:
+                os.killpg(platform.pid, signal.SIGKILL)
+                platform.wait()
         reader.join(timeout=10)
         platform.stdout.close()
 
