@@ -46,7 +46,8 @@ clean:
 
 # uv installs the locked versions of every workspace member into .venv.
 $(VENV)/.synced: pyproject.toml uv.lock services/contract/pyproject.toml \
-		services/grader/pyproject.toml services/web/pyproject.toml | $(UV)
+		services/grader/pyproject.toml services/web/pyproject.toml \
+		services/workerkit/pyproject.toml | $(UV)
 	$(UV) sync --frozen --python $(PYTHON)
 	touch $@
 

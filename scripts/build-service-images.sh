@@ -58,6 +58,7 @@ stage_wheels() {
     --only-binary=:all: --implementation cp --python-version 3.11 --abi cp311 --abi abi3 \
     --abi none "${platforms[@]}" --dest "$dir/wheels" --requirement "$dir/download.txt"
   "$uv" build --quiet --wheel --package contract --out-dir "$dir/local"
+  "$uv" build --quiet --wheel --package workerkit --out-dir "$dir/local"
   "$uv" build --quiet --wheel --package "$package" --out-dir "$dir/local"
 }
 

@@ -26,11 +26,11 @@ from rq.serializers import JSONSerializer
 
 import grader.jobs  # noqa: F401  (imported before forking: every job starts warm)
 from contract import GRADING_QUEUE
-from contract.resilient import wait_for_valkey, work_through_outages
 from grader.abandoned import JOB_MONITORING_SECONDS, platform_instance
 from grader.janitor import remove_containers_of
 from grader.sandbox import INSTANCE_ENV
 from grader.watch import GraderWatch
+from workerkit.resilient import wait_for_valkey, work_through_outages
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,6 @@ from sqlalchemy import select
 
 import contract
 from contract.logs import configure_logging
-from contract.resilient import wait_for_valkey, work_through_outages
 from portal import mail_check, operators_cli
 from portal.auth.service import find_user_by_email, register_user
 from portal.backup.commands import backup_commands
@@ -45,6 +44,7 @@ from portal.models import DEFAULT_SCHOOL_SLUG, School
 from portal.premium.commands import premium_commands
 from portal.production import check_before_serving, is_production
 from portal.queue import get_queue
+from workerkit.resilient import wait_for_valkey, work_through_outages
 
 db_commands = AppGroup("db", help="Database schema.")
 
