@@ -1,4 +1,5 @@
-"""The `grader` command: grade one file, run a worker, or clean up after a dead grader.
+"""The `grader` command: grade one file, run a worker, clean up after a dead grader, or
+scale a Swarm service's graders from the queue.
 
 `grader grade --lab thread-lab FILE` goes through the same pipeline as the worker and
 prints the GradeResult as JSON. Lab authors and operators script against it, so its
@@ -19,10 +20,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import docker
+from redis import Redis
 
 from contract import SCHEMA_VERSION, GradeRequest, SubmittedFile, encode
 from contract.logs import LogFormatError, configure_logging
 from grader import metrics
+from grader.autoscale import (
+    DEFAULT_COOLDOWN_SECONDS,
+    DEFAULT_INTERVAL_SECONDS,
+    Autoscaler,
+    ScalingBounds,
+)
 from grader.config import GraderConfig
 from grader.health_server import DEFAULT_BIND, DEFAULT_PORT, HttpSettings, start_http_server
 from grader.janitor import remove_leftover_containers
@@ -68,6 +76,25 @@ def _parser() -> argparse.ArgumentParser:
     janitor = commands.add_parser("janitor", help="remove sandbox containers left by a dead grader")
     janitor.add_argument("--older-than", type=float, default=120.0, metavar="SECONDS")
     janitor.set_defaults(run=_janitor)
+
+    autoscale = commands.add_parser(
+        "autoscale", help="set a Swarm service's grader replicas from the grading queue"
+    )
+    autoscale.add_argument("--service", required=True, help="the graders' Swarm service")
+    autoscale.add_argument("--min", type=int, required=True, dest="minimum", metavar="N")
+    autoscale.add_argument("--max", type=int, required=True, dest="maximum", metavar="N")
+    autoscale.add_argument(
+        "--cooldown",
+        type=float,
+        default=DEFAULT_COOLDOWN_SECONDS,
+        metavar="SECONDS",
+        help="scale down only after the demand stayed lower this long",
+    )
+    autoscale.add_argument(
+        "--interval", type=float, default=DEFAULT_INTERVAL_SECONDS, metavar="SECONDS"
+    )
+    autoscale.add_argument("--redis-url", help="default: $REDIS_URL")
+    autoscale.set_defaults(run=_autoscale)
     return parser
 
 
@@ -146,6 +173,20 @@ def _worker(args: argparse.Namespace) -> int:
 def _janitor(args: argparse.Namespace) -> int:
     removed = remove_leftover_containers(docker.from_env(), args.older_than)
     print(f"removed {removed} leftover sandbox container(s)")
+    return 0
+
+
+def _autoscale(args: argparse.Namespace) -> int:
+    try:
+        configure_logging(os.environ.get("LOG_FORMAT", "text"), service="grader-autoscaler")
+        bounds = ScalingBounds(args.minimum, args.maximum, args.cooldown)
+    except (LogFormatError, ValueError) as error:
+        return _refuse(str(error))
+    if args.interval <= 0:
+        return _refuse(f"--interval must be more than 0, not {args.interval}")
+    redis_url = args.redis_url or GraderConfig.from_env().redis_url
+    connection = Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=2)
+    Autoscaler(connection, docker.from_env(), args.service, bounds).run(args.interval)
     return 0
 
 
