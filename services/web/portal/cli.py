@@ -148,6 +148,7 @@ def requeue_stale(older_than: int) -> None:
             get_queue(queue_name),
             catalogue,
             older_than=timedelta(seconds=older_than),
+            max_per_school=current_app.config["GRADING_MAX_PER_SCHOOL"],
         )
         click.echo(
             f"{queue_name}: requeued {len(report.requeued)}, closed {len(report.closed)}, "

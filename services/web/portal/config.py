@@ -37,6 +37,11 @@ def load_config(instance_path: str, overrides: Mapping[str, Any] | None = None) 
         "MAX_IN_FLIGHT_PER_USER": 3,
         "GRADING_QUEUE_LIMIT": 1000,
         "RETRY_AFTER_SECONDS": 10,
+        # Fairness between schools (portal.labs.fairness): grading jobs one school may have
+        # on the queue at once (0: all the graders listening but one), and submissions one
+        # school may have in flight before it is answered 429.
+        "GRADING_MAX_PER_SCHOOL": int(os.environ.get("GRADING_MAX_PER_SCHOOL", "0")),
+        "GRADING_SCHOOL_BACKLOG_LIMIT": int(os.environ.get("GRADING_SCHOOL_BACKLOG_LIMIT", "300")),
         # "Run before you submit": ungraded runs per student per minute, and at most this
         # many of them waiting or running at once.
         "RUNS_PER_MINUTE": int(os.environ.get("RUNS_PER_MINUTE", "6")),

@@ -1,7 +1,9 @@
 """Entry points the web-worker runs (RQ resolves them by dotted name).
 
 `contract.RECORD_RESULT_JOB` names `record_result`; `contract.RECORD_RUN_JOB` names
-`record_run` (an ungraded "Run": stored for the student to read, never rewarded). Each
+`record_run` (an ungraded "Run": stored for the student to read, never rewarded). A
+recorded result frees a place of its school on the grading queue, so the school's next
+waiting submission is enqueued then (portal.labs.fairness). Each
 job runs inside an app context of its own, so it gets a fresh database session that is
 closed afterwards: inside `flask results-worker` that is the command's app, elsewhere (a
 plain `rq worker`) an app created once from the environment.
@@ -21,8 +23,10 @@ from portal import create_app
 from portal.courses.catalogue import get_catalogue
 from portal.db import get_unscoped_db
 from portal.labs.results import record_grade_result
+from portal.labs.service import dispatch_waiting
 from portal.labs.runs import UnknownRun, record_run_result
 from portal.metrics.grading import observe_recorded_result
+from portal.queue import get_queue
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +64,18 @@ def record_result(payload: dict[str, Any]) -> dict[str, Any]:
                 "grader_host": result.grader_host,
             },
         )
+        _dispatch_school(int(result.tenant_id))
     if recorded:  # a duplicate changes nothing, so it counts nothing
         observe_recorded_result(result, recorded_at=datetime.now(UTC))
     return {"submission_id": result.submission_id, "recorded": recorded}
+
+
+def _dispatch_school(tenant_id: int) -> None:
+    # Whether or not this result was new: a place may be free, the school's next goes on.
+    session, catalogue = get_unscoped_db(), get_catalogue()
+    cap = current_app.config["GRADING_MAX_PER_SCHOOL"]
+    for queue_name in sorted(set(contract.GRADER_QUEUES.values())):
+        dispatch_waiting(session, get_queue(queue_name), catalogue, tenant_id, cap)
 
 
 def record_run(payload: dict[str, Any]) -> dict[str, Any]:

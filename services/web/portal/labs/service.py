@@ -4,6 +4,9 @@ The order matters. Nothing is stored or queued for code that cannot be graded. T
 is committed before the job is enqueued, so a grader never gets a submission the
 database does not know; if the enqueue then fails, the row stays `queued` and the
 stale-submission sweep (`portal.labs.sweep`) enqueues it later: nothing is lost.
+A school has at most a few jobs on the queue at once (`portal.labs.fairness`): a
+submission past that waits in the database for its school's turn, and a school past its
+backlog limit is answered 429 with the seconds to wait.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import contract
-from portal.courses.catalogue import Lab
+from portal.courses.catalogue import Catalogue, Lab
+from portal.labs import fairness
 from portal.models import IN_FLIGHT_STATUSES, Submission, SubmissionStatus, User, utc_now
 
 log = logging.getLogger(__name__)
@@ -57,6 +61,10 @@ class SubmissionPolicy:
     max_in_flight: int = 3
     queue_limit: int = 1000
     retry_after_seconds: int = 10
+    # Jobs one school may have on the grading queue at once (0: all graders but one).
+    max_per_school: int = 0
+    # Submissions one school may have in flight (on the queue or waiting its turn).
+    school_backlog_limit: int = 300
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> SubmissionPolicy:
@@ -66,6 +74,8 @@ class SubmissionPolicy:
             max_in_flight=config["MAX_IN_FLIGHT_PER_USER"],
             queue_limit=config["GRADING_QUEUE_LIMIT"],
             retry_after_seconds=config["RETRY_AFTER_SECONDS"],
+            max_per_school=config["GRADING_MAX_PER_SCHOOL"],
+            school_backlog_limit=config["GRADING_SCHOOL_BACKLOG_LIMIT"],
         )
 
 
@@ -75,6 +85,7 @@ class Enqueued(enum.Enum):
     NEW = "new"  # the job was created
     ALREADY = "already"  # a job for this submission exists: nothing was added
     UNAVAILABLE = "unavailable"  # Redis could not be reached; the sweep will retry
+    WAITING = "waiting"  # its school has its share of the queue: it goes on as jobs end
 
 
 @dataclass(frozen=True)
@@ -115,8 +126,13 @@ def submit_lab_code(
     lab: Lab,
     code: str | bytes,
     policy: SubmissionPolicy | None = None,
+    catalogue: Catalogue | None = None,
 ) -> SubmitOutcome:
-    """Store `code` as the user's submission to `lab`, then enqueue its grading."""
+    """Store `code` as the user's submission to `lab`, then enqueue its grading.
+
+    With the `catalogue`, the school's share of the queue is kept (its oldest waiting
+    submissions go first); without it the submission is enqueued at once.
+    """
     policy = policy or SubmissionPolicy()
     text = read_submitted_code(code, policy.max_code_bytes)
     _check_capacity(session, queue, user, policy)
@@ -131,7 +147,43 @@ def submit_lab_code(
     )
     session.add(submission)
     session.commit()
-    return SubmitOutcome(submission, enqueue_grading(queue, submission, lab))
+    if catalogue is None:
+        return SubmitOutcome(submission, enqueue_grading(queue, submission, lab))
+    with fairness.school_turn(queue, submission.tenant_id) as turn:
+        if not turn:
+            return SubmitOutcome(submission, Enqueued.UNAVAILABLE)
+        dispatched = _dispatch(
+            session, queue, catalogue, submission.tenant_id, policy.max_per_school
+        )
+    if submission.id in dispatched:
+        return SubmitOutcome(submission, dispatched[submission.id])
+    return SubmitOutcome(submission, Enqueued.WAITING)
+
+
+def dispatch_waiting(
+    session: Session, queue: Queue, catalogue: Catalogue, tenant_id: int, max_per_school: int
+) -> list[int]:
+    """Enqueue the school's oldest waiting submissions, within its share of `queue`; their ids."""
+    with fairness.school_turn(queue, tenant_id) as turn:
+        if not turn:
+            return []
+        dispatched = _dispatch(session, queue, catalogue, tenant_id, max_per_school)
+    return [i for i, outcome in dispatched.items() if outcome is not Enqueued.UNAVAILABLE]
+
+
+def _dispatch(
+    session: Session, queue: Queue, catalogue: Catalogue, tenant_id: int, max_per_school: int
+) -> dict[int, Enqueued]:
+    try:
+        next_ones = fairness.next_in_line(session, queue, catalogue, tenant_id, max_per_school)
+    except RedisError:
+        return {}
+    outcomes = {}
+    for submission, lab in next_ones:
+        outcomes[submission.id] = enqueue_grading(queue, submission, lab)
+        if outcomes[submission.id] is Enqueued.UNAVAILABLE:
+            break
+    return outcomes
 
 
 def _check_capacity(session: Session, queue: Queue, user: User, policy: SubmissionPolicy) -> None:
@@ -155,10 +207,17 @@ def _check_capacity(session: Session, queue: Queue, user: User, policy: Submissi
         waiting = 0  # the submission will wait in the database instead
     if waiting >= policy.queue_limit:
         session.rollback()
+        raise SubmissionThrottled(*_busy(policy, "The graders are very busy right now."))
+    if fairness.school_backlog(session, user.tenant_id) >= policy.school_backlog_limit:
+        session.rollback()
         raise SubmissionThrottled(
-            "The graders are very busy right now. Try again in a minute.",
-            policy.retry_after_seconds * 6,
+            *_busy(policy, "Your school has many submissions waiting for a grader.")
         )
+
+
+def _busy(policy: SubmissionPolicy, reason: str) -> tuple[str, int]:
+    seconds = policy.retry_after_seconds * 6
+    return f"{reason} Your code was not saved: submit it again in {seconds} seconds.", seconds
 
 
 def build_grade_request(submission: Submission, lab: Lab) -> contract.GradeRequest:

@@ -2,7 +2,9 @@
 
 Run periodically (`flask --app portal requeue-stale`, e.g. from cron or a k8s CronJob).
 A submission still in flight after `older_than` is looked up on its queue:
-- no grading job and no result waiting: the enqueue failed or Redis lost it, enqueue it;
+- no grading job and no result waiting: the enqueue failed, Redis lost it, or it waits its
+  school's turn: its school's oldest such submissions are enqueued, within the school's
+  share of the queue (portal.labs.fairness), the others keep waiting;
 - the job failed for good (retries used up) at least FAILURE_GRACE ago, was stopped or
   canceled: close it as not gradable, so the student is told and no attempt counts;
 - older than `give_up_after` whatever the queue says: close it the same way;
@@ -22,7 +24,7 @@ from sqlalchemy.orm import Session
 import contract
 from portal.courses.catalogue import Catalogue
 from portal.labs.results import mark_not_gradable
-from portal.labs.service import Enqueued, enqueue_grading
+from portal.labs.service import dispatch_waiting
 from portal.models import IN_FLIGHT_STATUSES, Submission, utc_now
 
 GIVEN_UP_STATUSES = {JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED}
@@ -48,6 +50,7 @@ def requeue_stale_submissions(
     older_than: timedelta = timedelta(minutes=1),
     give_up_after: timedelta = timedelta(hours=1),
     now: datetime | None = None,
+    max_per_school: int = 0,
 ) -> SweepReport:
     """Re-enqueue or close the stale in-flight submissions graded through `queue`."""
     now = now or utc_now()
@@ -55,6 +58,7 @@ def requeue_stale_submissions(
         contract.RESULTS_QUEUE, connection=queue.connection, serializer=queue.serializer
     )
     report = SweepReport()
+    jobless: dict[int, list[int]] = {}  # by school
     stale = session.scalars(
         select(Submission)
         .where(
@@ -75,13 +79,16 @@ def requeue_stale_submissions(
             mark_not_gradable(submission)
             report.closed.append(submission.id)
         elif job is None and results.fetch_job(contract.result_job_id(str(submission.id))) is None:
-            if enqueue_grading(queue, submission, lab) is Enqueued.UNAVAILABLE:
-                report.waiting.append(submission.id)
-            else:
-                report.requeued.append(submission.id)
+            jobless.setdefault(submission.tenant_id, []).append(submission.id)
         else:
             report.waiting.append(submission.id)
     session.commit()
+    for tenant_id, submission_ids in jobless.items():
+        dispatched = set(dispatch_waiting(session, queue, catalogue, tenant_id, max_per_school))
+        for submission_id in submission_ids:
+            (report.requeued if submission_id in dispatched else report.waiting).append(
+                submission_id
+            )
     return report
 
 

@@ -60,7 +60,13 @@ def submit(course_id: str, lab_id: str):
     policy = service.SubmissionPolicy.from_config(current_app.config)
     try:
         outcome = service.submit_lab_code(
-            get_db(), get_queue(lab.queue_name), g.user, lab, form.submitted_code(), policy
+            get_db(),
+            get_queue(lab.queue_name),
+            g.user,
+            lab,
+            form.submitted_code(),
+            policy,
+            catalogue=get_catalogue(),
         )
     except service.SubmissionRejected as error:
         flash(str(error), "error")
