@@ -51,12 +51,17 @@ class HttpSettings:
 def check_readiness(settings: HttpSettings) -> dict[str, str]:
     """Each dependency's state: "ok", or one line that says what is wrong."""
     return {
-        "docker": _check_docker(settings.sandbox_image),
+        "docker": check_docker(settings.sandbox_image),
         "valkey": _check_valkey(settings.redis_url),
     }
 
 
-def _check_docker(image: str) -> str:
+def check_docker(image: str) -> str:
+    """ "ok" when the Docker Engine answers and holds `image`; else what is wrong.
+
+    The worker asks it too before taking a job (grader.worker): a grader that could not
+    run a sandbox now takes none.
+    """
     try:
         client = docker.from_env(timeout=CHECK_TIMEOUT_SECONDS)
     except docker.errors.DockerException as error:

@@ -5,9 +5,10 @@ never takes the worker down; the grader's modules are imported before the fork, 
 job starts warm.
 
 Faults it survives: a Valkey restart (the worker works again with backoff, its scheduler
-process is started again, a heartbeat that fails mid-job is skipped, not fatal), and a dead
+process is started again, a heartbeat that fails mid-job is skipped, not fatal), a dead
 peer (its watch, grader.watch, requeues the grading jobs a killed grader abandoned and
-removes the sandbox containers it left).
+removes the sandbox containers it left), and its Docker Engine unreachable (it takes no job
+until the Engine answers; the job in hand ends in infra_error and is retried).
 """
 
 from __future__ import annotations
@@ -23,10 +24,13 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Worker
 from rq.serializers import JSONSerializer
+from rq.worker import WorkerStatus
 
 import grader.jobs  # noqa: F401  (imported before forking: every job starts warm)
 from contract import GRADING_QUEUE
 from grader.abandoned import JOB_MONITORING_SECONDS, platform_instance
+from grader.config import GraderConfig
+from grader.health_server import check_docker
 from grader.janitor import remove_containers_of
 from grader.sandbox import INSTANCE_ENV
 from grader.watch import GraderWatch
@@ -40,10 +44,13 @@ WORKER_TTL_SECONDS = 60
 # How often an idle or busy worker checks that its scheduler process (or another
 # worker's) still runs.
 SCHEDULER_CHECK_SECONDS = 30
+# How often a grader whose Docker Engine does not answer asks it again (it takes no job
+# meanwhile).
+ENGINE_CHECK_SECONDS = 2
 
 
 class GraderWorker(Worker):
-    """RQ's forking worker, made to outlive a Valkey restart."""
+    """RQ's forking worker, made to outlive a Valkey restart and its Engine's absence."""
 
     def maintain_heartbeats(self, job, execution) -> None:
         # Called while the horse runs: Valkey gone for a moment must not end the worker's
@@ -53,21 +60,57 @@ class GraderWorker(Worker):
         except RedisError as error:
             log.warning("heartbeat of job %s skipped: %s", job.id, error)
 
+    def check_for_suspension(self, burst: bool) -> None:
+        # RQ asks this before each dequeue. A grader whose Docker Engine does not answer (or
+        # lacks the sandbox image) is suspended in effect: a job it took would only end in
+        # infra_error and spend one of the job's retries, while a grader that can run it, or
+        # this one once its Engine is back, finds it waiting on the queue. Its /readyz says
+        # 503 meanwhile. A burst run (tests, one-off use) does not wait.
+        super().check_for_suspension(burst)
+        if not burst:
+            self._wait_for_the_engine()
+        # No horse runs now, so a container still labelled with this worker is one that its
+        # last horse could not remove (the Engine went away mid-run): remove it now.
+        removed = self._remove_own_containers()
+        if removed:
+            log.warning("removed %d sandbox container(s) its last job left", removed)
+
+    def _wait_for_the_engine(self) -> None:
+        image = GraderConfig.from_env().sandbox_image
+        problem = check_docker(image)
+        if problem == "ok":
+            return
+        log.warning("%s: taking no job until it answers", problem, extra={"event": "engine.lost"})
+        state = self.get_state()
+        self.set_state(WorkerStatus.SUSPENDED)
+        while problem != "ok" and not self._stop_requested:
+            time.sleep(ENGINE_CHECK_SECONDS)
+            self.heartbeat()  # still a live worker, in RQ's registry too
+            problem = check_docker(image)
+        self.set_state(state)
+        log.warning("the Docker Engine answers again: taking jobs", extra={"event": "engine.back"})
+
+    def _remove_own_containers(self) -> int | None:
+        """Remove the sandbox containers labelled with this worker; how many, or None when
+        the Engine could not be asked (the janitor removes them later)."""
+        try:
+            client = docker.from_env()
+            try:
+                return remove_containers_of(client, self.name, os.environ[INSTANCE_ENV])
+            finally:
+                client.close()
+        except (DockerException, requests.exceptions.RequestException) as error:
+            log.warning("sandbox containers of %s stay for the janitor: %s", self.name, error)
+            return None
+
     def handle_work_horse_killed(self, job, retpid, ret_val, rusage) -> None:
         # The horse died (SIGKILL, the OOM killer) and could not remove its container: this
         # worker does it at once (RQ then fails or retries the job, grader.abandoned
         # requeues a failed one).
         super().handle_work_horse_killed(job, retpid, ret_val, rusage)
-        try:
-            client = docker.from_env()
-            try:
-                removed = remove_containers_of(client, self.name, os.environ[INSTANCE_ENV])
-            finally:
-                client.close()
-        except (DockerException, requests.exceptions.RequestException) as error:
-            log.warning("the dead work-horse's container stays for the janitor: %s", error)
-            return
-        log.warning("removed %d container(s) of the dead work-horse of job %s", removed, job.id)
+        removed = self._remove_own_containers()
+        if removed is not None:
+            log.warning("removed %d container(s) of the dead work-horse of job %s", removed, job.id)
 
     @property
     def should_run_maintenance_tasks(self) -> bool:
