@@ -8,6 +8,7 @@ test. Either way the schema is built by the Alembic migrations, so they are test
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -113,8 +114,16 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
         return
     if not TEST_DATABASE_URL:
         pytest.fail("CI=true but TEST_DATABASE_URL is not set: PostgreSQL tests cannot run")
+    with own_postgres_database("portal_own") as url:
+        yield url
+
+
+@contextlib.contextmanager
+def own_postgres_database(prefix: str) -> Iterator[str]:
+    """A new, empty database on TEST_DATABASE_URL's server (its role may CREATEDB), dropped
+    on the way out; yields its URL."""
     server_url = make_url(TEST_DATABASE_URL)
-    name = f"portal_own_{secrets.token_hex(4)}"
+    name = f"{prefix}_{secrets.token_hex(4)}"
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))

@@ -20,11 +20,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
 
 from portal import create_app
 from portal.production import unsafe_database
 from tests.conftest import require
+from tests.web.conftest import own_postgres_database
 
 BIN = Path(sys.executable).parent
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -57,17 +57,8 @@ def safe_env(tmp_path: Path, redis_url: str) -> dict[str, str]:
 def empty_postgres_url() -> Iterator[str]:
     """A database of its own on TEST_DATABASE_URL's server, with no tables at all."""
     require(bool(TEST_DATABASE_URL), "TEST_DATABASE_URL is not set: no PostgreSQL to start on")
-    server_url = make_url(TEST_DATABASE_URL)
-    name = f"portal_production_{secrets.token_hex(4)}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with own_postgres_database("portal_production") as url:
+        yield url
 
 
 def free_port() -> int:
