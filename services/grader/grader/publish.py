@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from redis import Redis
-from rq import Queue
+from rq import Queue, Retry
 from rq.serializers import JSONSerializer
 
 from contract import (
@@ -19,6 +19,17 @@ from contract import (
 
 RESULT_TTL_SECONDS = 3600
 FAILURE_TTL_SECONDS = 7 * 24 * 3600
+# The web-worker records a result in the database: when the database is away (a restart, a
+# failover), the record job fails and RQ tries it again after each of these pauses, about
+# nine minutes in all, so a short outage costs a delay, never the result. Recording is
+# idempotent, so a try that did commit before the connection broke is not counted twice.
+# (The web-worker runs RQ's scheduler, which puts a job due for a retry back on the queue.)
+RECORD_RETRY_INTERVALS = [5, 15, 30, 60, 120, 300]
+
+
+def record_retry() -> Retry:
+    """The retries of a record job (a result's or a run's)."""
+    return Retry(max=len(RECORD_RETRY_INTERVALS), interval=RECORD_RETRY_INTERVALS)
 
 
 def publish_result(connection: Redis, result: GradeResult) -> None:
@@ -34,6 +45,7 @@ def publish_result(connection: Redis, result: GradeResult) -> None:
         job_id=result_job_id(result.submission_id),
         result_ttl=RESULT_TTL_SECONDS,
         failure_ttl=FAILURE_TTL_SECONDS,
+        retry=record_retry(),
     )
 
 
@@ -49,4 +61,5 @@ def publish_run_result(connection: Redis, result: RunResult) -> None:
         job_id=run_result_job_id(result.run_id),
         result_ttl=RESULT_TTL_SECONDS,
         failure_ttl=FAILURE_TTL_SECONDS,
+        retry=record_retry(),
     )

@@ -130,8 +130,10 @@ def results_worker(burst: bool) -> None:
         worker = SimpleWorker(
             [queue], connection=connection, serializer=JSONSerializer, log_job_description=False
         )
-        # A Valkey restart ends RQ's loop; it works again, with backoff, until stopped.
-        work_through_outages(worker, burst=burst)
+        # A Valkey restart ends RQ's loop; it works again, with backoff, until stopped. Its
+        # scheduler puts a record job that failed (the database away) back on the queue
+        # when its retry is due (grader.publish.RECORD_RETRY_INTERVALS).
+        work_through_outages(worker, burst=burst, with_scheduler=True)
     finally:
         connection.close()
 
