@@ -28,6 +28,7 @@ bench: $(VENV)/.synced sandbox-image
 	$(VENV)/bin/python bench/grading.py
 	$(VENV)/bin/python bench/pages.py
 	$(VENV)/bin/python bench/verdict_accuracy.py
+	$(VENV)/bin/python bench/fairness.py
 
 # Validate content/: every problem as path:line: message, non-zero exit if any.
 check-content: $(VENV)/.synced
