@@ -109,23 +109,34 @@ def measure(app, path: str, repeats: int) -> tuple[float, int]:
     client = app.test_client()
     response = client.post("/auth/login", data={"email": "admin@example.org", "password": PASSWORD})
     assert response.status_code == 302, response.status_code
-    statements = []
-    engine = app.extensions["db_engine"]
-    listener = lambda *_args, **_kwargs: statements.append(1)  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        assert client.get(path).status_code == 200, path  # warm caches
-        statements.clear()
-        assert client.get(path).status_code == 200
-        per_page = len(statements)
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
+    per_page = count_statements(app, client, path)
     timings = []
     for _ in range(repeats):
         started = time.perf_counter()
         client.get(path)
         timings.append(time.perf_counter() - started)
     return statistics.median(timings), per_page
+
+
+def count_statements(
+    app, client, path: str, method: str = "GET", expect: int = 200, **request
+) -> int:
+    """SQL statements one request to `path` runs, counted after a first request warms caches.
+
+    `request` goes to the test client (`data`, `base_url`); also used by portal_load.py.
+    """
+    statements = []
+    engine = app.extensions["db_engine"]
+    listener = lambda *_args, **_kwargs: statements.append(1)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        client.open(path, method=method, **request)  # warms caches; a POST may answer otherwise
+        statements.clear()
+        status = client.open(path, method=method, **request).status_code
+        assert status == expect, f"{method} {path}: {status}"
+        return len(statements)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
 
 
 def main() -> int:
