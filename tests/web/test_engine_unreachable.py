@@ -17,6 +17,7 @@ import os
 import signal
 import subprocess
 import tempfile
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -109,6 +110,7 @@ def test_a_grader_that_loses_its_engine_grades_the_submission_when_it_returns(
         )[0]
 
         engine_proxy.cut()
+        cut_at = time.monotonic()
         job_id = contract.grade_job_id(submission_id)
 
         def job() -> Job:
@@ -130,13 +132,16 @@ def test_a_grader_that_loses_its_engine_grades_the_submission_when_it_returns(
         assert not connection.exists(f"rq:job:{contract.result_job_id(submission_id)}")
         assert readiness(port)[0] == 503
         assert job().retries_left == len(GRADE_RETRY_INTERVALS) - 1, "a retry was spent"
+        away = time.monotonic() - cut_at
 
         engine_proxy.restore()
+        restored_at = time.monotonic()
         wait_for(
             "the result published",
             GRADED_WITHIN_SECONDS,
             lambda: connection.exists(f"rq:job:{contract.result_job_id(submission_id)}"),
         )
+        published_after = time.monotonic() - restored_at
         assert readiness(port)[0] == 200
         # The lost run's container, which its horse could not remove, is gone too.
         wait_for(
@@ -150,6 +155,7 @@ def test_a_grader_that_loses_its_engine_grades_the_submission_when_it_returns(
             grader.send_signal(signal.SIGTERM)
             grader.wait(timeout=60)
 
+    print(f"Engine away {away:.1f} s; result published {published_after:.1f} s after it returned")
     results = connection.lrange(f"rq:queue:{contract.RESULTS_QUEUE}", 0, -1)
     assert results == [contract.result_job_id(submission_id).encode()]  # published once
     outcome = app.test_cli_runner().invoke(args=["results-worker", "--burst"])
