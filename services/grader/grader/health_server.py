@@ -57,7 +57,7 @@ def check_readiness(settings: HttpSettings) -> dict[str, str]:
 
 
 def check_docker(image: str) -> str:
-    """ "ok" when the Docker Engine answers and holds `image`; else what is wrong.
+    """Whether the Docker Engine answers and holds `image`: "ok", else what is wrong.
 
     The worker asks it too before taking a job (grader.worker): a grader that could not
     run a sandbox now takes none.

@@ -96,7 +96,8 @@ class GraderWorker(Worker):
         try:
             client = docker.from_env()
             try:
-                return remove_containers_of(client, self.name, os.environ[INSTANCE_ENV])
+                instance = os.environ.get(INSTANCE_ENV, "")
+                return remove_containers_of(client, self.name, instance)
             finally:
                 client.close()
         except (DockerException, requests.exceptions.RequestException) as error:
