@@ -148,20 +148,62 @@ class SwarmNode:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=10)
+        self._kill_what_is_left()
+
+    def kill_engine(self) -> None:
+        """The node's whole Docker Engine dies at once, as in a crash: SIGKILL to dockerd,
+        its containerd, the shims and every container (the graders and their sandboxes).
+
+        What is on disk stays (the data root: containers, images, the swarm's state), so
+        `start()` brings back the same Engine, which finds its containers dead. A fresh
+        /run comes with it, as after a reboot.
+        """
+        assert self.process is not None and self.process.poll() is None, "Engine not running"
+        # All in one go, containers first: a grader that outlived its Engine by a moment
+        # would see it gone and fail its job as an infrastructure error, another fault.
+        engine = self._pids_in_namespace()
+        for pid in [child for parent in engine for child in children_of(parent)] + engine:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.process.wait(timeout=10)
+        self._kill_what_is_left()
+
+    def _pids_in_namespace(self) -> list[int]:
+        """dockerd, containerd and the shims (a container has a network namespace of its own)."""
+        listed = subprocess.run(
+            ["ip", "netns", "pids", self.netns], capture_output=True, text=True, check=False
+        )
+        return [int(pid) for pid in listed.stdout.split()]
+
+    def _kill_what_is_left(self) -> None:
         # Shims and container processes that outlived their Engine, by pid (they are ours).
+        # A container has network and pid namespaces of its own, so only its shim is in the
+        # node's network namespace: the shim's children (each container's init; the kernel
+        # then ends everything in that pid namespace) go first, then the shim.
         for _ in range(20):
-            listed = subprocess.run(
-                ["ip", "netns", "pids", self.netns], capture_output=True, text=True, check=False
-            )
-            pids = [int(pid) for pid in listed.stdout.split()]
+            pids = self._pids_in_namespace()
             if not pids:
                 break
-            for pid in pids:
+            inits = [child for shim in pids for child in children_of(shim)]
+            for pid in inits + pids:
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
             time.sleep(0.25)
+
+
+def children_of(pid: int) -> list[int]:
+    """The direct children of a process (from /proc), [] once it is gone."""
+    children = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return children
 
 
 def connect_inside(netns: str, port: int, timeout: float = 30) -> socket.socket:
