@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Boolean, Integer, String, cast, func, literal, null, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -32,6 +32,8 @@ _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 # Where an achievement notification leads. A literal path: the results worker awards
 # outside any request, where url_for has no host to build with.
 PROFILE_LINK = "/profile"
+# The kinds of row learner_state's one statement returns (and one it derives).
+_LAB, _QUESTION, _STEP, _EXP, _FIRST_TRY = "lab", "question", "step", "exp", "first_try"
 
 
 def add_exp(session: Session, user: User, amount: int, reason: str, source_key: str) -> int:
@@ -62,36 +64,46 @@ def exp_total(session: Session, user: User) -> int:
 
 
 def learner_state(session: Session, user: User, course: Course) -> LearnerState:
-    """What `user` has done in `course`, read from the database."""
-    passed = session.scalars(
-        select(Submission.lab_id).where(
-            Submission.tenant_id == user.tenant_id,
-            Submission.user_id == user.id,
-            Submission.course_id == course.id,
-            Submission.verdict == "passed",
-        )
+    """What `user` has done in `course`, read from the database in one statement.
+
+    Every course page shows it (step page, course page, lab page), so its four reads go
+    in one UNION ALL: a row per passed lab, solved question and completed step, and one
+    with the EXP total. One round trip instead of four.
+    """
+    mine = {"tenant_id": user.tenant_id, "user_id": user.id, "course_id": course.id}
+    no_flag, no_amount = cast(null(), Boolean), cast(null(), Integer)
+    passed = (
+        select(literal(_LAB), Submission.lab_id, no_flag, no_amount)
+        .filter_by(**mine)
+        .where(Submission.verdict == "passed")
+        .distinct()
     )
-    questions = session.execute(
-        select(QuestionProgress.question_id, QuestionProgress.first_try).where(
-            QuestionProgress.tenant_id == user.tenant_id,
-            QuestionProgress.user_id == user.id,
-            QuestionProgress.course_id == course.id,
-            QuestionProgress.solved_at.is_not(None),
-        )
-    ).all()
-    steps = session.scalars(
-        select(StepCompletion.step_id).where(
-            StepCompletion.tenant_id == user.tenant_id,
-            StepCompletion.user_id == user.id,
-            StepCompletion.course_id == course.id,
-        )
+    questions = (
+        select(literal(_QUESTION), QuestionProgress.question_id, QuestionProgress.first_try)
+        .add_columns(no_amount)
+        .filter_by(**mine)
+        .where(QuestionProgress.solved_at.is_not(None))
     )
+    steps = select(literal(_STEP), StepCompletion.step_id, no_flag, no_amount).filter_by(**mine)
+    exp = select(
+        literal(_EXP), cast(null(), String), no_flag, func.coalesce(func.sum(ExpEntry.amount), 0)
+    ).where(ExpEntry.user_id == user.id, ExpEntry.tenant_id == user.tenant_id)
+    rows = session.execute(union_all(passed, questions, steps, exp)).all()
+    ids: dict[str, set[str]] = {_LAB: set(), _QUESTION: set(), _STEP: set(), _FIRST_TRY: set()}
+    total = 0
+    for kind, item, first_try, amount in rows:
+        if kind == _EXP:
+            total = int(amount or 0)
+            continue
+        ids[kind].add(item)
+        if kind == _QUESTION and first_try:
+            ids[_FIRST_TRY].add(item)
     return LearnerState(
-        passed_labs=frozenset(passed),
-        solved_questions=frozenset(row.question_id for row in questions),
-        first_try_questions=frozenset(row.question_id for row in questions if row.first_try),
-        completed_steps=frozenset(steps),
-        exp_total=exp_total(session, user),
+        passed_labs=frozenset(ids[_LAB]),
+        solved_questions=frozenset(ids[_QUESTION]),
+        first_try_questions=frozenset(ids[_FIRST_TRY]),
+        completed_steps=frozenset(ids[_STEP]),
+        exp_total=total,
     )
 
 

@@ -36,8 +36,12 @@ def flash_unlocked(achievements: Iterable[Achievement]) -> None:
 def exp_counter() -> dict:
     """`exp_counter`: the logged-in user's EXP and level, shown in every page's header."""
 
-    def counter() -> dict:
-        exp = exp_total(get_db(), g.user) if g.get("user") is not None else 0
+    def counter(known_exp: int | None = None) -> dict:
+        # A page that read the student's progress passes its EXP: no second query.
+        if known_exp is not None:
+            exp = known_exp
+        else:
+            exp = exp_total(get_db(), g.user) if g.get("user") is not None else 0
         return {"exp": exp, "level": level_for(exp)}
 
     def held(achievement_id: str) -> bool:
