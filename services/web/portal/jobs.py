@@ -16,15 +16,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
+from rq import get_current_job
 
 import contract
 from contract.logs import configure_logging, log_context
 from portal import create_app
 from portal.courses.catalogue import get_catalogue
 from portal.db import get_unscoped_db
-from portal.labs.results import record_grade_result
-from portal.labs.service import dispatch_waiting
+from portal.labs.results import ResultMismatch, UnknownSubmission, record_grade_result
 from portal.labs.runs import UnknownRun, record_run_result
+from portal.labs.service import dispatch_waiting
 from portal.metrics.grading import observe_recorded_result
 from portal.queue import get_queue
 
@@ -49,12 +50,17 @@ def record_result(payload: dict[str, Any]) -> dict[str, Any]:
         result = contract.decode(contract.GradeResult, payload)
     except contract.MessageError:
         log.exception("refusing a malformed GradeResult")
+        _no_retry()
         raise
     with (
         log_context(submission_id=result.submission_id, tenant_id=result.tenant_id),
         _worker_app().app_context(),
     ):
-        recorded = record_grade_result(get_unscoped_db(), get_catalogue(), result)
+        try:
+            recorded = record_grade_result(get_unscoped_db(), get_catalogue(), result)
+        except (UnknownSubmission, ResultMismatch):
+            _no_retry()
+            raise
         log.info(
             "result recorded" if recorded else "result recorded before; ignored",
             extra={
@@ -68,6 +74,14 @@ def record_result(payload: dict[str, Any]) -> dict[str, Any]:
     if recorded:  # a duplicate changes nothing, so it counts nothing
         observe_recorded_result(result, recorded_at=datetime.now(UTC))
     return {"submission_id": result.submission_id, "recorded": recorded}
+
+
+def _no_retry() -> None:
+    """Fail this record job for good: a malformed or foreign result fails the same way on
+    every try. Record jobs are retried (grader.publish) for a database that is away."""
+    job = get_current_job()  # the very Job object the worker judges retries by
+    if job is not None:
+        job.retries_left = 0
 
 
 def _dispatch_school(tenant_id: int) -> None:
@@ -84,6 +98,7 @@ def record_run(payload: dict[str, Any]) -> dict[str, Any]:
         result = contract.decode(contract.RunResult, payload)
     except contract.MessageError:
         log.exception("refusing a malformed RunResult")
+        _no_retry()
         raise
     with _worker_app().app_context():
         try:
