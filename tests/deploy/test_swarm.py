@@ -8,11 +8,18 @@ web's task on the manager); the students submit Thread Lab code over HTTP (insid
 A's namespace, as the TLS proxy there would relay it), eight submissions at once.
 Each one must get exactly one recorded result, and both nodes' graders must have graded
 some: the web-worker's `result.recorded` lines name the GradeResult's grader_host.
+
+On the same swarm, then: node B's whole Docker Engine is killed (SIGKILL, its containers
+with it) while it grades, node A re-grades what B was grading, every submission is graded
+once, and B's leftover sandbox containers are removed once B is back; and the stack's
+autoscaler, given a minimum of one grader, scales down on an idle queue, up for a burst,
+and down again.
 """
 
 from __future__ import annotations
 
 import http.client
+import itertools
 import json
 import os
 import re
@@ -23,6 +30,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from grader.sandbox import SANDBOX_LABEL, SUBMISSION_LABEL
 from tests.conftest import SANDBOX_IMAGE, require
 from tests.deploy.compose_stack import ROOT, ProxiedBrowser, build_images, docker_socket_gid
 from tests.deploy.swarm_nodes import (  # noqa: F401 (two_node_swarm is a fixture)
@@ -45,6 +53,11 @@ STUDENTS = 4
 SUBMISSIONS_EACH = 2
 READY_SECONDS = 180
 GRADING_SECONDS = 180
+# The fault and autoscaling scenarios: a small burst each.
+SMALL_BURST = 4
+ORPHANS_GONE_SECONDS = 180
+SCALING_SECONDS = 120
+SCALE_DOWN_SECONDS = 10
 
 
 @dataclass
@@ -128,6 +141,13 @@ def stack(images, request) -> SwarmStack:
         "WEB_PORT": str(WEB_PORT),
         "GRADER_REPLICAS": "2",
         "GRADER_MAX_PER_NODE": "1",
+        # The autoscaler keeps the two graders until test_the_autoscaler... lowers its minimum.
+        "STACK_NAME": STACK,
+        "GRADER_MIN_REPLICAS": "2",
+        "GRADER_MAX_REPLICAS": "2",
+        "GRADER_SCALE_DOWN_SECONDS": str(SCALE_DOWN_SECONDS),
+        # Every second: a small burst on one grader may be graded in a few seconds.
+        "GRADER_SCALE_INTERVAL_SECONDS": "1",
         "SANDBOX_IMAGE": SANDBOX_IMAGE,
         **images,
     }
@@ -166,13 +186,25 @@ def wait_until_ready(stack: SwarmStack) -> None:
     services = stack.nodes.manager.docker(
         "service", "ps", "--no-trunc",
         "--format", "{{.Name}} {{.Node}} {{.CurrentState}} {{.Error}}",
-        *(f"{STACK}_{name}" for name in ("web", "web-worker", "grader", "postgres", "valkey")),
+        *(f"{STACK}_{name}" for name in ("web", "web-worker", "grader", "postgres", "valkey",
+                                         "autoscaler")),
     )  # fmt: skip
     raise AssertionError(f"stack not ready in {READY_SECONDS} s: {state}\n{services[-3000:]}")
 
 
-def new_student(stack: SwarmStack, number: int) -> NamespacedBrowser:
+@pytest.fixture(scope="module")
+def school(stack) -> str:
+    """The school whose students submit, made once for the module's scenarios."""
+    stack.cli("school", "create", SCHOOL, "--name", "North")
+    return SCHOOL
+
+
+STUDENT_NUMBERS = itertools.count()
+
+
+def new_student(stack: SwarmStack, number: int | None = None) -> NamespacedBrowser:
     """A student made by the CLI, who sets a password through its link and logs in."""
+    number = next(STUDENT_NUMBERS) if number is None else number
     email = f"student{number}@{SCHOOL}.test"
     output = stack.cli(
         "user", "create", "--school", SCHOOL, "--email", email,
@@ -191,30 +223,28 @@ def new_student(stack: SwarmStack, number: int) -> NamespacedBrowser:
     return browser
 
 
-def test_a_burst_is_graded_on_both_nodes_each_submission_once(stack):
-    assert SOLUTION.is_file()
-    a, b = stack.nodes.manager, stack.nodes.worker
-    assert stack.nodes.ready_nodes() == {a.name: "Ready", b.name: "Ready"}
-    stack.cli("school", "create", SCHOOL, "--name", "North")
-    students = [new_student(stack, number) for number in range(STUDENTS)]
-
-    started = time.monotonic()
-    submitted = [
-        (browser, submit(browser)) for _ in range(SUBMISSIONS_EACH) for browser in students
-    ]
+def wait_for_verdicts(
+    submitted: list[tuple[NamespacedBrowser, str]], seconds: float = GRADING_SECONDS
+) -> dict[str, str]:
+    """Poll each submission's status until all are final (or `seconds` pass)."""
     verdicts: dict[str, str] = {}
-    deadline = time.monotonic() + GRADING_SECONDS
+    deadline = time.monotonic() + seconds
     while len(verdicts) < len(submitted) and time.monotonic() < deadline:
         for browser, submission_id in submitted:
             if submission_id not in verdicts:
                 status = status_of(browser, submission_id)
                 if status["final"]:
                     verdicts[submission_id] = status["verdict"]
-        time.sleep(2)
-    print(f"{len(submitted)} submissions graded in {time.monotonic() - started:.0f} s")
-    assert len(verdicts) == len(submitted), f"not all graded in {GRADING_SECONDS} s: {verdicts}"
+        time.sleep(1)
+    assert len(verdicts) == len(submitted), f"not all graded in {seconds} s: {verdicts}"
     assert "infra_error" not in verdicts.values(), verdicts
+    return verdicts
 
+
+def graded_once(
+    stack: SwarmStack, submitted: list[tuple[NamespacedBrowser, str]], verdicts: dict[str, str]
+) -> dict[str, str]:
+    """Assert each submission got exactly one recorded result; the host that graded each."""
     recorded: dict[str, list[dict]] = {}
     for event in stack.recorded_results():
         recorded.setdefault(event["submission_id"], []).append(event)
@@ -224,6 +254,114 @@ def test_a_burst_is_graded_on_both_nodes_each_submission_once(stack):
         assert len(events) == 1, f"{submission_id}: {len(events)} results recorded"
         assert events[0]["verdict"] == verdicts[submission_id]
         hosts[submission_id] = events[0]["grader_host"]
+    return hosts
+
+
+def test_a_burst_is_graded_on_both_nodes_each_submission_once(stack, school):
+    assert SOLUTION.is_file()
+    a, b = stack.nodes.manager, stack.nodes.worker
+    assert stack.nodes.ready_nodes() == {a.name: "Ready", b.name: "Ready"}
+    students = [new_student(stack) for _ in range(STUDENTS)]
+
+    started = time.monotonic()
+    submitted = [
+        (browser, submit(browser)) for _ in range(SUBMISSIONS_EACH) for browser in students
+    ]
+    verdicts = wait_for_verdicts(submitted)
+    print(f"{len(submitted)} submissions graded in {time.monotonic() - started:.0f} s")
+    hosts = graded_once(stack, submitted, verdicts)
     print(f"verdicts: {sorted(verdicts.values())}; graded per node: "
           f"{ {name: list(hosts.values()).count(name) for name in (a.name, b.name)} }")  # fmt: skip
     assert set(hosts.values()) == {a.name, b.name}
+
+
+def sandboxes_on(node: SwarmNode, *, running_only: bool) -> dict[str, str]:
+    """The node's sandbox containers: id -> the submission each grades."""
+    listed = node.docker(
+        "ps", *(() if running_only else ("--all",)), "--no-trunc",
+        "--filter", f"label={SANDBOX_LABEL}",
+        "--format", f'{{{{.ID}}}} {{{{.Label "{SUBMISSION_LABEL}"}}}}',
+    )  # fmt: skip
+    return dict(line.split() for line in listed.splitlines() if line.strip())
+
+
+def test_node_b_engine_killed_mid_burst_is_regraded_on_a_and_its_containers_removed(stack, school):
+    a, b = stack.nodes.manager, stack.nodes.worker
+    students = [new_student(stack) for _ in range(SMALL_BURST // 2)]
+    submitted = [(browser, submit(browser)) for _ in range(2) for browser in students]
+
+    # Node B's Engine dies while one of its sandboxes grades a submission.
+    running_on_b: dict[str, str] = {}
+    deadline = time.monotonic() + GRADING_SECONDS
+    while not running_on_b and time.monotonic() < deadline:
+        running_on_b = sandboxes_on(b, running_only=True)
+    assert running_on_b, "node B never ran a sandbox of the burst"
+    b.kill_engine()
+    killed = time.monotonic()
+
+    # One grader left, and the killed job requeued once B's grader is seen dead.
+    cut_short = [(browser, i) for browser, i in submitted if i in running_on_b.values()]
+    wait_for_verdicts(cut_short, seconds=2 * GRADING_SECONDS)
+    regraded = time.monotonic() - killed
+    verdicts = wait_for_verdicts(submitted, seconds=2 * GRADING_SECONDS)
+    all_graded = time.monotonic() - killed
+    hosts = graded_once(stack, submitted, verdicts)
+    for submission_id in running_on_b.values():
+        assert hosts[submission_id] == a.name, f"{submission_id} graded on {hosts[submission_id]}"
+    print(f"node B killed while grading {sorted(running_on_b.values())}: re-graded on A "
+          f"{regraded:.0f} s after the kill, all {len(submitted)} graded, each once, "
+          f"{all_graded:.0f} s after it; per node: "
+          f"{ {name: list(hosts.values()).count(name) for name in (a.name, b.name)} }")  # fmt: skip
+
+    # B comes back: its new grader removes the sandboxes of the killed run.
+    b.start()
+    back = time.monotonic()
+    left: set[str] = set(running_on_b)
+    deadline = back + ORPHANS_GONE_SECONDS
+    while left and time.monotonic() < deadline:
+        left &= set(sandboxes_on(b, running_only=False))
+        time.sleep(2)
+    assert not left, f"sandbox containers of the killed run still on B: {sorted(left)}"
+    print(f"node B's leftover sandboxes removed {time.monotonic() - back:.0f} s after its return")
+    wait_until_ready(stack)  # both graders again, for what follows
+
+
+def test_the_autoscaler_follows_the_queue_never_below_its_minimum(stack, school):
+    a = stack.nodes.manager
+    replicas_seen: list[int] = []
+
+    def replicas() -> int:
+        spec = a.docker(
+            "service", "inspect", "--format", "{{.Spec.Mode.Replicated.Replicas}}",
+            f"{STACK}_grader",
+        )  # fmt: skip
+        replicas_seen.append(int(spec))
+        return replicas_seen[-1]
+
+    def wait_for_replicas(wanted: int, why: str) -> float:
+        started = time.monotonic()
+        while replicas() != wanted and time.monotonic() < started + SCALING_SECONDS:
+            time.sleep(1)
+        assert replicas_seen[-1] == wanted, f"{why}: {replicas_seen[-1]} graders, not {wanted}"
+        return time.monotonic() - started
+
+    assert replicas() == 2
+    a.docker("service", "update", "--detach", "--env-add", "GRADER_MIN_REPLICAS=1",
+             f"{STACK}_autoscaler")  # fmt: skip
+    try:
+        down = wait_for_replicas(1, "an idle queue")
+        students = [new_student(stack) for _ in range(SMALL_BURST // 2)]
+        submitted = [(browser, submit(browser)) for _ in range(2) for browser in students]
+        up = wait_for_replicas(2, "a burst")
+        verdicts = wait_for_verdicts(submitted)
+        graded_once(stack, submitted, verdicts)
+        down_again = wait_for_replicas(1, "the queue idle again")
+        for _ in range(3 * SCALE_DOWN_SECONDS):  # idle, past the cool-down: stays at one
+            replicas()
+            time.sleep(1)
+        print(f"autoscaler: down to 1 in {down:.0f} s, up to 2 {up:.0f} s after the burst, "
+              f"down again {down_again:.0f} s after it was graded")  # fmt: skip
+        assert min(replicas_seen) == 1 and replicas_seen[-1] == 1, replicas_seen
+    finally:
+        a.docker("service", "update", "--detach", "--env-add", "GRADER_MIN_REPLICAS=2",
+                 f"{STACK}_autoscaler")  # fmt: skip
