@@ -20,6 +20,7 @@ from rq.serializers import JSONSerializer
 from sqlalchemy import select
 
 import contract
+from grader.autoscale import read_queue
 from portal.courses.catalogue import get_catalogue
 from portal.labs.fairness import school_cap, waiting_submissions
 from portal.labs.service import Enqueued, SubmissionPolicy, submit_lab_code
@@ -72,6 +73,17 @@ def test_a_school_past_its_share_waits_and_another_school_goes_on(
     assert queued_submission_ids(grading_queue) == [str(first_a.id), str(b_submission.id)]
     assert all(s.status == SubmissionStatus.QUEUED.value for s, _ in outcomes)
     assert waiting_submissions(db, grading_queue) == 2
+
+
+def test_the_autoscaler_sees_the_submissions_held_back(app, db, grading_queue, make_user):
+    student = make_user("a@example.org", PASSWORD)
+    for _ in range(3):
+        submit(app, db, grading_queue, student)
+
+    figures = read_queue(grading_queue.connection)
+
+    assert (figures.queued, figures.running, figures.waiting) == (1, 0, 2)
+    assert figures.demand == 3  # as many graders as without the share
 
 
 def test_a_recorded_result_puts_the_schools_next_submission_on_the_queue(

@@ -34,6 +34,7 @@ from contract.queues import (
     result_job_id,
     run_job_id,
     run_result_job_id,
+    waiting_key,
 )
 from contract.schemas import load_schema
 
@@ -69,4 +70,5 @@ __all__ = [
     "result_job_id",
     "run_job_id",
     "run_result_job_id",
+    "waiting_key",
 ]

@@ -24,6 +24,13 @@ REGRADING_META = "regrading"
 GRADER_QUEUES = {"node-sandbox": GRADING_QUEUE}
 
 
+def waiting_key(queue_name: str) -> str:
+    """A hash, per school (tenant id: count), of the submissions waiting in the portal's
+    database for their school's place on `queue_name` (portal.labs.fairness): demand the
+    queue's own length does not show, for whoever scales the graders."""
+    return f"grading:waiting:{queue_name}"
+
+
 def grade_job_id(submission_id: str) -> str:
     """The job id of a submission's grading: a double click enqueues nothing twice."""
     return f"submission-{submission_id}"

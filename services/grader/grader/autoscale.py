@@ -28,7 +28,7 @@ from redis.exceptions import RedisError
 from rq import Queue
 from rq.serializers import JSONSerializer
 
-from contract import GRADING_QUEUE
+from contract import GRADING_QUEUE, waiting_key
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +42,14 @@ class QueueFigures:
 
     queued: int  # jobs waiting on the queue
     running: int  # jobs a grader is running (RQ's started registry)
+    # Submissions the portal holds back until their school has a place on the queue
+    # (portal.labs.fairness publishes them under contract.waiting_key).
+    waiting: int = 0
 
     @property
     def demand(self) -> int:
         """Graders that would be busy: one job at a time each."""
-        return self.queued + self.running
+        return self.queued + self.running + self.waiting
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,9 @@ def read_queue(connection: Redis, queue_name: str = GRADING_QUEUE) -> QueueFigur
     """
     queue = Queue(queue_name, connection=connection, serializer=JSONSerializer)
     return QueueFigures(
-        queued=queue.count, running=queue.started_job_registry.get_job_count(cleanup=False)
+        queued=queue.count,
+        running=queue.started_job_registry.get_job_count(cleanup=False),
+        waiting=sum(int(count) for count in connection.hvals(waiting_key(queue_name))),
     )
 
 

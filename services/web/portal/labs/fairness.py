@@ -20,16 +20,18 @@ submits, and in the stale sweep (`portal.labs.sweep`), which goes through the sa
   puts a job back at the front: still counted as on the queue), autoscalers and KEDA keep
   reading one queue, and the graders know nothing of schools. The portal knows no grader
   insides either: only RQ's job statuses and its registry of workers.
-- No state of its own: the database says which submissions are in flight, RQ says which of
-  them have a live job. A lost Valkey or a failed enqueue leaves a submission without a
-  job, which the next dispatch (or the sweep) puts on the queue, within the cap.
+- It decides from no state of its own: the database says which submissions are in
+  flight, RQ says which of them have a live job. A lost Valkey or a failed enqueue leaves
+  a submission without a job, which the next dispatch (or the sweep) puts on the queue,
+  within the cap.
 - Exactly once is untouched: a job id per submission (`unique=True`), and the recording
   of a submission's first result only. A lock per school and queue keeps two processes
   from dispatching past the cap at the same moment.
 
-What the cap costs: a school alone uses all but one grader. The waiting submissions are
-in the database, not on RQ's queue; `waiting_submissions` counts them for whoever scales
-the graders.
+What the cap costs: a school alone uses all but one grader. And its waiting submissions
+are in the database, not on RQ's queue, so a queue-length autoscaler would not see them:
+each dispatch writes its school's number waiting into `contract.waiting_key(queue)` (a hash,
+kept WAITING_KEY_SECONDS after its last write), which `grader autoscale` adds to the queue.
 """
 
 from __future__ import annotations
@@ -58,6 +60,9 @@ ON_QUEUE_STATUSES = {
 # Long enough for one dispatch (a few Redis calls and one SELECT), short enough that a
 # dispatcher that died holding it delays its school by seconds only.
 LOCK_SECONDS = 10
+# The waiting counts outlive their last dispatch by this much, then vanish: a school whose
+# waiting submissions were closed by the sweep does not ask for graders forever.
+WAITING_KEY_SECONDS = 600
 
 
 def school_cap(queue: Queue, configured: int) -> int | None:
@@ -128,10 +133,20 @@ def next_in_line(
     # sweep decide) holds no place and is not enqueued again: only a missing job waits.
     waiting = [i for i, status in statuses.items() if status is None]
     places = len(waiting) if cap is None else cap - len(live)
-    return [
-        (session.get(Submission, submission_id), in_flight[submission_id])
-        for submission_id in waiting[: max(0, places)]
-    ]
+    chosen = waiting[: max(0, places)]
+    _publish_waiting(queue, tenant_id, len(waiting) - len(chosen))
+    return [(session.get(Submission, i), in_flight[i]) for i in chosen]
+
+
+def _publish_waiting(queue: Queue, tenant_id: int, count: int) -> None:
+    key = contract.waiting_key(queue.name)
+    pipe = queue.connection.pipeline(transaction=False)
+    if count:
+        pipe.hset(key, str(tenant_id), count)
+    else:
+        pipe.hdel(key, str(tenant_id))
+    pipe.expire(key, WAITING_KEY_SECONDS)
+    pipe.execute()
 
 
 def _in_flight(
