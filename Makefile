@@ -29,6 +29,7 @@ bench: $(VENV)/.synced sandbox-image
 	$(VENV)/bin/python bench/pages.py
 	$(VENV)/bin/python bench/verdict_accuracy.py
 	$(VENV)/bin/python bench/fairness.py
+	$(VENV)/bin/python bench/portal_load.py
 
 # Validate content/: every problem as path:line: message, non-zero exit if any.
 check-content: $(VENV)/.synced

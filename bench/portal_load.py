@@ -58,7 +58,10 @@ from portal.rendering import render_user_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = Path(__file__).parent / "out" / "portal_load.json"
-ADMIN_URL = "postgresql+psycopg://platform:platform@127.0.0.1:5432/postgres"
+# A role that may create databases, connected to any database of the server.
+ADMIN_URL = os.environ.get(
+    "BENCH_POSTGRES_URL", "postgresql+psycopg://platform:platform@127.0.0.1:5432/postgres"
+)
 BASE_HOST = "courses.test"
 SCHOOL_SLUG = "bench"
 HOST = f"{SCHOOL_SLUG}.{BASE_HOST}"
@@ -101,7 +104,7 @@ def create_database() -> tuple[str, str]:
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    return name, f"postgresql+psycopg://platform:platform@127.0.0.1:5432/{name}"
+    return name, admin.url.set(database=name).render_as_string(hide_password=False)
 
 
 def drop_database(name: str) -> None:

@@ -10,7 +10,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, Integer, String, cast, func, literal, null, select, union_all
+from sqlalchemy import (
+    Boolean,
+    Integer,
+    String,
+    bindparam,
+    cast,
+    func,
+    literal,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -63,6 +74,34 @@ def exp_total(session: Session, user: User) -> int:
     return int(total or 0)
 
 
+def _learner_state_statement():
+    """The UNION ALL learner_state runs, built once: its parameters are bound per call."""
+    tenant, user, course = bindparam("tenant_id"), bindparam("user_id"), bindparam("course_id")
+    no_flag, no_amount = cast(null(), Boolean), cast(null(), Integer)
+
+    def mine(model) -> list:
+        return [model.tenant_id == tenant, model.user_id == user, model.course_id == course]
+
+    passed = (
+        select(literal(_LAB), Submission.lab_id, no_flag, no_amount)
+        .where(*mine(Submission), Submission.verdict == "passed")
+        .distinct()
+    )
+    questions = select(
+        literal(_QUESTION), QuestionProgress.question_id, QuestionProgress.first_try, no_amount
+    ).where(*mine(QuestionProgress), QuestionProgress.solved_at.is_not(None))
+    steps = select(literal(_STEP), StepCompletion.step_id, no_flag, no_amount).where(
+        *mine(StepCompletion)
+    )
+    exp = select(
+        literal(_EXP), cast(null(), String), no_flag, func.coalesce(func.sum(ExpEntry.amount), 0)
+    ).where(ExpEntry.user_id == user, ExpEntry.tenant_id == tenant)
+    return union_all(passed, questions, steps, exp)
+
+
+_LEARNER_STATE = _learner_state_statement()
+
+
 def learner_state(session: Session, user: User, course: Course) -> LearnerState:
     """What `user` has done in `course`, read from the database in one statement.
 
@@ -71,24 +110,7 @@ def learner_state(session: Session, user: User, course: Course) -> LearnerState:
     with the EXP total. One round trip instead of four.
     """
     mine = {"tenant_id": user.tenant_id, "user_id": user.id, "course_id": course.id}
-    no_flag, no_amount = cast(null(), Boolean), cast(null(), Integer)
-    passed = (
-        select(literal(_LAB), Submission.lab_id, no_flag, no_amount)
-        .filter_by(**mine)
-        .where(Submission.verdict == "passed")
-        .distinct()
-    )
-    questions = (
-        select(literal(_QUESTION), QuestionProgress.question_id, QuestionProgress.first_try)
-        .add_columns(no_amount)
-        .filter_by(**mine)
-        .where(QuestionProgress.solved_at.is_not(None))
-    )
-    steps = select(literal(_STEP), StepCompletion.step_id, no_flag, no_amount).filter_by(**mine)
-    exp = select(
-        literal(_EXP), cast(null(), String), no_flag, func.coalesce(func.sum(ExpEntry.amount), 0)
-    ).where(ExpEntry.user_id == user.id, ExpEntry.tenant_id == user.tenant_id)
-    rows = session.execute(union_all(passed, questions, steps, exp)).all()
+    rows = session.execute(_LEARNER_STATE, mine).all()
     ids: dict[str, set[str]] = {_LAB: set(), _QUESTION: set(), _STEP: set(), _FIRST_TRY: set()}
     total = 0
     for kind, item, first_try, amount in rows:
