@@ -80,7 +80,9 @@ class GraderWorker(Worker):
         problem = check_docker(image)
         if problem == "ok":
             return
-        log.warning("%s: taking no job until it answers", problem, extra={"event": "engine.lost"})
+        log.warning(
+            "%s: taking no job until it can run a sandbox", problem, extra={"event": "engine.lost"}
+        )
         state = self.get_state()
         self.set_state(WorkerStatus.SUSPENDED)
         while problem != "ok" and not self._stop_requested:
@@ -88,7 +90,10 @@ class GraderWorker(Worker):
             self.heartbeat()  # still a live worker, in RQ's registry too
             problem = check_docker(image)
         self.set_state(state)
-        log.warning("the Docker Engine answers again: taking jobs", extra={"event": "engine.back"})
+        log.warning(
+            "the Docker Engine and the sandbox image are back: taking jobs",
+            extra={"event": "engine.back"},
+        )
 
     def _remove_own_containers(self) -> int | None:
         """Remove the sandbox containers labelled with this worker; how many, or None when
