@@ -98,6 +98,8 @@ def test_queue_depth_oldest_age_and_live_workers(client, grading_queue, redis_co
     worker.register_birth()
     # A worker killed hard stays in the queue's set after its own key expired.
     redis_connection.sadd(f"rq:workers:{contract.GRADING_QUEUE}", "rq:worker:w-killed")
+    # Two schools' submissions held back for their turn (portal.labs.fairness writes these).
+    redis_connection.hset(contract.waiting_key(contract.GRADING_QUEUE), mapping={"1": 3, "2": 1})
 
     seen = scrape(client)
 
@@ -107,6 +109,7 @@ def test_queue_depth_oldest_age_and_live_workers(client, grading_queue, redis_co
     assert value(seen, "portal_queue_oldest_job_age_seconds", **grading) >= 90
     assert value(seen, "portal_queue_running_jobs", **grading) == 0
     assert value(seen, "portal_queue_workers", **grading) == 1
+    assert value(seen, "portal_queue_held_submissions", **grading) == 4
     results = {"queue": contract.RESULTS_QUEUE}
     assert ("portal_queue_jobs", frozenset(results.items())) in seen
     assert value(seen, "portal_queue_oldest_job_age_seconds", **results) == 0

@@ -1,14 +1,17 @@
 """Set a Docker Swarm service's grader replica count from the grading queue.
 
 Swarm has no autoscaler, so the platform ships one (`grader autoscale`). A grader runs one
-job at a time, so the graders wanted are the jobs waiting plus the jobs running, kept within
-the operator's bounds. It scales up at once (a burst should not wait) and down only after
-the demand stayed below the current count for a cool-down: a queue that empties between two
-submissions must not make graders come and go. Swarm stops a removed task with SIGTERM and
-its stop_grace_period, so a grader finishes its job before it leaves (RQ's warm shutdown).
+job at a time, so the graders wanted are the jobs waiting plus the jobs running, plus the
+submissions the portal holds back for their school's turn (fairness between schools keeps
+a school's burst off the queue), kept within the operator's bounds. It scales up at once
+(a burst should not wait) and down only after the demand stayed below the current count for
+a cool-down: a queue that empties between two submissions must not make graders come and
+go. Swarm stops a removed task with SIGTERM and its stop_grace_period, so a grader finishes
+its job before it leaves (RQ's warm shutdown).
 
 The same signal is on the web app's `/metrics` for other autoscalers (KEDA, a script):
-`portal_queue_jobs{queue="grading"} + portal_queue_running_jobs{queue="grading"}`.
+`portal_queue_jobs + portal_queue_running_jobs + portal_queue_held_submissions`, each for
+`queue="grading"`.
 
 The decision (`desired_replicas`) is a pure function; `Autoscaler` reads the queue from
 Valkey and the service from a manager's Engine, and survives either being unreachable.
@@ -151,12 +154,13 @@ class Autoscaler:
             return current
         self._quiet_since = now
         log.info(
-            "scaled %s from %d to %d graders (%d queued, %d running)",
+            "scaled %s from %d to %d graders (%d queued, %d running, %d held back)",
             self.service_name,
             current,
             desired,
             figures.queued,
             figures.running,
+            figures.waiting,
             extra={"event": "graders.scaled"},
         )
         return desired

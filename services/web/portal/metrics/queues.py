@@ -18,6 +18,7 @@ from rq import Queue
 from rq.serializers import JSONSerializer
 from rq.worker_registration import get_keys
 
+import contract
 from portal.queue import platform_queue_names
 
 
@@ -50,6 +51,12 @@ class QueueCollector(Collector):
                 "How long the job at the head of the queue has waited (0 when none waits).",
                 labels=["queue"],
             ),
+            "held": GaugeMetricFamily(
+                "portal_queue_held_submissions",
+                "Submissions held back in the database for their school's turn on the queue "
+                "(fairness): with the jobs waiting and running, the graders wanted.",
+                labels=["queue"],
+            ),
             "workers": GaugeMetricFamily(
                 "portal_queue_workers",
                 "Live workers (their heartbeat key exists) listening on the queue.",
@@ -78,6 +85,7 @@ class QueueCollector(Collector):
             "scheduled": queue.scheduled_job_registry.count,
             "failed": queue.failed_job_registry.count,
             "oldest": self._oldest_age_seconds(queue),
+            "held": sum(int(n) for n in self.connection.hvals(contract.waiting_key(name))),
             "workers": self._live_workers(queue),
         }
 
