@@ -6,8 +6,9 @@ alone while other users of the machine's dockerd see nothing. A student submits;
 sandbox container runs, the proxy is cut (new connections refused, live ones closed).
 The grading must end in infra_error that is retried, not published; the grader must say it
 is not ready (/readyz 503 naming the Engine) and take no job meanwhile, so the job waits on
-the queue with its retries kept; when the proxy is restored the submission is graded, once,
-with its EXP awarded once, and the container the lost run left is removed.
+the queue with its retries kept, the page saying it is being retried; when the proxy is
+restored the submission is graded, once, with its EXP awarded once, and the container the
+lost run left is removed.
 """
 
 from __future__ import annotations
@@ -128,7 +129,7 @@ def test_a_grader_that_loses_its_engine_grades_the_submission_when_it_returns(
             lambda: job().get_status() == JobStatus.QUEUED,
         )
         page = browser.client.get(status_url).get_json()
-        assert not page["final"], page
+        assert not page["final"] and page["status"] == "retrying", page  # and not counted
         assert not connection.exists(f"rq:job:{contract.result_job_id(submission_id)}")
         assert readiness(port)[0] == 503
         assert job().retries_left == len(GRADE_RETRY_INTERVALS) - 1, "a retry was spent"

@@ -19,6 +19,10 @@ REMEASURING_META = "remeasuring"
 # Set (to how many times) in a grading job's meta when a grader died while grading it and
 # a live grader put it back on the queue: the portal says it is being graded again.
 REGRADING_META = "regrading"
+# Set (true) in a grading job's meta while RQ waits to retry it because the sandbox could not
+# run (infra_error: the Docker Engine unreachable, the image missing): the portal says it is
+# being graded again, which does not count as an attempt.
+INFRA_RETRY_META = "infra_retry"
 
 # Grader kinds named by labs in content/, and the queue each one consumes.
 GRADER_QUEUES = {"node-sandbox": GRADING_QUEUE}

@@ -17,7 +17,7 @@ from typing import Any
 import docker
 from rq import get_current_job
 
-from contract import REMEASURING_META, GradeRequest, RunRequest, decode
+from contract import INFRA_RETRY_META, REMEASURING_META, GradeRequest, RunRequest, decode
 from contract.logs import log_context
 from grader.config import GraderConfig
 from grader.pipeline import grade_request
@@ -56,6 +56,8 @@ def _grade(request: GradeRequest) -> dict[str, Any]:
     job = get_current_job()
     if result.verdict == "infra_error" and job is not None and job.retries_left:
         log.warning("infra_error: retried later", extra={"event": "grading.retry"})
+        job.meta[INFRA_RETRY_META] = True  # the page says it is graded again, for free
+        job.save_meta()
         raise InfrastructureError(result.feedback)
     if result.verdict == "inconclusive" and job is not None and job.retries_left:
         log.info("inconclusive: measured again later", extra={"event": "grading.retry"})

@@ -5,7 +5,8 @@ final. The database knows queued and graded; "running" comes from RQ: a job a gr
 started while the row still says queued; "remeasuring" too: a job whose measurements were
 inconclusive and that waits for (or runs) its later try, which the grader marks in its meta;
 "retrying" as well: a job whose grader died mid-job and that a live grader put back on the
-queue (grader.abandoned marks its meta), graded again without costing an attempt.
+queue (grader.abandoned marks its meta), or whose sandbox could not run (infra_error, marked
+by grader.jobs) and that waits for its retry, graded again without costing an attempt.
 """
 
 from __future__ import annotations
@@ -37,8 +38,8 @@ STATUS_LABELS = {
         "so it runs again shortly. This does not count as an attempt."
     ),
     "retrying": (
-        "Retrying: the grader stopped while running your code, so it is being graded "
-        "again. This does not count as an attempt."
+        "Retrying: grading stopped on our side before your code was judged, so it is "
+        "being graded again. This does not count as an attempt."
     ),
     "graded": "Graded.",
 }
@@ -59,7 +60,7 @@ def live_status(submission: Submission, queue: Queue) -> tuple[str, bool]:
         return submission.status, False
     if job_status is None:
         return submission.status, False
-    if job.meta.get(contract.REGRADING_META):
+    if job.meta.get(contract.REGRADING_META) or job.meta.get(contract.INFRA_RETRY_META):
         return RETRYING, True
     if job.meta.get(contract.REMEASURING_META):
         return REMEASURING, True
