@@ -141,3 +141,12 @@ def test_ticks_scale_up_with_the_queue_and_down_after_the_cooldown(queue):
     clock.now += 600
     assert scaler.tick() == 1  # idle: still the minimum
     assert service.scaled == [3, 1]
+
+
+def test_an_unreachable_valkey_scales_nothing_and_is_tried_again():
+    service = RecordingService(replicas=2)
+    unreachable = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
+    scaler = Autoscaler(unreachable, RecordingClient(service), "cp_grader", BOUNDS, Clock())
+
+    assert scaler.tick() is None
+    assert service.scaled == []
