@@ -81,8 +81,12 @@ def _parser() -> argparse.ArgumentParser:
         "autoscale", help="set a Swarm service's grader replicas from the grading queue"
     )
     autoscale.add_argument("--service", required=True, help="the graders' Swarm service")
-    autoscale.add_argument("--min", type=int, required=True, dest="minimum", metavar="N")
-    autoscale.add_argument("--max", type=int, required=True, dest="maximum", metavar="N")
+    autoscale.add_argument(
+        "--min", type=int, required=True, dest="minimum", metavar="N", help="never fewer graders"
+    )
+    autoscale.add_argument(
+        "--max", type=int, required=True, dest="maximum", metavar="N", help="never more graders"
+    )
     autoscale.add_argument(
         "--cooldown",
         type=float,
@@ -91,7 +95,11 @@ def _parser() -> argparse.ArgumentParser:
         help="scale down only after the demand stayed lower this long",
     )
     autoscale.add_argument(
-        "--interval", type=float, default=DEFAULT_INTERVAL_SECONDS, metavar="SECONDS"
+        "--interval",
+        type=float,
+        default=DEFAULT_INTERVAL_SECONDS,
+        metavar="SECONDS",
+        help="how often the queue is read",
     )
     autoscale.add_argument("--redis-url", help="default: $REDIS_URL")
     autoscale.set_defaults(run=_autoscale)
