@@ -142,6 +142,8 @@ def test_the_automatic_share_is_all_the_graders_listening_but_one(grading_queue)
             worker.register_birth()
             workers.append(worker)
         assert school_cap(grading_queue, 0) == max(1, count - 1)
+    grading_queue.connection.delete(workers[0].key)  # killed: its key expired, not yet cleaned
+    assert school_cap(grading_queue, 0) == 2
     assert school_cap(grading_queue, 7) == 7  # a fixed share wins
     for worker in workers:
         worker.register_death()

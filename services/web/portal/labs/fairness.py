@@ -70,12 +70,22 @@ def school_cap(queue: Queue, configured: int) -> int | None:
     if configured > 0:
         return configured
     try:
-        graders = Worker.count(connection=queue.connection, queue=queue)
+        graders = _live_graders(queue)
     except RedisError:
         return 1
     if graders == 0:
         return None
     return max(1, graders - 1)
+
+
+def _live_graders(queue: Queue) -> int:
+    # RQ's registry of a queue's workers keeps a killed worker until its maintenance runs
+    # (up to ten minutes); the worker's own key expires with its TTL, so count those alive.
+    keys = Worker.all_keys(connection=queue.connection, queue=queue)
+    pipe = queue.connection.pipeline(transaction=False)
+    for key in keys:
+        pipe.exists(key)
+    return sum(pipe.execute()) if keys else 0
 
 
 def job_statuses(connection: Redis, submission_ids: Iterable[int]) -> dict[int, str | None]:
