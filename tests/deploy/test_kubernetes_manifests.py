@@ -356,14 +356,18 @@ def test_every_pod_but_the_graders_meets_pod_security_restricted(rendered):
     assert all(found == [] for found in problems.values()), problems
 
 
-def test_the_grader_trigger_counts_waiting_and_running_jobs_the_web_app_exports(
+def test_the_grader_trigger_counts_waiting_running_and_held_work_the_web_app_exports(
     rendered, redis_url
 ):
     """The query names metrics `/metrics` really has, each on the graders' queue."""
     (trigger,) = objects(rendered, "ScaledObject")[0]["spec"]["triggers"]
     assert trigger["type"] == "prometheus"
     used = re.findall(r"(\w+)\{([^}]*)\}", trigger["metadata"]["query"])
-    assert {metric for metric, _ in used} == {"portal_queue_jobs", "portal_queue_running_jobs"}
+    assert {metric for metric, _ in used} == {
+        "portal_queue_jobs",
+        "portal_queue_running_jobs",
+        "portal_queue_held_submissions",
+    }
     for _, matchers in used:
         assert f'queue="{contract.GRADING_QUEUE}"' in matchers
     connection = redis.Redis.from_url(redis_url)
