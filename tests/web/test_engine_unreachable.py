@@ -31,7 +31,7 @@ from rq.serializers import JSONSerializer
 import contract
 from portal.labs.service import GRADE_RETRY_INTERVALS
 from portal.models import Submission
-from tests.conftest import SANDBOX_LABEL
+from tests.conftest import SANDBOX_LABEL, require
 from tests.fault_proxies import FaultProxy
 from tests.web.rewards_support import assert_rewarded_once
 from tests.web.test_abandoned_jobs import (
@@ -55,8 +55,7 @@ pytestmark = pytest.mark.docker
 def engine_socket() -> str:
     """The machine's Docker Engine socket, which the proxy forwards to."""
     host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
-    if not host.startswith("unix://"):
-        pytest.skip(f"the Engine is not on a unix socket here ({host})")
+    require(host.startswith("unix://"), f"the Engine is not on a unix socket here ({host})")
     return host.removeprefix("unix://")
 
 
