@@ -30,7 +30,7 @@ from portal import create_app
 from portal.auth.service import register_user
 from portal.db import get_db, make_engine
 from portal.migrations import upgrade_database
-from portal.models import Base, Role, School, User
+from portal.models import Base, Role, School, Submission, User
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -336,6 +336,22 @@ STUDENT_PASSWORD = "correct horse battery"
 def student(make_user) -> User:
     """A student account at the default school."""
     return make_user(STUDENT_EMAIL, STUDENT_PASSWORD)
+
+
+@pytest.fixture
+def submission(db, student) -> Submission:
+    """A Thread Lab submission of `student`, not graded yet."""
+    submission = Submission(
+        tenant_id=student.tenant_id,
+        user_id=student.id,
+        course_id="node-workers",
+        lab_id="thread-lab",
+        code="console.log(1)",
+        entrypoint="main.js",
+    )
+    db.add(submission)
+    db.commit()
+    return submission
 
 
 @pytest.fixture

@@ -21,17 +21,7 @@ MEASURED = {
 
 
 @pytest.fixture
-def graded(app, db, student, make_grade_result) -> Submission:
-    submission = Submission(
-        tenant_id=student.tenant_id,
-        user_id=student.id,
-        course_id="node-workers",
-        lab_id="thread-lab",
-        code="console.log(1)",
-        entrypoint="main.js",
-    )
-    db.add(submission)
-    db.commit()
+def graded(app, submission, student, make_grade_result) -> Submission:
     result = make_grade_result(str(submission.id), str(student.tenant_id), measurements=MEASURED)
     with app.app_context():
         record_result(contract.encode(result))

@@ -16,14 +16,12 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from rq import Worker
 from rq.serializers import JSONSerializer
 
 import contract
 from portal.jobs import record_result
-from portal.models import Submission
 from tests.web.conftest import REPO_ROOT, grade_result
 
 BIN = Path(sys.executable).parent
@@ -153,21 +151,6 @@ def test_requests_are_labelled_by_endpoint_never_by_path(client):
     unmatched = {"endpoint": "unmatched", "method": "GET", "status": "404"}
     assert value(after, "portal_http_requests_total", **unmatched) >= 1
     assert "page-4711" not in response.get_data(as_text=True)
-
-
-@pytest.fixture
-def submission(db, student) -> Submission:
-    submission = Submission(
-        tenant_id=student.tenant_id,
-        user_id=student.id,
-        course_id="node-workers",
-        lab_id="thread-lab",
-        code="console.log(1)",
-        entrypoint="main.js",
-    )
-    db.add(submission)
-    db.commit()
-    return submission
 
 
 def test_a_recorded_grading_counts_its_verdict_and_phases_once(app, client, submission, student):

@@ -13,21 +13,6 @@ from portal.labs.results import ResultMismatch, UnknownSubmission
 from portal.models import AchievementAward, ExpEntry, Submission
 
 
-@pytest.fixture
-def submission(db, student) -> Submission:
-    submission = Submission(
-        tenant_id=student.tenant_id,
-        user_id=student.id,
-        course_id="node-workers",
-        lab_id="thread-lab",
-        code="console.log(1)",
-        entrypoint="main.js",
-    )
-    db.add(submission)
-    db.commit()
-    return submission
-
-
 def test_recording_the_same_result_twice_awards_once(
     app, db, submission, student, make_grade_result
 ):

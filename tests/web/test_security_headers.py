@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 import contract
 from portal.jobs import record_result
-from portal.models import LoginAttempt, Submission
+from portal.models import LoginAttempt
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "services" / "web" / "portal" / "templates"
 POLICY = (
@@ -71,17 +71,7 @@ def test_production_adds_strict_transport_security(make_app):
 
 
 @pytest.fixture
-def chart_url(app, db, student, make_grade_result) -> str:
-    submission = Submission(
-        tenant_id=student.tenant_id,
-        user_id=student.id,
-        course_id="node-workers",
-        lab_id="thread-lab",
-        code="console.log(1)",
-        entrypoint="main.js",
-    )
-    db.add(submission)
-    db.commit()
+def chart_url(app, submission, student, make_grade_result) -> str:
     measured = {
         "workers": 2,
         "variants": {
