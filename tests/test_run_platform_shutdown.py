@@ -75,7 +75,9 @@ def wait_for_page(url: str, platform: subprocess.Popen) -> None:
     raise AssertionError(f"{url} did not answer within {STARTUP_LIMIT_SECONDS} s")
 
 
-def test_ctrl_c_stops_every_child_quietly_and_in_order(docker_client, sandbox_image, tmp_path):
+def start_platform(tmp_path: Path, sandbox_image: str) -> tuple[subprocess.Popen, int]:
+    """`scripts/run_platform.py` in a process group of its own (Ctrl-C reaches only it), on
+    free ports and a fresh SQLite database; the platform and its web port."""
     port = free_port()
     env = os.environ | {
         "PORT": str(port),
@@ -94,15 +96,32 @@ def test_ctrl_c_stops_every_child_quietly_and_in_order(docker_client, sandbox_im
         text=True,
         process_group=0,
     )
+    return platform, port
+
+
+def stop_platform(platform: subprocess.Popen) -> None:
+    """Stop a platform a failed test left running, in order: its children lead sessions of
+    their own, so SIGKILL to its group alone would orphan them; SIGKILL only on a hang."""
+    if platform.poll() is not None:
+        return
+    os.killpg(platform.pid, signal.SIGINT)
+    try:
+        platform.wait(timeout=SHUTDOWN_LIMIT_SECONDS)
+    except subprocess.TimeoutExpired:
+        os.killpg(platform.pid, signal.SIGKILL)
+        platform.wait()
+
+
+def test_ctrl_c_stops_every_child_quietly_and_in_order(docker_client, sandbox_image, tmp_path):
+    platform, port = start_platform(tmp_path, sandbox_image)
     try:
         wait_for_page(f"http://127.0.0.1:{port}/", platform)
         children = descendants(platform.pid)
         os.killpg(platform.pid, signal.SIGINT)  # what a terminal does on Ctrl-C
         output, _ = platform.communicate(timeout=SHUTDOWN_LIMIT_SECONDS)
     finally:
-        if platform.poll() is None:
-            os.killpg(platform.pid, signal.SIGKILL)
-            platform.communicate()
+        stop_platform(platform)
+        platform.stdout.close()
 
     assert platform.returncode == 0, output
     assert "Traceback" not in output, output

@@ -20,8 +20,9 @@ from pathlib import Path
 from tests.test_run_platform_shutdown import (
     SHUTDOWN_LIMIT_SECONDS,
     descendants,
-    free_port,
+    start_platform,
     still_running,
+    stop_platform,
     wait_for_page,
 )
 
@@ -70,24 +71,7 @@ def grader_worker(platform_pid: int) -> int | None:
 def test_make_run_restarts_a_killed_grader_and_keeps_serving(
     docker_client, sandbox_image, tmp_path
 ):
-    port = free_port()
-    env = os.environ | {
-        "PORT": str(port),
-        "VALKEY_PORT": str(free_port()),
-        "PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite3'}",
-        "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
-        "SANDBOX_IMAGE": sandbox_image,
-    }
-    env.pop("REDIS_URL", None)  # the script's own Valkey
-    platform = subprocess.Popen(
-        [sys.executable, str(ROOT / "scripts" / "run_platform.py")],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        process_group=0,
-    )
+    platform, port = start_platform(tmp_path, sandbox_image)
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(platform.stdout), daemon=True)
     reader.start()
@@ -110,15 +94,7 @@ def test_make_run_restarts_a_killed_grader_and_keeps_serving(
         os.killpg(platform.pid, signal.SIGINT)  # Ctrl-C
         platform.wait(timeout=SHUTDOWN_LIMIT_SECONDS)
     finally:
-        if platform.poll() is None:
-            # A failed assertion still stops the platform in order: its children lead
-            # sessions of their own, so SIGKILL to this group alone would orphan them.
-            os.killpg(platform.pid, signal.SIGINT)
-            try:
-                platform.wait(timeout=SHUTDOWN_LIMIT_SECONDS)
-            except subprocess.TimeoutExpired:
-                os.killpg(platform.pid, signal.SIGKILL)
-                platform.wait()
+        stop_platform(platform)
         reader.join(timeout=10)
         platform.stdout.close()
 
