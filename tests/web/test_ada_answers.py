@@ -10,7 +10,7 @@ import pytest
 from portal.ada.context import gather_context
 from portal.ada.facts import submission_facts
 from portal.ada.offline import offline_answer
-from portal.courses.catalogue import get_catalogue
+from portal.catalogue.catalogue import get_catalogue
 from tests.web.ada_cases import CASES, LOOP
 from tests.web.ada_support import PASSWORD, add_submission
 

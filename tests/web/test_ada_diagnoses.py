@@ -17,7 +17,7 @@ from portal.ada.code_facts import read_code
 from portal.ada.diagnoses import Cause
 from portal.ada.facts import submission_facts
 from portal.ada.passages import CourseIndex
-from portal.courses.loader import load_catalogue
+from portal.catalogue.loader import load_catalogue
 from portal.models import Submission
 from tests.web.ada_cases import (
     ATOMICS_WAIT,

@@ -8,7 +8,7 @@ import pytest
 
 from portal.ada.excerpts import MAX_CHARACTERS, best_excerpt, plain_text, sentences
 from portal.ada.passages import course_passages
-from portal.courses.loader import load_catalogue
+from portal.catalogue.loader import load_catalogue
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
 QUESTIONS = [

@@ -9,7 +9,7 @@ import pytest
 from portal.ada.passages import CourseIndex, course_passages
 from portal.ada.ranking import Bm25Index
 from portal.ada.words import stem, terms
-from portal.courses.loader import load_catalogue
+from portal.catalogue.loader import load_catalogue
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
 

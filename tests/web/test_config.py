@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from portal import create_app
+from portal.catalogue.loader import ContentError, load_catalogue
 from portal.config import ConfigError, load_config
-from portal.courses.loader import ContentError, load_catalogue
 
 REPO_CONTENT = Path(__file__).resolve().parents[2] / "content"
 

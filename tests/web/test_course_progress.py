@@ -96,7 +96,7 @@ def test_progress_survives_logout_and_login(student_browser):
 
 
 def test_completing_every_step_unlocks_simulation_complete(student_browser, app, db, student):
-    from portal.courses.catalogue import get_catalogue
+    from portal.catalogue.catalogue import get_catalogue
     from portal.models import Submission
     from portal.questions.grading import reference_answer
 

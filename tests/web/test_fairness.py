@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 import contract
 from grader.autoscale import read_queue
-from portal.courses.catalogue import get_catalogue
+from portal.catalogue.catalogue import get_catalogue
 from portal.labs.fairness import school_cap, waiting_submissions
 from portal.labs.service import Enqueued, SubmissionPolicy, submit_lab_code
 from portal.labs.sweep import requeue_stale_submissions

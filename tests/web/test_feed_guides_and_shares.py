@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from portal.courses.catalogue import get_catalogue
+from portal.catalogue.catalogue import get_catalogue
 from portal.feed.guides import pin_course_guides
 from portal.models import AchievementAward, Post, Role, School
 from tests.web.feed_support import PASSWORD, add_post, member

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 import contract
 from portal import jobs
-from portal.courses.catalogue import get_catalogue
+from portal.catalogue.catalogue import get_catalogue
 from portal.labs import runs
 from portal.labs.run_status import NOT_GRADED, OUTCOME_LABELS
 from portal.labs.service import SubmissionRejected

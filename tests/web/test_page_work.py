@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 
-from portal.courses import markdown
+from portal.catalogue import markdown
 from portal.gamification.service import add_exp
 
 STEP = "/courses/node-workers/steps/thread-lab"
@@ -72,7 +72,7 @@ def test_cached_markdown_is_the_same_safe_html():
 
 
 def test_learner_state_reads_everything_in_one_statement(app, db, student):
-    from portal.courses.catalogue import get_catalogue
+    from portal.catalogue.catalogue import get_catalogue
     from portal.gamification.service import learner_state
     from portal.models import QuestionProgress, StepCompletion, Submission, utc_now
 
@@ -108,7 +108,7 @@ def test_learner_state_reads_everything_in_one_statement(app, db, student):
 
 
 def test_learner_state_of_a_newcomer_is_empty(app, db, student):
-    from portal.courses.catalogue import get_catalogue
+    from portal.catalogue.catalogue import get_catalogue
     from portal.gamification.rules import LearnerState
     from portal.gamification.service import learner_state
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 import contract
-from portal.courses.catalogue import get_catalogue
+from portal.catalogue.catalogue import get_catalogue
 from portal.labs.service import Enqueued, enqueue_grading
 from portal.labs.sweep import requeue_stale_submissions
 from portal.models import Submission

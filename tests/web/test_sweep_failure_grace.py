@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from rq.job_lifecycle import record_job_failure
 
 import contract
-from portal.courses.catalogue import get_catalogue
+from portal.catalogue.catalogue import get_catalogue
 from portal.labs.sweep import FAILURE_GRACE, requeue_stale_submissions
 from portal.models import Submission
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from portal.courses.catalogue import Course
-from portal.courses.content import Achievement, Step
+from portal.catalogue.catalogue import Course
+from portal.catalogue.content import Achievement, Step
 from portal.gamification.levels import Level, level_for
 from portal.gamification.rules import LearnerState
 from portal.gamification.service import award_achievements, insert_once, learner_state

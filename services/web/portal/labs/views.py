@@ -16,7 +16,7 @@ from flask import (
 )
 
 from portal.auth.access import login_required, wants_json
-from portal.courses.catalogue import Lab, get_catalogue
+from portal.catalogue.catalogue import Lab, get_catalogue
 from portal.courses.progress import course_progress
 from portal.db import get_db
 from portal.gamification.service import achievements_for_submission, exp_total

@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask, current_app
 
 from contract import GRADER_QUEUES, Limits
-from portal.courses.content import Achievement, Author, GlossaryEntry, Guide, Question, Step
+from portal.catalogue.content import Achievement, Author, GlossaryEntry, Guide, Question, Step
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ class Catalogue:
 def init_app(app: Flask) -> None:
     """Load the content under CONTENT_DIR; raises ContentError listing every problem."""
     # Imported here because the loader builds this module's classes.
-    from portal.courses.loader import load_catalogue
+    from portal.catalogue.loader import load_catalogue
 
     app.extensions["catalogue"] = load_catalogue(app.config["CONTENT_DIR"])
 

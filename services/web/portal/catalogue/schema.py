@@ -14,7 +14,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
 
-from portal.courses.located_yaml import Where
+from portal.catalogue.located_yaml import Where
 
 SCHEMAS = ("course", "step", "glossary", "achievements")
 
@@ -36,7 +36,7 @@ PATTERN_WORDS = {
 @cache
 def validator(name: str) -> Draft202012Validator:
     """The validator of schema `name` (one of SCHEMAS)."""
-    text = resources.files("portal.courses").joinpath(f"schemas/{name}.schema.json").read_text()
+    text = resources.files("portal.catalogue").joinpath(f"schemas/{name}.schema.json").read_text()
     schema = json.loads(text)
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from portal.courses.catalogue import Course
-from portal.courses.content import LabBlock
-from portal.courses.located_yaml import LocatedDocument
+from portal.catalogue.catalogue import Course
+from portal.catalogue.content import LabBlock
+from portal.catalogue.located_yaml import LocatedDocument
 
 if TYPE_CHECKING:
-    from portal.courses.loader import CourseReader
+    from portal.catalogue.loader import CourseReader
 
 
 def check_references(

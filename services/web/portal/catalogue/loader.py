@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from contract import GRADER_QUEUES, Limits
-from portal.courses.catalogue import Catalogue, Course, Lab
-from portal.courses.content import Achievement, Author, GlossaryEntry, Guide, Rule, Step
-from portal.courses.located_yaml import LocatedDocument, Where, YamlSyntaxError
-from portal.courses.located_yaml import read_located_yaml as _read_yaml
-from portal.courses.references import check_references
-from portal.courses.schema import schema_problems
-from portal.courses.steps import build_step
+from portal.catalogue.catalogue import Catalogue, Course, Lab
+from portal.catalogue.content import Achievement, Author, GlossaryEntry, Guide, Rule, Step
+from portal.catalogue.located_yaml import LocatedDocument, Where, YamlSyntaxError
+from portal.catalogue.located_yaml import read_located_yaml as _read_yaml
+from portal.catalogue.references import check_references
+from portal.catalogue.schema import schema_problems
+from portal.catalogue.steps import build_step
 
 FLOAT_LIMITS = ("wall_seconds", "cpus")
 

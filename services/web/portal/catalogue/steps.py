@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from portal.courses.content import (
+from portal.catalogue.content import (
     BLANK_MARKER,
     Blank,
     BlanksQuestion,
@@ -25,10 +25,10 @@ from portal.courses.content import (
     Prose,
     Step,
 )
-from portal.courses.located_yaml import LocatedDocument, Where
+from portal.catalogue.located_yaml import LocatedDocument, Where
 
 if TYPE_CHECKING:
-    from portal.courses.loader import CourseReader
+    from portal.catalogue.loader import CourseReader
 
 DEFAULT_QUESTION_EXP = 25
 

@@ -1,4 +1,4 @@
-"""`python -m portal.courses.check [CONTENT_DIR]`: validate course content, as `make
+"""`python -m portal.catalogue.check [CONTENT_DIR]`: validate course content, as `make
 check-content` does.
 
 Prints every problem as `path:line: message` (the format editors and CI annotate) and
@@ -11,15 +11,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from portal.catalogue.loader import check_content
 from portal.config import REPO_ROOT
-from portal.courses.loader import check_content
 
 
 def main(argv: list[str] | None = None) -> int:
     """Check the content folder given (default: the repository's `content/`)."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) > 1 or (args and args[0].startswith("-")):
-        print("usage: python -m portal.courses.check [CONTENT_DIR]", file=sys.stderr)
+        print("usage: python -m portal.catalogue.check [CONTENT_DIR]", file=sys.stderr)
         return 2
     content_dir = Path(args[0]) if args else REPO_ROOT / "content"
     if not content_dir.is_dir():
