@@ -1,4 +1,8 @@
-"""One page of a query's rows, and what the template needs to link the others."""
+"""One page of a query's rows, and what the template needs to link the others.
+
+A base module: the admin lists, the reports queue and the notifications inbox all page
+the same way, so none of them owns it.
+"""
 
 from __future__ import annotations
 
