@@ -33,7 +33,7 @@ bench: $(VENV)/.synced sandbox-image
 
 # Validate content/: every problem as path:line: message, non-zero exit if any.
 check-content: $(VENV)/.synced
-	$(VENV)/bin/python -m portal.courses.check content
+	$(VENV)/bin/python -m portal.catalogue.check content
 
 sandbox-image:
 	SANDBOX_IMAGE=$(SANDBOX_IMAGE) scripts/build-sandbox-image.sh

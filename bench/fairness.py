@@ -44,7 +44,7 @@ from contract import GRADING_QUEUE, grade_job_id
 from grader.config import GraderConfig
 from portal import create_app
 from portal.auth.service import register_user
-from portal.courses.catalogue import get_catalogue
+from portal.catalogue.catalogue import get_catalogue
 from portal.db import make_engine
 from portal.labs.fairness import school_cap
 from portal.labs.service import SubmissionPolicy, submit_lab_code

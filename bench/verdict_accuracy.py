@@ -44,8 +44,8 @@ from contract import SCHEMA_VERSION, GradeRequest, GradeResult, SubmittedFile
 from grader.config import GraderConfig
 from grader.pipeline import grade_request
 from grader.sandbox import SANDBOX_LABEL, SUBMISSION_LABEL, run_in_sandbox
-from portal.courses.catalogue import Lab
-from portal.courses.loader import load_catalogue
+from portal.catalogue.catalogue import Lab
+from portal.catalogue.loader import load_catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 VERDICTS = ROOT / "tests" / "integration" / "solutions" / "verdicts"

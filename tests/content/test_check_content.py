@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from portal.courses.check import main
-from portal.courses.loader import ContentError, load_catalogue
+from portal.catalogue.check import main
+from portal.catalogue.loader import ContentError, load_catalogue
 
 REPO = Path(__file__).resolve().parents[2]
 PROBLEM_LINE = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+): (?P<message>.+)$")
@@ -37,7 +37,7 @@ def line_of(path: Path, text: str) -> int:
 
 def test_the_repository_content_is_valid():
     done = subprocess.run(
-        [sys.executable, "-m", "portal.courses.check", str(REPO / "content")],
+        [sys.executable, "-m", "portal.catalogue.check", str(REPO / "content")],
         capture_output=True,
         text=True,
     )
@@ -180,4 +180,4 @@ def test_each_kind_of_mistake_is_named(content, capsys, file, old, new, message)
 
 def test_check_content_is_a_make_target():
     makefile = (REPO / "Makefile").read_text()
-    assert "check-content:" in makefile and "portal.courses.check content" in makefile
+    assert "check-content:" in makefile and "portal.catalogue.check content" in makefile

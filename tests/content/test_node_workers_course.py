@@ -18,8 +18,8 @@ from rq import Queue
 from rq.serializers import JSONSerializer
 
 import contract
-from portal.courses.content import BlanksQuestion, ChoiceQuestion, CodeSample, OrderingQuestion
-from portal.courses.loader import load_catalogue
+from portal.catalogue.content import BlanksQuestion, ChoiceQuestion, CodeSample, OrderingQuestion
+from portal.catalogue.loader import load_catalogue
 from portal.labs.service import build_grade_request
 from portal.models import Submission
 from portal.questions.grading import grade_form, reference_answer

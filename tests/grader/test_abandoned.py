@@ -1,6 +1,6 @@
 """The abandoned-job detector against a real Valkey, with RQ's own records of a dead grader.
 
-The kill itself, with real processes and Docker, is tests/web/test_abandoned_jobs.py; here
+The kill itself, with real processes and Docker, is tests/web/labs/test_abandoned_jobs.py; here
 the states RQ leaves behind are made directly, so the rules are checked one by one: a job
 is requeued once whichever grader sees it first, only after two scans, never while its
 grader lives, and at most MAX_REQUEUES times.

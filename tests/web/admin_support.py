@@ -1,26 +1,14 @@
-"""What the dashboard's tests share: people of each role, logged in, and school data.
+"""A graded submission written straight into the database, as the staff's pages list it.
 
-Fixtures are imported by the test modules that use them (conftest.py is shared with the
-other parts of the platform and stays as it is).
+The dashboard, error report and notification tests share it; the people of each role and
+their logged-in browsers are fixtures of tests/web/conftest.py.
 """
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy.orm import Session
 
-from portal.models import Role, School, Submission, User, utc_now
-from tests.web.conftest import Browser
-
-PASSWORD = "a long enough password"
-
-
-def log_in_as(make_browser, app, user: User) -> Browser:
-    """A new visitor logged in as `user` (whose password is PASSWORD)."""
-    browser = make_browser(app)
-    response = browser.log_in(user.email, PASSWORD)
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return browser
+from portal.models import Submission, User, utc_now
 
 
 def add_submission(
@@ -54,29 +42,3 @@ def add_submission(
     db.add(submission)
     db.commit()
     return submission
-
-
-@pytest.fixture
-def people(make_user) -> dict[str, User]:
-    """One account of each role at the default school."""
-    return {
-        role.value: make_user(f"{role.value}@example.org", PASSWORD, role.value.title(), role)
-        for role in Role
-    }
-
-
-@pytest.fixture
-def browsers(app, make_browser, people) -> dict[str, Browser]:
-    """A logged-in visitor per role, and a guest."""
-    found = {role: log_in_as(make_browser, app, user) for role, user in people.items()}
-    found["guest"] = make_browser(app)
-    return found
-
-
-@pytest.fixture
-def other_school(db: Session, make_user) -> tuple[School, User]:
-    """A second school with a student, to check that its ids answer 404."""
-    school = School(slug="school-b", name="School B")
-    db.add(school)
-    db.commit()
-    return school, make_user("b@school-b.example.org", PASSWORD, "Bea", school=school)

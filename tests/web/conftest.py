@@ -4,6 +4,10 @@ Database backends: SQLite always; PostgreSQL too when TEST_DATABASE_URL is set (
 throwaway database is created on that server for the session and dropped after it).
 Under CI=true, TEST_DATABASE_URL is required and its absence fails every PostgreSQL
 test. Either way the schema is built by the Alembic migrations, so they are tested too.
+
+The tests sit in one folder per portal package (ada/, admin/, labs/...; platform/ for what
+cuts across them); the fixtures and constants here are shared by all of them, and a
+folder's own conftest.py adds only what its tests alone use.
 """
 
 from __future__ import annotations
@@ -330,6 +334,8 @@ def grade_result(submission_id: str, tenant_id: str, verdict: str = "passed", **
 
 STUDENT_EMAIL = "ada@example.org"
 STUDENT_PASSWORD = "correct horse battery"
+# The password of every other account the tests make.
+PASSWORD = "a long enough password"
 
 
 @pytest.fixture
@@ -360,3 +366,49 @@ def student_browser(browser: Browser, student: User) -> Browser:
     response = browser.log_in(STUDENT_EMAIL, STUDENT_PASSWORD)
     assert response.status_code == 302, response.get_data(as_text=True)
     return browser
+
+
+def log_in_as(make_browser, app, user: User) -> Browser:
+    """A new visitor logged in as `user` (whose password is PASSWORD)."""
+    browser = make_browser(app)
+    response = browser.log_in(user.email, PASSWORD)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return browser
+
+
+@pytest.fixture
+def people(make_user) -> dict[str, User]:
+    """One account of each role at the default school."""
+    return {
+        role.value: make_user(f"{role.value}@example.org", PASSWORD, role.value.title(), role)
+        for role in Role
+    }
+
+
+@pytest.fixture
+def browsers(app, make_browser, people) -> dict[str, Browser]:
+    """A logged-in visitor per role, and a guest."""
+    found = {role: log_in_as(make_browser, app, user) for role, user in people.items()}
+    found["guest"] = make_browser(app)
+    return found
+
+
+@pytest.fixture
+def other_school(db: Session, make_user) -> tuple[School, User]:
+    """A second school with a student, to check that its ids answer 404."""
+    school = School(slug="school-b", name="School B")
+    db.add(school)
+    db.commit()
+    return school, make_user("b@school-b.example.org", PASSWORD, "Bea", school=school)
+
+
+@pytest.fixture
+def pupil(make_user) -> User:
+    """A student without premium."""
+    return make_user("pupil@example.org", PASSWORD, "Pupil")
+
+
+@pytest.fixture
+def pupil_browser(app, make_browser, pupil) -> Browser:
+    """A visitor logged in as `pupil`."""
+    return log_in_as(make_browser, app, pupil)

@@ -4,8 +4,8 @@ School A and school B each have a student and a school admin, a graded submissio
 finished "Run" of lab code, question progress, a completed step, EXP, an achievement, an
 error report, a premium grant, a premium code, a notification, a Holo-Net post with a
 comment, and a row of every other tenant-owned table. Everything of school B is marked
-with `SCHOOL-B`, so a page that leaked any of it would show the marker. The test modules
-import the fixtures.
+with `SCHOOL-B`, so a page that leaked any of it would show the marker. The fixtures
+`school_a` and `school_b` are in tests/web/platform/conftest.py.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -46,9 +45,8 @@ from portal.models import (
     utc_now,
 )
 from portal.models.base import TenantOwned
-from tests.web.conftest import Browser
+from tests.web.conftest import PASSWORD, Browser
 
-PASSWORD = "a long enough password"
 B_MARKER = "SCHOOL-B"
 MEASURED = {
     "workers": 2,
@@ -255,17 +253,6 @@ def snapshot(db: Session, school: School) -> dict[str, Any]:
 
 def _values(row: Any) -> dict[str, Any]:
     return {column.key: getattr(row, column.key) for column in row.__mapper__.column_attrs}
-
-
-@pytest.fixture
-def school_b(db, make_user) -> SchoolData:
-    # School B first, so its ids are not also school A's ids by coincidence.
-    return fill_school(db, make_user, "school-b", B_MARKER)
-
-
-@pytest.fixture
-def school_a(db, make_user, school_b) -> SchoolData:
-    return fill_school(db, make_user, "school-a", "SCHOOL-A")
 
 
 class ClientAtHost(FlaskClient):

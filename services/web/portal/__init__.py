@@ -19,8 +19,8 @@ from portal.admin import public_views as branding_views
 from portal.admin import views as admin_views
 from portal.auth import access
 from portal.auth import views as auth_views
+from portal.catalogue import catalogue, markdown
 from portal.config import load_config
-from portal.courses import catalogue, markdown
 from portal.courses import views as courses_views
 from portal.feed import views as feed_views
 from portal.gamification import views as gamification_views

@@ -32,8 +32,8 @@ from contract.logs import configure_logging
 from portal import mail_check, operators_cli
 from portal.auth.service import find_user_by_email, register_user
 from portal.backup.commands import backup_commands
+from portal.catalogue.catalogue import get_catalogue
 from portal.config import ConfigError
-from portal.courses.catalogue import get_catalogue
 from portal.db import get_engine, get_unscoped_db
 from portal.demo import DEMO_ACCOUNTS, active_demo_accounts
 from portal.feed.commands import feed_commands

@@ -21,7 +21,7 @@ from rq import get_current_job
 import contract
 from contract.logs import configure_logging, log_context
 from portal import create_app
-from portal.courses.catalogue import get_catalogue
+from portal.catalogue.catalogue import get_catalogue
 from portal.db import get_unscoped_db
 from portal.labs.results import ResultMismatch, UnknownSubmission, record_grade_result
 from portal.labs.runs import UnknownRun, record_run_result

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from portal.ada.diagnoses import Cause
 from portal.ada.facts import SubmissionFacts, latest_submission, submission_facts
 from portal.ada.passages import CourseIndex, Hit, Passage, get_course_index
-from portal.courses.catalogue import Course
+from portal.catalogue.catalogue import Course
 from portal.models import User
 
 MAX_PASSAGES = 3

@@ -17,8 +17,8 @@ from flask import Flask, current_app
 
 from portal.ada.ranking import Bm25Index
 from portal.ada.words import terms
-from portal.courses.catalogue import Course, get_catalogue
-from portal.courses.content import BlanksQuestion, Callout, ChoiceQuestion, Prose, Step
+from portal.catalogue.catalogue import Course, get_catalogue
+from portal.catalogue.content import BlanksQuestion, Callout, ChoiceQuestion, Prose, Step
 
 HEADING = re.compile(r"^#{1,6}\s+(.*)$", re.MULTILINE)
 # The glossary, the guide and the question hints restate what the steps teach: at an

@@ -21,7 +21,7 @@ from portal.ada.context import Context, citations, gather_context
 from portal.ada.endpoint import EndpointFailed, EndpointSettings, ask_endpoint
 from portal.ada.offline import Answer, not_understood_answer, offline_answer, sources_sentence
 from portal.ada.words import has_content
-from portal.courses.catalogue import Course
+from portal.catalogue.catalogue import Course
 from portal.models import AdaConsultation, School, User, utc_now
 
 MIN_QUESTION = 3

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.admin.progress import LabRecord, lab_records, students
-from portal.courses.catalogue import Catalogue
+from portal.catalogue.catalogue import Catalogue
 from portal.gamification.levels import level_for
 from portal.models import AchievementAward, ExpEntry, School, StepCompletion
 

@@ -9,7 +9,7 @@ from portal.admin.blueprint import bp
 from portal.admin.forms import ROLE_CHOICES, ActionForm, RoleForm
 from portal.admin.progress import student_report
 from portal.auth.access import school_admin_required, staff_required
-from portal.courses.catalogue import get_catalogue
+from portal.catalogue.catalogue import get_catalogue
 from portal.db import get_db
 from portal.models import Role, User
 from portal.tenancy import current_school

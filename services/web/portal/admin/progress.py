@@ -13,9 +13,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal.courses.catalogue import Catalogue, Course
-from portal.courses.progress import CourseProgress, course_progress
+from portal.catalogue.catalogue import Catalogue, Course
 from portal.gamification.levels import Level, level_for
+from portal.gamification.progress import CourseProgress, course_progress
 from portal.gamification.service import held_achievements
 from portal.models import ExpEntry, Role, School, Submission, SubmissionStatus, User
 

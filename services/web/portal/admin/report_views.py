@@ -7,7 +7,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from portal.admin.blueprint import bp
 from portal.admin.forms import ActionForm
 from portal.auth.access import staff_required
-from portal.courses.catalogue import get_catalogue
+from portal.catalogue.catalogue import get_catalogue
 from portal.db import get_db
 from portal.reports import service
 from portal.tenancy import current_school

@@ -13,7 +13,7 @@ from portal.admin.submissions import (
     measurement_rows,
 )
 from portal.auth.access import staff_required
-from portal.courses.catalogue import get_catalogue
+from portal.catalogue.catalogue import get_catalogue
 from portal.db import get_db
 from portal.labs.charts import chart_data, chart_summary, render_chart_svg
 from portal.labs.status import VERDICT_LABELS

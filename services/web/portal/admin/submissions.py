@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from portal.admin.paging import Page, paginate
 from portal.models import School, Submission, User
+from portal.paging import Page, paginate
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ from __future__ import annotations
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from portal.admin.paging import Page, paginate
 from portal.audit import record_action
 from portal.auth.reset import issue_reset_token
 from portal.models import Role, School, User
+from portal.paging import Page, paginate
 from portal.tenancy import school_base_url
 
 # The roles a school's dashboard may hand out.

@@ -17,7 +17,7 @@ from redis.exceptions import RedisError
 
 import contract
 from portal.backup import ArchiveError, BackupRefused, create_backup, restore_backup
-from portal.courses.catalogue import Catalogue, get_catalogue
+from portal.catalogue.catalogue import Catalogue, get_catalogue
 from portal.db import get_engine, get_unscoped_db
 from portal.labs.sweep import requeue_stale_submissions
 from portal.queue import get_queue

@@ -1,1 +1,1 @@
-"""Courses: the content catalogue (loaded from files) and the pages that show it."""
+"""Courses: the catalogue page, each course and step page, and a student's progress."""

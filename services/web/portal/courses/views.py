@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 
 from portal.auth.access import login_required
-from portal.courses.catalogue import Course, get_catalogue
-from portal.courses.content import Step
-from portal.courses.progress import complete_step, course_progress
+from portal.catalogue.catalogue import Course, get_catalogue
+from portal.catalogue.content import Step
+from portal.courses.progress import complete_step
 from portal.db import get_db
+from portal.gamification.progress import course_progress
 from portal.gamification.views import flash_unlocked
 from portal.premium.access import premium_refusal, user_has_premium
 

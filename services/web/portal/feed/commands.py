@@ -6,7 +6,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from portal.courses.catalogue import get_catalogue
+from portal.catalogue.catalogue import get_catalogue
 from portal.db import get_unscoped_db
 from portal.feed.guides import pin_course_guides
 from portal.models import School

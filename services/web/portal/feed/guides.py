@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.courses.catalogue import Catalogue
+from portal.catalogue.catalogue import Catalogue
 from portal.models import Post, School, utc_now
 from portal.rendering import render_user_markdown
 from portal.scoping import scope_session

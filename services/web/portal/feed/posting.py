@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.audit import record_action
-from portal.courses.catalogue import Catalogue
+from portal.catalogue.catalogue import Catalogue
 from portal.feed import announcements
 from portal.feed.trust import (
     TrustPolicy,

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal.admin.paging import Page, paginate
 from portal.models import Comment, Post, Reaction, School, User
+from portal.paging import Page, paginate
 
 PER_PAGE = 20
 COURSE_TEAM = "Course team"

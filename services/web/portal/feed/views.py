@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from portal.auth.access import is_safe_next, login_required, staff_required
-from portal.courses.catalogue import get_catalogue
+from portal.catalogue.catalogue import get_catalogue
 from portal.db import get_db
 from portal.feed import moderation, moderation_views, posting, reading  # noqa: F401 (routes)
 from portal.feed.blueprint import bp

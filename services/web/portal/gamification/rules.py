@@ -1,6 +1,6 @@
 """Achievement rules, as declared in content, checked against what a student has done.
 
-The rules are data (`portal.courses.content.Rule`): this module says what each kind
+The rules are data (`portal.catalogue.content.Rule`): this module says what each kind
 means. It is pure: the service gathers the student's `LearnerState` from the database.
 """
 
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from portal.courses.catalogue import Course
-from portal.courses.content import Achievement, Rule
+from portal.catalogue.catalogue import Course
+from portal.catalogue.content import Achievement, Rule
 
 
 @dataclass(frozen=True)

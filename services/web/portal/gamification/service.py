@@ -25,8 +25,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from portal.courses.catalogue import Catalogue, Course
-from portal.courses.content import Achievement
+from portal.catalogue.catalogue import Catalogue, Course
+from portal.catalogue.content import Achievement
 from portal.gamification.rules import LearnerState, earned_achievements
 from portal.models import (
     AchievementAward,

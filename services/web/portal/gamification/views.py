@@ -13,11 +13,11 @@ from flask import Blueprint, flash, g, render_template
 from sqlalchemy import select
 
 from portal.auth.access import login_required
-from portal.courses.catalogue import get_catalogue
-from portal.courses.content import Achievement
-from portal.courses.progress import course_progress
+from portal.catalogue.catalogue import get_catalogue
+from portal.catalogue.content import Achievement
 from portal.db import get_db
 from portal.gamification.levels import level_for
+from portal.gamification.progress import course_progress
 from portal.gamification.service import exp_total, held_achievements
 from portal.models import ExpEntry
 

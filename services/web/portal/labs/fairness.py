@@ -47,7 +47,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import contract
-from portal.courses.catalogue import Catalogue, Lab
+from portal.catalogue.catalogue import Catalogue, Lab
 from portal.models import IN_FLIGHT_STATUSES, Submission
 
 # A job in one of these holds one of its school's places on the queue.

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import contract
-from portal.courses.catalogue import Catalogue
+from portal.catalogue.catalogue import Catalogue
 from portal.gamification.service import grant_rewards
 from portal.models import Submission, SubmissionStatus, utc_now
 

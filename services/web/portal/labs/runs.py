@@ -25,7 +25,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 import contract
-from portal.courses.catalogue import Lab
+from portal.catalogue.catalogue import Lab
 from portal.labs.service import JOB_TIMEOUT_MARGIN_SECONDS, read_submitted_code
 from portal.models import LabRun, RunStatus, User, utc_now
 

@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import contract
-from portal.courses.catalogue import Catalogue, Lab
+from portal.catalogue.catalogue import Catalogue, Lab
 from portal.labs import fairness
 from portal.models import IN_FLIGHT_STATUSES, Submission, SubmissionStatus, User, utc_now
 

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import contract
-from portal.courses.catalogue import Catalogue
+from portal.catalogue.catalogue import Catalogue
 from portal.labs.results import mark_not_gradable
 from portal.labs.service import dispatch_waiting
 from portal.models import IN_FLIGHT_STATUSES, Submission, utc_now

@@ -16,9 +16,9 @@ from flask import (
 )
 
 from portal.auth.access import login_required, wants_json
-from portal.courses.catalogue import Lab, get_catalogue
-from portal.courses.progress import course_progress
+from portal.catalogue.catalogue import Lab, get_catalogue
 from portal.db import get_db
+from portal.gamification.progress import course_progress
 from portal.gamification.service import achievements_for_submission, exp_total
 from portal.labs import runs, service
 from portal.labs.charts import chart_data, chart_summary, render_chart_svg

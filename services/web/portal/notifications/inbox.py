@@ -9,9 +9,9 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from portal.admin.paging import Page, paginate
 from portal.auth.access import is_safe_next
 from portal.models import Notification, User, utc_now
+from portal.paging import Page, paginate
 
 PER_PAGE = 30
 

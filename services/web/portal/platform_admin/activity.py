@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from portal.courses.catalogue import Catalogue
+from portal.catalogue.catalogue import Catalogue
 from portal.models import Submission, SubmissionStatus, utc_now
 
 DAYS_SHOWN = 30

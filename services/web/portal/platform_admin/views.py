@@ -11,7 +11,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 
 from portal.audit import record_action
 from portal.auth.access import platform_admin_required
-from portal.courses.catalogue import get_catalogue
+from portal.catalogue.catalogue import get_catalogue
 from portal.db import get_db, open_cross_school_session
 from portal.platform_admin import activity, charts, grading_health, schools
 from portal.platform_admin.forms import SchoolCreateForm, SchoolEditForm

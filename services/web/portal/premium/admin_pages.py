@@ -13,7 +13,7 @@ from typing import TypeVar
 from flask import Response, current_app, render_template
 from sqlalchemy import select
 
-from portal.courses.catalogue import get_catalogue
+from portal.catalogue.catalogue import get_catalogue
 from portal.db import get_db
 from portal.models import Entitlement, PremiumCode, User, utc_now
 from portal.premium import codes, entitlements

@@ -13,7 +13,7 @@ import click
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from portal.courses.catalogue import get_catalogue
+from portal.catalogue.catalogue import get_catalogue
 from portal.db import get_unscoped_db
 from portal.models import School
 from portal.premium import codes, entitlements

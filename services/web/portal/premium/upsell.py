@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.audit import record_action
-from portal.courses.catalogue import Course, Lab, get_catalogue
-from portal.courses.content import Step
+from portal.catalogue.catalogue import Course, Lab, get_catalogue
+from portal.catalogue.content import Step
 from portal.db import get_db
 from portal.models import Role, School, User
 from portal.premium.entitlements import has_premium

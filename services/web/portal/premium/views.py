@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, request, url_for
 
 from portal.auth.access import is_safe_next, login_required, school_admin_required
-from portal.courses.catalogue import get_catalogue
+from portal.catalogue.catalogue import get_catalogue
 from portal.db import get_db
 from portal.premium import admin_pages, codes, entitlements
 from portal.premium.access import user_has_premium

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from portal.courses.content import BlanksQuestion, ChoiceQuestion, OrderingQuestion, Question
+from portal.catalogue.content import BlanksQuestion, ChoiceQuestion, OrderingQuestion, Question
 
 MAX_FIELD_LENGTH = 200
 

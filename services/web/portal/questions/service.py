@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.courses.catalogue import Course
-from portal.courses.content import Achievement, Question
+from portal.catalogue.catalogue import Course
+from portal.catalogue.content import Achievement, Question
 from portal.gamification.service import add_exp, award_achievements, insert_once
 from portal.models import QuestionProgress, User, utc_now
 from portal.questions.grading import Grade, grade_form

@@ -13,10 +13,10 @@ from datetime import timedelta
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, aliased
 
-from portal.admin.paging import Page, paginate
 from portal.audit import record_action
 from portal.models import ErrorReport, School, Submission, User, utc_now
 from portal.notifications.service import notify, notify_school_staff
+from portal.paging import Page, paginate
 
 MIN_MESSAGE, MAX_MESSAGE = 10, 2000
 REPORTS_PER_HOUR = 10
