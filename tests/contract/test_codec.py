@@ -6,9 +6,13 @@ import jsonschema
 import pytest
 
 from contract import (
+    GRADE_RESULT_VERSION,
     SCHEMA_VERSION,
     AchievementEvent,
+    Chart,
+    ChartBar,
     CheckResult,
+    Diagnosis,
     GradeRequest,
     GradeResult,
     Limits,
@@ -34,7 +38,7 @@ REQUEST = GradeRequest(
     queued_at="2026-11-24T12:00:00+00:00",
 )
 RESULT = GradeResult(
-    schema_version=SCHEMA_VERSION,
+    schema_version=GRADE_RESULT_VERSION,
     submission_id="42",
     tenant_id="1",
     lab_id="thread-lab",
@@ -47,6 +51,19 @@ RESULT = GradeResult(
     measurements={"wall_ms": 81.5},
     achievements=(AchievementEvent("lab_passed", "thread-lab"),),
     times=PhaseTimes("a", "b", "c", "d"),
+    findings=("Your workers ran 1.70x as fast as the main thread alone.",),
+    diagnoses=(
+        Diagnosis("quota_throttled", "The quota held it back.", "40% throttled.", "Wait.", "cpu"),
+    ),
+    charts=(
+        Chart(
+            "Speedup",
+            "x",
+            (ChartBar("Measured speedup", 1.7, "1.7x", "measured", "speeds_up", "held"),),
+            ideal=2.0,
+            ideal_label="Ideal on this quota: 2x",
+        ),
+    ),
 )
 
 

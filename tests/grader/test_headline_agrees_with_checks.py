@@ -4,8 +4,8 @@ Every lab kind is graded through `grade_request` with a scripted harness report 
 verdict a student can get. Which checks hold is forced on the lab's real checks (their
 real names, order and messages), so this test is about agreement, not about the judges'
 thresholds (tests/grader/test_measured_labs.py tests those): the headline counts the checks
-the student sees, the score is made of the same checks, and the portal's chart colours a
-judged quantity as its check came out.
+the student sees, the score is made of the same checks, and each chart bar a check judged
+carries that check's outcome (the portal colours the bar from it).
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ import contract
 from contract import SCHEMA_VERSION, GradeRequest, SubmittedFile
 from grader import pipeline
 from grader.feedback import OPENINGS
-from grader.labs import lab_kind, lab_kinds, outcome_of
+from grader.labs import outcome_of
+from grader.labs.kinds import lab_kind, lab_kinds
 from grader.sandbox import InfrastructureError, SandboxRun
-from portal.labs.charts import COLOURS, OUTCOME_COLOURS, chart_data, render_chart_svg
 from portal.labs.status import VERDICT_LABELS
 
 LABS = tuple(lab_kinds())
@@ -201,7 +201,7 @@ def test_headline_score_and_chart_agree_with_the_checks(lab, scenario, monkeypat
     assert (result.score == 1.0) == (verdict == "passed" and all(c.passed for c in checks))
 
     assert_headline_counts_the_checks(kind, result, checks)
-    assert_chart_colours_come_from_the_checks(kind, result, checks)
+    assert_chart_outcomes_come_from_the_checks(kind, result, checks)
 
 
 def assert_headline_counts_the_checks(kind, result, checks):
@@ -240,7 +240,7 @@ def assert_headline_counts_the_checks(kind, result, checks):
         assert not result.gradable
 
 
-def assert_chart_colours_come_from_the_checks(kind, result, checks):
+def assert_chart_outcomes_come_from_the_checks(kind, result, checks):
     judged = result.measurements.get("judged", {})
     by_name = {check.name: check for check in checks}
     # Every judged quantity whose check ran is reported, with that check's outcome.
@@ -250,23 +250,17 @@ def assert_chart_colours_come_from_the_checks(kind, result, checks):
         if name in by_name
     }
     assert judged == expected
-    data = chart_data(result.measurements)
-    if data is None:
+    if not result.charts:
         return
-    bars = [*data.stalls, *([data.measured] if data.measured else [])]
-    judged_colours = set(OUTCOME_COLOURS.values())
+    bars = [bar for chart in result.charts for bar in chart.bars]
     for bar in bars:
-        if bar.judgement:
-            check_name = bar.judgement.split(" ", 1)[0]
-            assert bar.colour == OUTCOME_COLOURS[outcome_of(by_name[check_name])], bar
+        if bar.check:
+            assert bar.outcome == outcome_of(by_name[bar.check]), bar
         else:
             # No check judged it: it must not look held or not held.
-            assert bar.colour not in judged_colours and bar.colour in COLOURS.values(), bar
-    judged_bars = sorted(bar.judgement.split(" ", 1)[0] for bar in bars if bar.judgement)
+            assert bar.outcome == "", bar
+    judged_bars = sorted(bar.check for bar in bars if bar.check)
     assert judged_bars == sorted(entry["check"] for entry in judged.values())
-    svg = render_chart_svg(data)
-    for bar in bars:
-        assert bar.colour in svg
 
 
 def test_every_verdict_of_every_lab_is_walked():
@@ -290,9 +284,12 @@ def test_the_reported_one_worker_case_reads_as_partial_marks(monkeypatch):
     assert line.startswith("A.D.A.: Simulation complete. Passed with 60%: the 6 required")
     assert line.endswith("; 2 bonus checks did not: splits_over_workers, speeds_up.")
     assert result.score == 0.6
-    data = chart_data(result.measurements)
-    assert data.measured.colour == OUTCOME_COLOURS["did_not_hold"]
-    assert data.measured.text == "1.16x (speeds_up did not hold)"
+    [measured] = result.charts[1].bars
+    assert (measured.text, measured.check, measured.outcome) == (
+        "1.16x",
+        "speeds_up",
+        "did_not_hold",
+    )
 
 
 def test_an_infrastructure_failure_shows_no_checks_and_no_judgement(monkeypatch):
@@ -313,4 +310,4 @@ def test_an_infrastructure_failure_shows_no_checks_and_no_judgement(monkeypatch)
     )
     result = pipeline.grade_request(request, broken)
     assert (result.verdict, result.score, result.checks) == ("infra_error", 0.0, ())
-    assert chart_data(result.measurements) is None
+    assert (result.findings, result.diagnoses, result.charts) == ((), (), ())

@@ -10,8 +10,17 @@ import json
 
 import pytest
 
-from contract import SCHEMA_VERSION, GradeRequest, Limits, SubmittedFile
-from grader.labs import lab_kind
+from contract import (
+    GRADE_RESULT_VERSION,
+    SCHEMA_VERSION,
+    GradeRequest,
+    GradeResult,
+    Limits,
+    SubmittedFile,
+    decode,
+    encode_grade_result,
+)
+from grader.labs.kinds import lab_kind
 from grader.pipeline import grade_request
 from grader.sandbox import SandboxRun
 
@@ -658,9 +667,53 @@ def test_thread_lab_feedback_quotes_the_main_threads_stall_while_the_worker_ran(
     assert result.verdict == "passed"
     assert "they talked" in result.feedback
     assert "longest event-loop stall was 2.5 ms (p99 1.3 ms)" in result.feedback
+    # Nothing for the portal to chart or diagnose: the Thread Lab's kind analyses nothing.
+    assert (result.findings, result.diagnoses, result.charts) == ((), (), ())
 
 
 def test_measurements_are_passed_through_unchanged():
     result = grade("unblock-the-loop", report("unblock-the-loop", copy.deepcopy(N_WORKERS)))
     assert {key: result.measurements[key] for key in N_WORKERS} == N_WORKERS
     assert result.measurements["wall_ms"] == 7000.0
+
+
+def test_an_unblock_result_carries_the_findings_diagnoses_and_charts_the_portal_shows():
+    result = grade("unblock-the-loop", report("unblock-the-loop", BLOCKING))
+
+    assert result.schema_version == GRADE_RESULT_VERSION
+    assert (
+        "The main thread's longest stall (p99 event-loop delay) was 590 ms when the job "
+        "blocked it, and 588 ms with your workers." in result.findings
+    )
+    assert result.diagnoses[0].cause == "work_on_main_thread"
+    stalls, speedup = result.charts
+    assert [bar.label for bar in stalls.bars] == ["Main thread", "1 worker", "2 workers"]
+    # Each judged bar carries the outcome of the check the student sees beside it.
+    one_worker = stalls.bars[1]
+    assert (one_worker.check, one_worker.outcome) == ("keeps_loop_responsive", "did_not_hold")
+    assert not check(result, "keeps_loop_responsive").passed
+    assert (speedup.bars[0].text, speedup.ideal_label) == ("1x", "Ideal on this quota: 2x")
+    assert speedup.bars[0].outcome == result.measurements["judged"]["speedup"]["outcome"]
+    wire = json.loads(json.dumps(encode_grade_result(result, GRADE_RESULT_VERSION)))
+    assert decode(GradeResult, wire) == result
+
+
+def test_a_full_marks_unblock_result_is_diagnosed_with_nothing():
+    result = grade("unblock-the-loop", report("unblock-the-loop", N_WORKERS))
+
+    assert result.verdict == "passed" and result.diagnoses == ()
+    assert len(result.findings) == 2 and len(result.charts) == 2
+    bars = [bar for chart in result.charts for bar in chart.bars]
+    assert {bar.outcome for bar in bars if bar.check} == {"held"}
+
+
+def test_a_spawn_result_that_kept_the_output_is_diagnosed_and_quotes_the_calls():
+    kept = int(12.3 * MIB)
+    student = process_variant(
+        "spawn", 30 * MIB, 350, kept, in_buffers=kept, at_end=kept, read=command()
+    )
+    result = grade_spawn(student, spawn=3)
+
+    assert [diagnosis.cause for diagnosis in result.diagnoses] == ["output_kept_in_memory"]
+    assert result.findings[0] == "Your code called `spawn` from `child_process`."
+    assert result.charts == ()

@@ -18,7 +18,7 @@ from rq.serializers import JSONSerializer
 import contract
 from contract import CheckResult
 from grader import jobs, pipeline
-from grader.labs import lab_kind
+from grader.labs.kinds import lab_kind
 from grader.pipeline import REMEASURE_RUNS, grade_request
 
 from .test_pipeline import report, request, runner

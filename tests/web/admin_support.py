@@ -20,6 +20,7 @@ def add_submission(
     score: float = 1.0,
     code: str = "console.log('hi')",
     measurements: dict | None = None,
+    analysis: dict | None = None,
 ) -> Submission:
     """A graded submission of `user` (or a queued one when `verdict` is None)."""
     submission = Submission(
@@ -37,6 +38,7 @@ def add_submission(
         checks=[{"name": "sends_message", "passed": True, "message": "<b>crossed</b>"}],
         output={"text": "hello <worker>\n", "truncated": False, "bytes_total": 15},
         measurements=measurements or {"event_loop_p99_ms": 3.5},
+        analysis=analysis,
         graded_at=utc_now() if verdict else None,
     )
     db.add(submission)

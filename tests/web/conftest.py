@@ -311,7 +311,7 @@ def make_grade_result():
 def grade_result(submission_id: str, tenant_id: str, verdict: str = "passed", **changes):
     """A GradeResult as the Node grader would publish it."""
     fields = dict(
-        schema_version=contract.SCHEMA_VERSION,
+        schema_version=contract.GRADE_RESULT_VERSION,
         submission_id=submission_id,
         tenant_id=tenant_id,
         lab_id="thread-lab",

@@ -3,14 +3,25 @@
 Stdlib only, so that both sides can depend on it without pulling in each other's world.
 """
 
-from contract.codec import MessageError, decode, encode
+from contract.codec import (
+    MessageError,
+    decode,
+    encode,
+    encode_grade_result,
+    result_version_for,
+)
 from contract.messages import (
+    GRADE_RESULT_VERSION,
+    GRADE_RESULT_VERSIONS,
     RUN_OUTCOMES,
     SCHEMA_VERSION,
     SUPPORTED_VERSIONS,
     VERDICTS,
     AchievementEvent,
+    Chart,
+    ChartBar,
     CheckResult,
+    Diagnosis,
     GradeRequest,
     GradeResult,
     Limits,
@@ -41,6 +52,8 @@ from contract.schemas import load_schema
 
 __all__ = [
     "GRADE_JOB",
+    "GRADE_RESULT_VERSION",
+    "GRADE_RESULT_VERSIONS",
     "GRADER_QUEUES",
     "GRADING_QUEUE",
     "RECORD_RESULT_JOB",
@@ -55,7 +68,10 @@ __all__ = [
     "SUPPORTED_VERSIONS",
     "VERDICTS",
     "AchievementEvent",
+    "Chart",
+    "ChartBar",
     "CheckResult",
+    "Diagnosis",
     "GradeRequest",
     "GradeResult",
     "Limits",
@@ -67,9 +83,11 @@ __all__ = [
     "SubmittedFile",
     "decode",
     "encode",
+    "encode_grade_result",
     "grade_job_id",
     "load_schema",
     "result_job_id",
+    "result_version_for",
     "run_job_id",
     "run_result_job_id",
     "waiting_key",

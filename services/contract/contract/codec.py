@@ -13,6 +13,8 @@ import typing
 from typing import Any, TypeVar
 
 from contract.messages import (
+    GRADE_RESULT_VERSION,
+    GRADE_RESULT_VERSIONS,
     RUN_OUTCOMES,
     SUPPORTED_VERSIONS,
     VERDICTS,
@@ -21,6 +23,11 @@ from contract.messages import (
     RunRequest,
     RunResult,
 )
+
+# Fields a GradeResult gained in version 2: left out when answering a version-1 reader.
+GRADE_RESULT_V2_FIELDS = ("findings", "diagnoses", "charts")
+CHART_ROLES = ("baseline", "measured")
+CHART_OUTCOMES = ("", "held", "did_not_hold", "not_judged")
 
 T = TypeVar("T")
 
@@ -34,15 +41,33 @@ def encode(message: Any) -> dict[str, Any]:
     return _to_plain(dataclasses.asdict(message))
 
 
+def result_version_for(request: GradeRequest) -> int:
+    """The GradeResult version to answer `request` in: the highest both sides know."""
+    known = [v for v in request.result_versions if v in GRADE_RESULT_VERSIONS]
+    return max(known, default=1)
+
+
+def encode_grade_result(result: GradeResult, version: int = GRADE_RESULT_VERSION) -> dict:
+    """`result` as a reader of GradeResult `version` expects it (1 or 2)."""
+    if version not in GRADE_RESULT_VERSIONS:
+        raise MessageError(f"GradeResult: cannot write schema_version {version!r}")
+    wire = encode(dataclasses.replace(result, schema_version=version))
+    if version == 1:
+        for name in GRADE_RESULT_V2_FIELDS:
+            del wire[name]
+    return wire
+
+
 def decode(message_type: type[T], data: Any) -> T:
     """Build `message_type` from a decoded JSON payload, or raise MessageError."""
     if not isinstance(data, dict):
         raise MessageError(f"{message_type.__name__}: expected an object")
     version = data.get("schema_version")
-    if version not in SUPPORTED_VERSIONS:
+    supported = GRADE_RESULT_VERSIONS if message_type is GradeResult else SUPPORTED_VERSIONS
+    if version not in supported:
         raise MessageError(
             f"{message_type.__name__}: unsupported schema_version {version!r} "
-            f"(supported: {sorted(SUPPORTED_VERSIONS)})"
+            f"(supported: {sorted(supported)})"
         )
     message = _build(message_type, data, message_type.__name__)
     _check_semantics(message)
@@ -131,6 +156,7 @@ def _check_semantics(message: Any) -> None:
             raise MessageError(f"GradeResult.verdict: unknown verdict {message.verdict!r}")
         if not 0.0 <= message.score <= 1.0:
             raise MessageError("GradeResult.score: must be between 0 and 1")
+        _check_charts(message)
     if isinstance(message, RunResult):
         if message.outcome not in RUN_OUTCOMES:
             raise MessageError(f"RunResult.outcome: unknown outcome {message.outcome!r}")
@@ -143,3 +169,17 @@ def _check_semantics(message: Any) -> None:
                 raise MessageError(
                     f"RunResult.measurements.{name}: expected an object with a label and a text"
                 )
+
+
+def _check_charts(result: GradeResult) -> None:
+    for i, chart in enumerate(result.charts):
+        where = f"GradeResult.charts[{i}]"
+        if chart.ideal < 0:
+            raise MessageError(f"{where}.ideal: must not be negative")
+        for j, bar in enumerate(chart.bars):
+            if bar.value < 0:
+                raise MessageError(f"{where}.bars[{j}].value: must not be negative")
+            if bar.role not in CHART_ROLES:
+                raise MessageError(f"{where}.bars[{j}].role: unknown role {bar.role!r}")
+            if bar.outcome not in CHART_OUTCOMES:
+                raise MessageError(f"{where}.bars[{j}].outcome: unknown outcome {bar.outcome!r}")

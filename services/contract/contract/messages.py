@@ -1,8 +1,16 @@
 """The messages that cross the queue between the portal and the graders.
 
 Each message is a frozen dataclass with a `schema_version`. Additive fields keep the
-version; a breaking change bumps it, and the codec accepts the versions listed in
-`SUPPORTED_VERSIONS` so that a rolling deploy can run old and new processes side by side.
+version; a breaking change bumps the version of that message only, and the codec accepts
+the versions listed for it, so that a rolling deploy can run old and new processes side by
+side in either order:
+
+- GradeRequest, RunRequest and RunResult are at version 1 (`SCHEMA_VERSION`).
+- GradeResult is at version 2 (`GRADE_RESULT_VERSION`): it carries what the portal shows
+  (findings, diagnoses, charts), and the portal stops reading lab-specific measurements.
+  A request says which result versions its portal reads (`result_versions`, additive: an
+  older portal sends none and means 1); a grader answers in the highest one both know, so
+  an older portal never receives a version it refuses, and a newer portal reads both.
 """
 
 from __future__ import annotations
@@ -10,8 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 1  # GradeRequest, RunRequest, RunResult
 SUPPORTED_VERSIONS = frozenset({1})
+GRADE_RESULT_VERSION = 2  # what graders write when the portal reads it
+GRADE_RESULT_VERSIONS = frozenset({1, 2})  # what a portal reads and a grader writes
 
 VERDICTS = (
     "passed",  # every check held
@@ -58,6 +68,8 @@ class GradeRequest:
     limits: Limits  # requested limits; never trusted as given
     check_config: dict[str, Any] = field(default_factory=dict)  # the lab's check settings
     queued_at: str = ""  # ISO 8601 UTC time the portal enqueued it
+    # The GradeResult versions the requesting portal reads; absent (an older portal): 1.
+    result_versions: tuple[int, ...] = (1,)
 
 
 @dataclass(frozen=True)
@@ -98,6 +110,40 @@ class PhaseTimes:
 
 
 @dataclass(frozen=True)
+class Diagnosis:
+    """A likely cause of what the measurements show, as A.D.A. explains it (version 2)."""
+
+    cause: str  # a stable identifier of the cause, e.g. "work_on_main_thread"
+    summary: str  # the cause, in one sentence
+    evidence: str  # the measurements (or code) that point to it, in sentences
+    advice: str  # what to do, in complete sentences
+    topic: str  # the course's words for it: the portal cites the step that teaches them
+
+
+@dataclass(frozen=True)
+class ChartBar:
+    """One labelled value of a chart panel."""
+
+    label: str  # e.g. "1 worker"
+    value: float  # in the chart's unit, >= 0
+    text: str  # the value as the student reads it, e.g. "12 ms"
+    role: str  # "baseline" (what is compared against) or "measured"
+    check: str = ""  # the check that judged this value, if one did
+    outcome: str = ""  # that check's outcome: held, did_not_hold or not_judged
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One panel of bars the portal draws as it is, knowing nothing of the lab (version 2)."""
+
+    title: str  # e.g. "Longest main-thread stall (p99 event-loop delay)"
+    unit: str  # e.g. "ms", "x"
+    bars: tuple[ChartBar, ...]
+    ideal: float = 0.0  # drawn as a line across the panel; 0: none
+    ideal_label: str = ""  # e.g. "Ideal on this quota: 2x"
+
+
+@dataclass(frozen=True)
 class GradeResult:
     """A grader's answer to one GradeRequest."""
 
@@ -115,6 +161,10 @@ class GradeResult:
     achievements: tuple[AchievementEvent, ...] = ()  # events for the portal to reward
     times: PhaseTimes = PhaseTimes("", "", "", "")  # phase timestamps
     grader_host: str = ""  # the host that graded it (its node's name); "" from older graders
+    # Version 2: what the portal shows, so that it needs to know nothing of the lab.
+    findings: tuple[str, ...] = ()  # the key measurements, as sentences A.D.A. may quote
+    diagnoses: tuple[Diagnosis, ...] = ()  # likely causes of a shortfall, most telling first
+    charts: tuple[Chart, ...] = ()  # panels of the measured numbers
 
 
 RUN_OUTCOMES = (

@@ -22,7 +22,13 @@ from pathlib import Path
 import docker
 from redis import Redis
 
-from contract import SCHEMA_VERSION, GradeRequest, SubmittedFile, encode
+from contract import (
+    GRADE_RESULT_VERSION,
+    SCHEMA_VERSION,
+    GradeRequest,
+    SubmittedFile,
+    encode_grade_result,
+)
 from contract.logs import LogFormatError, configure_logging
 from grader import metrics
 from grader.autoscale import (
@@ -34,7 +40,7 @@ from grader.autoscale import (
 from grader.config import GraderConfig
 from grader.health_server import DEFAULT_BIND, DEFAULT_PORT, HttpSettings, start_http_server
 from grader.janitor import remove_leftover_containers
-from grader.labs import lab_kind
+from grader.labs.kinds import lab_kind
 from grader.pipeline import grade_request
 from grader.sandbox import run_in_sandbox
 from grader.submission import SubmissionRefused, check_submission, decode_source
@@ -137,7 +143,10 @@ def _grade(args: argparse.Namespace) -> int:
         run_in_sandbox, docker.from_env(), args.image or config.sandbox_image
     )
     result = grade_request(request, runner, config.ceilings)
-    json.dump(encode(result), sys.stdout, indent=2, ensure_ascii=False)
+    # The newest version, findings, diagnoses and charts included: what a lab author checks.
+    json.dump(
+        encode_grade_result(result, GRADE_RESULT_VERSION), sys.stdout, indent=2, ensure_ascii=False
+    )
     sys.stdout.write("\n")
     return EXIT_PASSED if result.verdict == "passed" else EXIT_NOT_PASSED
 

@@ -17,7 +17,14 @@ from typing import Any
 import docker
 from rq import get_current_job
 
-from contract import INFRA_RETRY_META, REMEASURING_META, GradeRequest, RunRequest, decode
+from contract import (
+    INFRA_RETRY_META,
+    REMEASURING_META,
+    GradeRequest,
+    RunRequest,
+    decode,
+    result_version_for,
+)
 from contract.logs import log_context
 from grader.config import GraderConfig
 from grader.pipeline import grade_request
@@ -65,7 +72,8 @@ def _grade(request: GradeRequest) -> dict[str, Any]:
         job.save_meta()
         raise RemeasureLater(result.feedback)
     if job is not None:
-        publish_result(job.connection, result)
+        # In the version the requesting portal reads: an older one gets version 1.
+        publish_result(job.connection, result, result_version_for(request))
     return {"submission_id": result.submission_id, "verdict": result.verdict}
 
 

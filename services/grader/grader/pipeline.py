@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import PurePosixPath
 
 from contract import (
-    SCHEMA_VERSION,
+    GRADE_RESULT_VERSION,
     AchievementEvent,
     CheckResult,
     GradeRequest,
@@ -28,7 +28,8 @@ from grader import metrics
 from grader.cpu_slots import CpuSlots
 from grader.feedback import compose_feedback
 from grader.javascript import read_source_facts
-from grader.labs import LabKind, lab_kind
+from grader.labs import Analysis, LabKind
+from grader.labs.kinds import lab_kind
 from grader.limits import Ceilings, clamp_limits
 from grader.report import HarnessReport, ReportError, parse_report
 from grader.sandbox import InfrastructureError, SandboxJob, SandboxRun
@@ -65,7 +66,8 @@ def grade_request(
         return _result(request, verdict, [], NO_OUTPUT, {}, phase_times(request, started, ""))
 
     limits = clamp_limits(request.limits, ceilings or Ceilings())
-    facts = read_source_facts(files[request.entrypoint])
+    source = files[request.entrypoint]
+    facts = read_source_facts(source)
     entrypoint = runnable_name(request.entrypoint, facts.is_es_module)
     files[entrypoint] = files.pop(request.entrypoint)
     job = SandboxJob(
@@ -113,7 +115,7 @@ def grade_request(
     if verdict.name == "inconclusive":
         measurements["measured_runs"] = measured_runs
     times = phase_times(request, started, run.container_started)
-    return _result(request, verdict, checks, output, measurements, times, kind)
+    return _result(request, verdict, checks, output, measurements, times, kind, source)
 
 
 def _checks(kind, facts, report: HarnessReport | None, request: GradeRequest) -> list[CheckResult]:
@@ -177,16 +179,20 @@ def _result(
     measurements: dict,
     times: PhaseTimes,
     kind: LabKind | None = None,
+    source: str = "",
 ) -> GradeResult:
+    """The result to publish, in the newest version: jobs.py writes the version the portal reads."""
     score = kind.score(verdict, checks) if kind else score_of(verdict, checks)
     insights = kind.explain(verdict.name, measurements, checks) if kind else []
     measurements = {**measurements, "judged": kind.judgements(checks)} if kind else measurements
+    # What the portal shows comes from the lab kind that knows it, with the check outcomes.
+    analysis = kind.analyse(verdict.name, checks, measurements, source) if kind else Analysis()
     achievements = (
         (AchievementEvent("lab_passed", request.lab_id),) if verdict.name == "passed" else ()
     )
     metrics.count_graded(request.lab_id, verdict.name, times.started, times.finished)
     return GradeResult(
-        schema_version=SCHEMA_VERSION,
+        schema_version=GRADE_RESULT_VERSION,
         submission_id=request.submission_id,
         tenant_id=request.tenant_id,
         lab_id=request.lab_id,
@@ -200,6 +206,9 @@ def _result(
         achievements=achievements,
         times=times,
         grader_host=grader_host(),
+        findings=analysis.findings,
+        diagnoses=analysis.diagnoses,
+        charts=analysis.charts,
     )
 
 

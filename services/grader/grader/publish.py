@@ -13,6 +13,7 @@ from contract import (
     GradeResult,
     RunResult,
     encode,
+    encode_grade_result,
     result_job_id,
     run_result_job_id,
 )
@@ -32,16 +33,19 @@ def record_retry() -> Retry:
     return Retry(max=len(RECORD_RETRY_INTERVALS), interval=RECORD_RETRY_INTERVALS)
 
 
-def publish_result(connection: Redis, result: GradeResult) -> None:
-    """Enqueue the portal's `record_result` job with the encoded result.
+def publish_result(connection: Redis, result: GradeResult, version: int) -> None:
+    """Enqueue the portal's `record_result` job with the result encoded in `version`.
 
-    The job id is derived from the submission, and recording is idempotent on the
-    portal's side, so a result published twice (a retried grade) is recorded once.
+    `version` is the GradeResult version the requesting portal reads
+    (`contract.result_version_for`): during a rolling deploy an older portal must never
+    receive fields or a schema_version it refuses. The job id is derived from the
+    submission, and recording is idempotent on the portal's side, so a result published
+    twice (a retried grade) is recorded once.
     """
     queue = Queue(RESULTS_QUEUE, connection=connection, serializer=JSONSerializer)
     queue.enqueue(
         RECORD_RESULT_JOB,
-        encode(result),
+        encode_grade_result(result, version),
         job_id=result_job_id(result.submission_id),
         result_ttl=RESULT_TTL_SECONDS,
         failure_ttl=FAILURE_TTL_SECONDS,

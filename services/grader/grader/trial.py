@@ -15,7 +15,7 @@ from typing import Any
 from contract import SCHEMA_VERSION, Limits, Output, PhaseTimes, RunRequest, RunResult
 from grader.cpu_slots import CpuSlots
 from grader.javascript import read_source_facts
-from grader.labs import lab_kind
+from grader.labs.kinds import lab_kind
 from grader.limits import Ceilings, clamp_limits
 from grader.pipeline import (
     NO_OUTPUT,

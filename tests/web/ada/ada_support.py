@@ -15,6 +15,8 @@ from http.server import BaseHTTPRequestHandler
 
 from sqlalchemy.orm import Session
 
+import contract
+from grader.labs.kinds import lab_kind
 from portal.models import School, Submission, User, utc_now
 from tests.web.conftest import Browser
 from tests.web.xss_corpus import PAYLOADS
@@ -52,6 +54,20 @@ SLOW_SPLIT_CHECKS = [
 ]
 
 
+def graded_analysis(lab_id: str, verdict: str, checks: list, measurements: dict, code: str):
+    """What the grader's lab kind says the portal should show for these numbers and this
+    code (GradeResult version 2), as the portal stores it. The node-workers labs' ids are
+    their kinds' names."""
+    shown = lab_kind(lab_id).analyse(
+        verdict, [contract.CheckResult(**check) for check in checks], measurements, code
+    )
+    return {
+        "findings": list(shown.findings),
+        "diagnoses": [contract.encode(diagnosis) for diagnosis in shown.diagnoses],
+        "charts": [contract.encode(chart) for chart in shown.charts],
+    }
+
+
 def add_submission(
     db: Session,
     user: User,
@@ -59,23 +75,27 @@ def add_submission(
     verdict: str = "failed",
     checks: list | None = None,
     measurements: dict | None = None,
+    code: str = "module.exports = { solve }",
 ) -> Submission:
-    """A graded submission of `user` in node-workers."""
+    """A graded submission of `user` in node-workers, with the analysis its grader sends."""
+    checks = SLOW_SPLIT_CHECKS if checks is None else checks
+    measurements = SLOW_SPLIT if measurements is None else measurements
     submission = Submission(
         tenant_id=user.tenant_id,
         user_id=user.id,
         course_id="node-workers",
         lab_id=lab_id,
-        code="module.exports = { solve }",
+        code=code,
         entrypoint="main.js",
         status="graded",
         verdict=verdict,
         score=0.6 if verdict == "failed" else 1.0,
         gradable=True,
         feedback="",
-        checks=SLOW_SPLIT_CHECKS if checks is None else checks,
+        checks=checks,
         output={"stdout": "", "truncated": False, "bytes": 0},
-        measurements=SLOW_SPLIT if measurements is None else measurements,
+        measurements=measurements,
+        analysis=graded_analysis(lab_id, verdict, checks, measurements, code),
         graded_at=utc_now(),
     )
     db.add(submission)

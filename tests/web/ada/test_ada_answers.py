@@ -5,13 +5,16 @@ The diagnoses themselves, case by case, are in test_ada_diagnoses.py.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from portal.ada.context import gather_context
 from portal.ada.facts import submission_facts
 from portal.ada.offline import offline_answer
 from portal.catalogue.catalogue import get_catalogue
-from tests.web.ada.ada_cases import CASES, LOOP
+from portal.models import Submission
+from tests.grader.diagnosis_cases import CASES, LOOP
 from tests.web.ada.ada_support import add_submission
 from tests.web.conftest import PASSWORD
 
@@ -100,25 +103,28 @@ def test_nothing_relevant_says_so_and_points_to_the_guide(answer_to):
     assert answer.citations[0]["url"].endswith("#guide-title")
 
 
-def test_missing_numbers_give_no_facts_rather_than_a_crash():
-    facts = submission_facts(_graded({"speedup": None, "variants": None}), "U", "unblock-the-loop")
-    assert facts.measured == [] and facts.diagnoses == []
-
-
-def _graded(measurements):
-    from portal.models import Submission
-
-    return Submission(
-        id=1, lab_id="lab", status="graded", verdict="failed", checks=[], measurements=measurements
+@pytest.mark.parametrize(
+    "analysis",
+    [
+        None,  # graded by an older grader (GradeResult version 1)
+        {"findings": None, "diagnoses": "lots"},
+        {"findings": [3, "It ran."], "diagnoses": [{"cause": "c", "summary": 1}, None]},
+    ],
+)
+def test_a_missing_or_malformed_analysis_gives_no_facts_rather_than_a_crash(analysis):
+    submission = Submission(
+        id=1, lab_id="lab", status="graded", verdict="failed", checks=[], analysis=analysis
     )
+    facts = submission_facts(submission, "U")
+    assert facts.verdict_sentence() == "Your latest submission to U failed."
+    assert facts.diagnoses == [] and facts.measured in ([], ["It ran."])
 
 
 def test_every_diagnosed_answer_is_whole_sentences_with_a_step_to_read(app, db, learner, answer_to):
     for case_id, kind, measurements, code, verdict, checks, expected, _excluded in CASES:
         lab_id = "unblock-the-loop" if kind == LOOP else "spawn-vs-exec"
-        submission = add_submission(db, learner, lab_id, verdict, checks, measurements)
-        submission.code = code
-        db.commit()
+        checks = [dataclasses.asdict(check) for check in checks]
+        submission = add_submission(db, learner, lab_id, verdict, checks, measurements, code)
 
         answer = answer_to("Why did my submission not pass?")
 

@@ -1,4 +1,8 @@
-"""The measurement chart: drawn from the grader's numbers, served only to the submitter."""
+"""The measurement chart: drawn as the grader gave it, served only to the submitter.
+
+The grader's GradeResult (version 2) carries the charts; the portal draws any lab's panels
+without knowing the lab, and a result of an older grader (version 1) simply has none.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +10,32 @@ import pytest
 
 import contract
 from portal.jobs import record_result
-from portal.labs.charts import OUTCOME_COLOURS, chart_data
+from portal.labs.charts import OUTCOME_COLOURS, ROLE_COLOURS, chart_panels
 from portal.models import Submission
 
-MEASURED = {
-    "workers": 2,
-    "variants": {
-        "blocking": {"loop_delay_p99_ms": {"median": 1210.0, "min": 1190.0, "max": 1250.0}},
-        "one_worker": {"loop_delay_p99_ms": {"median": 11.5, "min": 10.0, "max": 14.0}},
-        "n_workers": {"loop_delay_p99_ms": {"median": 9.0, "min": 8.0, "max": 12.0}},
-    },
-    "speedup": {"median": 1.7, "min": 1.6, "max": 1.8, "ideal": 2.0, "efficiency": 0.85},
-}
+STALLS = contract.Chart(
+    "Longest main-thread stall (p99 event-loop delay)",
+    "ms",
+    (
+        contract.ChartBar("Main thread", 1210.0, "1210 ms", "baseline"),
+        contract.ChartBar("1 worker", 11.5, "11.5 ms", "measured", "keeps_loop_responsive", "held"),
+        contract.ChartBar("2 workers", 9.0, "9 ms", "measured"),
+    ),
+)
+SPEEDUP = contract.Chart(
+    "Speedup of the workers over the main thread",
+    "x",
+    (contract.ChartBar("Measured speedup", 1.7, "1.7x", "measured", "speeds_up", "did_not_hold"),),
+    ideal=2.0,
+    ideal_label="Ideal on this quota: 2x",
+)
 
 
 @pytest.fixture
 def graded(app, submission, student, make_grade_result) -> Submission:
-    result = make_grade_result(str(submission.id), str(student.tenant_id), measurements=MEASURED)
+    result = make_grade_result(str(submission.id), str(student.tenant_id), charts=(STALLS, SPEEDUP))
     with app.app_context():
-        record_result(contract.encode(result))
+        record_result(contract.encode_grade_result(result))
     return submission
 
 
@@ -32,8 +43,8 @@ def test_status_links_a_chart_whose_text_quotes_the_numbers(student_browser, gra
     status = student_browser.client.get(f"/submissions/{graded.id}/status").get_json()
     assert status["chart"]["url"] == f"/submissions/{graded.id}/chart.svg"
     alt = status["chart"]["alt"]
-    assert "Main thread: longest stall 1210 ms" in alt and "2 workers: longest stall 9 ms" in alt
-    assert "speedup 1.7x (ideal 2x)" in alt
+    assert "Main thread 1210 ms" in alt and "2 workers 9 ms" in alt
+    assert "Measured speedup 1.7x (speeds_up did not hold) (Ideal on this quota: 2x)" in alt
 
     page = student_browser.client.get(
         f"/courses/node-workers/labs/thread-lab?submission={graded.id}"
@@ -49,6 +60,7 @@ def test_chart_is_an_svg_image_that_may_run_nothing(student_browser, graded):
     svg = response.get_data(as_text=True)
     assert svg.startswith("<svg") and "<script" not in svg
     assert "1210 ms" in svg and "1.7x" in svg
+    assert "stroke-dasharray" in svg and "Ideal on this quota: 2x" in svg  # the ideal line
 
 
 def test_another_student_cannot_see_the_chart(graded, make_user, make_browser, app):
@@ -58,59 +70,42 @@ def test_another_student_cannot_see_the_chart(graded, make_user, make_browser, a
     assert eve.client.get(f"/submissions/{graded.id}/chart.svg").status_code == 404
 
 
-@pytest.mark.parametrize(
-    "measurements",
-    [
-        {},
-        {"wall_ms": 80.0},
-        {"variants": "lots"},
-        {"variants": {"blocking": {"loop_delay_p99_ms": -1}}},
-        {"variants": {"blocking": {"loop_delay_p99_ms": {"median": "1e9"}}}},
-        None,
-    ],
-)
-def test_measurements_without_numbers_to_draw_give_no_chart(measurements):
-    assert chart_data(measurements) is None
-
-
-def test_a_judged_quantity_is_coloured_and_labelled_by_its_check(
-    app, db, student, make_grade_result, student_browser
+def test_a_judged_value_is_coloured_and_labelled_by_its_check_and_others_never(
+    student_browser, graded
 ):
     # The grader says the speedup did not count: the bar is red and says so, whatever the
-    # number; the one-worker stall held: green. The portal compares nothing itself.
-    judged = {
-        **MEASURED,
-        "judged": {
-            "variants.one_worker": {"check": "keeps_loop_responsive", "outcome": "held"},
-            "speedup": {"check": "speeds_up", "outcome": "did_not_hold"},
-        },
-    }
-    submission = Submission(
-        tenant_id=student.tenant_id,
-        user_id=student.id,
-        course_id="node-workers",
-        lab_id="thread-lab",
-        code="console.log(1)",
-        entrypoint="main.js",
-    )
-    db.add(submission)
-    db.commit()
-    result = make_grade_result(str(submission.id), str(student.tenant_id), measurements=judged)
-    with app.app_context():
-        record_result(contract.encode(result))
-
-    status = student_browser.client.get(f"/submissions/{submission.id}/status").get_json()
-    assert "1 worker: longest stall 11.5 ms (keeps_loop_responsive held)" in status["chart"]["alt"]
-    assert "speedup 1.7x (ideal 2x), speeds_up did not hold" in status["chart"]["alt"]
-    svg = student_browser.client.get(f"/submissions/{submission.id}/chart.svg").get_data(
-        as_text=True
-    )
-    assert "1.7x (speeds_up did not hold)" in svg
+    # number; the one-worker stall held: green. Unjudged bars keep their role's colour.
+    svg = student_browser.client.get(f"/submissions/{graded.id}/chart.svg").get_data(as_text=True)
+    assert "1.7x (speeds_up did not hold)" in svg and "11.5 ms (keeps_loop_responsive held)" in svg
     assert f'fill="{OUTCOME_COLOURS["did_not_hold"]}"' in svg
     assert f'fill="{OUTCOME_COLOURS["held"]}"' in svg
+    panels = chart_panels({"charts": [contract.encode(STALLS)]})
+    unjudged = [bar for bar in panels[0].bars if not bar.judgement]
+    assert [bar.colour for bar in unjudged] == [ROLE_COLOURS["baseline"], ROLE_COLOURS["measured"]]
 
 
-def test_a_quantity_no_check_judged_is_never_green_or_red():
-    data = chart_data(MEASURED)
-    judged_colours = set(OUTCOME_COLOURS.values())
-    assert all(bar.colour not in judged_colours for bar in [*data.stalls, data.measured])
+def test_an_older_graders_result_is_recorded_and_shows_no_chart(
+    app, student_browser, submission, student, make_grade_result
+):
+    result = make_grade_result(str(submission.id), str(student.tenant_id), charts=(STALLS,))
+    with app.app_context():
+        record_result(contract.encode_grade_result(result, 1))  # what an N-1 grader sends
+
+    status = student_browser.client.get(f"/submissions/{submission.id}/status").get_json()
+    assert status["final"] and status["verdict"] == "passed" and "chart" not in status
+    assert student_browser.client.get(f"/submissions/{submission.id}/chart.svg").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "analysis",
+    [
+        None,
+        {},
+        {"charts": "lots"},
+        {"charts": [{"title": "T", "unit": "ms", "bars": [{"label": "x", "value": -1}]}]},
+        {"charts": [{"title": "T", "bars": [{"label": "x", "value": "1e9", "text": "1"}]}]},
+        {"charts": [{"title": 3, "bars": [{"label": "x", "value": 1.0, "text": "1"}]}]},
+    ],
+)
+def test_stored_charts_without_bars_to_draw_give_no_chart(analysis):
+    assert chart_panels(analysis) == []

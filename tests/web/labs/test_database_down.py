@@ -93,7 +93,7 @@ def test_a_result_recorded_while_the_database_is_down_is_recorded_once_after(
         wait_for("the web-worker listening", 60, lambda: connection.scard("rq:workers") == 1)
         database_proxy.cut()
         result = grade_result(str(submission.id), str(submission.tenant_id))
-        publish_result(connection, result)  # as a grader does, retries included
+        publish_result(connection, result, contract.GRADE_RESULT_VERSION)  # as a grader does
 
         # It fails on the database and waits for its retry; it fails again while the
         # database stays away, and waits again.

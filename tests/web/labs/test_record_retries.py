@@ -24,7 +24,9 @@ from tests.web.conftest import grade_result
 def test_a_result_that_cannot_be_recorded_fails_at_once(
     app, redis_connection, results_queue, submission_id, tenant_id
 ):
-    publish_result(redis_connection, grade_result(submission_id, tenant_id))
+    publish_result(
+        redis_connection, grade_result(submission_id, tenant_id), contract.GRADE_RESULT_VERSION
+    )
 
     outcome = app.test_cli_runner().invoke(args=["results-worker", "--burst"])
 

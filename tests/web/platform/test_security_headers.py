@@ -72,15 +72,10 @@ def test_production_adds_strict_transport_security(make_app):
 
 @pytest.fixture
 def chart_url(app, submission, student, make_grade_result) -> str:
-    measured = {
-        "workers": 2,
-        "variants": {
-            name: {"loop_delay_p99_ms": {"median": value, "min": value, "max": value}}
-            for name, value in (("blocking", 1000.0), ("one_worker", 10.0), ("n_workers", 9.0))
-        },
-        "speedup": {"median": 1.7, "min": 1.6, "max": 1.8, "ideal": 2.0, "efficiency": 0.85},
-    }
-    result = make_grade_result(str(submission.id), str(student.tenant_id), measurements=measured)
+    chart = contract.Chart(
+        "Speedup", "x", (contract.ChartBar("Measured speedup", 1.7, "1.7x", "measured"),)
+    )
+    result = make_grade_result(str(submission.id), str(student.tenant_id), charts=(chart,))
     with app.app_context():
         record_result(contract.encode(result))
     return f"/submissions/{submission.id}/chart.svg"

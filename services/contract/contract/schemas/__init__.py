@@ -8,7 +8,14 @@ import json
 from importlib import resources
 from typing import Any
 
-SCHEMA_NAMES = ("grade-request", "grade-result", "harness-report", "run-request", "run-result")
+SCHEMA_NAMES = (
+    "grade-request",
+    "grade-result",
+    "grade-result-v1",
+    "harness-report",
+    "run-request",
+    "run-result",
+)
 
 
 def load_schema(name: str) -> dict[str, Any]:

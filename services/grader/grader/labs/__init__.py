@@ -2,8 +2,10 @@
 
 A lab kind is how one kind of lab is graded: its default limits, what the harness should
 watch for, the checks that turn the source's facts and the run's report into a verdict,
-how the checks make a score, and the sentences in which A.D.A. quotes the measured numbers.
-Content names a kind (`kind: thread-lab`); the grader refuses unknown kinds.
+how the checks make a score, the sentences in which A.D.A. quotes the measured numbers, and
+what the portal shows of them (findings, diagnoses, charts: `Analysis`), so that the portal
+needs to know nothing of the lab. Content names a kind (`kind: thread-lab`); the grader
+refuses unknown kinds. The kinds themselves are declared in kinds.py.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from contract import CheckResult, Limits
+from contract import Chart, CheckResult, Diagnosis, Limits
 from grader.javascript import SourceFacts
 from grader.report import HarnessReport
 from grader.verdict import Verdict, score_of
@@ -45,6 +47,27 @@ def no_explanation(
 
 
 @dataclass(frozen=True)
+class Analysis:
+    """What the portal shows of a graded submission, worked out by the grader that knows the lab."""
+
+    findings: tuple[str, ...] = ()  # the key measurements, as sentences A.D.A. may quote
+    diagnoses: tuple[Diagnosis, ...] = ()  # likely causes of a shortfall, most telling first
+    charts: tuple[Chart, ...] = ()  # panels of the measured numbers
+
+
+# (verdict name, checks, GradeResult.measurements with "judged", the entrypoint's source)
+# -> what the portal shows.
+Analyse = Callable[[str, list[CheckResult], dict[str, Any], str], Analysis]
+
+
+def no_analysis(
+    verdict: str, checks: list[CheckResult], measurements: dict[str, Any], source: str
+) -> Analysis:
+    """For a lab with nothing measured to show or diagnose."""
+    return Analysis()
+
+
+@dataclass(frozen=True)
 class LabKind:
     """How to grade one kind of lab."""
 
@@ -53,11 +76,13 @@ class LabKind:
     goal: str | None  # what the harness watches for, e.g. "message_crossed"
     stop_after_goal_ms: int | None  # grace before stopping a program that reached its goal
     judge: Judge  # facts + report -> checks, in the order the student sees them
-    explain: Explain = no_explanation  # A.D.A. quoting the measurements
+    explain: Explain = no_explanation  # A.D.A. quoting the measurements, in the feedback
+    analyse: Analyse = no_analysis  # findings, diagnoses and charts for the portal to show
     bonus_checks: frozenset[str] = frozenset()  # raise the score; never decide the verdict
     pass_score: float = 1.0  # score of a pass that holds none of the bonus checks
     # Measured quantity (a dotted path into `measurements`, e.g. "speedup") -> the check
-    # that judges it; the portal colours and labels the quantity from that check's outcome.
+    # that judges it (`measurements.judged`); a chart bar of the quantity carries that check's
+    # outcome, and a version-1 portal colours its own chart from `judged`.
     judged_quantities: tuple[tuple[str, str], ...] = ()
     # Judges a speedup from wall-clock times: runs holding one of the host's CPU slots.
     times_speedup: bool = False
@@ -87,19 +112,3 @@ class LabKind:
         bonus = [check for check in checks if check.name in self.bonus_checks]
         held = sum(check.passed for check in bonus) / len(bonus) if bonus else 1.0
         return round(self.pass_score + (1 - self.pass_score) * held, 2)
-
-
-def lab_kinds() -> dict[str, LabKind]:
-    """Every lab kind this grader knows, by name."""
-    from grader.labs import spawn_vs_exec, thread_lab, unblock_the_loop
-
-    known = (thread_lab.THREAD_LAB, unblock_the_loop.UNBLOCK_THE_LOOP, spawn_vs_exec.SPAWN_VS_EXEC)
-    return {kind.name: kind for kind in known}
-
-
-def lab_kind(name: str) -> LabKind:
-    """Return the lab kind called `name`, or raise KeyError with the known names."""
-    kinds = lab_kinds()
-    if name not in kinds:
-        raise KeyError(f"unknown lab kind {name!r}; known: {', '.join(sorted(kinds))}")
-    return kinds[name]

@@ -21,6 +21,12 @@ def number_at(data: Any, *path: str) -> float | None:
     return float(data)
 
 
+def median_at(data: Any, *path: str) -> float | None:
+    """The median of the spread at `path`, or the bare number there (older results), or None."""
+    spread = number_at(data, *path, "median")
+    return spread if spread is not None else number_at(data, *path)
+
+
 def duration_text(ms: float) -> str:
     """`0.4 ms`, `12 ms`, `1.25 s`: a stall or a wall time, to a sensible precision."""
     if ms >= 1000:
@@ -46,6 +52,11 @@ def size_text(count: float) -> str:
     if count >= 1024 * 1024:
         return f"{count / (1024 * 1024):.1f} MiB"
     return f"{count / 1024:.0f} KiB"
+
+
+def mib_text(count: float) -> str:
+    """`0.5 MiB`, `36.0 MiB`: sizes compared side by side, all in one unit."""
+    return f"{count / (1024 * 1024):.1f} MiB"
 
 
 def cpus_text(cpus: float) -> str:

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from contract import CheckResult, Limits
+from contract import CheckResult
 from grader.javascript import SourceFacts
-from grader.labs import NOT_RUN, LabKind, skipped
+from grader.labs import NOT_RUN, skipped
 from grader.labs.driven import export_check
 from grader.labs.numbers import duration_text, number_at, percent_text, size_text, times_text
 from grader.report import HarnessReport
@@ -252,15 +252,3 @@ def explain_spawn_vs_exec(
             f"({percent_text(kept / printed)} of the output)."
         )
     return lines
-
-
-SPAWN_VS_EXEC = LabKind(
-    name="spawn-vs-exec",
-    default_limits=Limits(
-        wall_seconds=20.0, memory_mib=256, cpus=1.0, pids=64, output_bytes=1024 * 1024
-    ),
-    goal=None,
-    stop_after_goal_ms=None,
-    judge=judge_spawn_vs_exec,
-    explain=explain_spawn_vs_exec,
-)

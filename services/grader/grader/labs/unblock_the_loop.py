@@ -24,9 +24,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from contract import CheckResult, Limits
+from contract import CheckResult
 from grader.javascript import SourceFacts
-from grader.labs import NOT_RUN, LabKind, skipped
+from grader.labs import NOT_RUN, skipped
 from grader.labs.driven import export_check
 from grader.labs.numbers import (
     cpus_text,
@@ -47,6 +47,9 @@ WORKER_THREADS_MIN_SHARE = 0.6  # fresh workers run cold code: 1.0-1.5 of it whe
 MIN_EFFICIENCY = 0.55  # measured speedup over the ideal one
 NEARLY_ALL_WORK = 0.8  # busiest thread's share of the worker threads' CPU time
 DUPLICATED_WORK_CPU = 1.4  # N workers' CPU time over the grader's own split's
+# ... over the blocking run's, for runs without the split's (diagnoses of older results only)
+DUPLICATED_WORK_CPU_OLD = 1.5
+THROTTLED_SHARE = 0.10  # share of CFS periods throttled: "the quota held it back" (diagnoses)
 # Concurrency below 1 + this x (N - 1): one after another. Workers started together and
 # awaited together measured 1.34-2.0 on a loaded 2-core host (a late worker's start shortens
 # the overlap), those awaited one by one 0.98-1.0.
@@ -423,20 +426,3 @@ def _limits_sentence(m: dict[str, Any], workers: int) -> list[str]:
         return []
     text = "; ".join(parts)
     return [f"For comparison, {text}."]
-
-
-UNBLOCK_THE_LOOP = LabKind(
-    name="unblock-the-loop",
-    default_limits=Limits(
-        wall_seconds=25.0, memory_mib=512, cpus=2.0, pids=128, output_bytes=1024 * 1024
-    ),
-    goal=None,
-    stop_after_goal_ms=None,
-    judge=judge_unblock_the_loop,
-    explain=explain_unblock_the_loop,
-    bonus_checks=frozenset({"splits_over_workers", "speeds_up"}),
-    pass_score=0.6,
-    # The chart's judged bars: the one-worker stall and the N-worker speedup.
-    judged_quantities=(("variants.one_worker", "keeps_loop_responsive"), ("speedup", "speeds_up")),
-    times_speedup=True,
-)

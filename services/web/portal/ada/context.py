@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from flask import url_for
 from sqlalchemy.orm import Session
 
-from portal.ada.diagnoses import Cause
 from portal.ada.facts import SubmissionFacts, latest_submission, submission_facts
 from portal.ada.passages import CourseIndex, Hit, Passage, get_course_index
 from portal.catalogue.catalogue import Course
@@ -40,7 +39,7 @@ class Context:
     asked_about_submission: bool = False  # the question itself is about it
     # The passage that teaches about each diagnosed cause (when the answer is about the
     # submission and the course has one).
-    readings: dict[Cause, Passage] = field(default_factory=dict)
+    readings: dict[str, Passage] = field(default_factory=dict)
 
     @property
     def cited_passages(self) -> list[Passage]:
@@ -78,7 +77,7 @@ def gather_context(session: Session, user: User, course: Course, question: str) 
     if submission is not None:
         lab = course.lab(submission.lab_id)
         title = lab.title if lab else submission.lab_id
-        facts = submission_facts(submission, title, lab.kind if lab else submission.lab_id)
+        facts = submission_facts(submission, title)
     asked = asks_about_submission(question, facts)
     about = facts is not None and (asked or facts.failed)
     query = f"{question} {facts.lab_title}" if asked and facts else question
@@ -90,9 +89,9 @@ def gather_context(session: Session, user: User, course: Course, question: str) 
     return Context(course, question, hits, facts, about, asked, readings)
 
 
-def diagnosis_readings(index: CourseIndex, facts: SubmissionFacts) -> dict[Cause, Passage]:
+def diagnosis_readings(index: CourseIndex, facts: SubmissionFacts) -> dict[str, Passage]:
     """For each diagnosis, the passage of the course that best teaches its topic."""
-    readings: dict[Cause, Passage] = {}
+    readings: dict[str, Passage] = {}
     for diagnosis in facts.diagnoses:
         found = index.search(diagnosis.topic, 1)
         if found:

@@ -1,26 +1,36 @@
 """The student's last submission as plain facts, and what its numbers point to.
 
-The grader stores each lab kind's measurements (see the labs' README.md under
-services/sandbox-image/labs/); this module reads the ones a student can act on, without
-trusting any number to be there (a failed run leaves nulls), and says them in sentences.
-The diagnoses (diagnoses.py, unblock_diagnoses.py) add the likely causes, from the
-measurements first and the submitted code second.
+The grader says what to show (GradeResult version 2): the key measurements as sentences
+(findings) and the likely causes of a shortfall (diagnoses). The portal only reads them
+back from the submission, so A.D.A. works for any lab of any grader without knowing its
+kind; a submission graded by an older grader has neither, and A.D.A. says only its verdict
+and checks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.ada.code_facts import read_code
-from portal.ada.diagnoses import Diagnosis, Evidence, diagnose_spawn_vs_exec, memory_sentence
-from portal.ada.numbers import median_at, ms_text, number_at
-from portal.ada.unblock_diagnoses import diagnose_unblock_the_loop
 from portal.models import Submission, User
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """One likely cause, the numbers behind it, and what to do about it (from the grader)."""
+
+    cause: str  # a stable identifier, e.g. "work_on_main_thread"
+    summary: str  # the cause, in one sentence
+    evidence: str  # the measurements (or code) that point to it, in sentences
+    advice: str  # what to do, in complete sentences
+    topic: str  # the course's words for it: the engine cites the step that teaches them
+
+    def text(self) -> str:
+        """The diagnosis as one paragraph of sentences."""
+        return " ".join(part for part in (self.summary, self.evidence, self.advice) if part)
 
 
 @dataclass(frozen=True)
@@ -83,8 +93,8 @@ def latest_submission(session: Session, user: User, course_id: str) -> Submissio
     return session.scalars(query).first()
 
 
-def submission_facts(submission: Submission, lab_title: str, lab_kind: str) -> SubmissionFacts:
-    """The facts of `submission`, read according to its lab's kind."""
+def submission_facts(submission: Submission, lab_title: str) -> SubmissionFacts:
+    """The facts of `submission`, as its grader stated them."""
     if not submission.is_final:
         return SubmissionFacts(submission.id, submission.lab_id, lab_title, None)
     checks = [check for check in submission.checks or [] if isinstance(check, dict)]
@@ -93,18 +103,24 @@ def submission_facts(submission: Submission, lab_title: str, lab_kind: str) -> S
         for check in checks
         if not check.get("passed") and not check.get("inconclusive")
     ]
-    m = submission.measurements if isinstance(submission.measurements, dict) else {}
-    evidence = Evidence(submission.verdict, checks, m, read_code(submission.code))
-    measure, diagnose = READERS.get(lab_kind, (_nothing, _no_diagnosis))
+    analysis = submission.analysis if isinstance(submission.analysis, dict) else {}
     return SubmissionFacts(
         submission.id,
         submission.lab_id,
         lab_title,
         submission.verdict,
         failed,
-        measure(m),
-        diagnose(evidence),
+        [text for text in analysis.get("findings") or [] if isinstance(text, str)],
+        [d for d in map(_diagnosis, analysis.get("diagnoses") or []) if d is not None],
     )
+
+
+def _diagnosis(stored: Any) -> Diagnosis | None:
+    """A stored diagnosis, or None when it is not the shape the contract gives it."""
+    if not isinstance(stored, dict):
+        return None
+    parts = [stored.get(name) for name in ("cause", "summary", "evidence", "advice", "topic")]
+    return Diagnosis(*parts) if all(isinstance(part, str) for part in parts) else None
 
 
 def _verdict_text(verdict: str) -> str:
@@ -127,55 +143,3 @@ def _sentence(message: str) -> str:
     """A grader's message as a complete sentence (ending with a full stop)."""
     message = message.strip()
     return message if message.endswith((".", "!", "?")) else f"{message}."
-
-
-def _nothing(_m: dict[str, Any]) -> list[str]:
-    return []
-
-
-def _no_diagnosis(_evidence: Evidence) -> list[Diagnosis]:
-    return []
-
-
-def _unblock_the_loop(m: dict[str, Any]) -> list[str]:
-    measured: list[str] = []
-    workers = int(number_at(m, "workers") or 0)
-    speedup = number_at(m, "speedup", "median")
-    ideal = number_at(m, "speedup", "ideal")
-    cpus = number_at(m, "cpu_quota_cpus")
-    blocked = median_at(m, "variants", "blocking", "loop_delay_p99_ms")
-    one = median_at(m, "variants", "one_worker", "loop_delay_p99_ms")
-    many = median_at(m, "variants", "n_workers", "loop_delay_p99_ms")
-    if speedup is not None and ideal:
-        efficiency = number_at(m, "speedup", "efficiency") or speedup / ideal
-        quota = f" on a {cpus:g}-CPU quota" if cpus else ""
-        measured.append(
-            f"With `workers: {workers}`, your solve() ran {speedup:.2f}x as fast as the main "
-            f"thread alone; the ideal{quota} is {ideal:.2f}x ({efficiency:.0%} efficiency)."
-        )
-    if blocked is not None and (one is not None or many is not None):
-        worst = max(value for value in (one, many) if value is not None)
-        measured.append(
-            f"The main thread's longest stall (p99 event-loop delay) was {ms_text(blocked)} "
-            f"when the job blocked it, and {ms_text(worst)} with your workers."
-        )
-    return measured
-
-
-def _spawn_vs_exec(m: dict[str, Any]) -> list[str]:
-    measured: list[str] = []
-    student = (m.get("variants") or {}).get("student") or {}
-    api = str(student.get("api") or "") if isinstance(student, dict) else ""
-    if api:
-        calls = " and ".join(f"`{call}`" for call in api.split("+") if call)
-        measured.append(f"Your code called {calls} from `child_process`.")
-    memory = memory_sentence(m)
-    if memory:
-        measured.append(memory)
-    return measured
-
-
-READERS: dict[str, tuple[Callable, Callable]] = {
-    "unblock-the-loop": (_unblock_the_loop, diagnose_unblock_the_loop),
-    "spawn-vs-exec": (_spawn_vs_exec, diagnose_spawn_vs_exec),
-}

@@ -15,7 +15,7 @@ from portal.admin.submissions import (
 from portal.auth.access import staff_required
 from portal.catalogue.catalogue import get_catalogue
 from portal.db import get_db
-from portal.labs.charts import chart_data, chart_summary, render_chart_svg
+from portal.labs.charts import chart_panels, chart_summary, render_chart_svg
 from portal.labs.status import VERDICT_LABELS
 from portal.models import User, utc_now
 from portal.tenancy import current_school
@@ -49,7 +49,7 @@ def _submission_or_404(submission_id: int):
 @staff_required
 def submission_page(submission_id: int):
     submission = _submission_or_404(submission_id)
-    chart = chart_data(submission.measurements) if submission.is_final else None
+    chart = chart_panels(submission.analysis) if submission.is_final else []
     return render_template(
         "admin/submission.html",
         submission=submission,
@@ -66,8 +66,8 @@ def submission_page(submission_id: int):
 def submission_chart(submission_id: int):
     # The students' chart route serves only their own submissions; staff get their own.
     submission = _submission_or_404(submission_id)
-    chart = chart_data(submission.measurements) if submission.is_final else None
-    if chart is None:
+    chart = chart_panels(submission.analysis) if submission.is_final else []
+    if not chart:
         abort(404)
     response = current_app.response_class(render_chart_svg(chart), mimetype="image/svg+xml")
     response.headers["X-Content-Type-Options"] = "nosniff"

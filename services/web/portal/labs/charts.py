@@ -1,16 +1,12 @@
-"""Server-rendered SVG charts of what the grader measured.
+"""Server-rendered SVG charts of what the grader measured, drawn as the grader gave them.
 
-Two panels, drawn from a GradeResult's `measurements` (the `unblock-the-loop` shape,
-documented in services/contract/contract/schemas/harness-report.json): the main thread's
-longest stall (p99 event-loop delay) when the work ran blocking, in one worker and in N
-workers; and the measured speedup of N workers against the ideal the CPU quota allows.
-
-A quantity that a check judged is coloured and labelled from that check's outcome, which the
-grader puts in `measurements.judged` (grade-result.json): green when the check held, red
-when it did not, grey when the host was too noisy to judge. The portal never compares a
-number with a threshold itself, so the chart cannot disagree with the checks. The SVG is
-served as an image, so it can hold no script, and it is built from numbers and check names
-only: no text from a student ever reaches it.
+A GradeResult (version 2) carries its charts: panels of labelled bars with their unit, and
+an optional ideal drawn as a line across the panel. Each bar says its role (the baseline it
+is compared against, or a measured value) and, when a check judged it, that check's name
+and outcome: green when the check held, red when it did not, grey when the host was too
+noisy to judge. The portal knows no lab: it compares no number with any threshold, so a
+chart cannot disagree with the checks. The SVG is served as an image, so it can hold no
+script, and every text in it is escaped.
 """
 
 from __future__ import annotations
@@ -24,16 +20,15 @@ BAR_HEIGHT = 22
 LABEL_WIDTH = 150
 TEXT_WIDTH = 250  # right of the longest bar: "1.16x (speeds_up did not hold)"
 PLOT_WIDTH = WIDTH - LABEL_WIDTH - TEXT_WIDTH
-# The baseline and the reference are never judged; a measured quantity no check judged is
-# plain information. Judged ones take their outcome's colour.
-COLOURS = {"baseline": "#92400e", "ideal": "#6b7280", "measured": "#1d4ed8"}
+ROLE_COLOURS = {"baseline": "#92400e", "measured": "#1d4ed8"}
+IDEAL_COLOUR = "#6b7280"
 OUTCOME_COLOURS = {"held": "#15803d", "did_not_hold": "#b91c1c", "not_judged": "#9ca3af"}
 OUTCOME_WORDS = {"held": "held", "did_not_hold": "did not hold", "not_judged": "not judged"}
 
 
 @dataclass(frozen=True)
 class Bar:
-    """One labelled bar of a panel."""
+    """One labelled bar of a panel, ready to draw."""
 
     label: str
     value: float
@@ -43,78 +38,48 @@ class Bar:
 
 
 @dataclass(frozen=True)
-class ChartData:
-    """The numbers a chart shows, read defensively from `measurements`."""
+class Panel:
+    """One chart panel, read defensively from what the submission stored."""
 
-    stalls: list[Bar]  # p99 event-loop delay per way of running the work
-    speedup: float | None  # measured, N workers over blocking
-    ideal: float | None  # min(N, CPUs of the quota)
-    workers: int | None
-    measured: Bar | None = None  # the speedup's bar, coloured by the check that judged it
-
-
-def chart_data(measurements: dict[str, Any] | None) -> ChartData | None:
-    """The chart's numbers, or None when the measurements hold nothing to draw."""
-    if not isinstance(measurements, dict):
-        return None
-    variants = measurements.get("variants")
-    if not isinstance(variants, dict):
-        return None
-    judged = measurements.get("judged")
-    judged = judged if isinstance(judged, dict) else {}
-    workers = _number(measurements.get("workers"))
-    names = {
-        "blocking": "Main thread",
-        "one_worker": "1 worker",
-        "n_workers": f"{int(workers)} workers" if workers else "N workers",
-    }
-    stalls = []
-    for key, label in names.items():
-        stall = _number(_dig(variants, key, "loop_delay_p99_ms", "median"))
-        if stall is not None:
-            plain = COLOURS["baseline"] if key == "blocking" else COLOURS["measured"]
-            stalls.append(_bar(label, stall, f"{stall:g} ms", plain, judged.get(f"variants.{key}")))
-    speedup = _number(_dig(measurements, "speedup", "median"))
-    ideal = _number(_dig(measurements, "speedup", "ideal"))
-    if not stalls and speedup is None:
-        return None
-    measured = None
-    if speedup is not None:
-        measured = _bar(
-            "Measured speedup", speedup, f"{speedup:g}x", COLOURS["measured"], judged.get("speedup")
-        )
-    return ChartData(stalls, speedup, ideal, int(workers) if workers else None, measured)
+    title: str
+    bars: list[Bar]
+    ideal: float = 0.0
+    ideal_label: str = ""
 
 
-def chart_summary(data: ChartData) -> str:
+def chart_panels(analysis: Any) -> list[Panel]:
+    """The panels of a submission's stored analysis; none for an older result."""
+    charts = analysis.get("charts") if isinstance(analysis, dict) else None
+    panels = []
+    for chart in charts if isinstance(charts, list) else []:
+        if not isinstance(chart, dict) or not isinstance(chart.get("title"), str):
+            continue
+        bars = [bar for bar in map(_bar, chart.get("bars") or []) if bar is not None]
+        if not bars:
+            continue
+        ideal = _number(chart.get("ideal")) or 0.0
+        label = chart.get("ideal_label") if isinstance(chart.get("ideal_label"), str) else ""
+        panels.append(Panel(chart["title"], bars, ideal, label))
+    return panels
+
+
+def chart_summary(panels: list[Panel]) -> str:
     """The chart in one sentence: its alternative text for screen readers."""
-    parts = [f"{bar.label}: longest stall {bar.text}" for bar in data.stalls]
-    if data.speedup is not None:
-        ideal = f" (ideal {data.ideal:g}x)" if data.ideal else ""
-        verdict = (
-            f", {data.measured.judgement}" if data.measured and data.measured.judgement else ""
-        )
-        parts.append(f"speedup {data.speedup:g}x{ideal}{verdict}")
+    parts = []
+    for panel in panels:
+        shown = ", ".join(f"{bar.label} {bar.text}" for bar in panel.bars)
+        ideal = f" ({panel.ideal_label})" if panel.ideal and panel.ideal_label else ""
+        parts.append(f"{panel.title}: {shown}{ideal}")
     return "; ".join(parts) + "."
 
 
-def render_chart_svg(data: ChartData) -> str:
-    """The SVG document of `data`."""
+def render_chart_svg(panels: list[Panel]) -> str:
+    """The SVG document of `panels`."""
     rows: list[str] = []
     y = 10
-    if data.stalls:
-        y = _panel(rows, y, "Longest main-thread stall (p99 event-loop delay)", data.stalls)
-    if data.speedup is not None:
-        bars = [
-            data.measured
-            or Bar("Measured speedup", data.speedup, f"{data.speedup:g}x", COLOURS["measured"])
-        ]
-        if data.ideal:
-            bars.append(
-                Bar("Ideal on this quota", data.ideal, f"{data.ideal:g}x", COLOURS["ideal"])
-            )
-        y = _panel(rows, y, "Speedup of the workers over the main thread", bars)
-    title = escape(chart_summary(data))
+    for panel in panels:
+        y = _panel(rows, y, panel)
+    title = escape(chart_summary(panels))
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{y}" '
         f'viewBox="0 0 {WIDTH} {y}" role="img" font-family="sans-serif" font-size="13">'
@@ -122,12 +87,13 @@ def render_chart_svg(data: ChartData) -> str:
     )
 
 
-def _panel(rows: list[str], y: int, heading: str, bars: list[Bar]) -> int:
-    rows.append(f'<text x="0" y="{y + 12}" font-weight="bold">{escape(heading)}</text>')
+def _panel(rows: list[str], y: int, panel: Panel) -> int:
+    rows.append(f'<text x="0" y="{y + 12}" font-weight="bold">{escape(panel.title)}</text>')
     y += 22
-    top = max(bar.value for bar in bars) or 1.0
-    for bar in bars:
-        # At least 2 px, so a tiny stall next to a huge one is still visibly there.
+    top = max([bar.value for bar in panel.bars] + [panel.ideal]) or 1.0
+    first = y
+    for bar in panel.bars:
+        # At least 2 px, so a tiny value next to a huge one is still visibly there.
         width = max(2.0, PLOT_WIDTH * bar.value / top)
         rows.append(f'<text x="0" y="{y + 16}">{escape(bar.label)}</text>')
         rows.append(
@@ -138,25 +104,35 @@ def _panel(rows: list[str], y: int, heading: str, bars: list[Bar]) -> int:
             f'<text x="{LABEL_WIDTH + width + 6:.1f}" y="{y + 16}">{escape(bar.text)}</text>'
         )
         y += BAR_HEIGHT
+    if panel.ideal:
+        x = LABEL_WIDTH + PLOT_WIDTH * panel.ideal / top
+        rows.append(
+            f'<line x1="{x:.1f}" y1="{first}" x2="{x:.1f}" y2="{y}" stroke="{IDEAL_COLOUR}" '
+            'stroke-width="2" stroke-dasharray="4 3"/>'
+        )
+        if panel.ideal_label:
+            rows.append(
+                f'<text x="{LABEL_WIDTH}" y="{y + 14}" fill="{IDEAL_COLOUR}">'
+                f"- - {escape(panel.ideal_label)}</text>"
+            )
+            y += 18
     return y + 12
 
 
-def _bar(label: str, value: float, number: str, plain: str, judged: Any) -> Bar:
-    """A bar in its plain colour, or in the colour and words of the check that judged it."""
-    outcome = judged.get("outcome") if isinstance(judged, dict) else None
-    check = judged.get("check") if isinstance(judged, dict) else None
-    if outcome not in OUTCOME_COLOURS or not isinstance(check, str):
-        return Bar(label, value, number, plain)
+def _bar(stored: Any) -> Bar | None:
+    """A stored bar in its role's colour, or in the colour and words of the check that
+    judged it; None when it is not the shape the contract gives it."""
+    if not isinstance(stored, dict):
+        return None
+    label, text, value = stored.get("label"), stored.get("text"), _number(stored.get("value"))
+    if not isinstance(label, str) or not isinstance(text, str) or value is None:
+        return None
+    colour = ROLE_COLOURS.get(stored.get("role"), ROLE_COLOURS["measured"])
+    outcome, check = stored.get("outcome"), stored.get("check")
+    if outcome not in OUTCOME_COLOURS or not isinstance(check, str) or not check:
+        return Bar(label, value, text, colour)
     judgement = f"{check} {OUTCOME_WORDS[outcome]}"
-    return Bar(label, value, f"{number} ({judgement})", OUTCOME_COLOURS[outcome], judgement)
-
-
-def _dig(data: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(key)
-    return data
+    return Bar(label, value, f"{text} ({judgement})", OUTCOME_COLOURS[outcome], judgement)
 
 
 def _number(value: Any) -> float | None:

@@ -87,7 +87,20 @@ def _store_verdict(submission: Submission, result: contract.GradeResult) -> None
     submission.output = dataclasses.asdict(result.output)
     submission.measurements = dict(result.measurements)
     submission.times = dataclasses.asdict(result.times)
+    submission.analysis = analysis_of(result)
     submission.graded_at = utc_now()
+
+
+def analysis_of(result: contract.GradeResult) -> dict | None:
+    """What the grader says to show, as stored; None from a version-1 result (an older
+    grader during a rolling deploy), which carries none of it."""
+    if result.schema_version < 2:
+        return None
+    return {
+        "findings": list(result.findings),
+        "diagnoses": [dataclasses.asdict(diagnosis) for diagnosis in result.diagnoses],
+        "charts": [dataclasses.asdict(chart) for chart in result.charts],
+    }
 
 
 def mark_not_gradable(submission: Submission, feedback: str = NOT_COUNTED) -> None:

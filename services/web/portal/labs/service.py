@@ -233,6 +233,7 @@ def build_grade_request(submission: Submission, lab: Lab) -> contract.GradeReque
         limits=lab.limits,
         check_config=dict(lab.check_config),
         queued_at=utc_now().isoformat(),
+        result_versions=tuple(sorted(contract.GRADE_RESULT_VERSIONS)),
     )
 
 

@@ -21,7 +21,7 @@ from portal.db import get_db
 from portal.gamification.progress import course_progress
 from portal.gamification.service import achievements_for_submission, exp_total
 from portal.labs import runs, service
-from portal.labs.charts import chart_data, chart_summary, render_chart_svg
+from portal.labs.charts import chart_panels, chart_summary, render_chart_svg
 from portal.labs.forms import SubmitCodeForm
 from portal.labs.run_status import run_document
 from portal.labs.status import live_status, status_document
@@ -178,8 +178,8 @@ def _status_of(submission: Submission, lab: Lab) -> dict:
             {"id": a.id, "title": a.title, "icon": a.icon} for a in found if a is not None
         ]
         document["exp_total"] = exp_total(get_db(), g.user)
-    chart = chart_data(submission.measurements) if submission.is_final else None
-    if chart is not None:
+    chart = chart_panels(submission.analysis) if submission.is_final else []
+    if chart:
         url = url_for(".submission_chart", submission_id=submission.id)
         document["chart"] = {"url": url, "alt": chart_summary(chart)}
     return document
@@ -203,8 +203,8 @@ def submission_status(submission_id: int):
 @login_required
 def submission_chart(submission_id: int):
     submission = service.find_submission(get_db(), g.user, submission_id)
-    chart = chart_data(submission.measurements) if submission is not None else None
-    if chart is None:
+    chart = chart_panels(submission.analysis) if submission is not None else []
+    if not chart:
         abort(404)
     response = current_app.response_class(render_chart_svg(chart), mimetype="image/svg+xml")
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -51,6 +51,9 @@ class Submission(TenantOwned, Base):
     output: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
     measurements: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
     times: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
+    # What the grader says to show (GradeResult version 2): {"findings", "diagnoses",
+    # "charts"}; None for a result of an older grader, which carried none of them.
+    analysis: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
     graded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 

@@ -2,20 +2,21 @@
 
 The rules about the main thread (the job still on it, or blocked while it waits) and the
 machine (the quota throttling, a host too busy to measure) are here; how the workers
-shared the job is in sharing_diagnoses.py, the numbers they read in runs.py. Older
-submissions without the thread measurements fall back on peak workers, CPU time and
-stalls, and only then on the code. The limits are in thresholds.py.
+shared the job is in sharing.py, the numbers they read in runs.py. Older results without
+the thread measurements fall back on peak workers, CPU time and stalls, and only then on
+the code. The limits are the judge's (grader/labs/unblock_the_loop.py).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from portal.ada.diagnoses import Cause, Diagnosis, Evidence
-from portal.ada.numbers import ms_text, number_at, times_text
-from portal.ada.runs import Run
-from portal.ada.sharing_diagnoses import duplicated_work, one_after_another, one_worker_did_all
-from portal.ada.thresholds import (
+from contract import Diagnosis
+from grader.labs.diagnoses.evidence import Cause, Evidence, diagnosis
+from grader.labs.diagnoses.runs import Run
+from grader.labs.diagnoses.sharing import duplicated_work, one_after_another, one_worker_did_all
+from grader.labs.numbers import duration_text, number_at, times_text
+from grader.labs.unblock_the_loop import (
     MAIN_THREAD_MAX_SHARE,
     MAIN_THREAD_MAX_SHARE_N,
     MIN_EFFICIENCY,
@@ -60,7 +61,7 @@ def _slow(m: dict[str, Any]) -> bool:
 
 def _work_on_main_thread(blocking: Run, one: Run, many: Run) -> Diagnosis | None:
     if one.peak_workers == 0 and one.worker_cpu is None:
-        return Diagnosis(
+        return diagnosis(
             Cause.WORK_ON_MAIN_THREAD,
             "The job still ran on the main thread.",
             "No worker thread came online while solve() ran with `workers: 1`.",
@@ -78,11 +79,11 @@ def _work_on_main_thread(blocking: Run, one: Run, many: Run) -> Diagnosis | None
         if run.worker_cpu is not None and run.worker_cpu >= WORKER_THREADS_MIN_SHARE * job:
             continue  # the workers did the job: the main thread was busy waiting for them
         share = run.main_cpu / job
-        return Diagnosis(
+        return diagnosis(
             Cause.WORK_ON_MAIN_THREAD,
             "The job still ran on the main thread.",
-            f"With {asked}, the main thread spent {ms_text(run.main_cpu)} of CPU during "
-            f"solve(), {share:.0%} of the {ms_text(job)} the whole job takes on one thread.",
+            f"With {asked}, the main thread spent {duration_text(run.main_cpu)} of CPU during "
+            f"solve(), {share:.0%} of the {duration_text(job)} the whole job takes on one thread.",
             "Call `crunch()` only inside the workers: the main thread should only start "
             "them, send each its share and combine what they post back.",
             "code that computes for a long time keeps the only thread busy",
@@ -99,9 +100,9 @@ def _blocked_waiting(evidence: Evidence, blocking: Run, one: Run, many: Run) -> 
     if ratio <= RESPONSIVE_MAX_STALL_RATIO:
         return None
     stalled = (
-        f"The main thread's longest stall (p99 event-loop delay) was {ms_text(worst.stall or 0)} "
-        f"with your workers, {ratio:.0%} of the {ms_text(blocking.stall)} it stalled when the "
-        "job blocked it."
+        "The main thread's longest stall (p99 event-loop delay) was "
+        f"{duration_text(worst.stall or 0)} with your workers, {ratio:.0%} of the "
+        f"{duration_text(blocking.stall)} it stalled when the job blocked it."
     )
     job = blocking.cpu or 0
     measured_in_workers = bool(
@@ -111,7 +112,7 @@ def _blocked_waiting(evidence: Evidence, blocking: Run, one: Run, many: Run) -> 
         job and worst.main_cpu is not None and worst.main_cpu <= MAIN_THREAD_MAX_SHARE * job
     )
     if not (measured_in_workers or idle_main or evidence.code.waits_with_atomics):
-        return Diagnosis(
+        return diagnosis(
             Cause.WORK_ON_MAIN_THREAD,
             "The main thread still stalls with workers.",
             stalled,
@@ -121,19 +122,19 @@ def _blocked_waiting(evidence: Evidence, blocking: Run, one: Run, many: Run) -> 
         )
     if idle_main:
         how = (
-            f"Yet the main thread spent only {ms_text(worst.main_cpu or 0)} of CPU: it was "
+            f"Yet the main thread spent only {duration_text(worst.main_cpu or 0)} of CPU: it was "
             "waiting for the workers synchronously, not computing."
         )
     elif measured_in_workers:
         how = (
-            f"Your workers did the work ({ms_text(worst.worker_cpu or 0)} of CPU), so the "
+            f"Your workers did the work ({duration_text(worst.worker_cpu or 0)} of CPU), so the "
             "main thread was busy waiting for them."
         )
     else:
         how = ""
     if evidence.code.waits_with_atomics:
         how += " Your code calls `Atomics.wait`, which blocks the thread until it is woken."
-    return Diagnosis(
+    return diagnosis(
         Cause.MAIN_THREAD_BLOCKED_WAITING,
         "The main thread was blocked while it waited for the workers.",
         f"{stalled} {how.strip()}",
@@ -157,12 +158,12 @@ def _throttled(m: dict[str, Any], many: Run, workers: int) -> Diagnosis | None:
         if cpus and cpus < workers
         else ""
     )
-    return Diagnosis(
+    return diagnosis(
         Cause.QUOTA_THROTTLED,
         "The container's CPU quota throttled your workers.",
         f"The {quota}quota throttled the container in {int(many.throttled_periods)} of "
         f"{int(many.periods)} scheduler periods ({share:.0%}, "
-        f"{ms_text(many.throttled_ms or 0)}) while your workers ran.",
+        f"{duration_text(many.throttled_ms or 0)}) while your workers ran.",
         "That time is the quota's, not your code's: no more threads can compute at once than "
         f"the quota has CPUs.{more}",
         "keep a small pool of workers, about as many as the CPUs the server really has",
@@ -181,7 +182,7 @@ def _host_busy(evidence: Evidence, m: dict[str, Any], workers: int) -> Diagnosis
         shown = "The grader marked its speed measurements as inconclusive."
     else:
         return None
-    return Diagnosis(
+    return diagnosis(
         Cause.HOST_BUSY,
         "The grading machine was too busy to measure the speedup reliably.",
         shown,

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from portal.ada.diagnoses import Cause, Diagnosis, Evidence
-from portal.ada.numbers import ms_text, number_at, times_text
-from portal.ada.runs import Run
-from portal.ada.thresholds import (
+from contract import Diagnosis
+from grader.labs.diagnoses.evidence import Cause, Evidence, diagnosis
+from grader.labs.diagnoses.runs import Run
+from grader.labs.numbers import duration_text, number_at, times_text
+from grader.labs.unblock_the_loop import (
     DUPLICATED_WORK_CPU,
     DUPLICATED_WORK_CPU_OLD,
     NEARLY_ALL_WORK,
@@ -47,7 +48,7 @@ def one_worker_did_all(many: Run, workers: int) -> Diagnosis | None:
         shown = f"With `workers: {workers}`, {busy} of the threads did a real share of the work."
     else:
         return None
-    return Diagnosis(
+    return diagnosis(
         Cause.ONE_WORKER_DID_ALL,
         summary,
         shown,
@@ -87,7 +88,7 @@ def one_after_another(
         )
     else:
         return None
-    return Diagnosis(
+    return diagnosis(
         Cause.WORKERS_ONE_AFTER_ANOTHER,
         "Your workers ran one after another instead of at the same time.",
         shown,
@@ -108,11 +109,11 @@ def duplicated_work(blocking: Run, many: Run, reference: Run, workers: int) -> D
         return None
     if used <= limit * base:
         return None
-    return Diagnosis(
+    return diagnosis(
         Cause.DUPLICATED_WORK,
         "Your workers did the same work more than once.",
-        f"With `workers: {workers}` they used {ms_text(used)} of CPU, "
-        f"{times_text(used / base)} the {ms_text(base)} {against}.",
+        f"With `workers: {workers}` they used {duration_text(used)} of CPU, "
+        f"{times_text(used / base)} the {duration_text(base)} {against}.",
         "Each worker should crunch only its own share of the items, not the whole job: pass "
         "each one its start and count.",
         "split workers share items running at once",

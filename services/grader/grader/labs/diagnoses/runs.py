@@ -3,7 +3,8 @@
 The harness runs the job blocking, through solve() with one worker and with N, and the
 grader's own N-worker split; each variant reports its CPU time and stalls, and newer runs
 also where the CPU went (the main thread's, the other threads'), how many threads did a
-real share, the busiest one's share, and how many worked at once. Any may be missing.
+real share, the busiest one's share, and how many worked at once. Any may be missing: the
+diagnoses also read results stored by older graders.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from portal.ada.numbers import median_at, number_at
+from grader.labs.numbers import median_at, number_at
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """A.D.A.'s diagnoses: scripted submissions with known causes, and what each must produce.
 
-The table is in ada_cases.py. Older submissions lack the thread measurements, and any
+The table is in diagnosis_cases.py. Older results lack the thread measurements, and any
 number may be null: the rules fall back on what there is, and on the code only when
-nothing measured speaks to the same cause.
+nothing measured speaks to the same cause. Each lab kind's `analyse` is called as the
+pipeline calls it, so what is tested is what the portal receives.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from typing import Any
 
 import pytest
 
-from portal.ada.code_facts import read_code
-from portal.ada.diagnoses import Cause
-from portal.ada.facts import submission_facts
+from grader.labs import Analysis
+from grader.labs.diagnoses.code_facts import read_code
+from grader.labs.diagnoses.evidence import Cause
+from grader.labs.kinds import lab_kind
 from portal.ada.passages import CourseIndex
 from portal.catalogue.loader import load_catalogue
-from portal.models import Submission
-from tests.web.ada.ada_cases import (
+from tests.grader.diagnosis_cases import (
     ATOMICS_WAIT,
     AWAITS_IN_LOOP,
     CASES,
@@ -32,21 +33,18 @@ from tests.web.ada.ada_cases import (
     run,
 )
 
-CONTENT = Path(__file__).resolve().parents[3] / "content"
+CONTENT = Path(__file__).resolve().parents[2] / "content"
 
 
-def graded(
-    measurements: Any, code: str = "", verdict: str = "failed", checks: list | None = None
-) -> Submission:
-    return Submission(
-        id=7,
-        lab_id="lab",
-        status="graded",
-        verdict=verdict,
-        checks=checks or [],
-        code=code,
-        measurements=copy.deepcopy(measurements),
-    )
+def analysed(
+    kind: str,
+    measurements: Any,
+    code: str = "",
+    verdict: str = "failed",
+    checks: list | None = None,
+) -> Analysis:
+    """What the grader sends the portal for a submission with these numbers and code."""
+    return lab_kind(kind).analyse(verdict, checks or [], copy.deepcopy(measurements), code)
 
 
 @pytest.mark.parametrize(
@@ -56,26 +54,23 @@ def graded(
 def test_each_submission_gets_the_diagnosis_of_its_cause(
     kind, measurements, code, verdict, checks, expected, excluded
 ):
-    facts = submission_facts(graded(measurements, code, verdict, checks), "Lab", kind)
+    diagnoses = analysed(kind, measurements, code, verdict, checks).diagnoses
 
-    causes = {diagnosis.cause for diagnosis in facts.diagnoses}
-    assert expected <= causes, [d.text() for d in facts.diagnoses]
-    assert not causes & (excluded - expected), [d.text() for d in facts.diagnoses]
-    for diagnosis in facts.diagnoses:
+    causes = {diagnosis.cause for diagnosis in diagnoses}
+    assert expected <= causes, diagnoses
+    assert not causes & (excluded - expected), diagnoses
+    for diagnosis in diagnoses:
+        assert type(diagnosis.cause) is str  # a plain identifier on the wire
         for part in (diagnosis.summary, diagnosis.evidence, diagnosis.advice):
             assert_complete_sentences(part)
 
 
 def test_an_inconclusive_result_leads_with_the_busy_host():
-    submission = graded(run(speedup={"median": 1.0, "ideal": 2}), "", "inconclusive")
-    submission.checks = [INCONCLUSIVE_CHECK]
+    measurements = run(speedup={"median": 1.0, "ideal": 2})
 
-    facts = submission_facts(submission, "Unblock the Loop", LOOP)
+    diagnoses = analysed(LOOP, measurements, "", "inconclusive", [INCONCLUSIVE_CHECK]).diagnoses
 
-    assert facts.diagnoses[0].cause is Cause.HOST_BUSY
-    assert "does not count" in facts.verdict_sentence()
-    # A check the host was too noisy to judge is not a failed check.
-    assert facts.failed_checks == []
+    assert diagnoses[0].cause == Cause.HOST_BUSY
 
 
 def test_spawn_vs_exec_says_what_the_process_kept():
@@ -93,14 +88,14 @@ def test_spawn_vs_exec_says_what_the_process_kept():
         },
     }
 
-    kept = submission_facts(graded(measurements), "Spawn vs Exec", SPAWN).measured
-    grew = submission_facts(graded(older), "Spawn vs Exec", SPAWN).measured
+    kept = analysed(SPAWN, measurements).findings
+    grew = analysed(SPAWN, older).findings
 
-    assert kept == [
+    assert kept == (
         "Your code called `spawn` from `child_process`.",
         "Your process kept 0.5 MiB reading 8.0 MiB of output; exec's buffering kept 16.0 MiB "
         "in the grader's run (3% of it).",
-    ]
+    )
     assert grew[0] == "Your code called `exec` and `spawn` from `child_process`."
     assert grew[1].startswith("Your process grew by 36.0 MiB; exec's buffering grew by 40.0 MiB")
 
@@ -116,8 +111,8 @@ def test_the_evidence_quotes_the_numbers():
         **SLOW,
     )
 
-    [one_after_another] = submission_facts(graded(sequential), "L", LOOP).diagnoses
-    [quota] = submission_facts(graded(throttled), "L", LOOP).diagnoses
+    [one_after_another] = analysed(LOOP, sequential).diagnoses
+    [quota] = analysed(LOOP, throttled).diagnoses
 
     assert "on average 1.02 of them were working at once" in one_after_another.evidence
     assert "come close to 2" in one_after_another.evidence
@@ -154,9 +149,7 @@ def test_each_diagnosis_points_to_the_step_that_teaches_it(index, cause, step_id
 def all_diagnoses():
     for case in CASES:
         _id, kind, measurements, code, verdict, checks, *_rest = case
-        yield from submission_facts(
-            graded(measurements, code, verdict, checks), "L", kind
-        ).diagnoses
+        yield from analysed(kind, measurements, code, verdict, checks).diagnoses
 
 
 @pytest.mark.parametrize(
