@@ -33,7 +33,6 @@ from contract.messages import (
 )
 from contract.queues import (
     GRADE_JOB,
-    GRADER_QUEUES,
     GRADING_QUEUE,
     INFRA_RETRY_META,
     RECORD_RESULT_JOB,
@@ -54,7 +53,6 @@ __all__ = [
     "GRADE_JOB",
     "GRADE_RESULT_VERSION",
     "GRADE_RESULT_VERSIONS",
-    "GRADER_QUEUES",
     "GRADING_QUEUE",
     "RECORD_RESULT_JOB",
     "RECORD_RUN_JOB",

@@ -4,7 +4,9 @@ Jobs are referred to by dotted names so that the portal never imports a grader a
 grader never imports the portal; payloads cross as JSON (RQ's JSONSerializer).
 """
 
-GRADING_QUEUE = "grading"  # GradeRequests for the Node.js sandbox grader
+# The queue a grader consumes by default (the Node.js grader's). Which grader listens on which
+# queue is configuration: GRADER_QUEUE on a grader, GRADER_QUEUES on the portal.
+GRADING_QUEUE = "grading"
 RESULTS_QUEUE = "grading-results"  # GradeResults for the portal's web-worker
 
 GRADE_JOB = "grader.jobs.grade"  # takes one encoded GradeRequest
@@ -23,9 +25,6 @@ REGRADING_META = "regrading"
 # run (infra_error: the Docker Engine unreachable, the image missing): the portal says it is
 # being graded again, which does not count as an attempt.
 INFRA_RETRY_META = "infra_retry"
-
-# Grader kinds named by labs in content/, and the queue each one consumes.
-GRADER_QUEUES = {"node-sandbox": GRADING_QUEUE}
 
 
 def waiting_key(queue_name: str) -> str:

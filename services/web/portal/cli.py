@@ -38,6 +38,7 @@ from portal.db import get_engine, get_unscoped_db
 from portal.demo import DEMO_ACCOUNTS, active_demo_accounts
 from portal.feed.commands import feed_commands
 from portal.feed.guides import pin_course_guides
+from portal.graders import grading_queue_names
 from portal.labs.sweep import requeue_stale_submissions
 from portal.migrations import upgrade_database
 from portal.models import DEFAULT_SCHOOL_SLUG, School
@@ -144,7 +145,7 @@ def results_worker(burst: bool) -> None:
 def requeue_stale(older_than: int) -> None:
     """Re-enqueue lost submissions; close those whose grading gave up."""
     catalogue = get_catalogue()
-    for queue_name in sorted(set(contract.GRADER_QUEUES.values())):
+    for queue_name in grading_queue_names():
         report = requeue_stale_submissions(
             get_unscoped_db(),
             get_queue(queue_name),

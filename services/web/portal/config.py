@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from portal.graders import GraderQueuesError, grader_queues_from_env
+
 # services/web/portal/config.py -> the repository root (the workspace is installed editable).
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -86,6 +88,11 @@ def load_config(instance_path: str, overrides: Mapping[str, Any] | None = None) 
         "MAIL_OUTBOX_DIR": os.environ.get("MAIL_OUTBOX_DIR", str(Path(instance_path) / "outbox")),
     }
     config.update(overrides or {})
+    if "GRADER_QUEUES" not in config:
+        try:
+            config["GRADER_QUEUES"] = grader_queues_from_env()
+        except GraderQueuesError as error:
+            raise ConfigError(str(error)) from error
     production = config["PORTAL_ENV"] == "production"
     config.setdefault("SESSION_COOKIE_SECURE", production)
     # One event a line, as JSON, in production; readable lines on a developer's terminal.

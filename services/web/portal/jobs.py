@@ -23,6 +23,7 @@ from contract.logs import configure_logging, log_context
 from portal import create_app
 from portal.catalogue.catalogue import get_catalogue
 from portal.db import get_unscoped_db
+from portal.graders import grading_queue_names
 from portal.labs.results import ResultMismatch, UnknownSubmission, record_grade_result
 from portal.labs.runs import UnknownRun, record_run_result
 from portal.labs.service import dispatch_waiting
@@ -88,7 +89,7 @@ def _dispatch_school(tenant_id: int) -> None:
     # Whether or not this result was new: a place may be free, the school's next goes on.
     session, catalogue = get_unscoped_db(), get_catalogue()
     cap = current_app.config["GRADING_MAX_PER_SCHOOL"]
-    for queue_name in sorted(set(contract.GRADER_QUEUES.values())):
+    for queue_name in grading_queue_names():
         dispatch_waiting(session, get_queue(queue_name), catalogue, tenant_id, cap)
 
 

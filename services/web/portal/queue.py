@@ -14,6 +14,7 @@ from rq import Queue
 from rq.serializers import JSONSerializer
 
 import contract
+from portal.graders import grading_queue_names
 
 
 def init_app(app: Flask) -> None:
@@ -34,10 +35,10 @@ def get_redis() -> redis.Redis:
 
 def platform_queue_names() -> list[str]:
     """Every queue the platform runs on: the graders' and the results queue."""
-    return sorted({*contract.GRADER_QUEUES.values(), contract.RESULTS_QUEUE})
+    return sorted({*grading_queue_names(), contract.RESULTS_QUEUE})
 
 
-def get_queue(name: str = contract.GRADING_QUEUE) -> Queue:
+def get_queue(name: str) -> Queue:
     """The RQ queue `name` (JSON payloads), cached for the app context."""
     queues = g.setdefault("rq_queues", {})
     if name not in queues:

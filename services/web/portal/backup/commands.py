@@ -15,10 +15,10 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from redis.exceptions import RedisError
 
-import contract
 from portal.backup import ArchiveError, BackupRefused, create_backup, restore_backup
 from portal.catalogue.catalogue import Catalogue, get_catalogue
 from portal.db import get_engine, get_unscoped_db
+from portal.graders import grading_queue_names
 from portal.labs.sweep import requeue_stale_submissions
 from portal.queue import get_queue
 
@@ -90,7 +90,7 @@ def _requeue_in_flight() -> None:
 
 
 def _requeue_each_queue(catalogue: Catalogue) -> None:
-    for queue_name in sorted(set(contract.GRADER_QUEUES.values())):
+    for queue_name in grading_queue_names():
         report = requeue_stale_submissions(
             get_unscoped_db(),
             get_queue(queue_name),

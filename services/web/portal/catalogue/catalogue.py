@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from contract import GRADER_QUEUES, Limits
+from contract import Limits
 from portal.catalogue.content import Achievement, Author, GlossaryEntry, Guide, Question, Step
 
 
@@ -25,7 +25,8 @@ class Lab:
     course_id: str
     title: str
     mission: str  # Markdown
-    grader: str  # a key of contract.GRADER_QUEUES
+    grader: str  # the grader service that grades it, e.g. "node-sandbox"
+    queue_name: str  # the queue that grader consumes (GRADER_QUEUES, portal.graders)
     kind: str  # the grading program, sent to the grader as `lab_kind`
     starter_code: str
     limits: Limits
@@ -34,11 +35,6 @@ class Lab:
     exp: int = 100  # EXP for the first pass
     solution: Path | None = None  # the reference solution, graded by the content tests
     premium: bool = False  # only students with premium open it and submit to it
-
-    @property
-    def queue_name(self) -> str:
-        """The queue its grader consumes."""
-        return GRADER_QUEUES[self.grader]
 
 
 @dataclass(frozen=True)
@@ -122,7 +118,9 @@ def init_app(app: Flask) -> None:
     # Imported here because the loader builds this module's classes.
     from portal.catalogue.loader import load_catalogue
 
-    app.extensions["catalogue"] = load_catalogue(app.config["CONTENT_DIR"])
+    app.extensions["catalogue"] = load_catalogue(
+        app.config["CONTENT_DIR"], app.config["GRADER_QUEUES"]
+    )
 
 
 def get_catalogue() -> Catalogue:

@@ -7,11 +7,12 @@ in one run and the web refuses to start with the same list.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from contract import GRADER_QUEUES, Limits
+from contract import Limits
 from portal.catalogue.catalogue import Catalogue, Course, Lab
 from portal.catalogue.content import Achievement, Author, GlossaryEntry, Guide, Rule, Step
 from portal.catalogue.located_yaml import LocatedDocument, Where, YamlSyntaxError
@@ -19,6 +20,7 @@ from portal.catalogue.located_yaml import read_located_yaml as _read_yaml
 from portal.catalogue.references import check_references
 from portal.catalogue.schema import schema_problems
 from portal.catalogue.steps import build_step
+from portal.graders import grader_queues_from_env
 
 FLOAT_LIMITS = ("wall_seconds", "cpus")
 
@@ -43,14 +45,19 @@ class ContentError(ValueError):
         self.problems = problems
 
 
-def check_content(content_dir: str | Path) -> tuple[Catalogue, list[ContentProblem]]:
+def check_content(
+    content_dir: str | Path, graders: Mapping[str, str] | None = None
+) -> tuple[Catalogue, list[ContentProblem]]:
     """Load every `courses/*/course.yaml` under `content_dir`; return what loaded and the
-    problems found (the catalogue holds only courses without problems)."""
+    problems found (the catalogue holds only courses without problems). `graders` maps the
+    grader names labs may use to their queues (default: GRADER_QUEUES from the
+    environment, as the portal reads it)."""
+    graders = grader_queues_from_env() if graders is None else graders
     problems: list[ContentProblem] = []
     courses: dict[str, Course] = {}
     achievement_owner: dict[str, str] = {}
     for path in sorted(Path(content_dir).glob("courses/*/course.yaml")):
-        reader = CourseReader(path)
+        reader = CourseReader(path, graders)
         course = reader.read()
         problems.extend(sorted(reader.problems, key=lambda p: (str(p.path), p.line)))
         if course is None:
@@ -70,9 +77,9 @@ def check_content(content_dir: str | Path) -> tuple[Catalogue, list[ContentProbl
     return Catalogue(courses), problems
 
 
-def load_catalogue(content_dir: str | Path) -> Catalogue:
+def load_catalogue(content_dir: str | Path, graders: Mapping[str, str] | None = None) -> Catalogue:
     """Every course under `content_dir`; raises ContentError listing all problems."""
-    catalogue, problems = check_content(content_dir)
+    catalogue, problems = check_content(content_dir, graders)
     if problems:
         raise ContentError(problems)
     return catalogue
@@ -81,8 +88,9 @@ def load_catalogue(content_dir: str | Path) -> Catalogue:
 class CourseReader:
     """Reads one course folder, collecting problems in `problems`."""
 
-    def __init__(self, course_file: Path) -> None:
+    def __init__(self, course_file: Path, graders: Mapping[str, str]) -> None:
         self.course_file = course_file
+        self.graders = graders
         self.folder = course_file.parent
         self.problems: list[ContentProblem] = []
 
@@ -189,10 +197,13 @@ class CourseReader:
             if item["id"] in seen:
                 self.problem(document, (*where, "id"), f"lab {item['id']!r} is defined twice")
             seen.add(item["id"])
-            if item["grader"] not in GRADER_QUEUES:
-                known = ", ".join(sorted(GRADER_QUEUES))
+            if item["grader"] not in self.graders:
+                known = ", ".join(sorted(self.graders))
                 self.problem(
-                    document, (*where, "grader"), f"unknown grader {item['grader']!r} ({known})"
+                    document,
+                    (*where, "grader"),
+                    f"unknown grader {item['grader']!r}: this deployment runs {known} "
+                    "(GRADER_QUEUES)",
                 )
                 continue
             solution = None
@@ -202,7 +213,7 @@ class CourseReader:
                     self.problem(
                         document, (*where, "solution"), f"no such file: {item['solution']}"
                     )
-            labs.append(_lab(item, course_id, solution))
+            labs.append(_lab(item, course_id, self.graders[item["grader"]], solution))
         return tuple(labs)
 
     def _glossary(self, document: LocatedDocument | None) -> tuple[GlossaryEntry, ...]:
@@ -245,7 +256,7 @@ class CourseReader:
         return tuple(found)
 
 
-def _lab(item: dict[str, Any], course_id: str, solution: Path | None) -> Lab:
+def _lab(item: dict[str, Any], course_id: str, queue_name: str, solution: Path | None) -> Lab:
     limits = {
         name: float(value) if name in FLOAT_LIMITS else int(value)
         for name, value in item["limits"].items()
@@ -256,6 +267,7 @@ def _lab(item: dict[str, Any], course_id: str, solution: Path | None) -> Lab:
         title=item["title"],
         mission=item["mission"],
         grader=item["grader"],
+        queue_name=queue_name,
         kind=item["kind"],
         starter_code=item["starter_code"],
         limits=Limits(**limits),
