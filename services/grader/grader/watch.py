@@ -29,6 +29,7 @@ from grader.janitor import remove_orphaned_containers
 log = logging.getLogger(__name__)
 
 JANITOR_SECONDS = 15
+JANITOR_DOCKER_TIMEOUT_SECONDS = 30  # a list or a forced removal, under load
 
 
 class GraderWatch(threading.Thread):
@@ -58,8 +59,8 @@ class GraderWatch(threading.Thread):
             self.tick()
             self._stopped.wait(HEARTBEAT_SECONDS)
 
-    def tick(self) -> None:
-        """One beat: liveness, abandoned jobs and, when due, the janitor."""
+    def tick(self, janitor: bool = True) -> None:
+        """One beat: liveness, abandoned jobs and, when due (and `janitor`), the janitor."""
         try:
             mark_alive(self.connection, self.worker_name)
             for job_id in self.detector.scan():
@@ -67,7 +68,7 @@ class GraderWatch(threading.Thread):
         except RedisError as error:
             log.warning("watch: Valkey unreachable (%s); trying again", error)
             return
-        if time.monotonic() >= self._next_janitor:
+        if janitor and time.monotonic() >= self._next_janitor:
             self._next_janitor = time.monotonic() + JANITOR_SECONDS
             self._remove_dead_graders_containers()
 
@@ -96,4 +97,6 @@ class GraderWatch(threading.Thread):
 
 @functools.cache
 def _docker_client() -> docker.DockerClient:
-    return docker.from_env()
+    # Bounded: an Engine that takes connections and never answers must not hold the watch
+    # (and the grader's liveness with it) for docker-py's default minute.
+    return docker.from_env(timeout=JANITOR_DOCKER_TIMEOUT_SECONDS)

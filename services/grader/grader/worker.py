@@ -33,7 +33,7 @@ from grader.config import GraderConfig
 from grader.health_server import check_docker
 from grader.janitor import remove_containers_of
 from grader.sandbox import INSTANCE_ENV
-from grader.watch import GraderWatch
+from grader.watch import JANITOR_DOCKER_TIMEOUT_SECONDS, GraderWatch
 from workerkit.resilient import wait_for_valkey, work_through_outages
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,14 @@ ENGINE_CHECK_SECONDS = 2
 class GraderWorker(Worker):
     """RQ's forking worker, made to outlive a Valkey restart and its Engine's absence."""
 
+    def request_stop(self, signum, frame) -> None:
+        # RQ's SIGTERM handler raises StopRequested wherever the main thread is. Inside
+        # docker-py (the Engine checks below, before every dequeue) any exception becomes a
+        # DockerException, which those checks catch: the stop was lost and the worker went on
+        # taking jobs. The flag survives that; the loops here and RQ's own stop on it.
+        self._stop_requested = True
+        super().request_stop(signum, frame)
+
     def maintain_heartbeats(self, job, execution) -> None:
         # Called while the horse runs: Valkey gone for a moment must not end the worker's
         # loop and leave the horse grading unwatched. The next beat tries again.
@@ -69,6 +77,8 @@ class GraderWorker(Worker):
         super().check_for_suspension(burst)
         if not burst:
             self._wait_for_the_engine()
+        if self._stop_requested:
+            return
         # No horse runs now, so a container still labelled with this worker is one that its
         # last horse could not remove (the Engine went away mid-run): remove it now.
         removed = self._remove_own_containers()
@@ -90,6 +100,8 @@ class GraderWorker(Worker):
             self.heartbeat()  # still a live worker, in RQ's registry too
             problem = check_docker(image)
         self.set_state(state)
+        if self._stop_requested:
+            return
         log.warning(
             "the Docker Engine and the sandbox image are back: taking jobs",
             extra={"event": "engine.back"},
@@ -99,7 +111,7 @@ class GraderWorker(Worker):
         """Remove the sandbox containers labelled with this worker; how many, or None when
         the Engine could not be asked (the janitor removes them later)."""
         try:
-            client = docker.from_env()
+            client = docker.from_env(timeout=JANITOR_DOCKER_TIMEOUT_SECONDS)
             try:
                 instance = os.environ.get(INSTANCE_ENV, "")
                 return remove_containers_of(client, self.name, instance)
@@ -162,7 +174,9 @@ def run_worker(redis_url: str, burst: bool = False, name: str | None = None) -> 
         job_monitoring_interval=JOB_MONITORING_SECONDS,
     )
     watch = GraderWatch(redis_url, worker.name, GRADING_QUEUE, instance)
-    watch.tick()  # alive before the first job is taken
+    # Alive before the first job is taken; the janitor waits for the watch's own thread, so a
+    # silent Engine cannot hold the start.
+    watch.tick(janitor=False)
     watch.start()
     try:
         # The scheduler moves retried jobs (infra errors) back onto the queue after their delay.
