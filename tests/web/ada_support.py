@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 import contract
-from grader.labs.kinds import lab_kind
+from grader.adapters.node.labs.kinds import lab_kind
 from portal.models import Role, School, Submission, User, utc_now
 from portal.premium.entitlements import grant_to_user
 from tests.web import admin_support
