@@ -50,8 +50,8 @@ from contract import (
     grade_job_id,
     result_job_id,
 )
+from grader.adapters.node.labs.kinds import lab_kind
 from grader.config import GraderConfig
-from grader.labs import lab_kind
 from grader.limits import docker_run_options
 from grader.pipeline import grade_request
 from grader.sandbox import LOG_OPTIONS, run_in_sandbox

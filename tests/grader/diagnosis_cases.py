@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from contract import CheckResult
-from grader.labs.diagnoses.evidence import Cause
+from grader.adapters.node.labs.diagnoses.evidence import Cause
 
 LOOP, SPAWN = "unblock-the-loop", "spawn-vs-exec"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from contract import Chart, ChartBar
-from grader.labs.charts import SPEEDUP_TITLE, STALL_TITLE, unblock_the_loop_charts
+from grader.adapters.node.labs.charts import SPEEDUP_TITLE, STALL_TITLE, unblock_the_loop_charts
 
 MEASURED = {
     "workers": 2,

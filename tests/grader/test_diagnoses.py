@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from grader.labs import Analysis
-from grader.labs.diagnoses.code_facts import read_code
-from grader.labs.diagnoses.evidence import Cause
-from grader.labs.kinds import lab_kind
+from grader.adapters.node.labs.diagnoses.code_facts import read_code
+from grader.adapters.node.labs.diagnoses.evidence import Cause
+from grader.adapters.node.labs.kinds import lab_kind
+from grader.lab_kind import Analysis
 from portal.ada.passages import CourseIndex
 from portal.catalogue.loader import load_catalogue
 from tests.grader.diagnosis_cases import (

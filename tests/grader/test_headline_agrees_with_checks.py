@@ -19,9 +19,10 @@ import pytest
 import contract
 from contract import SCHEMA_VERSION, GradeRequest, SubmittedFile
 from grader import pipeline
+from grader.adapters.node import ADAPTER as NODE
+from grader.adapters.node.labs.kinds import lab_kind, lab_kinds
 from grader.feedback import OPENINGS
-from grader.labs import outcome_of
-from grader.labs.kinds import lab_kind, lab_kinds
+from grader.lab_kind import outcome_of
 from grader.sandbox import InfrastructureError, SandboxRun
 from portal.labs.status import VERDICT_LABELS
 
@@ -152,7 +153,7 @@ def scenarios():
 def grade(lab, scenario, monkeypatch):
     outcome, changes = SCENARIOS[scenario]
     kind = forced(lab_kind(lab), outcome)
-    monkeypatch.setattr(pipeline, "lab_kind", lambda name: kind)
+    monkeypatch.setitem(NODE.lab_kinds, kind.name, kind)
     request = GradeRequest(
         schema_version=SCHEMA_VERSION,
         submission_id="5",

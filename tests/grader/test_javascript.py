@@ -1,6 +1,6 @@
 """Static facts come from the syntax tree: comments and strings never count."""
 
-from grader.javascript import read_source_facts
+from grader.adapters.node.javascript import read_source_facts
 
 COMMONJS = """
 const { Worker, isMainThread, parentPort } = require('worker_threads');

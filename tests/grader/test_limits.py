@@ -3,19 +3,20 @@
 import pytest
 
 from contract import Limits
-from grader.limits import FLOORS, Ceilings, clamp_limits, docker_run_options, outer_timeout_seconds
+from grader.adapters.node import FLOORS
+from grader.limits import Ceilings, clamp_limits, docker_run_options, outer_timeout_seconds
 
 CEILINGS = Ceilings(wall_seconds=10, memory_mib=512, cpus=2, pids=128, output_bytes=1 << 20)
 
 
 def test_reasonable_request_is_kept():
     requested = Limits(wall_seconds=5, memory_mib=256, cpus=1, pids=64, output_bytes=4096)
-    assert clamp_limits(requested, CEILINGS) == requested
+    assert clamp_limits(requested, CEILINGS, FLOORS) == requested
 
 
 def test_greedy_request_is_held_to_the_ceilings():
     greedy = Limits(wall_seconds=3600, memory_mib=64000, cpus=64, pids=100000, output_bytes=1 << 40)
-    assert clamp_limits(greedy, CEILINGS) == Limits(10, 512, 2, 128, 1 << 20)
+    assert clamp_limits(greedy, CEILINGS, FLOORS) == Limits(10, 512, 2, 128, 1 << 20)
 
 
 @pytest.mark.parametrize(
@@ -23,7 +24,7 @@ def test_greedy_request_is_held_to_the_ceilings():
     [Limits(0, 0, 0, 0, 0), Limits(-5, -1, -1.0, -1, -1)],
 )
 def test_zero_or_negative_request_is_raised_to_the_floors(tiny):
-    assert clamp_limits(tiny, CEILINGS) == FLOORS
+    assert clamp_limits(tiny, CEILINGS, FLOORS) == FLOORS
 
 
 def test_docker_options_spell_out_every_hardening_flag():

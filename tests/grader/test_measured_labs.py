@@ -20,7 +20,7 @@ from contract import (
     decode,
     encode_grade_result,
 )
-from grader.labs.kinds import lab_kind
+from grader.adapters.node.labs.kinds import lab_kind
 from grader.pipeline import grade_request
 from grader.sandbox import SandboxRun
 

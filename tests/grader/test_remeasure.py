@@ -17,8 +17,9 @@ from rq.serializers import JSONSerializer
 
 import contract
 from contract import CheckResult
-from grader import jobs, pipeline
-from grader.labs.kinds import lab_kind
+from grader import jobs
+from grader.adapters.node import ADAPTER as NODE
+from grader.adapters.node.labs.kinds import lab_kind
 from grader.pipeline import REMEASURE_RUNS, grade_request
 
 from .test_pipeline import report, request, runner
@@ -50,7 +51,7 @@ def use_kind(monkeypatch):
         kind, runs = scripted_kind(outcomes)
         if bonus:
             kind = dataclasses.replace(kind, bonus_checks=frozenset({"steady"}), pass_score=0.6)
-        monkeypatch.setattr(pipeline, "lab_kind", lambda name: kind)
+        monkeypatch.setitem(NODE.lab_kinds, kind.name, kind)
         return runs
 
     return install
@@ -126,7 +127,9 @@ def test_the_job_is_retried_later_and_marked_remeasuring(redis_url, monkeypatch,
     run, _ = counting_runner()
     monkeypatch.setattr(jobs, "_docker_client", lambda: None)
     monkeypatch.setattr(
-        jobs, "grade_request", lambda req, runner, ceilings: grade_request(req, run, ceilings)
+        jobs,
+        "grade_request",
+        lambda req, runner, ceilings, adapter: grade_request(req, run, ceilings, adapter=adapter),
     )
     connection = redis.Redis.from_url(redis_url)
     queue = Queue(contract.GRADING_QUEUE, connection=connection, serializer=JSONSerializer)

@@ -47,7 +47,9 @@ def queues(redis_url, monkeypatch):
     monkeypatch.setattr(
         jobs,
         "grade_request",
-        lambda req, runner, ceilings: grade_request(req, blocking_run, ceilings),
+        lambda req, runner, ceilings, adapter: grade_request(
+            req, blocking_run, ceilings, adapter=adapter
+        ),
     )
     connection = redis.Redis.from_url(redis_url)
     grading = Queue(contract.GRADING_QUEUE, connection=connection, serializer=JSONSerializer)

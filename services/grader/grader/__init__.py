@@ -1,1 +1,2 @@
-"""The Node.js sandbox grader: RQ worker, grading pipeline and the `grader` CLI."""
+"""The sandbox grader: a language-neutral runner (RQ worker, grading pipeline, `grader` CLI)
+and the language adapters it grades with (grader.adapter, grader.adapters)."""

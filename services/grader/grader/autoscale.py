@@ -1,4 +1,4 @@
-"""Set a Docker Swarm service's grader replica count from the grading queue.
+"""Set a Docker Swarm service's grader replica count from its grading queue.
 
 Swarm has no autoscaler, so the platform ships one (`grader autoscale`). A grader runs one
 job at a time, so the graders wanted are the jobs waiting plus the jobs running, plus the
@@ -11,7 +11,7 @@ its job before it leaves (RQ's warm shutdown).
 
 The same signal is on the web app's `/metrics` for other autoscalers (KEDA, a script):
 `portal_queue_jobs + portal_queue_running_jobs + portal_queue_held_submissions`, each for
-`queue="grading"`.
+the graders' queue (`queue="grading"` for Node's; GRADER_QUEUE names a grader's own).
 
 The decision (`desired_replicas`) is a pure function; `Autoscaler` reads the queue from
 Valkey and the service from a manager's Engine, and survives either being unreachable.
@@ -108,7 +108,8 @@ def read_queue(connection: Redis, queue_name: str = GRADING_QUEUE) -> QueueFigur
 
 
 class Autoscaler:
-    """Scale one Swarm service from the grading queue, one decision per `tick()`."""
+    """Scale one Swarm service from its grading queue (`queue_name`), one decision per
+    `tick()`."""
 
     def __init__(
         self,
@@ -117,8 +118,10 @@ class Autoscaler:
         service_name: str,
         bounds: ScalingBounds,
         clock=time.monotonic,
+        queue_name: str = GRADING_QUEUE,
     ) -> None:
         self.connection = connection
+        self.queue_name = queue_name
         self.client = client
         self.service_name = service_name
         self.bounds = bounds
@@ -128,7 +131,7 @@ class Autoscaler:
     def tick(self) -> int | None:
         """Read the queue and the service, scale if needed; the replica count, or None."""
         try:
-            figures = read_queue(self.connection)
+            figures = read_queue(self.connection, self.queue_name)
         except RedisError as error:
             log.warning("autoscale: Valkey unreachable (%s); trying again", error)
             return None

@@ -3,7 +3,8 @@ scale a Swarm service's graders from the queue.
 
 `grader grade --lab thread-lab FILE` goes through the same pipeline as the worker and
 prints the GradeResult as JSON. Lab authors and operators script against it, so its
-exit status is stable: 0 passed, 1 any other verdict, 2 bad usage or refused input.
+exit status is stable: 0 passed, 1 any other verdict, 2 bad usage or refused input (an
+unknown lab kind, or a GRADER_ADAPTER that names no adapter).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from contract import (
 )
 from contract.logs import LogFormatError, configure_logging
 from grader import metrics
+from grader.adapter import ADAPTER_ENV, AdapterError
 from grader.autoscale import (
     DEFAULT_COOLDOWN_SECONDS,
     DEFAULT_INTERVAL_SECONDS,
@@ -40,7 +42,6 @@ from grader.autoscale import (
 from grader.config import GraderConfig
 from grader.health_server import DEFAULT_BIND, DEFAULT_PORT, HttpSettings, start_http_server
 from grader.janitor import remove_leftover_containers
-from grader.labs.kinds import lab_kind
 from grader.pipeline import grade_request
 from grader.sandbox import run_in_sandbox
 from grader.submission import SubmissionRefused, check_submission, decode_source
@@ -62,7 +63,10 @@ def _parser() -> argparse.ArgumentParser:
 
     grade = commands.add_parser("grade", help="grade one file and print the result as JSON")
     grade.add_argument("--lab", required=True, help="lab kind, e.g. thread-lab")
-    grade.add_argument("file", type=Path, help="the solution (.js, .cjs or .mjs)")
+    grade.add_argument("file", type=Path, help="the solution (Node: .js, .cjs or .mjs)")
+    grade.add_argument(
+        "--adapter", help=f"language adapter, e.g. node (default: ${ADAPTER_ENV} or node)"
+    )
     grade.add_argument("--image", help="sandbox image (default: $SANDBOX_IMAGE or the built one)")
     grade.add_argument(
         "--check-config",
@@ -73,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     grade.set_defaults(run=_grade)
 
-    worker = commands.add_parser("worker", help="work the grading queue")
+    worker = commands.add_parser("worker", help="work the grading queue ($GRADER_QUEUE)")
     worker.add_argument("--redis-url", help="default: $REDIS_URL")
     worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
     worker.add_argument("--name", help="worker name shown in dashboards")
@@ -108,25 +112,27 @@ def _parser() -> argparse.ArgumentParser:
         help="how often the queue is read",
     )
     autoscale.add_argument("--redis-url", help="default: $REDIS_URL")
+    autoscale.add_argument("--queue", help="the graders' queue (default: $GRADER_QUEUE or grading)")
     autoscale.set_defaults(run=_autoscale)
     return parser
 
 
 def _grade(args: argparse.Namespace) -> int:
     try:
-        kind = lab_kind(args.lab)
+        config = _config(args.adapter)
+        adapter = config.loaded_adapter()
+        kind = adapter.lab_kind(args.lab)
         data = args.file.read_bytes()
         source = decode_source(data, args.file.name)
-        entrypoint = "main.mjs" if args.file.suffix == ".mjs" else "main.js"
+        entrypoint = adapter.entrypoint_name(args.file.name)
         check_submission({entrypoint: source})
     except KeyError as error:
         return _refuse(error.args[0])
     except OSError as error:
         return _refuse(f"cannot read {args.file}: {error.strerror}")
-    except SubmissionRefused as error:
+    except (SubmissionRefused, AdapterError) as error:
         return _refuse(str(error))
 
-    config = GraderConfig.from_env()
     request = GradeRequest(
         schema_version=SCHEMA_VERSION,
         submission_id=f"cli-{uuid.uuid4().hex[:12]}",
@@ -142,7 +148,7 @@ def _grade(args: argparse.Namespace) -> int:
     runner = functools.partial(
         run_in_sandbox, docker.from_env(), args.image or config.sandbox_image
     )
-    result = grade_request(request, runner, config.ceilings)
+    result = grade_request(request, runner, config.ceilings, adapter=adapter)
     # The newest version, findings, diagnoses and charts included: what a lab author checks.
     json.dump(
         encode_grade_result(result, GRADE_RESULT_VERSION), sys.stdout, indent=2, ensure_ascii=False
@@ -154,9 +160,9 @@ def _grade(args: argparse.Namespace) -> int:
 def _worker(args: argparse.Namespace) -> int:
     try:
         configure_logging(os.environ.get("LOG_FORMAT", "text"), service="grader")
-    except LogFormatError as error:
+        config = _config()
+    except (LogFormatError, AdapterError) as error:
         return _refuse(str(error))
-    config = GraderConfig.from_env()
     redis_url = args.redis_url or config.redis_url
     try:
         port = int(os.environ.get("GRADER_METRICS_PORT", DEFAULT_PORT))
@@ -178,7 +184,7 @@ def _worker(args: argparse.Namespace) -> int:
         print(f"grader: no /healthz or /metrics on {bind}:{port}: {error}", file=sys.stderr)
         server = None
     try:
-        run_worker(redis_url, burst=args.burst, name=args.name)
+        run_worker(redis_url, config.queue, burst=args.burst, name=args.name)
     finally:
         if server is not None:
             server.shutdown()
@@ -197,14 +203,27 @@ def _autoscale(args: argparse.Namespace) -> int:
     try:
         configure_logging(os.environ.get("LOG_FORMAT", "text"), service="grader-autoscaler")
         bounds = ScalingBounds(args.minimum, args.maximum, args.cooldown)
-    except (LogFormatError, ValueError) as error:
+        config = _config()
+    except (LogFormatError, ValueError) as error:  # AdapterError is a ValueError
         return _refuse(str(error))
     if args.interval <= 0:
         return _refuse(f"--interval must be more than 0, not {args.interval}")
-    redis_url = args.redis_url or GraderConfig.from_env().redis_url
+    redis_url = args.redis_url or config.redis_url
     connection = Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=2)
-    Autoscaler(connection, docker.from_env(), args.service, bounds).run(args.interval)
+    scaler = Autoscaler(
+        connection, docker.from_env(), args.service, bounds, queue_name=args.queue or config.queue
+    )
+    scaler.run(args.interval)
     return 0
+
+
+def _config(adapter: str | None = None) -> GraderConfig:
+    """The environment's settings, with the adapter named on the command line, if any;
+    AdapterError when the adapter is unknown (the grader must not start)."""
+    environ = dict(os.environ)
+    if adapter:
+        environ[ADAPTER_ENV] = adapter
+    return GraderConfig.from_env(environ)
 
 
 def _json_object(text: str) -> dict:

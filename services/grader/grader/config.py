@@ -1,30 +1,36 @@
 """The grader's settings, read from its environment.
 
-A grader host runs untrusted code, so it holds only what it needs: the queue's URL, the
-sandbox image's name and its own ceilings. It never holds database credentials.
+A grader host runs untrusted code, so it holds only what it needs: the queue's URL, which
+language adapter it grades with, the queue it consumes, the sandbox image's name and its
+own ceilings. It never holds database credentials. One runner serves every language: a
+grader service is this runner plus the adapter, image and queue named here.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from contract import GRADING_QUEUE
+from grader.adapter import Adapter, adapter_name, load_adapter
 from grader.limits import Ceilings
-
-DEFAULT_IMAGE = "course-sandbox-node:1"
 
 
 @dataclass(frozen=True)
 class GraderConfig:
     """Settings of one grader process."""
 
+    sandbox_image: str  # SANDBOX_IMAGE, or the adapter's own image
     redis_url: str = "redis://127.0.0.1:6379/0"
-    sandbox_image: str = DEFAULT_IMAGE
+    adapter: str = "node"  # GRADER_ADAPTER: a short name or an import path (grader.adapter)
+    queue: str = GRADING_QUEUE  # GRADER_QUEUE: the grading queue this grader consumes
     ceilings: Ceilings = field(default_factory=Ceilings)
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> GraderConfig:
-        """Build the config from REDIS_URL, SANDBOX_IMAGE and GRADER_MAX_* variables."""
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> GraderConfig:
+        """Build the config from REDIS_URL, GRADER_ADAPTER, GRADER_QUEUE, SANDBOX_IMAGE and
+        GRADER_MAX_* variables; raise grader.adapter.AdapterError for an unknown adapter."""
         env = os.environ if environ is None else environ
         defaults = Ceilings()
         ceilings = Ceilings(
@@ -34,8 +40,15 @@ class GraderConfig:
             pids=int(env.get("GRADER_MAX_PIDS", defaults.pids)),
             output_bytes=int(env.get("GRADER_MAX_OUTPUT_BYTES", defaults.output_bytes)),
         )
+        adapter = adapter_name(env)
         return cls(
+            sandbox_image=env.get("SANDBOX_IMAGE") or load_adapter(adapter).sandbox_image,
             redis_url=env.get("REDIS_URL", cls.redis_url),
-            sandbox_image=env.get("SANDBOX_IMAGE", DEFAULT_IMAGE),
+            adapter=adapter,
+            queue=env.get("GRADER_QUEUE") or GRADING_QUEUE,
             ceilings=ceilings,
         )
+
+    def loaded_adapter(self) -> Adapter:
+        """The language adapter this grader grades with."""
+        return load_adapter(self.adapter)

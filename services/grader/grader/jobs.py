@@ -59,7 +59,7 @@ def grade(payload: dict[str, Any]) -> dict[str, Any]:
 def _grade(request: GradeRequest) -> dict[str, Any]:
     config = GraderConfig.from_env()
     runner = functools.partial(run_in_sandbox, _docker_client(), config.sandbox_image)
-    result = grade_request(request, runner, config.ceilings)
+    result = grade_request(request, runner, config.ceilings, adapter=config.loaded_adapter())
     job = get_current_job()
     if result.verdict == "infra_error" and job is not None and job.retries_left:
         log.warning("infra_error: retried later", extra={"event": "grading.retry"})
@@ -100,7 +100,7 @@ def run(payload: dict[str, Any]) -> dict[str, Any]:
 def _run(request: RunRequest) -> dict[str, Any]:
     config = GraderConfig.from_env()
     runner = functools.partial(run_in_sandbox, _docker_client(), config.sandbox_image)
-    result = run_request(request, runner, config.ceilings)
+    result = run_request(request, runner, config.ceilings, adapter=config.loaded_adapter())
     job = get_current_job()
     if job is not None:
         publish_run_result(job.connection, result)

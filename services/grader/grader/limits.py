@@ -23,10 +23,6 @@ TMPFS_MIB = 64
 TMPFS_INODES = 16384
 WORK_DIR = "/work"
 
-# Floors keep a legitimate program runnable: Node itself needs about 7 threads and
-# 40 MiB before the student's code does anything (DESIGN.md section 5).
-FLOORS = Limits(wall_seconds=0.5, memory_mib=64, cpus=0.1, pids=16, output_bytes=1024)
-
 
 @dataclass(frozen=True)
 class Ceilings:
@@ -39,15 +35,19 @@ class Ceilings:
     output_bytes: int = 4 * 1024 * 1024
 
 
-def clamp_limits(requested: Limits, ceilings: Ceilings) -> Limits:
-    """Return `requested` with every value held between the floors and `ceilings`."""
+def clamp_limits(requested: Limits, ceilings: Ceilings, floors: Limits) -> Limits:
+    """Return `requested` with every value held between `floors` and `ceilings`.
+
+    The floors are the language adapter's: what its runtime needs before the student's code
+    does anything, so that no request makes a legitimate program unrunnable.
+    """
     return Limits(
-        wall_seconds=_clamp(requested.wall_seconds, FLOORS.wall_seconds, ceilings.wall_seconds),
-        memory_mib=int(_clamp(requested.memory_mib, FLOORS.memory_mib, ceilings.memory_mib)),
-        cpus=_clamp(requested.cpus, FLOORS.cpus, ceilings.cpus),
-        pids=int(_clamp(requested.pids, FLOORS.pids, ceilings.pids)),
+        wall_seconds=_clamp(requested.wall_seconds, floors.wall_seconds, ceilings.wall_seconds),
+        memory_mib=int(_clamp(requested.memory_mib, floors.memory_mib, ceilings.memory_mib)),
+        cpus=_clamp(requested.cpus, floors.cpus, ceilings.cpus),
+        pids=int(_clamp(requested.pids, floors.pids, ceilings.pids)),
         output_bytes=int(
-            _clamp(requested.output_bytes, FLOORS.output_bytes, ceilings.output_bytes)
+            _clamp(requested.output_bytes, floors.output_bytes, ceilings.output_bytes)
         ),
     )
 
@@ -55,14 +55,17 @@ def clamp_limits(requested: Limits, ceilings: Ceilings) -> Limits:
 def outer_timeout_seconds(limits: Limits) -> float:
     """How long the grader waits for the container before killing it.
 
-    Above the harness's own wall timeout, with room for Node's start-up, the syntax check
+    Above the harness's own wall timeout, with room for the runtime's start-up, the syntax check
     and the report, so that the outer timeout only fires when the harness itself hangs.
     """
     return limits.wall_seconds * 1.5 + 10.0
 
 
-def docker_run_options(limits: Limits) -> dict[str, Any]:
+def docker_run_options(limits: Limits, ipc_mode: str = "none") -> dict[str, Any]:
     """The hardened container options of DESIGN.md section 5 for these limits.
+
+    `ipc_mode` is the language adapter's: "none" (no /dev/shm) unless its runtime needs
+    shared memory.
 
     Returned as keyword arguments of docker-py's `containers.create`; the benchmark's
     plain `docker run` baseline is built from the same values.
@@ -78,9 +81,9 @@ def docker_run_options(limits: Limits) -> dict[str, Any]:
         # (or write an ELF of its own) there, and must not be able to run it: the student is
         # held to the programs the image ships.
         "tmpfs": {"/tmp": f"rw,nosuid,nodev,noexec,size={TMPFS_MIB}m,{tmp_inodes},mode=1777"},
-        # A private IPC namespace without /dev/shm: Docker otherwise mounts a world-writable
-        # 64 MiB tmpfs there, a second writable place outside /tmp that Node never needs.
-        "ipc_mode": "none",
+        # "none": a private IPC namespace without /dev/shm. Docker otherwise mounts a
+        # world-writable 64 MiB tmpfs there, a second writable place outside /tmp.
+        "ipc_mode": ipc_mode,
         "cap_drop": ["ALL"],
         "security_opt": ["no-new-privileges"],
         "pids_limit": limits.pids,

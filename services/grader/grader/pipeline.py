@@ -2,7 +2,9 @@
 
 The worker and the `grader grade` CLI both call `grade_request`, so what an operator
 sees on the command line is exactly what a student gets through the queue. The sandbox
-runner is passed in, which lets unit tests script an Engine's answers.
+runner is passed in, which lets unit tests script an Engine's answers. Everything that
+depends on the language (source facts, file names, lab kinds, the report's details, a few
+sentences) comes from the adapter (grader.adapter), by default the configured one.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import os
 import socket
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import PurePosixPath
 
 from contract import (
     GRADE_RESULT_VERSION,
@@ -25,11 +26,10 @@ from contract import (
     RunRequest,
 )
 from grader import metrics
+from grader.adapter import Adapter, Sentences, configured_adapter
 from grader.cpu_slots import CpuSlots
 from grader.feedback import compose_feedback
-from grader.javascript import read_source_facts
-from grader.labs import Analysis, LabKind
-from grader.labs.kinds import lab_kind
+from grader.lab_kind import Analysis, LabKind
 from grader.limits import Ceilings, clamp_limits
 from grader.report import HarnessReport, ReportError, parse_report
 from grader.sandbox import InfrastructureError, SandboxJob, SandboxRun
@@ -48,16 +48,18 @@ def grade_request(
     run_sandbox: RunSandbox,
     ceilings: Ceilings | None = None,
     cpu_slots: CpuSlots | None = None,
+    adapter: Adapter | None = None,
 ) -> GradeResult:
     """Grade one request in a sandbox and return the result to publish.
 
     A lab that times a speedup runs while holding one of the host's CPU slots (`cpu_slots`,
     by default from the environment), so graders sharing the host do not spoil each
-    other's timings.
+    other's timings. `adapter` is the language's (default: the one GRADER_ADAPTER names).
     """
     started = utc_now()
+    adapter = adapter or configured_adapter()
     try:
-        kind = lab_kind(request.lab_kind)
+        kind = adapter.lab_kind(request.lab_kind)
         files = {file.path: file.content for file in request.files}
         check_submission(files)
     except (KeyError, SubmissionRefused) as error:
@@ -65,11 +67,9 @@ def grade_request(
         verdict = Verdict("error", f"This submission cannot be graded: {reason}", gradable=False)
         return _result(request, verdict, [], NO_OUTPUT, {}, phase_times(request, started, ""))
 
-    limits = clamp_limits(request.limits, ceilings or Ceilings())
+    limits = clamp_limits(request.limits, ceilings or Ceilings(), adapter.floors)
     source = files[request.entrypoint]
-    facts = read_source_facts(source)
-    entrypoint = runnable_name(request.entrypoint, facts.is_es_module)
-    files[entrypoint] = files.pop(request.entrypoint)
+    files, entrypoint, facts = adapter.prepare(files, request.entrypoint)
     job = SandboxJob(
         submission_id=request.submission_id,
         files=files,
@@ -83,6 +83,7 @@ def grade_request(
             "check_config": request.check_config,
         },
         limits=limits,
+        ipc_mode=adapter.ipc_mode,
     )
     measured_runs = 0
     slot = (
@@ -104,10 +105,12 @@ def grade_request(
                 times = phase_times(request, started, "")
                 return _result(request, verdict, [], NO_OUTPUT, {}, times)
 
-            report = trusted_report(run)
-            checks = _checks(kind, facts, report, request)
+            report = trusted_report(run, adapter)
+            checks = _checks(kind, facts, report, request, adapter.sentences)
             # Bonus checks raise a passing score (partial marks) but never decide the verdict.
-            verdict = decide_verdict(run, report, checks, limits, kind.required(checks))
+            verdict = decide_verdict(
+                run, report, checks, limits, kind.required(checks), adapter.heap_limit
+            )
             if verdict.name != "inconclusive" or measured_runs > REMEASURE_RUNS:
                 break
     output = Output(**report.output) if report else NO_OUTPUT
@@ -118,7 +121,13 @@ def grade_request(
     return _result(request, verdict, checks, output, measurements, times, kind, source)
 
 
-def _checks(kind, facts, report: HarnessReport | None, request: GradeRequest) -> list[CheckResult]:
+def _checks(
+    kind: LabKind,
+    facts: object,
+    report: HarnessReport | None,
+    request: GradeRequest,
+    sentences: Sentences,
+) -> list[CheckResult]:
     if report is not None and report.syntax_error is not None:
         problem = report.syntax_error
         where = f"Line {problem.line}: " if problem.line else ""
@@ -130,20 +139,14 @@ def _checks(kind, facts, report: HarnessReport | None, request: GradeRequest) ->
         return [parses, *skipped]
     parses = CheckResult("parses", True, "Your code parses.")
     checks = [parses, *kind.judge(facts, report, request.check_config)]
-    return [*checks, _clean_exit_check(report)]
+    return [*checks, _clean_exit_check(report, sentences)]
 
 
-def _clean_exit_check(report: HarnessReport | None) -> CheckResult:
+def _clean_exit_check(report: HarnessReport | None, sentences: Sentences) -> CheckResult:
     if report is None:
         return CheckResult("exits_cleanly", False, "Your program did not finish normally.")
     if report.status == "stopped_after_goal":
-        return CheckResult(
-            "exits_cleanly",
-            True,
-            "Your program did its job but kept running (a 'message' listener keeps a "
-            "thread alive), so the grader stopped it. Call worker.terminate() or "
-            "parentPort.close() when you are done.",
-        )
+        return CheckResult("exits_cleanly", True, sentences.kept_running)
     if report.status == "exited" and report.exit_code == 0 and not report.signal:
         return CheckResult("exits_cleanly", True, "Your program ended on its own, exit code 0.")
     if report.status == "exited":
@@ -152,23 +155,16 @@ def _clean_exit_check(report: HarnessReport | None) -> CheckResult:
     return CheckResult("exits_cleanly", False, "Your program was stopped before it ended.")
 
 
-def trusted_report(run: SandboxRun) -> HarnessReport | None:
+def trusted_report(run: SandboxRun, adapter: Adapter) -> HarnessReport | None:
     """The harness's report, or None when the run gives no reason to trust one (the harness
-    did not exit 0, the outer timeout fired, or the last line is not a valid report)."""
+    did not exit 0, the outer timeout fired, or the last line is not a valid report: its
+    envelope or the adapter's details malformed)."""
     if run.outer_timeout or run.exit_code != 0:
         return None
     try:
-        return parse_report(run.stdout)
+        return parse_report(run.stdout, adapter.read_details)
     except ReportError:
         return None
-
-
-def runnable_name(entrypoint: str, is_es_module: bool) -> str:
-    """ES module syntax must run from a .mjs file: Node 18 does not detect it in a .js."""
-    path = PurePosixPath(entrypoint)
-    if is_es_module and path.suffix in (".js", ".cjs"):
-        return str(path.with_suffix(".mjs"))
-    return entrypoint
 
 
 def _result(

@@ -4,11 +4,17 @@ The harness prints its report as the last line, prefixed by `HARNESS-REPORT `. O
 last line counts, and only when the harness exited 0: student code runs in the same
 container and could print a line that looks like a report, but it cannot be the last one
 (the harness kills every other process before it prints) unless it killed the harness.
+
+This module checks the envelope every language's harness writes (status, exit, output,
+measurements, ...); the fields beyond it are the language's own (Node's observations and
+child_process_calls), handed as `details` to the adapter's `read_details`, which checks
+them just as strictly: a report is trusted whole or not at all.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,15 +22,22 @@ REPORT_PREFIX = b"HARNESS-REPORT "
 REPORT_CAP_BYTES = 512 * 1024
 HARNESS_VERSION = 1
 STATUSES = ("exited", "timeout", "output_limit", "stopped_after_goal", "harness_error")
-OBSERVATION_NAMES = ("workers_created", "workers_online", "messages_to_main", "messages_to_worker")
-CHILD_PROCESS_FUNCTIONS = (
-    "spawn",
-    "exec",
-    "execFile",
-    "fork",
-    "spawnSync",
-    "execSync",
-    "execFileSync",
+# The runner's fields; any other field of the report is the adapter's (`details`).
+ENVELOPE_FIELDS = frozenset(
+    {
+        "harness_version",
+        "lab_kind",  # echoed from the job; the runner reads the request's
+        "status",
+        "exit_code",
+        "signal",
+        "wall_ms",
+        "syntax_error",
+        "error_line",
+        "output",
+        "cgroup",
+        "harness_error",
+        "measurements",
+    }
 )
 
 
@@ -51,16 +64,22 @@ class HarnessReport:
     wall_ms: float
     syntax_error: SyntaxProblem | None
     error_line: str | None
-    observations: dict[str, int]
     output: dict[str, Any]  # {"text", "truncated", "bytes_total"}
     oom_kills: int
     harness_error: str | None
     measurements: dict[str, Any]
-    child_process_calls: dict[str, int] | None = None  # None: the code did not run
+    details: Any = None  # the adapter's checked fields (Node: observations, child_process_calls)
 
 
-def parse_report(stdout: bytes) -> HarnessReport:
-    """Return the report in the last line of `stdout`, or raise ReportError."""
+# The report's fields beyond the envelope -> the adapter's details, or ReportError.
+ReadDetails = Callable[[Mapping[str, Any]], Any]
+
+
+def parse_report(stdout: bytes, read_details: ReadDetails) -> HarnessReport:
+    """Return the report in the last line of `stdout`, or raise ReportError.
+
+    `read_details` is the adapter's: it checks the fields only its harness writes.
+    """
     lines = stdout.rstrip(b"\n").split(b"\n")
     last = lines[-1] if lines else b""
     if not last.startswith(REPORT_PREFIX):
@@ -71,7 +90,7 @@ def parse_report(stdout: bytes) -> HarnessReport:
         data = _storable(json.loads(last[len(REPORT_PREFIX) :]))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise ReportError(f"the report is not JSON: {error}") from error
-    return _checked(data)
+    return _checked(data, read_details)
 
 
 def _storable(value: Any) -> Any:
@@ -95,7 +114,7 @@ def _storable(value: Any) -> Any:
     return value
 
 
-def _checked(data: Any) -> HarnessReport:
+def _checked(data: Any, read_details: ReadDetails) -> HarnessReport:
     if not isinstance(data, dict):
         raise ReportError("the report is not an object")
     if data.get("harness_version") != HARNESS_VERSION:
@@ -103,10 +122,6 @@ def _checked(data: Any) -> HarnessReport:
     status = data.get("status")
     if status not in STATUSES:
         raise ReportError(f"unknown status {status!r}")
-    observations = data.get("observations")
-    if not isinstance(observations, dict):
-        raise ReportError("observations missing")
-    counts = {name: _count(observations.get(name), name) for name in OBSERVATION_NAMES}
     output = data.get("output")
     if not (
         isinstance(output, dict)
@@ -117,6 +132,7 @@ def _checked(data: Any) -> HarnessReport:
         raise ReportError("output is malformed")
     cgroup = data.get("cgroup") if isinstance(data.get("cgroup"), dict) else {}
     measurements = data.get("measurements")
+    details = {key: value for key, value in data.items() if key not in ENVELOPE_FIELDS}
     return HarnessReport(
         status=status,
         exit_code=_optional(data.get("exit_code"), int, "exit_code"),
@@ -124,21 +140,12 @@ def _checked(data: Any) -> HarnessReport:
         wall_ms=float(_optional(data.get("wall_ms"), (int, float), "wall_ms") or 0),
         syntax_error=_syntax_problem(data.get("syntax_error")),
         error_line=_optional(data.get("error_line"), str, "error_line"),
-        observations=counts,
         output={key: output[key] for key in ("text", "truncated", "bytes_total")},
-        oom_kills=_count(cgroup.get("oom_kills") or 0, "oom_kills"),
+        oom_kills=checked_count(cgroup.get("oom_kills") or 0, "oom_kills"),
         harness_error=_optional(data.get("harness_error"), str, "harness_error"),
         measurements=measurements if isinstance(measurements, dict) else {},
-        child_process_calls=_child_process_calls(data.get("child_process_calls")),
+        details=read_details(details),
     )
-
-
-def _child_process_calls(value: Any) -> dict[str, int] | None:
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise ReportError("child_process_calls is malformed")
-    return {name: _count(value.get(name, 0), name) for name in CHILD_PROCESS_FUNCTIONS}
 
 
 def _syntax_problem(value: Any) -> SyntaxProblem | None:
@@ -165,7 +172,8 @@ def _is_count(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def _count(value: Any, name: str) -> int:
+def checked_count(value: Any, name: str) -> int:
+    """`value` when it is a non-negative integer (a count), else ReportError naming `name`."""
     if not _is_count(value):
         raise ReportError(f"{name} must be a non-negative integer")
     return value

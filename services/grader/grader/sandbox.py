@@ -66,6 +66,7 @@ class SandboxJob:
     files: dict[str, str]  # path inside /work/submission -> text
     harness_job: dict[str, Any]  # written to /work/job.json
     limits: Limits  # already clamped
+    ipc_mode: str = "none"  # the language adapter's; "none": no /dev/shm
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def run_in_sandbox(client: docker.DockerClient, image: str, job: SandboxJob) -> 
             labels=_labels(job),
             mounts=[Mount(target=WORK_DIR, source=None, type="volume")],
             log_config=LogConfig(type=LogConfig.types.JSON, config=dict(LOG_OPTIONS)),
-            **docker_run_options(job.limits),
+            **docker_run_options(job.limits, job.ipc_mode),
         )
         container.put_archive(WORK_DIR, _work_archive(job))
         container.start()

@@ -13,18 +13,10 @@ import contextlib
 from typing import Any
 
 from contract import SCHEMA_VERSION, Limits, Output, PhaseTimes, RunRequest, RunResult
+from grader.adapter import Adapter, configured_adapter
 from grader.cpu_slots import CpuSlots
-from grader.javascript import read_source_facts
-from grader.labs.kinds import lab_kind
 from grader.limits import Ceilings, clamp_limits
-from grader.pipeline import (
-    NO_OUTPUT,
-    RunSandbox,
-    phase_times,
-    runnable_name,
-    trusted_report,
-    utc_now,
-)
+from grader.pipeline import NO_OUTPUT, RunSandbox, phase_times, trusted_report, utc_now
 from grader.report import HarnessReport
 from grader.sandbox import InfrastructureError, SandboxJob, SandboxRun
 from grader.submission import SubmissionRefused, check_submission
@@ -55,11 +47,14 @@ def run_request(
     run_sandbox: RunSandbox,
     ceilings: Ceilings | None = None,
     cpu_slots: CpuSlots | None = None,
+    adapter: Adapter | None = None,
 ) -> RunResult:
-    """Run one request in a sandbox and return the result to publish."""
+    """Run one request in a sandbox and return the result to publish; `adapter` is the
+    language's (default: the one GRADER_ADAPTER names)."""
     started = utc_now()
+    adapter = adapter or configured_adapter()
     try:
-        kind = lab_kind(request.lab_kind)
+        kind = adapter.lab_kind(request.lab_kind)
         files = {file.path: file.content for file in request.files}
         check_submission(files)
     except (KeyError, SubmissionRefused) as error:
@@ -67,10 +62,8 @@ def run_request(
         message = f"This code cannot be run: {_sentence(str(reason))}"
         return _result(request, "error", message, NO_OUTPUT, {}, phase_times(request, started, ""))
 
-    limits = clamp_limits(request.limits, ceilings or Ceilings())
-    facts = read_source_facts(files[request.entrypoint])
-    entrypoint = runnable_name(request.entrypoint, facts.is_es_module)
-    files[entrypoint] = files.pop(request.entrypoint)
+    limits = clamp_limits(request.limits, ceilings or Ceilings(), adapter.floors)
+    files, entrypoint, _facts = adapter.prepare(files, request.entrypoint)
     job = SandboxJob(
         submission_id=f"run-{request.run_id}",
         files=files,
@@ -84,6 +77,7 @@ def run_request(
             "check_config": {**request.check_config, **QUICK_SETTINGS},
         },
         limits=limits,
+        ipc_mode=adapter.ipc_mode,
     )
     # A Run of a speed lab keeps two CPUs busy too: it waits its turn like a grading, so
     # that it does not spoil the timings of a grading beside it.
@@ -99,10 +93,10 @@ def run_request(
         times = phase_times(request, started, "")
         return _result(request, "infra_error", NOT_RUN_BY_US, NO_OUTPUT, {}, times)
 
-    report = trusted_report(run)
-    outcome, message = _how_it_ended(run, report, limits)
+    report = trusted_report(run, adapter)
+    outcome, message = _how_it_ended(run, report, limits, adapter)
     output = Output(**report.output) if report else NO_OUTPUT
-    measurements = main_measurements(kind.name, report) if outcome != "infra_error" else {}
+    measurements = main_measurements(kind, report) if outcome != "infra_error" else {}
     return _result(
         request,
         outcome,
@@ -113,9 +107,11 @@ def run_request(
     )
 
 
-def _how_it_ended(run: SandboxRun, report: HarnessReport | None, limits: Limits) -> tuple[str, str]:
+def _how_it_ended(
+    run: SandboxRun, report: HarnessReport | None, limits: Limits, adapter: Adapter
+) -> tuple[str, str]:
     """The outcome and its sentence, decided like a grade with no checks to judge."""
-    verdict = decide_verdict(run, report, [], limits)
+    verdict = decide_verdict(run, report, [], limits, heap_limit=adapter.heap_limit)
     outcome = OUTCOME_OF_VERDICT[verdict.name]
     if outcome == "infra_error":
         return outcome, NOT_RUN_BY_US
@@ -125,10 +121,7 @@ def _how_it_ended(run: SandboxRun, report: HarnessReport | None, limits: Limits)
     if problem is not None:
         return outcome, problem
     if report.status == "stopped_after_goal":
-        return outcome, (
-            "Your program did its job but kept running (a 'message' listener keeps a thread "
-            "alive), so the run stopped it."
-        )
+        return outcome, adapter.sentences.kept_running_run
     return outcome, "Your program ended on its own, exit code 0."
 
 

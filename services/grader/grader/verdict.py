@@ -13,7 +13,17 @@ from contract import CheckResult, Limits
 from grader.report import HarnessReport
 from grader.sandbox import SandboxRun
 
-HEAP_OUT_OF_MEMORY = "JavaScript heap out of memory"
+
+@dataclass(frozen=True)
+class HeapLimit:
+    """How a language's runtime says its own heap ran out before the container's limit did.
+
+    Given by the language's adapter: saying such a program used the whole memory limit
+    would be false.
+    """
+
+    marker: str  # text in the report's error_line, e.g. "JavaScript heap out of memory"
+    reason: str  # the verdict's sentence; {limit} becomes the memory limit, e.g. "256 MiB"
 
 
 @dataclass(frozen=True)
@@ -31,13 +41,15 @@ def decide_verdict(
     checks: list[CheckResult],
     limits: Limits,
     required: list[CheckResult] | None = None,
+    heap_limit: HeapLimit | None = None,
 ) -> Verdict:
     """The verdict of one run; `report` is None when the harness left none to trust.
 
     `required` are the checks that decide pass or fail (default: all of `checks`). A check
     that is inconclusive (the host was noisier than the effect it measures) never becomes a
     pass or a fail: unless a required check failed for sure, the verdict is `inconclusive`,
-    which does not count against the student and is measured again.
+    which does not count against the student and is measured again. `heap_limit` is the
+    language's own out-of-heap message, when its runtime has one (the adapter's).
     """
     required = checks if required is None else required
     if run.outer_timeout:
@@ -57,7 +69,7 @@ def decide_verdict(
         where = f"line {problem.line}" if problem.line else "your code"
         return Verdict("error", f"Your code does not parse: {problem.message} ({where}).")
     if report.oom_kills > 0 or run.oom_killed:
-        return _memory_exceeded(limits, report)
+        return _memory_exceeded(limits, report, heap_limit)
     if report.status == "timeout":
         return Verdict("timeout", f"Stopped after {limits.wall_seconds:.1f} s of wall time.")
     if report.status == "output_limit":
@@ -141,7 +153,7 @@ def score_of(verdict: Verdict, checks: list[CheckResult]) -> float:
 
 def _without_report(run: SandboxRun, limits: Limits) -> Verdict:
     if run.oom_killed:
-        return _memory_exceeded(limits, None)
+        return _memory_exceeded(limits, None, None)
     if run.exit_code == 0:
         # The harness ended normally yet printed no valid report: that is our bug.
         return Verdict(
@@ -156,15 +168,17 @@ def _without_report(run: SandboxRun, limits: Limits) -> Verdict:
     )
 
 
-def _memory_exceeded(limits: Limits, report: HarnessReport | None) -> Verdict:
+def _memory_exceeded(
+    limits: Limits, report: HarnessReport | None, heap_limit: HeapLimit | None
+) -> Verdict:
     limit = f"{limits.memory_mib} MiB"
-    if report is not None and HEAP_OUT_OF_MEMORY in (report.error_line or ""):
-        # V8 gave up on its own heap before the container's limit was reached: saying the
-        # program used the whole limit would be false.
-        return Verdict(
-            "memory_exceeded",
-            f"Stopped because V8's JavaScript heap ran out of memory (the limit is {limit}).",
-        )
+    if (
+        report is not None
+        and heap_limit is not None
+        and heap_limit.marker in (report.error_line or "")
+    ):
+        # The runtime gave up on its own heap before the container's limit was reached.
+        return Verdict("memory_exceeded", heap_limit.reason.format(limit=limit))
     # The kernel OOM-kills only when the container's usage has reached its limit, so the
     # measured usage is the limit itself.
     return Verdict("memory_exceeded", f"Stopped after it used {limit} of {limit} of memory.")

@@ -1,4 +1,4 @@
-"""Run an RQ worker on the grading queue.
+"""Run an RQ worker on its grading queue (GRADER_QUEUE, by default `grading`).
 
 Jobs run in a forked work-horse (RQ's default), so a crash while grading one submission
 never takes the worker down; the grader's modules are imported before the fork, so each
@@ -27,7 +27,6 @@ from rq.serializers import JSONSerializer
 from rq.worker import WorkerStatus
 
 import grader.jobs  # noqa: F401  (imported before forking: every job starts warm)
-from contract import GRADING_QUEUE
 from grader.abandoned import JOB_MONITORING_SECONDS, platform_instance
 from grader.config import GraderConfig
 from grader.health_server import check_docker
@@ -155,13 +154,15 @@ class GraderWorker(Worker):
             log.warning("scheduler lock not released (it expires by itself): %s", error)
 
 
-def run_worker(redis_url: str, burst: bool = False, name: str | None = None) -> bool:
-    """Work the grading queue until stopped (or until it is empty, with `burst`)."""
+def run_worker(
+    redis_url: str, queue_name: str, burst: bool = False, name: str | None = None
+) -> bool:
+    """Work the grading queue `queue_name` until stopped (or until it is empty, with `burst`)."""
     connection = Redis.from_url(redis_url)
     wait_for_valkey(connection)
     instance = platform_instance(connection)
     os.environ[INSTANCE_ENV] = instance  # the horses label their containers with it
-    queue = Queue(GRADING_QUEUE, connection=connection, serializer=JSONSerializer)
+    queue = Queue(queue_name, connection=connection, serializer=JSONSerializer)
     # Job ids only in RQ's lines: a job enqueued without a description is described by its
     # payload, which holds the student's code.
     worker = GraderWorker(
@@ -173,7 +174,7 @@ def run_worker(redis_url: str, burst: bool = False, name: str | None = None) -> 
         worker_ttl=WORKER_TTL_SECONDS,
         job_monitoring_interval=JOB_MONITORING_SECONDS,
     )
-    watch = GraderWatch(redis_url, worker.name, GRADING_QUEUE, instance)
+    watch = GraderWatch(redis_url, worker.name, queue_name, instance)
     # Alive before the first job is taken; the janitor waits for the watch's own thread, so a
     # silent Engine cannot hold the start.
     watch.tick(janitor=False)

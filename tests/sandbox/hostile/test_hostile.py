@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from grader.labs.thread_lab import THREAD_LAB
+from grader.adapters.node.labs.thread_lab import THREAD_LAB
 from grader.limits import TMPFS_INODES, TMPFS_MIB, outer_timeout_seconds
 from grader.sandbox import SUBMISSION_LABEL
 

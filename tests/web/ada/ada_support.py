@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler
 from sqlalchemy.orm import Session
 
 import contract
-from grader.labs.kinds import lab_kind
+from grader.adapters.node.labs.kinds import lab_kind
 from portal.models import School, Submission, User, utc_now
 from tests.web.conftest import Browser
 from tests.web.xss_corpus import PAYLOADS

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from contract import Diagnosis
-from grader.labs.diagnoses.evidence import Cause, Evidence, diagnosis
-from grader.labs.numbers import number_at
-from grader.labs.spawn_vs_exec import BUFFERING_CALLS, STREAMING_MAX_RETAINED_RATIO
+from grader.adapters.node.labs.diagnoses.evidence import Cause, Evidence, diagnosis
+from grader.adapters.node.labs.spawn_vs_exec import BUFFERING_CALLS, STREAMING_MAX_RETAINED_RATIO
+from grader.numbers import number_at
 
 
 def diagnose_spawn_vs_exec(evidence: Evidence) -> list[Diagnosis]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from contract import Chart, ChartBar
-from grader.labs.numbers import number_at
+from grader.numbers import number_at
 
 STALL_TITLE = "Longest main-thread stall (p99 event-loop delay)"
 SPEEDUP_TITLE = "Speedup of the workers over the main thread"

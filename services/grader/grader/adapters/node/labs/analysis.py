@@ -10,13 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from contract import CheckResult
-from grader.labs import Analysis
-from grader.labs.charts import unblock_the_loop_charts
-from grader.labs.diagnoses.code_facts import read_code
-from grader.labs.diagnoses.evidence import Evidence
-from grader.labs.diagnoses.spawn_vs_exec import diagnose_spawn_vs_exec
-from grader.labs.diagnoses.unblock_the_loop import diagnose_unblock_the_loop
-from grader.labs.findings import spawn_vs_exec_findings, unblock_the_loop_findings
+from grader.adapters.node.labs.charts import unblock_the_loop_charts
+from grader.adapters.node.labs.diagnoses.code_facts import read_code
+from grader.adapters.node.labs.diagnoses.evidence import Evidence
+from grader.adapters.node.labs.diagnoses.spawn_vs_exec import diagnose_spawn_vs_exec
+from grader.adapters.node.labs.diagnoses.unblock_the_loop import diagnose_unblock_the_loop
+from grader.adapters.node.labs.findings import spawn_vs_exec_findings, unblock_the_loop_findings
+from grader.lab_kind import Analysis
 
 
 def analyse_unblock_the_loop(

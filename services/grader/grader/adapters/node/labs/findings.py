@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from grader.labs.numbers import duration_text, median_at, mib_text, number_at
+from grader.numbers import duration_text, median_at, mib_text, number_at
 
 
 def unblock_the_loop_findings(m: dict[str, Any]) -> list[str]:

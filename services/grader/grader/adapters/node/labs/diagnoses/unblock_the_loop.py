@@ -12,11 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from contract import Diagnosis
-from grader.labs.diagnoses.evidence import Cause, Evidence, diagnosis
-from grader.labs.diagnoses.runs import Run
-from grader.labs.diagnoses.sharing import duplicated_work, one_after_another, one_worker_did_all
-from grader.labs.numbers import duration_text, number_at, times_text
-from grader.labs.unblock_the_loop import (
+from grader.adapters.node.labs.diagnoses.evidence import Cause, Evidence, diagnosis
+from grader.adapters.node.labs.diagnoses.runs import Run
+from grader.adapters.node.labs.diagnoses.sharing import (
+    duplicated_work,
+    one_after_another,
+    one_worker_did_all,
+)
+from grader.adapters.node.labs.unblock_the_loop import (
     MAIN_THREAD_MAX_SHARE,
     MAIN_THREAD_MAX_SHARE_N,
     MIN_EFFICIENCY,
@@ -24,6 +27,7 @@ from grader.labs.unblock_the_loop import (
     THROTTLED_SHARE,
     WORKER_THREADS_MIN_SHARE,
 )
+from grader.numbers import duration_text, number_at, times_text
 
 
 def diagnose_unblock_the_loop(evidence: Evidence) -> list[Diagnosis]:

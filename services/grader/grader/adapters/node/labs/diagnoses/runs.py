@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from grader.labs.numbers import median_at, number_at
+from grader.numbers import median_at, number_at
 
 
 @dataclass(frozen=True)

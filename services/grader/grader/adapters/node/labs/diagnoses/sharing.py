@@ -11,15 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 from contract import Diagnosis
-from grader.labs.diagnoses.evidence import Cause, Evidence, diagnosis
-from grader.labs.diagnoses.runs import Run
-from grader.labs.numbers import duration_text, number_at, times_text
-from grader.labs.unblock_the_loop import (
+from grader.adapters.node.labs.diagnoses.evidence import Cause, Evidence, diagnosis
+from grader.adapters.node.labs.diagnoses.runs import Run
+from grader.adapters.node.labs.unblock_the_loop import (
     DUPLICATED_WORK_CPU,
     DUPLICATED_WORK_CPU_OLD,
     NEARLY_ALL_WORK,
     SEQUENTIAL_CONCURRENCY,
 )
+from grader.numbers import duration_text, number_at, times_text
 
 START_ALL_THEN_WAIT = (
     "Start all the workers first, keep their promises, then wait for all of them at once "

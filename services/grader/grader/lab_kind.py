@@ -1,11 +1,12 @@
-"""The lab kinds this grader knows, by name.
+"""What a lab kind is: the runner's interface to one kind of lab, in any language.
 
 A lab kind is how one kind of lab is graded: its default limits, what the harness should
 watch for, the checks that turn the source's facts and the run's report into a verdict,
 how the checks make a score, the sentences in which A.D.A. quotes the measured numbers, and
 what the portal shows of them (findings, diagnoses, charts: `Analysis`), so that the portal
 needs to know nothing of the lab. Content names a kind (`kind: thread-lab`); the grader
-refuses unknown kinds. The kinds themselves are declared in kinds.py.
+refuses kinds its adapter does not know. The kinds themselves belong to a language's
+adapter (Node's: grader/adapters/node/labs/kinds.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from contract import Chart, CheckResult, Diagnosis, Limits
-from grader.javascript import SourceFacts
 from grader.report import HarnessReport
 from grader.verdict import Verdict, score_of
 
@@ -34,7 +34,8 @@ def outcome_of(check: CheckResult) -> str:
     return "held" if check.passed else "did_not_hold"
 
 
-Judge = Callable[[SourceFacts, HarnessReport | None, dict[str, Any]], list[CheckResult]]
+# (the adapter's source facts, the report or None, the lab's check_config) -> checks.
+Judge = Callable[[Any, HarnessReport | None, dict[str, Any]], list[CheckResult]]
 # (verdict name, GradeResult.measurements, checks) -> A.D.A.'s sentences about the numbers.
 Explain = Callable[[str, dict[str, Any], list[CheckResult]], list[str]]
 
@@ -67,6 +68,15 @@ def no_analysis(
     return Analysis()
 
 
+# A report's measurements -> the few a Run shows (grader.trial_measurements), by name.
+RunMeasurements = Callable[[dict[str, Any]], dict[str, dict[str, Any] | None]]
+
+
+def no_run_measurements(measurements: dict[str, Any]) -> dict[str, dict[str, Any] | None]:
+    """For a lab whose Run shows its wall time only."""
+    return {}
+
+
 @dataclass(frozen=True)
 class LabKind:
     """How to grade one kind of lab."""
@@ -86,6 +96,7 @@ class LabKind:
     judged_quantities: tuple[tuple[str, str], ...] = ()
     # Judges a speedup from wall-clock times: runs holding one of the host's CPU slots.
     times_speedup: bool = False
+    run_measurements: RunMeasurements = no_run_measurements  # what a Run shows beside wall time
 
     def required(self, checks: list[CheckResult]) -> list[CheckResult]:
         """The checks that decide the verdict: all but the bonus ones."""

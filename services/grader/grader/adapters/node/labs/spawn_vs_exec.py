@@ -18,10 +18,10 @@ from __future__ import annotations
 from typing import Any
 
 from contract import CheckResult
-from grader.javascript import SourceFacts
-from grader.labs import NOT_RUN, skipped
-from grader.labs.driven import export_check
-from grader.labs.numbers import duration_text, number_at, percent_text, size_text, times_text
+from grader.adapters.node.javascript import SourceFacts
+from grader.adapters.node.labs.driven import export_check
+from grader.lab_kind import NOT_RUN, skipped
+from grader.numbers import duration_text, number_at, percent_text, size_text, times_text
 from grader.report import HarnessReport
 
 # Peak retained growth over the output's size: a streaming reader keeps a chunk or two (a few
@@ -53,7 +53,7 @@ def judge_spawn_vs_exec(
     if not exported.passed:
         return [exported, *(skipped(name, exported) for name in CHECK_NAMES[1:])]
     correct = _correct_result(m)
-    calls = report.child_process_calls
+    calls = report.details.child_process_calls
     reads = _reads_the_stream(m, calls)
     return [exported, correct, _uses_spawn(calls), reads, _streams(m, correct, reads)]
 

@@ -1,6 +1,6 @@
 """Simple facts read from a submission's JavaScript, for when the measurements are silent.
 
-The grader's judges read the parsed source (grader/javascript.py) and the run's report; the
+The grader's judges read the parsed source (grader/adapters/node/javascript.py) and the run's report; the
 diagnoses only need a few hints they can state with care, for when nothing measured speaks
 to a cause, so a light reading is enough: comments and the contents
 of strings are blanked first (a keyword in a comment must not count), then loops and

@@ -1,4 +1,4 @@
-"""The lab kinds this grader knows, by name, each put together from its parts.
+"""The lab kinds Node's adapter knows, by name, each put together from its parts.
 
 A lab's module judges it and quotes its numbers (thread_lab.py, unblock_the_loop.py,
 spawn_vs_exec.py); what the portal shows of it (analysis.py) reads the same module's
@@ -8,11 +8,18 @@ thresholds. Declaring the kinds here, after both, keeps the imports one way.
 from __future__ import annotations
 
 from contract import Limits
-from grader.labs import LabKind
-from grader.labs.analysis import analyse_spawn_vs_exec, analyse_unblock_the_loop
-from grader.labs.spawn_vs_exec import explain_spawn_vs_exec, judge_spawn_vs_exec
-from grader.labs.thread_lab import THREAD_LAB
-from grader.labs.unblock_the_loop import explain_unblock_the_loop, judge_unblock_the_loop
+from grader.adapters.node.labs.analysis import analyse_spawn_vs_exec, analyse_unblock_the_loop
+from grader.adapters.node.labs.run_measurements import (
+    spawn_vs_exec_run_measurements,
+    unblock_the_loop_run_measurements,
+)
+from grader.adapters.node.labs.spawn_vs_exec import explain_spawn_vs_exec, judge_spawn_vs_exec
+from grader.adapters.node.labs.thread_lab import THREAD_LAB
+from grader.adapters.node.labs.unblock_the_loop import (
+    explain_unblock_the_loop,
+    judge_unblock_the_loop,
+)
+from grader.lab_kind import LabKind
 
 UNBLOCK_THE_LOOP = LabKind(
     name="unblock-the-loop",
@@ -29,6 +36,7 @@ UNBLOCK_THE_LOOP = LabKind(
     # The chart's judged bars: the one-worker stall and the N-worker speedup.
     judged_quantities=(("variants.one_worker", "keeps_loop_responsive"), ("speedup", "speeds_up")),
     times_speedup=True,
+    run_measurements=unblock_the_loop_run_measurements,
 )
 
 SPAWN_VS_EXEC = LabKind(
@@ -41,6 +49,7 @@ SPAWN_VS_EXEC = LabKind(
     judge=judge_spawn_vs_exec,
     explain=explain_spawn_vs_exec,
     analyse=analyse_spawn_vs_exec,
+    run_measurements=spawn_vs_exec_run_measurements,
 )
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from contract import CheckResult, Limits
-from grader.javascript import SourceFacts
-from grader.labs import NOT_RUN, LabKind
-from grader.labs.numbers import duration_text, number_at
+from grader.adapters.node.javascript import SourceFacts
+from grader.adapters.node.labs.run_measurements import thread_lab_run_measurements
+from grader.lab_kind import NOT_RUN, LabKind
+from grader.numbers import duration_text, number_at
 from grader.report import HarnessReport
 
 
@@ -28,7 +29,7 @@ def judge_thread_lab(
     failed for what the hooks saw happen. services/sandbox-image/labs/thread-lab/README.md
     states which evidence decides each check.
     """
-    seen = report.observations if report is not None else None
+    seen = report.details.observations if report is not None else None
     created_at_run_time = bool(seen) and seen["workers_created"] > 0
     crossed_at_run_time = bool(seen) and seen["messages_to_main"] + seen["messages_to_worker"] > 0
     return [
@@ -103,7 +104,7 @@ def _run_time_checks(report: HarnessReport | None, sends: bool) -> list[CheckRes
             CheckResult("worker_started", False, NOT_RUN),
             CheckResult("message_crossed", False, NOT_RUN),
         ]
-    seen = report.observations
+    seen = report.details.observations
     online = seen["workers_online"] > 0
     created = seen["workers_created"] > 0
     crossed = seen["messages_to_main"] + seen["messages_to_worker"] > 0
@@ -179,4 +180,5 @@ THREAD_LAB = LabKind(
     stop_after_goal_ms=500,
     judge=judge_thread_lab,
     explain=explain_thread_lab,
+    run_measurements=thread_lab_run_measurements,
 )

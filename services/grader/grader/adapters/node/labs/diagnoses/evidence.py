@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from contract import CheckResult, Diagnosis
-from grader.labs.diagnoses.code_facts import CodeFacts
+from grader.adapters.node.labs.diagnoses.code_facts import CodeFacts
 
 
 class Cause(StrEnum):

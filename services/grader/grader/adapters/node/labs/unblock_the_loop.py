@@ -25,10 +25,10 @@ from __future__ import annotations
 from typing import Any
 
 from contract import CheckResult
-from grader.javascript import SourceFacts
-from grader.labs import NOT_RUN, skipped
-from grader.labs.driven import export_check
-from grader.labs.numbers import (
+from grader.adapters.node.javascript import SourceFacts
+from grader.adapters.node.labs.driven import export_check
+from grader.lab_kind import NOT_RUN, skipped
+from grader.numbers import (
     cpus_text,
     duration_text,
     number_at,
