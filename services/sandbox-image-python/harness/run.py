@@ -17,6 +17,7 @@ from typing import Any
 from cgroup import cpu_stat_delta, read_cgroup, read_cpu_stat
 from diagnostics import find_error_line, out_of_memory
 from job import Job, read_job
+from labs import driver_arguments, find_lab, lab_measurements
 from output import HeadTailCapture
 from reaper import wait_until_alone
 from report import build_report, harness_error_report, print_report
@@ -56,19 +57,27 @@ def grade_run(job: Job) -> dict[str, Any]:
     syntax = check_syntax(entry_path)
     if syntax is not None:
         return syntax_error_report(job, syntax)
+    # A driven lab runs its driver, which imports the entry as a module (labs.py).
+    lab = find_lab(job.lab_kind, job.check_config, job.wall_seconds)
+    channel = None if lab is None else os.pipe()
+    arguments = [entry_path] if lab is None else driver_arguments(lab, entry_path, channel[1])
     stat_before = read_cpu_stat()
     run = run_student(
-        entry_path,
+        arguments,
         cwd=SUBMISSION_DIR,
         env=dict(STUDENT_ENV),
         wall_seconds=job.wall_seconds,
         output_bytes=job.output_bytes,
+        channel=channel,
     )
     throttling = cpu_stat_delta(stat_before, read_cpu_stat())
     cgroup = read_cgroup()
     error_line = find_error_line(run.stderr_text)
     if out_of_memory(error_line):
         cgroup["oom_kills"] = max(cgroup["oom_kills"] or 0, 1)
+    measurements = {"cpu_quota_cpus": cgroup["cpu_quota_cpus"], "throttling": throttling}
+    if lab is not None:
+        measurements = lab_measurements(lab, run.channel, measurements)
     return build_report(
         lab_kind=job.lab_kind,
         status=run.status,
@@ -78,7 +87,7 @@ def grade_run(job: Job) -> dict[str, Any]:
         error_line=error_line,
         output=run.output,
         cgroup=cgroup,
-        measurements={"cpu_quota_cpus": cgroup["cpu_quota_cpus"], "throttling": throttling},
+        measurements=measurements,
     )
 
 

@@ -1,12 +1,12 @@
 """Runs the student's program once, under the harness's watch.
 
-`python3 -I -u <entry>` in a session (and process group) of its own, its stdout and stderr
-on pipes of the harness's (its output is data for the report, never the harness's stdout,
-so it can never be mistaken for the report), and two reasons to stop it early: the inner
-wall timeout and too much output. -I (isolated) ignores PYTHON* variables and the user's
-site-packages and keeps the script's folder off sys.path; -u makes stdout and stderr
-unbuffered, so they interleave in the report as they happened, and a loop of print()
-calls fills the pipe (and meets the output limit) instead of a buffer.
+`python3 -I -u <entry>` (or a lab driver, see labs.py) in a session (and process group) of
+its own, its stdout and stderr on pipes of the harness's (its output is data for the report,
+never the harness's stdout, so it can never be mistaken for the report), and two reasons to
+stop it early: the inner wall timeout and too much output. -I (isolated) ignores PYTHON*
+variables and the user's site-packages and keeps the script's folder off sys.path; -u makes
+stdout and stderr unbuffered, so they interleave in the report as they happened, and a loop
+of print() calls fills the pipe (and meets the output limit) instead of a buffer.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from reaper import kill_everything_else, kill_process_group
 PYTHON = sys.executable or "/usr/bin/python3"
 STDERR_KEEP_BYTES = 32 * 1024
 READ_BYTES = 64 * 1024
+# A lab driver's measurements are a few KiB; more is a runaway driver (or the student).
+CHANNEL_BYTES = 1024 * 1024
 # How often to look whether the program ended while its pipes stay open (a detached child
 # holds them); when they close, the harness learns of the end at once.
 POLL_SECONDS = 0.02
@@ -51,31 +53,50 @@ class StudentRun:
     wall_ms: float  # from start to exit
     output: dict[str, Any]  # stdout+stderr in arrival order, head and tail
     stderr_text: str  # stderr alone, head and tail, for the error line
+    channel: bytes  # what a lab driver wrote to the channel (empty without a driver)
 
 
 def run_student(
-    entry_path: str, *, cwd: str, env: dict[str, str], wall_seconds: float, output_bytes: int
+    arguments: list[str],
+    *,
+    cwd: str,
+    env: dict[str, str],
+    wall_seconds: float,
+    output_bytes: int,
+    channel: tuple[int, int] | None = None,
 ) -> StudentRun:
-    """Run the program at `entry_path` to its end, or stop it, and drain its output."""
+    """Run `python3 -I -u <arguments>` to its end, or stop it, and drain its output.
+
+    `arguments` is the entry file, or a lab driver with its own arguments. `channel` is a
+    pipe (read end, write end) whose write end the program inherits (a lab driver's
+    measurements); the harness keeps what arrives on it, up to CHANNEL_BYTES.
+    """
     output = HeadTailCapture()
     stderr = HeadTailCapture(STDERR_KEEP_BYTES, STDERR_KEEP_BYTES)
+    received = bytearray()
     started = time.monotonic()
     try:
         child = subprocess.Popen(
-            [PYTHON, "-I", "-u", entry_path],
+            [PYTHON, "-I", "-u", *arguments],
             cwd=cwd,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,
+            pass_fds=() if channel is None else (channel[1],),
         )
     except OSError as error:
         raise StudentRunError(f"cannot start the student's program: {error}") from error
+    finally:
+        if channel is not None:
+            os.close(channel[1])  # the program holds it now: its end is the pipe's end
 
     selector = selectors.DefaultSelector()
     selector.register(child.stdout, selectors.EVENT_READ, False)
     selector.register(child.stderr, selectors.EVENT_READ, True)
+    if channel is not None:
+        selector.register(channel[0], selectors.EVENT_READ, None)
     deadline = started + wall_seconds
     stop_reason: str | None = None
     stopped_at = 0.0
@@ -120,6 +141,10 @@ def run_student(
                 if not chunk:
                     selector.unregister(key.fileobj)
                     continue
+                if key.data is None:  # the lab driver's channel, never output
+                    if len(received) < CHANNEL_BYTES:
+                        received.extend(chunk[: CHANNEL_BYTES - len(received)])
+                    continue
                 output.push(chunk)
                 if key.data:
                     stderr.push(chunk)
@@ -129,6 +154,8 @@ def run_student(
         selector.close()
         child.stdout.close()
         child.stderr.close()
+        if channel is not None:
+            os.close(channel[0])
         if child.poll() is None:
             kill_process_group(child.pid)
             child.wait()
@@ -143,6 +170,7 @@ def run_student(
         wall_ms=round((ended_at - started) * 1000, 1),
         output=output.snapshot(),
         stderr_text=stderr.snapshot()["text"],
+        channel=bytes(received),
     )
 
 
