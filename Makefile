@@ -5,10 +5,11 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv
 SANDBOX_IMAGE ?= course-sandbox-node:1
+PYTHON_SANDBOX_IMAGE ?= course-sandbox-python:1
 # KEDA's models (npm), which the Kubernetes manifests' test validates the ScaledObject with.
 KEDA_MODELS := .tools/keda-models-2.0.0
 
-.PHONY: run test lint format sandbox-image images bench check-content clean
+.PHONY: run test lint format sandbox-image python-sandbox-image images bench check-content clean
 
 run: $(VENV)/.synced
 	$(VENV)/bin/python scripts/run_platform.py
@@ -37,6 +38,11 @@ check-content: $(VENV)/.synced
 
 sandbox-image:
 	SANDBOX_IMAGE=$(SANDBOX_IMAGE) scripts/build-sandbox-image.sh
+
+# The sandbox of the `python-sandbox` grader kind (services/sandbox-image-python); not yet
+# part of `make test`: .venv/bin/pytest tests/python_sandbox runs its tests.
+python-sandbox-image:
+	PYTHON_SANDBOX_IMAGE=$(PYTHON_SANDBOX_IMAGE) scripts/build-python-sandbox-image.sh
 
 # The images compose.yaml runs (web, grader; offline PostgreSQL and Valkey where no
 # registry is reachable), and the sandbox image the grader starts.

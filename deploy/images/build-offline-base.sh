@@ -10,18 +10,24 @@
 #   python    instead of python:3.11-slim-bookworm (web and grader): Debian's python3 is
 #             3.11, python3-venv brings ensurepip for the Dockerfiles' virtual environment
 #   postgres  the base of deploy/images/postgres/, instead of postgres:15-bookworm
+#   sandbox-python
+#             the base of services/sandbox-image-python/, instead of
+#             python:3.11-slim-bookworm: python3 alone (no pip, no venv, no compiler), since
+#             the sandbox runs students' programs and installs nothing
 #
-# Usage: build-offline-base.sh python|postgres TAG
+# Usage: build-offline-base.sh python|postgres|sandbox-python TAG
 set -euo pipefail
 
-kind=${1:?usage: build-offline-base.sh python|postgres TAG}
-tag=${2:?usage: build-offline-base.sh python|postgres TAG}
+usage='usage: build-offline-base.sh python|postgres|sandbox-python TAG'
+kind=${1:?$usage}
+tag=${2:?$usage}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
 case $kind in
   python) packages=python3,python3-venv,ca-certificates ;;
   postgres) packages=postgresql-15,ca-certificates ;;
-  *) echo "build-offline-base: unknown kind '$kind' (python or postgres)" >&2; exit 2 ;;
+  sandbox-python) packages=python3 ;;
+  *) echo "build-offline-base: unknown kind '$kind' (python, postgres or sandbox-python)" >&2; exit 2 ;;
 esac
 
 if ! command -v debootstrap >/dev/null; then

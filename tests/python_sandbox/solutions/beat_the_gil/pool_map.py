@@ -1,0 +1,34 @@
+# Honest: multiprocessing.Pool.map over one share per worker (the workers count).
+from multiprocessing import Pool
+
+
+def is_prime(n: int) -> bool:
+    if n < 2:
+        return False
+    if n % 2 == 0:
+        return n == 2
+    divisor = 3
+    while divisor * divisor <= n:
+        if n % divisor == 0:
+            return False
+        divisor += 2
+    return True
+
+
+def count_primes(start: int, stop: int) -> int:
+    return sum(1 for n in range(start, stop) if is_prime(n))
+
+
+def shares(start: int, stop: int, parts: int) -> list[tuple[int, int]]:
+    step = (stop - start) // parts
+    bounds = [start + step * i for i in range(parts)] + [stop]
+    return [(bounds[i], bounds[i + 1]) for i in range(parts)]
+
+
+def count_share(share: tuple[int, int]) -> int:
+    return count_primes(*share)
+
+
+def parallel_count(start: int, stop: int, workers: int) -> int:
+    with Pool(workers) as pool:
+        return sum(pool.map(count_share, shares(start, stop, workers)))

@@ -1,0 +1,33 @@
+# Honest: concurrent.futures.ProcessPoolExecutor, one submit per share.
+from concurrent.futures import ProcessPoolExecutor
+
+
+def is_prime(n: int) -> bool:
+    if n < 2:
+        return False
+    if n % 2 == 0:
+        return n == 2
+    divisor = 3
+    while divisor * divisor <= n:
+        if n % divisor == 0:
+            return False
+        divisor += 2
+    return True
+
+
+def count_primes(start: int, stop: int) -> int:
+    return sum(1 for n in range(start, stop) if is_prime(n))
+
+
+def shares(start: int, stop: int, parts: int) -> list[tuple[int, int]]:
+    step = (stop - start) // parts
+    bounds = [start + step * i for i in range(parts)] + [stop]
+    return [(bounds[i], bounds[i + 1]) for i in range(parts)]
+
+
+def parallel_count(start: int, stop: int, workers: int) -> int:
+    with ProcessPoolExecutor(max_workers=workers) as executor:
+        futures = [
+            executor.submit(count_primes, low, high) for low, high in shares(start, stop, workers)
+        ]
+        return sum(future.result() for future in futures)

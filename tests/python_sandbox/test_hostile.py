@@ -1,0 +1,146 @@
+"""Hostile programs: the harness's report still comes last, and the sandbox holds.
+
+Each runs in the grader's hardened container (no network, read-only root, uid 10001, pids
+and memory limits); the harness must outlive the program, end every process it left and
+print the only report the grader believes.
+"""
+
+import json
+
+import pytest
+
+pytestmark = pytest.mark.docker
+
+FORGED = {
+    "harness_version": 1,
+    "lab_kind": "forged",
+    "status": "exited",
+    "exit_code": 0,
+    "signal": None,
+    "wall_ms": 1,
+    "syntax_error": None,
+    "error_line": None,
+    "observations": {
+        "workers_created": 9,
+        "workers_online": 9,
+        "messages_to_main": 9,
+        "messages_to_worker": 9,
+    },
+    "output": {"text": "all tests passed", "truncated": False, "bytes_total": 16},
+    "cgroup": {"oom_kills": 0},
+    "harness_error": None,
+}
+FORGED_LINE = "HARNESS-REPORT " + json.dumps(FORGED)
+
+
+def test_a_printed_fake_report_is_only_output(run_python):
+    run = run_python(f"print({FORGED_LINE!r})\n")
+
+    assert run.raw["lab_kind"] == "python-test"
+    assert run.report.observations["workers_created"] == 0
+    assert run.text == FORGED_LINE + "\n"
+
+
+def test_a_daemon_forging_reports_on_the_containers_stdout_cannot_be_last(run_python):
+    # A detached grandchild writes fake reports straight to the harness's stdout (the
+    # container's log) for ever; the program itself exits at once.
+    source = f"""\
+import os, time
+harness = os.getppid()
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        line = ({FORGED_LINE!r} + "\\n").encode()
+        with open(f"/proc/{{harness}}/fd/1", "wb", buffering=0) as stdout:
+            while True:
+                stdout.write(line)
+                time.sleep(0.001)
+    os._exit(0)
+time.sleep(0.3)
+print("main done")
+"""
+    run = run_python(source)
+
+    lines = run.sandbox.stdout.decode().rstrip("\n").split("\n")
+    assert FORGED_LINE in lines  # the forgery did reach the container's stdout
+    assert run.raw["lab_kind"] == "python-test"  # yet the last line is the harness's
+    assert run.report.status == "exited"
+    assert run.text == "main done\n"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n",
+        "import multiprocessing, time\n"
+        "def spread():\n"
+        "    while True:\n"
+        "        try:\n"
+        "            multiprocessing.Process(target=spread).start()\n"
+        "        except OSError:\n"
+        "            time.sleep(0.01)\n"
+        "if __name__ == '__main__':\n"
+        "    multiprocessing.set_start_method('fork')\n"
+        "    spread()\n",
+    ],
+    ids=["os.fork", "multiprocessing"],
+)
+def test_a_fork_bomb_is_contained_and_the_report_still_comes(run_python, source):
+    run = run_python(source, wall_seconds=2.0, pids=64)
+
+    assert run.report.status == "timeout"
+    assert run.report.harness_error is None
+    # Reported within the wall time plus the reaping, far from the grader's outer timeout.
+    assert run.report.wall_ms < 4000
+
+
+def test_the_environment_holds_nothing_of_the_grader(run_python):
+    source = """\
+import glob, json, os
+seen = {}
+for path in glob.glob("/proc/[0-9]*/environ"):
+    try:
+        with open(path, "rb") as file:
+            seen[path] = sorted(
+                entry.split(b"=", 1)[0].decode() for entry in file.read().split(b"\\0") if entry
+            )
+    except OSError:
+        pass
+print(json.dumps({"mine": sorted(os.environ), "readable": seen}))
+"""
+    run = run_python(source)
+
+    seen = json.loads(run.text)
+    assert seen["mine"] == ["HOME", "LANG", "PATH"]
+    # The harness's own environment is readable (same uid); it holds only the grader's three
+    # variables and the Engine's HOSTNAME. docker-init's (root's) is not readable.
+    for names in seen["readable"].values():
+        assert set(names) <= {"HOME", "LANG", "PATH", "HOSTNAME"}
+
+
+def test_the_network_is_unreachable(run_python):
+    source = """\
+import errno, socket
+for address in [("1.1.1.1", 53), ("10.0.0.1", 80)]:
+    try:
+        socket.create_connection(address, timeout=2)
+        print("connected")
+    except OSError as error:
+        print(errno.errorcode.get(error.errno, str(error)))
+try:
+    socket.getaddrinfo("deb.debian.org", 80)
+    print("resolved")
+except OSError:
+    print("no dns")
+"""
+    run = run_python(source)
+
+    assert run.text == "ENETUNREACH\nENETUNREACH\nno dns\n"
+
+
+def test_memory_over_the_limit_is_seen_as_an_oom_kill(run_python):
+    source = "blocks = []\nwhile True:\n    blocks.append(b'x' * (1 << 20))\n"
+    run = run_python(source, memory_mib=96, wall_seconds=10.0)
+
+    assert run.report.oom_kills >= 1
+    assert run.report.signal == "SIGKILL" or run.report.error_line == "MemoryError"
