@@ -14,7 +14,7 @@ KEDA_MODELS := .tools/keda-models-2.0.0
 run: $(VENV)/.synced
 	$(VENV)/bin/python scripts/run_platform.py
 
-test: $(VENV)/.synced sandbox-image $(KEDA_MODELS)/installed
+test: $(VENV)/.synced sandbox-image python-sandbox-image $(KEDA_MODELS)/installed
 	$(VENV)/bin/pytest
 
 lint: $(VENV)/.synced

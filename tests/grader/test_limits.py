@@ -40,8 +40,16 @@ def test_docker_options_spell_out_every_hardening_flag():
     assert options["init"] is True
     assert set(options["environment"]) == {"PATH", "HOME", "LANG"}
     assert options["ipc_mode"] == "none"  # no world-writable /dev/shm
+    assert "shm_size" not in options
     tmp = options["tmpfs"]["/tmp"].split(",")
     assert {"noexec", "nosuid", "nodev", "size=64m", "nr_inodes=16384"} <= set(tmp)
+
+
+def test_an_adapter_that_needs_shared_memory_gets_a_small_private_one():
+    options = docker_run_options(Limits(5, 256, 2, 128, 4096), ipc_mode="private")
+    assert options["ipc_mode"] == "private"  # shared with no other container
+    assert options["shm_size"] == "64m"  # and charged to the memory limit
+    assert options["mem_limit"] == "256m" and options["network_mode"] == "none"
 
 
 def test_outer_timeout_is_above_the_inner_one():

@@ -21,6 +21,8 @@ TMPFS_MIB = 64
 # kernel memory. Without this bound a loop creating empty files in /tmp ends as an OOM kill
 # (or, on a host booted with cgroup.memory=nokmem, as unaccounted host memory).
 TMPFS_INODES = 16384
+# /dev/shm of an adapter whose runtime needs shared memory (ipc_mode "private").
+SHM_MIB = 64
 WORK_DIR = "/work"
 
 
@@ -65,13 +67,16 @@ def docker_run_options(limits: Limits, ipc_mode: str = "none") -> dict[str, Any]
     """The hardened container options of DESIGN.md section 5 for these limits.
 
     `ipc_mode` is the language adapter's: "none" (no /dev/shm) unless its runtime needs
-    shared memory.
+    shared memory, "private" (a SHM_MIB /dev/shm of its own, nosuid,nodev,noexec).
 
     Returned as keyword arguments of docker-py's `containers.create`; the benchmark's
     plain `docker run` baseline is built from the same values.
     """
     memory = f"{limits.memory_mib}m"
     tmp_inodes = f"nr_inodes={TMPFS_INODES}"
+    # "private": the adapter's runtime needs shared memory (CPython's multiprocessing locks,
+    # queues and pools live in /dev/shm): a small one, counted against the memory limit.
+    shm = {"shm_size": f"{SHM_MIB}m"} if ipc_mode == "private" else {}
     return {
         "user": SANDBOX_USER,
         "environment": dict(SANDBOX_ENVIRONMENT),
@@ -84,6 +89,7 @@ def docker_run_options(limits: Limits, ipc_mode: str = "none") -> dict[str, Any]
         # "none": a private IPC namespace without /dev/shm. Docker otherwise mounts a
         # world-writable 64 MiB tmpfs there, a second writable place outside /tmp.
         "ipc_mode": ipc_mode,
+        **shm,
         "cap_drop": ["ALL"],
         "security_opt": ["no-new-privileges"],
         "pids_limit": limits.pids,
