@@ -1,8 +1,8 @@
 """Simple facts read from a submission's JavaScript, for when the measurements are silent.
 
-The grader's judges read the parsed source (grader/adapters/node/javascript.py) and the run's report; the
-diagnoses only need a few hints they can state with care, for when nothing measured speaks
-to a cause, so a light reading is enough: comments and the contents
+The grader's judges read the parsed source (grader/adapters/node/javascript.py) and the
+run's report; the diagnoses only need a few hints they can state with care, for when
+nothing measured speaks to a cause, so a light reading is enough: comments and the contents
 of strings are blanked first (a keyword in a comment must not count), then loops and
 function bodies are found by matching braces. Run-time measurements always outrank these.
 """
