@@ -42,7 +42,7 @@ sandbox-image:
 # The sandbox of the `python-sandbox` grader kind (services/sandbox-image-python); not yet
 # part of `make test`: .venv/bin/pytest tests/python_sandbox runs its tests.
 python-sandbox-image:
-	PYTHON_SANDBOX_IMAGE=$(PYTHON_SANDBOX_IMAGE) scripts/build-python-sandbox-image.sh
+	PYTHON_SANDBOX_IMAGE=$(PYTHON_SANDBOX_IMAGE) scripts/build-sandbox-image.sh python
 
 # The images compose.yaml runs (web, grader; offline PostgreSQL and Valkey where no
 # registry is reachable), and the sandbox image the grader starts.

@@ -1,19 +1,44 @@
 #!/usr/bin/env bash
-# Build the sandbox image (services/sandbox-image) when a Docker Engine is reachable.
+# Build a sandbox image when a Docker Engine is reachable: the Node one
+# (services/sandbox-image, the default) or the Python one (services/sandbox-image-python).
 #
-# The Dockerfile's base is `node:22-bookworm-slim`; where no registry can be reached (our
-# development and CI machines) the base is built offline from Debian's packages instead.
+# Each Dockerfile's base is an official image (`node:22-bookworm-slim`,
+# `python:3.11-slim-bookworm`); where no registry can be reached (our development and CI
+# machines) an equivalent base is built offline from Debian's packages instead.
 # Without an Engine this says so and succeeds, except under CI=true where tests need it.
+#
+# Usage: build-sandbox-image.sh [node|python]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-image=${SANDBOX_IMAGE:-course-sandbox-node:1}
-default_base=node:22-bookworm-slim
-offline_base=course-sandbox-base:bookworm
+kind=${1:-node}
+case $kind in
+  node)
+    name=sandbox-image
+    image=${SANDBOX_IMAGE:-course-sandbox-node:1}
+    default_base=node:22-bookworm-slim
+    offline_base=course-sandbox-base:bookworm
+    context=services/sandbox-image
+    build_offline_base() { services/sandbox-image/build-offline-base.sh "$1"; }
+    ;;
+  python)
+    name=python-sandbox-image
+    image=${PYTHON_SANDBOX_IMAGE:-course-sandbox-python:1}
+    default_base=python:3.11-slim-bookworm
+    offline_base=course-sandbox-python-base:bookworm
+    context=services/sandbox-image-python
+    # debootstrap with python3 alone: the sandbox runs students' programs, installs nothing.
+    build_offline_base() { deploy/images/build-offline-base.sh sandbox-python "$1"; }
+    ;;
+  *)
+    echo "usage: build-sandbox-image.sh [node|python]" >&2
+    exit 2
+    ;;
+esac
 
 if ! docker info >/dev/null 2>&1; then
-  echo "sandbox-image: no Docker Engine is reachable: grading tests will skip (start dockerd)." >&2
-  [[ ${CI:-} == true ]] && { echo "sandbox-image: CI=true needs Docker" >&2; exit 1; }
+  echo "$name: no Docker Engine is reachable: its tests will skip (start dockerd)." >&2
+  [[ ${CI:-} == true ]] && { echo "$name: CI=true needs Docker" >&2; exit 1; }
   exit 0
 fi
 
@@ -23,10 +48,10 @@ if docker image inspect "$default_base" >/dev/null 2>&1 ||
 else
   base=$offline_base
   if ! docker image inspect "$base" >/dev/null 2>&1; then
-    echo "sandbox-image: $default_base cannot be pulled; building $base offline" >&2
-    services/sandbox-image/build-offline-base.sh "$base"
+    echo "$name: $default_base cannot be pulled; building $base offline" >&2
+    build_offline_base "$base"
   fi
 fi
 
-docker build --quiet --build-arg "BASE_IMAGE=$base" -t "$image" services/sandbox-image >/dev/null
-echo "sandbox-image: $image built on $base"
+docker build --quiet --build-arg "BASE_IMAGE=$base" -t "$image" "$context" >/dev/null
+echo "$name: $image built on $base"
