@@ -332,6 +332,22 @@ def grade_result(submission_id: str, tenant_id: str, verdict: str = "passed", **
     return contract.GradeResult(**fields)
 
 
+# What a grader sends with a measured run (GradeResult version 2): the portal draws it as is.
+CHART_ANALYSIS = {
+    "charts": [
+        {
+            "title": "Speedup of the workers over the main thread",
+            "unit": "x",
+            "bars": [
+                {"label": "Measured speedup", "value": 1.7, "text": "1.7x", "role": "measured"}
+            ],
+            "ideal": 2.0,
+            "ideal_label": "Ideal on this quota: 2x",
+        }
+    ]
+}
+
+
 STUDENT_EMAIL = "ada@example.org"
 STUDENT_PASSWORD = "correct horse battery"
 # The password of every other account the tests make.

@@ -45,7 +45,7 @@ from portal.models import (
     utc_now,
 )
 from portal.models.base import TenantOwned
-from tests.web.conftest import PASSWORD, Browser
+from tests.web.conftest import CHART_ANALYSIS, PASSWORD, Browser
 
 B_MARKER = "SCHOOL-B"
 MEASURED = {
@@ -56,18 +56,6 @@ MEASURED = {
         "n_workers": {"loop_delay_p99_ms": {"median": 9.0, "min": 8.0, "max": 12.0}},
     },
     "speedup": {"median": 1.7, "min": 1.6, "max": 1.8, "ideal": 2.0, "efficiency": 0.85},
-}
-# The chart its grader sends with it (GradeResult version 2).
-ANALYSIS = {
-    "charts": [
-        {
-            "title": "Speedup of the workers over the main thread",
-            "unit": "x",
-            "bars": [
-                {"label": "Measured speedup", "value": 1.7, "text": "1.7x", "role": "measured"}
-            ],
-        }
-    ]
 }
 
 
@@ -128,7 +116,7 @@ def fill_school(db: Session, make_user, slug: str, marker: str) -> SchoolData:
         checks=[],
         output={"stdout": f"{marker} output", "truncated": False, "bytes": 10},
         measurements=MEASURED,
-        analysis=ANALYSIS,
+        analysis=CHART_ANALYSIS,
         graded_at=utc_now(),
     )
     code = PremiumCode(tenant_id=school.id, code=f"{slug[-1].upper()}AAA-BBBB-CCCC", note=marker)

@@ -18,31 +18,15 @@ from sqlalchemy.orm import Session
 import contract
 from grader.adapters.node.labs.kinds import lab_kind
 from portal.models import School, Submission, User, utc_now
+from tests.grader.diagnosis_cases import SLOW_SPLIT
 from tests.web.conftest import Browser
 from tests.web.xss_corpus import PAYLOADS
 
 ASK_PATH = "/courses/node-workers/ada"
 ENDPOINT_ANSWER = "Your workers ran one after another, so nothing ran in parallel."
 
-# A failed Unblock the Loop run: right checksum and a free main thread, but two workers
-# that ran one after another (at most 1 online) and barely beat the blocking run.
-SLOW_SPLIT = {
-    "cpu_quota_cpus": 2,
-    "workers": 2,
-    "items": 119843,
-    "problem": None,
-    "variants": {
-        "blocking": {"loop_delay_p99_ms": {"median": 590.8}, "cpu_ms": {"median": 597.1}},
-        "one_worker": {"loop_delay_p99_ms": {"median": 11.0}, "peak_workers": 1},
-        "n_workers": {
-            "loop_delay_p99_ms": {"median": 12.0},
-            "peak_workers": 1,
-            "cpu_ms": {"median": 610.0},
-        },
-    },
-    "speedup": {"median": 0.97, "min": 0.95, "max": 0.99, "ideal": 2, "efficiency": 0.49},
-    "loop_delay_p99_ratio": {"one_worker": 0.019, "n_workers": 0.02},
-}
+# A failed Unblock the Loop run (diagnosis_cases.SLOW_SPLIT): right checksum and a free
+# main thread, but two workers that ran one after another and barely beat the blocking run.
 SLOW_SPLIT_CHECKS = [
     {"name": "correct_result", "passed": True, "message": "solve() returned the right checksum."},
     {

@@ -11,7 +11,7 @@ import pytest
 from portal.admin.exports import neutralise
 from portal.models import AchievementAward, ExpEntry, Role, StepCompletion
 from tests.web.admin_support import add_submission
-from tests.web.conftest import PASSWORD
+from tests.web.conftest import CHART_ANALYSIS, PASSWORD
 
 MEASURED = {
     "workers": 2,
@@ -20,20 +20,6 @@ MEASURED = {
         "n_workers": {"loop_delay_p99_ms": {"median": 9.0}},
     },
     "speedup": {"median": 1.7, "ideal": 2.0},
-}
-# What the grader sends with such numbers: the portal draws it as it is.
-ANALYSIS = {
-    "charts": [
-        {
-            "title": "Speedup of the workers over the main thread",
-            "unit": "x",
-            "bars": [
-                {"label": "Measured speedup", "value": 1.7, "text": "1.7x", "role": "measured"}
-            ],
-            "ideal": 2.0,
-            "ideal_label": "Ideal on this quota: 2x",
-        }
-    ]
 }
 
 
@@ -82,7 +68,7 @@ def test_one_submission_shows_code_output_checks_measurements_and_feedback(brows
         people["student"],
         code="console.log('<script>alert(1)</script>')",
         measurements=MEASURED,
-        analysis=ANALYSIS,
+        analysis=CHART_ANALYSIS,
         lab_id="unblock-the-loop",
     )
     page = browsers["instructor"].client.get(f"/admin/submissions/{submission.id}")
@@ -99,7 +85,7 @@ def test_one_submission_shows_code_output_checks_measurements_and_feedback(brows
 
 
 def test_students_cannot_open_the_staff_submission_pages(browsers, db, people):
-    own = add_submission(db, people["student"], measurements=MEASURED, analysis=ANALYSIS)
+    own = add_submission(db, people["student"], measurements=MEASURED, analysis=CHART_ANALYSIS)
     assert browsers["student"].client.get(f"/admin/submissions/{own.id}").status_code == 403
     chart = browsers["student"].client.get(f"/admin/submissions/{own.id}/chart.svg")
     assert chart.status_code == 403
@@ -107,7 +93,7 @@ def test_students_cannot_open_the_staff_submission_pages(browsers, db, people):
 
 def test_another_schools_submission_is_not_found(browsers, db, other_school):
     _, stranger = other_school
-    theirs = add_submission(db, stranger, measurements=MEASURED, analysis=ANALYSIS)
+    theirs = add_submission(db, stranger, measurements=MEASURED, analysis=CHART_ANALYSIS)
     client = browsers["school_admin"].client
     assert client.get(f"/admin/submissions/{theirs.id}").status_code == 404
     assert client.get(f"/admin/submissions/{theirs.id}/chart.svg").status_code == 404
