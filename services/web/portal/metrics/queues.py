@@ -1,7 +1,7 @@
 """The queues as Prometheus sees them, read from Valkey's RQ registries at scrape time.
 
-The web app knows every queue (the graders' queues and the results queue come from the
-contract), so it reports them all; nothing is counted in advance, so a scrape always
+The web app knows every queue (the graders' queues from GRADER_QUEUES, the results queue
+from the contract), so it reports them all; nothing is counted in advance, so a scrape always
 shows the queue server as it is. When the server cannot be reached, only
 `portal_queue_server_up 0` is reported, and the scrape itself still succeeds.
 """
@@ -19,14 +19,14 @@ from rq.serializers import JSONSerializer
 from rq.worker_registration import get_keys
 
 import contract
-from portal.queue import platform_queue_names
 
 
 class QueueCollector(Collector):
     """Depth, running and failed jobs, the oldest waiting job's age and the workers."""
 
-    def __init__(self, connection: redis.Redis) -> None:
+    def __init__(self, connection: redis.Redis, queue_names: list[str]) -> None:
         self.connection = connection
+        self.queue_names = queue_names  # portal.queue.platform_queue_names()
 
     def collect(self) -> Iterator[Metric]:
         families = {
@@ -65,7 +65,7 @@ class QueueCollector(Collector):
         }
         up = GaugeMetricFamily("portal_queue_server_up", "1 if Valkey answered this scrape.")
         try:
-            rows = [(name, self._read(name)) for name in platform_queue_names()]
+            rows = [(name, self._read(name)) for name in self.queue_names]
         except redis.RedisError:
             up.add_metric([], 0)
             yield up

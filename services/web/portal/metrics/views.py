@@ -17,7 +17,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from portal.metrics.instruments import LOCAL_REGISTRY, MULTIPROCESS_DIR
 from portal.metrics.queues import QueueCollector
-from portal.queue import get_redis
+from portal.queue import get_redis, platform_queue_names
 from portal.tenancy import without_school
 
 bp = Blueprint("metrics", __name__)
@@ -33,7 +33,7 @@ def metrics() -> Response:
         MultiProcessCollector(registry, path=MULTIPROCESS_DIR)
     else:
         registry.register(LOCAL_REGISTRY)  # a registry collects like any collector
-    registry.register(QueueCollector(get_redis()))
+    registry.register(QueueCollector(get_redis(), platform_queue_names()))
     response = Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
     response.headers["Cache-Control"] = "no-store"
     return response
