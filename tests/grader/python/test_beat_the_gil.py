@@ -222,6 +222,7 @@ def test_a_hard_coded_total_fails_correct_result_and_skips_the_timing(grade_pyth
     assert result.verdict == "failed"
     assert "a fixed number cannot be right" in check(result, "correct_result").message
     assert check(result, "work_ran_in_processes").message.startswith("Not measured: fix")
+    assert [item.cause for item in result.diagnoses] == ["wrong_total"]
 
 
 @pytest.mark.parametrize(

@@ -45,14 +45,15 @@ def judge_async_gather(
         return [CheckResult(name, False, NOT_RUN) for name in CHECK_NAMES]
     m = report.measurements
     correct = _correct_result(m)
-    student = _variant(m, "fetch_all")
+    student = variant_of(m, "fetch_all")
     # The right bodies in the wrong order were still fetched: their timing says how.
     if not correct.passed and not student.get("bodies_present"):
         return [correct, *(skipped(name, correct) for name in CHECK_NAMES[1:])]
     return [correct, _runs_concurrently(m), _loop_never_blocked(m)]
 
 
-def _variant(m: dict[str, Any], name: str) -> dict[str, Any]:
+def variant_of(m: dict[str, Any], name: str) -> dict[str, Any]:
+    """The variant `name` of the measurements (fetch_all, reference_gather), or {}."""
     variants = m.get("variants") if isinstance(m.get("variants"), dict) else {}
     variant = variants.get(name)
     return variant if isinstance(variant, dict) else {}
@@ -74,7 +75,7 @@ def _correct_result(m: dict[str, Any]) -> CheckResult:
     problem = problem_check(m, "correct_result", FUNCTIONS)
     if problem is not None:
         return problem
-    student = _variant(m, "fetch_all")
+    student = variant_of(m, "fetch_all")
     urls = int(number_at(m, "urls") or 0)
     runs = int(number_at(student, "runs") or 0)
     if student.get("error"):
@@ -113,7 +114,7 @@ def _correct_result(m: dict[str, Any]) -> CheckResult:
 
 
 def _runs_concurrently(m: dict[str, Any]) -> CheckResult:
-    student, reference = _variant(m, "fetch_all"), _variant(m, "reference_gather")
+    student, reference = variant_of(m, "fetch_all"), variant_of(m, "reference_gather")
     urls = int(number_at(m, "urls") or 0)
     peak = number_at(student, "max_in_flight", "max")
     over_slowest = number_at(student, "wall_over_slowest", "median")
@@ -191,7 +192,7 @@ def _not_judged(what: str) -> CheckResult:
 
 
 def _loop_never_blocked(m: dict[str, Any]) -> CheckResult:
-    student, reference = _variant(m, "fetch_all"), _variant(m, "reference_gather")
+    student, reference = variant_of(m, "fetch_all"), variant_of(m, "reference_gather")
     tick = number_at(m, "tick_ms")
     shortest = shortest_delay_ms(m)
     p99 = number_at(student, "lag_p99_ms", "median")

@@ -1,4 +1,4 @@
-"""What the portal shows of an Async Gather result: findings, diagnoses, charts, a Run's numbers.
+"""What the portal shows of an Async Gather result: findings and diagnoses (charts.py draws it).
 
 Read from the driver's measurements (any number may be missing); the limits are the
 judge's own (async_gather.py), so a diagnosis cannot disagree with the check it explains.
@@ -9,39 +9,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from contract import Chart, CheckResult, Diagnosis
+from contract import CheckResult, Diagnosis
 from grader.adapters.python.labs.async_gather import (
     CONCURRENT_MAX_WALL_OVER_SLOWEST,
     FREE_P99_TICKS,
     shortest_delay_ms,
+    variant_of,
 )
+from grader.adapters.python.labs.charts import async_gather_charts
 from grader.adapters.python.labs.shown import (
     Cause,
     diagnosis,
-    drawable,
-    judged_bar,
-    judged_of,
 )
 from grader.adapters.python.prepare import read_source_facts
 from grader.lab_kind import Analysis
 from grader.numbers import duration_text, number_at, percent_text, times_text
-from grader.trial_measurements import Shown, milliseconds_shown
 
-WALL_TITLE = "fetch_all()'s wall time against the slowest request and the sum"
-LAG_TITLE = "Event loop's longest lateness while the requests ran"
 BLOCKING_MODULES = ("time", "urllib", "requests", "http.client", "socket")
-
-
-def _variant(m: dict[str, Any], name: str) -> dict[str, Any]:
-    variants = m.get("variants") if isinstance(m.get("variants"), dict) else {}
-    variant = variants.get(name)
-    return variant if isinstance(variant, dict) else {}
 
 
 def async_gather_findings(m: dict[str, Any]) -> list[str]:
     """The wall time against the slowest and the sum, requests in flight, the loop's lag."""
     found = []
-    student = _variant(m, "fetch_all")
+    student = variant_of(m, "fetch_all")
     urls = int(number_at(m, "urls") or 0)
     wall = number_at(student, "wall_ms", "median")
     slowest = number_at(m, "slowest_ms")
@@ -88,7 +78,7 @@ def diagnose_async_gather(
 
 
 def _loop_blocked(m: dict[str, Any], source: str) -> Diagnosis | None:
-    student = _variant(m, "fetch_all")
+    student = variant_of(m, "fetch_all")
     least = number_at(student, "lag_max_ms", "min")
     shortest = shortest_delay_ms(m)
     tick = number_at(m, "tick_ms")
@@ -123,7 +113,7 @@ def _loop_blocked(m: dict[str, Any], source: str) -> Diagnosis | None:
 
 
 def _in_flight(m: dict[str, Any]) -> Diagnosis | None:
-    student = _variant(m, "fetch_all")
+    student = variant_of(m, "fetch_all")
     urls = int(number_at(m, "urls") or 0)
     peak = number_at(student, "max_in_flight", "max")
     over_sum = number_at(student, "wall_over_sum", "median")
@@ -151,7 +141,7 @@ def _in_flight(m: dict[str, Any]) -> Diagnosis | None:
 
 
 def _arrival_order(m: dict[str, Any]) -> Diagnosis | None:
-    student = _variant(m, "fetch_all")
+    student = variant_of(m, "fetch_all")
     if student.get("correct") is not False or student.get("bodies_present") is not True:
         return None
     return diagnosis(
@@ -165,7 +155,7 @@ def _arrival_order(m: dict[str, Any]) -> Diagnosis | None:
 
 
 def _host_busy(m: dict[str, Any]) -> Diagnosis:
-    reference = _variant(m, "reference_gather")
+    reference = variant_of(m, "reference_gather")
     over = number_at(reference, "wall_over_slowest", "median")
     lag = number_at(reference, "lag_max_ms", "median")
     parts = []
@@ -189,51 +179,6 @@ def _host_busy(m: dict[str, Any]) -> Diagnosis:
     )
 
 
-def async_gather_charts(m: dict[str, Any]) -> tuple[Chart, ...]:
-    """The wall time beside the slowest request, the grader's gather and the sum; then the
-    loop's longest lateness beside the grader's gather's, against the shortest delay."""
-    judged = judged_of(m)
-    student, reference = _variant(m, "fetch_all"), _variant(m, "reference_gather")
-    charts = []
-    wall = drawable(number_at(student, "wall_ms", "median"))
-    slowest = drawable(number_at(m, "slowest_ms"))
-    total = drawable(number_at(m, "sum_ms"))
-    if wall is not None and slowest and total:
-        bars = [
-            judged_bar("Slowest request", slowest, duration_text(slowest), "baseline"),
-            judged_bar(
-                "Your fetch_all()",
-                wall,
-                duration_text(wall),
-                "measured",
-                judged.get("variants.fetch_all.wall_ms"),
-            ),
-        ]
-        theirs = drawable(number_at(reference, "wall_ms", "median"))
-        if theirs is not None:
-            bars.append(judged_bar("Grader's gather", theirs, duration_text(theirs), "baseline"))
-        bars.append(judged_bar("Sum of the delays", total, duration_text(total), "baseline"))
-        charts.append(Chart(WALL_TITLE, "ms", tuple(bars)))
-    lag = drawable(number_at(student, "lag_max_ms", "median"))
-    if lag is not None:
-        bars = [
-            judged_bar(
-                "Your fetch_all()",
-                lag,
-                duration_text(lag),
-                "measured",
-                judged.get("variants.fetch_all.lag_max_ms"),
-            )
-        ]
-        theirs = drawable(number_at(reference, "lag_max_ms", "median"))
-        if theirs is not None:
-            bars.append(judged_bar("Grader's gather", theirs, duration_text(theirs), "baseline"))
-        shortest = shortest_delay_ms(m) or 0.0
-        label = f"Shortest request: {duration_text(shortest)}" if shortest else ""
-        charts.append(Chart(LAG_TITLE, "ms", tuple(bars), shortest, label))
-    return tuple(charts)
-
-
 def analyse_async_gather(
     verdict: str, checks: list[CheckResult], measurements: dict[str, Any], source: str
 ) -> Analysis:
@@ -243,27 +188,3 @@ def analyse_async_gather(
         diagnoses=tuple(diagnose_async_gather(verdict, checks, measurements, source)),
         charts=async_gather_charts(measurements),
     )
-
-
-def async_gather_run_measurements(m: dict[str, Any]) -> dict[str, Shown | None]:
-    """What a Run shows: fetch_all()'s time beside the slowest and the sum, and the lag."""
-    student = _variant(m, "fetch_all")
-    peak = number_at(student, "max_in_flight", "max")
-    return {
-        "fetch_all_ms": milliseconds_shown(
-            "Your fetch_all()", number_at(student, "wall_ms", "median")
-        ),
-        "slowest_ms": milliseconds_shown("The slowest request", number_at(m, "slowest_ms")),
-        "sum_ms": milliseconds_shown("All the delays added up", number_at(m, "sum_ms")),
-        "lag_max_ms": milliseconds_shown(
-            "Event loop's longest lateness", number_at(student, "lag_max_ms", "median")
-        ),
-        "max_in_flight": None
-        if peak is None
-        else {
-            "label": "Requests open at once (most)",
-            "value": peak,
-            "unit": "",
-            "text": f"{int(peak)}",
-        },
-    }

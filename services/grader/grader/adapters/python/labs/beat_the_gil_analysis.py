@@ -1,4 +1,4 @@
-"""What the portal shows of a Beat the GIL result: findings, diagnoses, charts, a Run's numbers.
+"""What the portal shows of a Beat the GIL result: findings and diagnoses (charts.py draws it).
 
 Read from the driver's measurements (any number may be missing); the limits are the
 judge's own (beat_the_gil.py), so a diagnosis cannot disagree with the check it explains.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from contract import Chart, CheckResult, Diagnosis
+from contract import CheckResult, Diagnosis
 from grader.adapters.python.labs.beat_the_gil import (
     CHILDREN_MIN_SHARE,
     DUPLICATED_WORK_CPU,
@@ -17,21 +17,14 @@ from grader.adapters.python.labs.beat_the_gil import (
     MIN_EFFICIENCY,
     quota_text,
 )
+from grader.adapters.python.labs.charts import beat_the_gil_charts
 from grader.adapters.python.labs.shown import (
     Cause,
     diagnosis,
-    drawable,
-    judged_bar,
-    judged_of,
-    ratio_text,
 )
 from grader.adapters.python.prepare import read_source_facts
 from grader.lab_kind import Analysis
 from grader.numbers import duration_text, number_at, percent_text, times_text
-from grader.trial_measurements import Shown, milliseconds_shown
-
-SPEEDUP_TITLE = "Speedup over count_primes() alone"
-CPU_TITLE = "CPU time during parallel_count(), by process"
 
 
 def beat_the_gil_findings(m: dict[str, Any]) -> list[str]:
@@ -79,6 +72,9 @@ def diagnose_beat_the_gil(
     """The causes the numbers (or, failing them, the imports) point to, most telling first."""
     if m.get("problem") is not None:
         return []
+    wrong = _wrong_total(m)
+    if wrong is not None:
+        return [wrong]
     found: list[Diagnosis | None] = []
     in_main = _work_in_main_process(m, source)
     found.append(in_main)
@@ -91,6 +87,34 @@ def diagnose_beat_the_gil(
     if busy is not None:
         found.insert(0 if inconclusive else len(found), busy)
     return [item for item in found if item is not None]
+
+
+def _wrong_total(m: dict[str, Any]) -> Diagnosis | None:
+    """parallel_count() returned a wrong total, and how much counting it did for it."""
+    check = m.get("check") if isinstance(m.get("check"), dict) else {}
+    processes = number_at(m, "variants", "processes", "cpu_ms", "median")
+    job = number_at(m, "variants", "serial", "cpu_ms", "median")
+    variants = m.get("variants") if isinstance(m.get("variants"), dict) else {}
+    variant = variants.get("processes") if isinstance(variants.get("processes"), dict) else {}
+    if check.get("correct") is not False and variant.get("correct") is not False:
+        return None
+    if check.get("error") or variant.get("error"):
+        return None
+    evidence = "parallel_count() returned a wrong total on ranges chosen at run time."
+    if processes is not None and job:
+        evidence += (
+            f" It spent {duration_text(processes)} of CPU in all, against "
+            f"{duration_text(job)} for count_primes() alone on the same range"
+            + (": it did not count them." if processes < 0.1 * job else ".")
+        )
+    return diagnosis(
+        Cause.WRONG_TOTAL,
+        "parallel_count() did not return the count of its range.",
+        evidence,
+        "Compute the total from `start` and `stop` every time: cut the range into pieces "
+        "that cover it exactly once, count each piece with count_primes() and add the counts.",
+        "each process runs its own interpreter with its own GIL",
+    )
 
 
 def _work_in_main_process(m: dict[str, Any], source: str) -> Diagnosis | None:
@@ -206,55 +230,6 @@ def _host_busy(m: dict[str, Any], inconclusive: bool) -> Diagnosis | None:
     )
 
 
-def beat_the_gil_charts(m: dict[str, Any]) -> tuple[Chart, ...]:
-    """The speedups (serial, your processes, the grader's threads and processes) against the
-    ideal line; then the CPU time of the main process and of the children."""
-    judged = judged_of(m)
-    workers = int(number_at(m, "workers") or 0)
-    charts = []
-    speedup = drawable(number_at(m, "speedup", "median"))
-    if speedup is not None:
-        ideal = drawable(number_at(m, "speedup", "ideal")) or 0.0
-        bars = [judged_bar("count_primes() alone", 1.0, "1x", "baseline")]
-        bars.append(
-            judged_bar(
-                f"Your {workers} processes",
-                speedup,
-                ratio_text(speedup),
-                "measured",
-                judged.get("speedup"),
-            )
-        )
-        for key, label in (
-            ("threads_speedup", f"{workers} threads (grader's)"),
-            ("reference_speedup", f"{workers} processes (grader's)"),
-        ):
-            value = drawable(number_at(m, key, "median"))
-            if value is not None:
-                bars.append(judged_bar(label, value, ratio_text(value), "baseline"))
-        label = f"Ideal on this quota: {ratio_text(ideal)}" if ideal else ""
-        charts.append(Chart(SPEEDUP_TITLE, "x", tuple(bars), ideal, label))
-    job = drawable(number_at(m, "variants", "serial", "cpu_ms", "median"))
-    main = drawable(number_at(m, "variants", "processes", "main_cpu_ms", "median"))
-    children = drawable(number_at(m, "variants", "processes", "children_cpu_ms", "median"))
-    if job is not None and main is not None and children is not None:
-        where = judged.get("variants.processes")
-        charts.append(
-            Chart(
-                CPU_TITLE,
-                "ms",
-                (
-                    judged_bar("The job, on one process", job, duration_text(job), "baseline"),
-                    judged_bar("Main process", main, duration_text(main), "measured", where),
-                    judged_bar(
-                        "Child processes", children, duration_text(children), "measured", where
-                    ),
-                ),
-            )
-        )
-    return tuple(charts)
-
-
 def analyse_beat_the_gil(
     verdict: str, checks: list[CheckResult], measurements: dict[str, Any], source: str
 ) -> Analysis:
@@ -264,22 +239,3 @@ def analyse_beat_the_gil(
         diagnoses=tuple(diagnose_beat_the_gil(verdict, checks, measurements, source)),
         charts=beat_the_gil_charts(measurements),
     )
-
-
-def beat_the_gil_run_measurements(m: dict[str, Any]) -> dict[str, Shown | None]:
-    """What a Run shows: count_primes() alone, and the speedups of processes and threads."""
-    workers = int(number_at(m, "workers") or 0)
-
-    def speedup(key: str, label: str) -> Shown | None:
-        value = number_at(m, key, "median")
-        if value is None:
-            return None
-        return {"label": label, "value": value, "unit": "x", "text": times_text(value)}
-
-    return {
-        "serial_ms": milliseconds_shown(
-            "count_primes() alone", number_at(m, "variants", "serial", "wall_ms", "median")
-        ),
-        "speedup": speedup("speedup", f"Speedup of your parallel_count() ({workers} processes)"),
-        "threads_speedup": speedup("threads_speedup", f"Speedup of {workers} threads (the GIL)"),
-    }

@@ -20,6 +20,7 @@ OUTCOMES = ("held", "did_not_hold", "not_judged")
 class Cause(StrEnum):
     """The causes A.D.A. can diagnose in the Python labs."""
 
+    WRONG_TOTAL = "wrong_total"
     WORK_IN_MAIN_PROCESS = "work_in_main_process"
     THREADS_TOOK_TURNS = "threads_took_turns"
     FEW_BUSY_PROCESSES = "few_busy_processes"
