@@ -112,6 +112,7 @@ def test_a_synchronous_call_fails_both_concurrency_and_the_loop(grade_python):
     blocked = check(result, "loop_never_blocked")
     assert not blocked.passed and not blocked.inconclusive
     assert "woke only 2%" in blocked.message
+    assert "a synchronous call" in check(result, "runs_concurrently").message
     assert result.diagnoses[0].cause == "loop_blocked"
     assert "urllib.request" in result.diagnoses[0].evidence
 

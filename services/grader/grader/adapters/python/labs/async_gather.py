@@ -129,12 +129,20 @@ def _runs_concurrently(m: dict[str, Any]) -> CheckResult:
         f"{duration_text(total)}"
     )
     if peak <= 1 and urls > 1:
+        least_lag = number_at(student, "lag_max_ms", "min")
+        shortest = shortest_delay_ms(m)
+        how = (
+            " Your event loop was blocked meanwhile (see loop_never_blocked): a synchronous "
+            "call runs one request at a time however it is gathered; await lab_http.fetch."
+            if least_lag is not None and shortest is not None and least_lag >= shortest
+            else " Start them all at once (asyncio.gather or a TaskGroup), then await them "
+            "together."
+        )
         return CheckResult(
             "runs_concurrently",
             False,
             f"{took}: the server never had more than one of your requests open at a time, "
-            "so each started only after the previous one was answered. Start them all at "
-            "once (asyncio.gather or a TaskGroup), then await them together.",
+            f"so each started only after the previous one was answered.{how}",
         )
     reference_peak = number_at(reference, "max_in_flight", "min")
     if peak < urls:
