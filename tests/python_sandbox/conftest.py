@@ -8,45 +8,21 @@ and job.json, and its report is read by the grader's own parser.
 """
 
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import docker
 import jsonschema
 import pytest
 
 from contract import Limits, load_schema
+from grader.adapters.python import ADAPTER
+from grader.adapters.python.details import read_details
 from grader.report import REPORT_PREFIX, HarnessReport, parse_report
 from grader.sandbox import SandboxJob, SandboxRun, run_in_sandbox
-from tests.conftest import require
 
-PYTHON_SANDBOX_IMAGE = os.environ.get("PYTHON_SANDBOX_IMAGE", "course-sandbox-python:1")
 SOLUTIONS = Path(__file__).parent / "solutions"
-# What the Python adapter will give its containers (README, "multiprocessing and
-# /dev/shm"): a private IPC namespace with a small /dev/shm, counted in the memory limit.
-
-
-def no_details(details):
-    """The Python harness writes no fields beyond the runner's envelope that a grader reads
-    yet: the Python adapter's own reader comes with its lab kinds."""
-    return None
-
-
-@pytest.fixture(scope="session")
-def python_sandbox_image(docker_client) -> str:
-    """The Python sandbox image's name; `make python-sandbox-image` builds it."""
-    try:
-        docker_client.images.get(PYTHON_SANDBOX_IMAGE)
-    except docker.errors.ImageNotFound:
-        require(
-            False,
-            f"the Python sandbox image {PYTHON_SANDBOX_IMAGE} is missing: "
-            "run `make python-sandbox-image`",
-        )
-    return PYTHON_SANDBOX_IMAGE
 
 
 @dataclass(frozen=True)
@@ -94,7 +70,7 @@ def run_python(
         sandbox = run_in_sandbox(docker_client, python_sandbox_image, job)
         assert sandbox.exit_code == 0, f"the harness failed: {sandbox.stdout[-2000:]!r}"
         assert not sandbox.outer_timeout
-        report = parse_report(sandbox.stdout, no_details)
+        report = parse_report(sandbox.stdout, read_details)
         last = sandbox.stdout.rstrip(b"\n").split(b"\n")[-1]
         raw = json.loads(last[len(REPORT_PREFIX) :])
         jsonschema.Draft202012Validator(load_schema("harness-report")).validate(raw)
@@ -134,12 +110,12 @@ def run_lab(
                 "check_config": check_config or {},
             },
             limits=Limits(wall_seconds, memory_mib, cpus, pids, output_bytes),
-            ipc_mode="private",  # what the Python adapter will ask for: /dev/shm of its own
+            ipc_mode=ADAPTER.ipc_mode,  # "private": a /dev/shm of its own (multiprocessing)
         )
         sandbox = run_in_sandbox(docker_client, python_sandbox_image, job)
         assert sandbox.exit_code == 0, f"the harness failed: {sandbox.stdout[-2000:]!r}"
         assert not sandbox.outer_timeout
-        report = parse_report(sandbox.stdout, no_details)
+        report = parse_report(sandbox.stdout, read_details)
         last = sandbox.stdout.rstrip(b"\n").split(b"\n")[-1]
         raw = json.loads(last[len(REPORT_PREFIX) :])
         jsonschema.Draft202012Validator(load_schema("harness-report")).validate(raw)

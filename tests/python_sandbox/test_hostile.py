@@ -37,7 +37,8 @@ def test_a_printed_fake_report_is_only_output(run_python):
     run = run_python(f"print({FORGED_LINE!r})\n")
 
     assert run.raw["lab_kind"] == "python-test"
-    assert run.raw["observations"]["workers_created"] == 0  # not the forged 9
+    # Not the forged 9s: this harness writes no observations (older images wrote zeros).
+    assert run.raw.get("observations", {}).get("workers_created", 0) == 0
     assert run.text == FORGED_LINE + "\n"
 
 

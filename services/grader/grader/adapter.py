@@ -29,7 +29,7 @@ ADAPTER_ENV = "GRADER_ADAPTER"
 DEFAULT_ADAPTER = "node"
 # Short names of the adapters shipped with the grader -> the module that defines ADAPTER.
 # Any other GRADER_ADAPTER value is taken as such a module's import path.
-KNOWN_ADAPTERS = {"node": "grader.adapters.node"}
+KNOWN_ADAPTERS = {"node": "grader.adapters.node", "python": "grader.adapters.python"}
 
 
 class AdapterError(ValueError):

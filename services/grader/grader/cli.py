@@ -63,7 +63,9 @@ def _parser() -> argparse.ArgumentParser:
 
     grade = commands.add_parser("grade", help="grade one file and print the result as JSON")
     grade.add_argument("--lab", required=True, help="lab kind, e.g. thread-lab")
-    grade.add_argument("file", type=Path, help="the solution (Node: .js, .cjs or .mjs)")
+    grade.add_argument(
+        "file", type=Path, help="the solution (Node: .js, .cjs or .mjs; Python: .py)"
+    )
     grade.add_argument(
         "--adapter", help=f"language adapter, e.g. node (default: ${ADAPTER_ENV} or node)"
     )

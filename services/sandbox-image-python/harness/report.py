@@ -15,15 +15,6 @@ from typing import Any
 HARNESS_VERSION = 1
 PREFIX = b"HARNESS-REPORT "
 
-# Node-only counts (worker threads and their messages). The schema and the grader's parser
-# require all four, so a Python run states that it had none of them.
-NO_OBSERVATIONS = {
-    "workers_created": 0,
-    "workers_online": 0,
-    "messages_to_main": 0,
-    "messages_to_worker": 0,
-}
-
 
 def build_report(**fields: Any) -> dict[str, Any]:
     """A complete report; `fields` override the neutral defaults."""
@@ -36,7 +27,6 @@ def build_report(**fields: Any) -> dict[str, Any]:
         "wall_ms": 0,
         "syntax_error": None,
         "error_line": None,
-        "observations": dict(NO_OBSERVATIONS),
         "output": {"text": "", "truncated": False, "bytes_total": 0},
         "cgroup": {"oom_kills": None, "cpu_quota_cpus": None, "memory_limit_bytes": None},
         "harness_error": None,

@@ -1,0 +1,254 @@
+"""Async Gather: fetch every URL at once on one event loop, never blocking it.
+
+The driver (services/sandbox-image-python/labs/async-gather/, whose README.md states the
+task and what each number means) awaits the student's `fetch_all(urls)` and its own
+`asyncio.gather` of the same kind of URLs, repeated with fresh URLs, against a slow
+server on the sandbox's loopback. The server counts the requests in flight; a ticker task
+in the event loop records how late it wakes. The checks compare ratios, structure first
+and the clock second:
+
+- `correct_result`: the bodies, in the order of `urls`, every URL asked exactly once;
+- `runs_concurrently`: every URL in flight at the same moment (the server's count), and
+  the wall time within CONCURRENT_MAX_WALL_OVER_SLOWEST of the slowest request; one
+  request at a time fails whatever the clock says; a slow clock fails only when the
+  driver's own gather, timed beside it, was fast; otherwise inconclusive;
+- `loop_never_blocked`: held when the ticker's p99 lateness stays within
+  FREE_P99_TICKS ticks and its longest lateness below the shortest request's delay; not
+  held when the loop was late by at least the shortest delay in every run while the
+  driver's own gather kept it free; otherwise inconclusive.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from contract import CheckResult
+from grader.adapters.python.labs.driven import plural, problem_check
+from grader.adapters.python.prepare import SourceFacts
+from grader.lab_kind import NOT_RUN, skipped
+from grader.numbers import duration_text, number_at, percent_text, times_text
+from grader.report import HarnessReport
+
+CONCURRENT_MAX_WALL_OVER_SLOWEST = 1.5  # gather: 1.03-1.1; one at a time: urls / 2 or more
+TRAILS_REFERENCE = 0.6  # the driver's gather's wall over yours, at most this in every run
+FREE_P99_TICKS = 2.5  # p99 lateness over the tick: a free loop is late by a few ms
+REFERENCE_FREE_SHARE = 0.5  # the driver's gather's longest lateness, of the shortest delay
+CHECK_NAMES = ("correct_result", "runs_concurrently", "loop_never_blocked")
+FUNCTIONS = "async def fetch_all(urls)"
+
+
+def judge_async_gather(
+    facts: SourceFacts, report: HarnessReport | None, config: dict[str, Any]
+) -> list[CheckResult]:
+    """The lab's checks, from the driver's measurements, in the order the course lists them."""
+    if report is None or "problem" not in report.measurements:
+        return [CheckResult(name, False, NOT_RUN) for name in CHECK_NAMES]
+    m = report.measurements
+    correct = _correct_result(m)
+    student = variant_of(m, "fetch_all")
+    # The right bodies in the wrong order were still fetched: their timing says how.
+    if not correct.passed and not student.get("bodies_present"):
+        return [correct, *(skipped(name, correct) for name in CHECK_NAMES[1:])]
+    return [correct, _runs_concurrently(m), _loop_never_blocked(m)]
+
+
+def variant_of(m: dict[str, Any], name: str) -> dict[str, Any]:
+    """The variant `name` of the measurements (fetch_all, reference_gather), or {}."""
+    variants = m.get("variants") if isinstance(m.get("variants"), dict) else {}
+    variant = variants.get(name)
+    return variant if isinstance(variant, dict) else {}
+
+
+def shortest_delay_ms(m: dict[str, Any]) -> float | None:
+    """The shortest request's delay: the driver spreads the delays evenly from the shortest
+    to the slowest, so their sum is urls x (shortest + slowest) / 2."""
+    urls = number_at(m, "urls")
+    slowest = number_at(m, "slowest_ms")
+    total = number_at(m, "sum_ms")
+    if not urls or slowest is None or total is None:
+        return None
+    shortest = 2 * total / urls - slowest
+    return shortest if shortest > 0 else None
+
+
+def _correct_result(m: dict[str, Any]) -> CheckResult:
+    problem = problem_check(m, "correct_result", FUNCTIONS)
+    if problem is not None:
+        return problem
+    student = variant_of(m, "fetch_all")
+    urls = int(number_at(m, "urls") or 0)
+    runs = int(number_at(student, "runs") or 0)
+    if student.get("error"):
+        return CheckResult("correct_result", False, f"fetch_all() raised {student['error']}.")
+    if student.get("correct") is not True and student.get("bodies_present") is True:
+        return CheckResult(
+            "correct_result",
+            False,
+            f"fetch_all() returned the right {urls} bodies, but not in the order of `urls`: "
+            "in the order the responses arrived. Return body i for urls[i] (asyncio.gather "
+            "keeps the order of its arguments; as_completed does not).",
+        )
+    if student.get("correct") is not True or not runs:
+        return CheckResult(
+            "correct_result",
+            False,
+            "fetch_all() did not return the bodies of the URLs: return a list with the body "
+            "of each URL, `await lab_http.fetch(url)`, in the order of `urls`.",
+        )
+    low = number_at(student, "requests", "min")
+    high = number_at(student, "requests", "max")
+    if low != urls or high != urls:
+        asked = int(high if high is not None and high != urls else low or 0)
+        return CheckResult(
+            "correct_result",
+            False,
+            f"The server received {asked} requests for {plural(urls, 'URL')} in a call: "
+            "fetch each URL exactly once.",
+        )
+    return CheckResult(
+        "correct_result",
+        True,
+        f"fetch_all() returned the {urls} bodies in the order of `urls` in all {runs} runs, "
+        "each URL asked once.",
+    )
+
+
+def _runs_concurrently(m: dict[str, Any]) -> CheckResult:
+    student, reference = variant_of(m, "fetch_all"), variant_of(m, "reference_gather")
+    urls = int(number_at(m, "urls") or 0)
+    peak = number_at(student, "max_in_flight", "max")
+    over_slowest = number_at(student, "wall_over_slowest", "median")
+    wall = number_at(student, "wall_ms", "median")
+    slowest = number_at(m, "slowest_ms")
+    total = number_at(m, "sum_ms")
+    if peak is None or over_slowest is None or wall is None or not slowest or not total:
+        return CheckResult("runs_concurrently", False, "Not measured.")
+    took = (
+        f"fetch_all() took {duration_text(wall)} for {plural(urls, 'URL')} whose slowest "
+        f"answers after {duration_text(slowest)} and whose delays add up to "
+        f"{duration_text(total)}"
+    )
+    if peak <= 1 and urls > 1:
+        least_lag = number_at(student, "lag_max_ms", "min")
+        shortest = shortest_delay_ms(m)
+        how = (
+            " Your event loop was blocked meanwhile (see loop_never_blocked): a synchronous "
+            "call runs one request at a time however it is gathered; await lab_http.fetch."
+            if least_lag is not None and shortest is not None and least_lag >= shortest
+            else " Start them all at once (asyncio.gather or a TaskGroup), then await them "
+            "together."
+        )
+        return CheckResult(
+            "runs_concurrently",
+            False,
+            f"{took}: the server never had more than one of your requests open at a time, "
+            f"so each started only after the previous one was answered.{how}",
+        )
+    reference_peak = number_at(reference, "max_in_flight", "min")
+    if peak < urls:
+        if reference_peak is not None and reference_peak >= urls:
+            return CheckResult(
+                "runs_concurrently",
+                False,
+                f"{took}: at most {int(peak)} of your {urls} requests were open at once, "
+                f"while the grader's own gather had all {urls} open. Start every request "
+                "before you await any.",
+            )
+        return _not_judged(
+            f"at most {int(peak)} of your {urls} requests were open at once, and the "
+            f"grader's own gather, timed beside yours, also had only {int(reference_peak or 0)}"
+        )
+    if over_slowest <= CONCURRENT_MAX_WALL_OVER_SLOWEST:
+        return CheckResult(
+            "runs_concurrently",
+            True,
+            f"{took}: all {urls} were open at the same moment, and the total was "
+            f"{times_text(over_slowest)} the slowest request, "
+            f"{percent_text(wall / total)} of the sum.",
+        )
+    reference_over = number_at(reference, "wall_over_slowest", "median")
+    pace_best = number_at(m, "fetch_all_vs_reference", "max")
+    if (
+        reference_over is not None
+        and reference_over <= CONCURRENT_MAX_WALL_OVER_SLOWEST
+        and pace_best is not None
+        and pace_best <= TRAILS_REFERENCE
+    ):
+        return CheckResult(
+            "runs_concurrently",
+            False,
+            f"{took}: all {urls} were open at once, yet the total was "
+            f"{times_text(over_slowest)} the slowest request, while the grader's own gather "
+            f"took {times_text(reference_over)} of it in the same runs. Something else held "
+            "your event loop between the requests (see loop_never_blocked).",
+        )
+    return _not_judged(
+        f"all {urls} were open at once and the total was {times_text(over_slowest)} the "
+        "slowest request, but the grader's own gather, timed beside yours, was "
+        f"{times_text(reference_over or 0)} of it"
+    )
+
+
+def _not_judged(what: str) -> CheckResult:
+    return CheckResult(
+        "runs_concurrently",
+        False,
+        f"Not judged: {what}: this machine was too busy with other work to tell. It is "
+        "measured again; this attempt does not count.",
+        inconclusive=True,
+    )
+
+
+def _loop_never_blocked(m: dict[str, Any]) -> CheckResult:
+    student, reference = variant_of(m, "fetch_all"), variant_of(m, "reference_gather")
+    tick = number_at(m, "tick_ms")
+    shortest = shortest_delay_ms(m)
+    p99 = number_at(student, "lag_p99_ms", "median")
+    worst = number_at(student, "lag_max_ms", "median")
+    least = number_at(student, "lag_max_ms", "min")
+    if not tick or shortest is None or p99 is None or worst is None or least is None:
+        return CheckResult("loop_never_blocked", False, "Not measured.")
+    lateness = (
+        f"A ticker asking to wake every {duration_text(tick)} was late by up to "
+        f"{duration_text(worst)} (p99 {duration_text(p99)}) while fetch_all() ran"
+    )
+    if p99 <= FREE_P99_TICKS * tick and worst < shortest:
+        return CheckResult(
+            "loop_never_blocked",
+            True,
+            f"{lateness}: the event loop kept turning, far below the shortest request's "
+            f"{duration_text(shortest)}.",
+        )
+    reference_worst = number_at(reference, "lag_max_ms", "median")
+    reference_free = reference_worst is not None and (
+        reference_worst < REFERENCE_FREE_SHARE * shortest
+    )
+    if least >= shortest and reference_free:
+        ticks = number_at(student, "tick_ratio", "median")
+        woke = (
+            f"; it woke only {percent_text(ticks)} of the times it asked"
+            if ticks is not None and ticks < 0.5
+            else ""
+        )
+        return CheckResult(
+            "loop_never_blocked",
+            False,
+            f"{lateness}, at least {duration_text(least)} in every run, longer than the "
+            f"shortest request ({duration_text(shortest)}){woke}, while beside the grader's "
+            f"own gather it was late by at most {duration_text(reference_worst or 0)}: a "
+            "synchronous call held the event loop's only thread (time.sleep, urllib, "
+            "requests, or a long computation). Await asyncio.sleep and lab_http.fetch, or "
+            "move a blocking call to asyncio.to_thread.",
+        )
+    beside = (
+        f"; beside the grader's own gather it was late by up to {duration_text(reference_worst)}"
+        if reference_worst is not None
+        else ""
+    )
+    return CheckResult(
+        "loop_never_blocked",
+        False,
+        f"Not judged: {lateness}{beside}: this machine was too busy with other work to tell "
+        "a blocked loop from a slow host. It is measured again; this attempt does not count.",
+        inconclusive=True,
+    )

@@ -1,0 +1,224 @@
+"""Async Gather's judge on scripted measurements: order, requests in flight, the loop's lag.
+
+The numbers are made up (20 URLs of 50..300 ms, 3.5 s added up, a 10 ms ticker) and the
+judge compares ratios of them only: each case states the relation that decides it.
+"""
+
+import pytest
+
+from grader.adapters.python.labs.async_gather import (
+    CONCURRENT_MAX_WALL_OVER_SLOWEST,
+    FREE_P99_TICKS,
+    shortest_delay_ms,
+)
+
+URLS, SLOWEST, TOTAL, TICK = 20, 300.0, 3500.0, 10.0
+
+
+def spread(median, low=None, high=None):
+    return {"median": median, "min": median if low is None else low, "max": high or median}
+
+
+def variant(wall=310.0, in_flight=URLS, lag=2.0, lag_least=None, p99=None, correct=True):
+    return {
+        "runs": 3,
+        "correct": correct,
+        "bodies_present": True,
+        "error": None,
+        "wall_ms": spread(wall),
+        "wall_over_slowest": spread(round(wall / SLOWEST, 2)),
+        "wall_over_sum": spread(round(wall / TOTAL, 2)),
+        "lag_p50_ms": spread(0.5),
+        "lag_p99_ms": spread(lag if p99 is None else p99),
+        "lag_max_ms": spread(lag, lag if lag_least is None else lag_least),
+        "lag_p99_over_tick": spread(round(lag / TICK, 2)),
+        "tick_ratio": spread(0.95 if lag < 100 else 0.02),
+        "max_in_flight": spread(in_flight),
+        "requests": spread(URLS),
+        "arrival_span_ms": spread(1.0),
+    }
+
+
+def measured(student=None, reference=None, pace=None):
+    student = student or variant()
+    reference = reference or variant()
+    ratio = round(reference["wall_ms"]["median"] / student["wall_ms"]["median"], 2)
+    return {
+        "cpu_quota_cpus": 1.0,
+        "throttling": None,
+        "urls": URLS,
+        "slowest_ms": SLOWEST,
+        "sum_ms": TOTAL,
+        "tick_ms": TICK,
+        "repeats": 3,
+        "problem": None,
+        "problem_detail": None,
+        "variants": {"fetch_all": student, "reference_gather": reference},
+        "fetch_all_vs_reference": pace or spread(ratio),
+    }
+
+
+def check(result, name):
+    return next(item for item in result.checks if item.name == name)
+
+
+def test_the_shortest_delay_is_read_from_the_even_spread():
+    assert shortest_delay_ms(measured()) == 50.0
+
+
+def test_a_gather_passes_with_its_numbers_and_two_panels(grade_python):
+    result = grade_python("async-gather", measured())
+
+    assert (result.verdict, result.score) == ("passed", 1.0)
+    assert [item.name for item in result.checks] == [
+        "parses",
+        "correct_result",
+        "runs_concurrently",
+        "loop_never_blocked",
+        "exits_cleanly",
+    ]
+    assert "all 20 were open at the same moment" in check(result, "runs_concurrently").message
+    wall, lag = result.charts
+    assert [bar.label for bar in wall.bars] == [
+        "Slowest request",
+        "Your fetch_all()",
+        "Grader's gather",
+        "Sum of the delays",
+    ]
+    assert wall.bars[1].outcome == "held" and lag.bars[0].check == "loop_never_blocked"
+    assert lag.ideal == 50.0
+    assert result.diagnoses == ()
+
+
+def test_awaiting_one_request_at_a_time_fails_whatever_the_clock(grade_python):
+    student = variant(wall=3560.0, in_flight=1)
+
+    result = grade_python("async-gather", measured(student))
+
+    assert result.verdict == "failed"
+    message = check(result, "runs_concurrently").message
+    assert "never had more than one of your requests open" in message
+    assert check(result, "loop_never_blocked").passed
+    assert result.diagnoses[0].cause == "one_request_at_a_time"
+
+
+def test_a_synchronous_call_fails_both_concurrency_and_the_loop(grade_python):
+    student = variant(wall=3560.0, in_flight=1, lag=3500.0)
+    source = "import urllib.request\n\nasync def fetch_all(urls):\n    return []\n"
+
+    result = grade_python("async-gather", measured(student), source=source)
+
+    assert result.verdict == "failed"
+    blocked = check(result, "loop_never_blocked")
+    assert not blocked.passed and not blocked.inconclusive
+    assert "woke only 2%" in blocked.message
+    assert "a synchronous call" in check(result, "runs_concurrently").message
+    assert result.diagnoses[0].cause == "loop_blocked"
+    assert "urllib.request" in result.diagnoses[0].evidence
+
+
+def test_a_blocking_sleep_per_request_fails_the_loop_and_the_clock(grade_python):
+    # All 20 in flight, after twenty 50 ms sleeps in the loop's first turn.
+    student = variant(wall=1310.0, lag=1000.0)
+
+    result = grade_python("async-gather", measured(student))
+
+    assert result.verdict == "failed"
+    assert not check(result, "loop_never_blocked").passed
+    concurrently = check(result, "runs_concurrently")
+    assert not concurrently.inconclusive and "all 20 were open at once" in concurrently.message
+
+
+@pytest.mark.parametrize(
+    ("lag", "least", "p99", "outcome"),
+    [
+        (49.9, 20.0, FREE_P99_TICKS * TICK, "held"),  # below the shortest delay, p99 in 2.5 ticks
+        (30.0, 30.0, FREE_P99_TICKS * TICK + 1, "not_judged"),  # p99 above, nothing blocked
+        (60.0, 20.0, 60.0, "not_judged"),  # one run late: a host's stall, not every run
+        (50.0, 50.0, 50.0, "did_not_hold"),  # the shortest delay, in every run
+    ],
+)
+def test_the_loop_at_its_boundaries(grade_python, lag, least, p99, outcome):
+    student = variant(lag=lag, lag_least=least, p99=p99)
+
+    result = grade_python("async-gather", measured(student))
+
+    assert result.measurements["judged"]["variants.fetch_all.lag_max_ms"]["outcome"] == outcome
+
+
+def test_a_blocked_loop_beside_a_blocked_reference_is_not_judged(grade_python):
+    student = variant(lag=200.0)
+    reference = variant(lag=120.0)
+
+    result = grade_python("async-gather", measured(student, reference))
+
+    assert result.verdict == "inconclusive"
+    assert check(result, "loop_never_blocked").inconclusive
+    assert result.diagnoses[0].cause == "host_busy"
+
+
+@pytest.mark.parametrize(
+    ("wall", "reference_wall", "pace", "outcome"),
+    [
+        (CONCURRENT_MAX_WALL_OVER_SLOWEST * SLOWEST, 310.0, None, "held"),
+        (600.0, 310.0, spread(0.52, 0.5, 0.6), "did_not_hold"),  # trailed in every run
+        (600.0, 310.0, spread(0.52, 0.5, 0.61), "not_judged"),
+        (600.0, 550.0, None, "not_judged"),  # the reference gather itself was slow
+    ],
+)
+def test_the_clock_at_its_boundaries(grade_python, wall, reference_wall, pace, outcome):
+    m = measured(variant(wall=wall), variant(wall=reference_wall), pace)
+
+    result = grade_python("async-gather", m)
+
+    assert result.measurements["judged"]["variants.fetch_all.wall_ms"]["outcome"] == outcome
+
+
+def test_some_requests_in_flight_fail_only_when_the_reference_had_them_all(grade_python):
+    bounded = grade_python("async-gather", measured(variant(wall=900.0, in_flight=8)))
+    host = grade_python(
+        "async-gather", measured(variant(wall=900.0, in_flight=8), variant(in_flight=12))
+    )
+
+    assert "at most 8 of your 20 requests" in check(bounded, "runs_concurrently").message
+    assert bounded.verdict == "failed"
+    assert check(host, "runs_concurrently").inconclusive
+
+
+def test_bodies_in_arrival_order_fail_correct_result_and_keep_the_timing(grade_python):
+    student = variant(correct=False)
+
+    result = grade_python("async-gather", measured(student))
+
+    assert result.verdict == "failed"
+    assert "in the order the responses arrived" in check(result, "correct_result").message
+    assert check(result, "runs_concurrently").passed
+    assert "arrival_order" in [item.cause for item in result.diagnoses]
+
+
+def test_wrong_bodies_skip_the_timing(grade_python):
+    student = {**variant(correct=False), "bodies_present": False}
+
+    result = grade_python("async-gather", measured(student))
+
+    assert check(result, "runs_concurrently").message.startswith("Not measured: fix")
+
+
+def test_a_url_asked_twice_fails_correct_result(grade_python):
+    student = {**variant(), "requests": spread(40)}
+
+    result = grade_python("async-gather", measured(student))
+
+    assert "received 40 requests for 20 URLs" in check(result, "correct_result").message
+
+
+def test_a_missing_function_is_explained(grade_python):
+    m = {
+        **measured(),
+        "problem": "function_missing",
+        "problem_detail": "main.py defines no fetch_all",
+    }
+
+    result = grade_python("async-gather", m, exit_code=1)
+
+    assert "define async def fetch_all(urls)" in check(result, "correct_result").message

@@ -1,0 +1,46 @@
+"""Fixtures for grading Python labs in the real Python sandbox, as a queued job would be.
+
+Each grading goes through grader.pipeline.grade_request with the Python adapter and the
+real image (course-sandbox-python:1, or PYTHON_SANDBOX_IMAGE): without it, or without a
+Docker Engine, the tests skip, and under CI=true they fail (tests.conftest.require).
+"""
+
+import functools
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from contract import SCHEMA_VERSION, GradeRequest, GradeResult, SubmittedFile
+from grader.adapters.python import ADAPTER
+from grader.limits import Ceilings
+from grader.pipeline import grade_request
+from grader.sandbox import run_in_sandbox
+
+
+@pytest.fixture
+def grade_solution(
+    docker_client, python_sandbox_image, no_leftover_containers
+) -> Callable[..., GradeResult]:
+    """Grade one solution file for a Python lab kind through the pipeline."""
+
+    def grade(lab: str, path: Path, check_config: dict[str, Any] | None = None) -> GradeResult:
+        kind = ADAPTER.lab_kind(lab)
+        request = GradeRequest(
+            schema_version=SCHEMA_VERSION,
+            submission_id=f"python-{path.stem}",
+            tenant_id="1",
+            lab_id=lab,
+            lab_kind=lab,
+            files=(SubmittedFile("main.py", path.read_text()),),
+            entrypoint="main.py",
+            limits=kind.default_limits,
+            check_config=check_config or {},
+            queued_at=datetime.now(UTC).isoformat(),
+        )
+        runner = functools.partial(run_in_sandbox, docker_client, python_sandbox_image)
+        return grade_request(request, runner, Ceilings(), adapter=ADAPTER)
+
+    return grade

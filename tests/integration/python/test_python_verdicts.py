@@ -1,0 +1,94 @@
+"""Python lab solutions in many styles, graded in the real Python sandbox: honest ones pass
+(or are inconclusive only when the host was too busy to time them), dishonest ones fail on
+the check that measures what they really did, with a message that says it.
+
+The solutions are the course's reference ones and tests/python_sandbox/solutions/ (each
+file's first line says its style). No assertion is on a duration: a dishonest solution
+fails on structure (where the CPU time went, requests in flight, a loop late by more than
+a request takes in every run), which a busy host cannot fake.
+"""
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+REFERENCE = ROOT / "content" / "drafts" / "courses" / "python-concurrency" / "solutions"
+STYLES = ROOT / "tests" / "python_sandbox" / "solutions"
+# Short runs: enough to tell where the work ran and what the loop did, on a 2-core host.
+GIL_SETTINGS = {"repeats": 2, "target_ms": 500}
+GATHER_SETTINGS = {"repeats": 2}
+
+HONEST = [
+    ("beat-the-gil", REFERENCE / "beat-the-gil.py", GIL_SETTINGS),
+    ("async-gather", REFERENCE / "async-gather.py", GATHER_SETTINGS),
+    *(
+        ("beat-the-gil", STYLES / "beat_the_gil" / name, GIL_SETTINGS)
+        for name in (
+            "pool_map.py",
+            "process_pool_executor.py",
+            "process_queue.py",
+            "process_pipe.py",
+            "pool_starmap_chunks.py",
+        )
+    ),
+    *(
+        ("async-gather", STYLES / "async_gather" / name, GATHER_SETTINGS)
+        for name in ("gather.py", "task_group.py", "as_completed.py")
+    ),
+]
+# (lab, solution, the check that fails, what its message says the code did)
+DISHONEST = [
+    (
+        "beat-the-gil",
+        "decoy_idle_processes.py",
+        "work_ran_in_processes",
+        "the counting ran in the main process. 2 child processes were alive, but none",
+    ),
+    ("beat-the-gil", "threads.py", "work_ran_in_processes", "the counting ran in the main"),
+    ("beat-the-gil", "hard_coded.py", "correct_result", "a fixed number cannot be right"),
+    ("async-gather", "sequential.py", "runs_concurrently", "never had more than one"),
+    ("async-gather", "time_sleep.py", "loop_never_blocked", "a synchronous call held"),
+    ("async-gather", "sync_urllib.py", "loop_never_blocked", "a synchronous call held"),
+    (
+        "async-gather",
+        "as_completed_unordered.py",
+        "correct_result",
+        "in the order the responses arrived",
+    ),
+]
+FOLDERS = {"beat-the-gil": "beat_the_gil", "async-gather": "async_gather"}
+SETTINGS = {"beat-the-gil": GIL_SETTINGS, "async-gather": GATHER_SETTINGS}
+
+pytestmark = pytest.mark.docker
+
+
+def check(result, name):
+    return next(item for item in result.checks if item.name == name)
+
+
+@pytest.mark.parametrize(
+    ("lab", "path", "settings"), HONEST, ids=lambda value: getattr(value, "name", None)
+)
+def test_honest_solutions_pass_or_are_inconclusive_never_failed(
+    grade_solution, lab, path, settings
+):
+    result = grade_solution(lab, path, settings)
+
+    assert result.verdict in ("passed", "inconclusive"), result.checks
+    for item in result.checks:
+        assert item.passed or item.inconclusive, item
+    assert result.charts and result.findings
+
+
+@pytest.mark.parametrize(("lab", "solution", "name", "says"), DISHONEST)
+def test_dishonest_solutions_fail_on_the_check_that_measures_it(
+    grade_solution, lab, solution, name, says
+):
+    result = grade_solution(lab, STYLES / FOLDERS[lab] / solution, SETTINGS[lab])
+
+    failed = check(result, name)
+    assert result.verdict == "failed", result.checks
+    assert not failed.passed and not failed.inconclusive, failed
+    assert says in failed.message, failed.message
+    assert result.diagnoses
