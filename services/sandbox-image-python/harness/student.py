@@ -5,7 +5,8 @@ its own, its stdout and stderr on pipes of the harness's (its output is data for
 never the harness's stdout, so it can never be mistaken for the report), and two reasons to
 stop it early: the inner wall timeout and too much output. -I (isolated) ignores PYTHON*
 variables and the user's site-packages and keeps the script's folder off sys.path; -u makes
-stdout and stderr unbuffered, so they interleave in the report as they happened, and a loop
+stdout and stderr unbuffered, so they interleave in the report in the order they arrive
+(each stream in its own order; lines of both written within one poll may swap), and a loop
 of print() calls fills the pipe (and meets the output limit) instead of a buffer.
 """
 
