@@ -36,6 +36,7 @@ from grader.numbers import (
     times_text,
 )
 from grader.report import HarnessReport
+from grader.speedup import Reference, SpeedupCall, call_speedup
 
 RESPONSIVE_MAX_STALL_RATIO = 0.25  # one-worker p99 stall over the blocking run's stall
 # Where the work ran, as shares of the blocking run's CPU time (the job's cost right now).
@@ -253,13 +254,16 @@ def _speeds_up(m: dict[str, Any]) -> CheckResult:
             f"{quota} up to {times_text(ideal)} is possible.",
         )
     target = MIN_EFFICIENCY * ideal
-    reference = number_at(m, "reference_speedup", "median")
-    reference_low = number_at(m, "reference_speedup", "min")
-    keeping_up = number_at(m, "n_workers_vs_reference", "median")
-    keeping_up_best = number_at(m, "n_workers_vs_reference", "max")
-    reference_shows_it = reference is not None and reference >= target
+    ref = Reference(
+        number_at(m, "reference_speedup", "median"),
+        number_at(m, "reference_speedup", "min"),
+        number_at(m, "n_workers_vs_reference", "median"),
+        number_at(m, "n_workers_vs_reference", "max"),
+    )
+    reference = ref.median
     split = f"the grader's own split over {workers} workers, timed beside yours,"
-    if speedup >= target:
+    call = call_speedup(speedup, target, ref, KEEPS_UP_WITH_REFERENCE, TRAILS_REFERENCE)
+    if call is SpeedupCall.REACHED:
         return CheckResult(
             "speeds_up",
             True,
@@ -267,33 +271,28 @@ def _speeds_up(m: dict[str, Any]) -> CheckResult:
             f"alone; the ideal {quota} is {times_text(ideal)} "
             f"({percent_text(_efficiency(m, speedup, ideal))} efficiency).",
         )
-    if reference_shows_it and keeping_up is not None and keeping_up >= KEEPS_UP_WITH_REFERENCE:
+    if call is SpeedupCall.KEPT_UP:
         return CheckResult(
             "speeds_up",
             True,
             f"{workers} workers finished {times_text(speedup)} as fast as the main thread "
             f"alone, short of {times_text(target)}, but {split} reached "
-            f"{times_text(reference)} and yours kept {percent_text(keeping_up)} of its pace.",
+            f"{times_text(reference)} and yours kept {percent_text(ref.pace)} of its pace.",
         )
-    if (
-        reference_low is not None
-        and reference_low >= target
-        and keeping_up_best is not None
-        and keeping_up_best < TRAILS_REFERENCE
-    ):
+    if call is SpeedupCall.TRAILED:
         return CheckResult(
             "speeds_up",
             False,
             f"{workers} workers finished {times_text(speedup)} as fast as the main thread "
-            f"alone, while {split} reached at least {times_text(reference_low)} in every "
-            f"repetition and yours kept at most {percent_text(keeping_up_best)} of its pace: "
+            f"alone, while {split} reached at least {times_text(ref.low)} in every "
+            f"repetition and yours kept at most {percent_text(ref.best_pace)} of its pace: "
             "the machine allowed the speedup, the code did not reach it. Do the workers "
             "start at once and spend their time on crunch()?",
         )
     reason = (
         f"{split} reached only {times_text(reference)} "
         f"(a parallel speedup needs {times_text(target)})"
-        if reference is not None and not reference_shows_it
+        if reference is not None and not ref.reaches(target)
         else f"{split} reached {times_text(reference or 0)} and your runs went from "
         f"{times_text(number_at(m, 'speedup', 'min') or speedup)} to "
         f"{times_text(number_at(m, 'speedup', 'max') or speedup)}"

@@ -31,6 +31,7 @@ from grader.adapters.python.prepare import SourceFacts
 from grader.lab_kind import NOT_RUN, skipped
 from grader.numbers import cpus_text, duration_text, number_at, percent_text, times_text
 from grader.report import HarnessReport
+from grader.speedup import Reference, SpeedupCall, call_speedup
 
 # Where the work ran, as shares of the serial run's CPU time (the job's cost right now).
 MAIN_PROCESS_MAX_SHARE = 0.35  # honest pools: 2-10% (sending the ranges, summing)
@@ -165,12 +166,16 @@ def _speeds_up(m: dict[str, Any], in_processes: CheckResult) -> CheckResult:
             f"{quota} up to {times_text(ideal)} is possible.",
         )
     target = MIN_EFFICIENCY * ideal
-    reference = number_at(m, "reference_speedup", "median")
-    reference_low = number_at(m, "reference_speedup", "min")
-    keeping_up = number_at(m, "processes_vs_reference", "median")
-    keeping_up_best = number_at(m, "processes_vs_reference", "max")
+    ref = Reference(
+        number_at(m, "reference_speedup", "median"),
+        number_at(m, "reference_speedup", "min"),
+        number_at(m, "processes_vs_reference", "median"),
+        number_at(m, "processes_vs_reference", "max"),
+    )
+    reference = ref.median
     split = f"the grader's own split over {workers} processes, timed beside yours,"
-    if speedup >= target:
+    call = call_speedup(speedup, target, ref, KEEPS_UP_WITH_REFERENCE, TRAILS_REFERENCE)
+    if call is SpeedupCall.REACHED:
         return CheckResult(
             "speeds_up",
             True,
@@ -178,31 +183,25 @@ def _speeds_up(m: dict[str, Any], in_processes: CheckResult) -> CheckResult:
             f"alone; the ideal {quota} is {times_text(ideal)} "
             f"({percent_text(speedup / ideal)} efficiency).",
         )
-    reference_shows_it = reference is not None and reference >= target
-    if reference_shows_it and keeping_up is not None and keeping_up >= KEEPS_UP_WITH_REFERENCE:
+    if call is SpeedupCall.KEPT_UP:
         return CheckResult(
             "speeds_up",
             True,
             f"parallel_count() finished {times_text(speedup)} as fast as count_primes() "
             f"alone, short of {times_text(target)}, but {split} reached "
-            f"{times_text(reference)} and yours kept {percent_text(keeping_up)} of its pace.",
+            f"{times_text(reference)} and yours kept {percent_text(ref.pace)} of its pace.",
         )
-    if (
-        reference_low is not None
-        and reference_low >= target
-        and keeping_up_best is not None
-        and keeping_up_best < TRAILS_REFERENCE
-    ):
+    if call is SpeedupCall.TRAILED:
         return CheckResult(
             "speeds_up",
             False,
             f"parallel_count() finished {times_text(speedup)} as fast as count_primes() "
-            f"alone, while {split} reached at least {times_text(reference_low)} in every "
-            f"repetition and yours kept at most {percent_text(keeping_up_best)} of its pace: "
+            f"alone, while {split} reached at least {times_text(ref.low)} in every "
+            f"repetition and yours kept at most {percent_text(ref.best_pace)} of its pace: "
             "the machine allowed the speedup, the code did not reach it. Do your processes "
             "start together, and does each count only its own piece?",
         )
-    if reference is not None and not reference_shows_it:
+    if reference is not None and not ref.reaches(target):
         reason = (
             f"{split} reached only {times_text(reference)} "
             f"(a parallel speedup needs {times_text(target)})"
