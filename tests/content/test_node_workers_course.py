@@ -20,7 +20,7 @@ from rq.serializers import JSONSerializer
 import contract
 from portal.catalogue.content import BlanksQuestion, ChoiceQuestion, CodeSample, OrderingQuestion
 from portal.catalogue.loader import load_catalogue
-from portal.labs.service import build_grade_request
+from portal.labs.service import GRADE_RETRY_INTERVALS, build_grade_request
 from portal.models import Submission
 from portal.questions.grading import grade_form, reference_answer
 from tests.conftest import require
@@ -123,6 +123,16 @@ def test_every_lab_has_a_reference_solution():
 def test_every_lab_passes_with_its_reference_solution(
     lab, redis_url, run_grader_worker, no_leftover_containers
 ):
+    # A grading the host was too busy to judge is measured again later, as the portal's
+    # retries do (GRADE_RETRY_INTERVALS); here at once. It must end passed.
+    for _attempt in range(1 + len(GRADE_RETRY_INTERVALS)):
+        result = _graded_once(lab, redis_url, run_grader_worker)
+        if result.verdict != "inconclusive":
+            break
+    assert result.verdict == "passed", (result.feedback, result.checks)
+
+
+def _graded_once(lab, redis_url, run_grader_worker) -> contract.GradeResult:
     import redis
 
     submission = Submission(
@@ -143,7 +153,6 @@ def test_every_lab_passes_with_its_reference_solution(
         results = Queue(contract.RESULTS_QUEUE, connection=connection, serializer=JSONSerializer)
         job = results.fetch_job(contract.result_job_id(request.submission_id))
         assert job is not None, "the grader published no result"
-        result = contract.decode(contract.GradeResult, job.args[0])
+        return contract.decode(contract.GradeResult, job.args[0])
     finally:
         connection.close()
-    assert result.verdict == "passed", (result.feedback, result.checks)
