@@ -34,6 +34,7 @@ from portal.auth.service import find_user_by_email, register_user
 from portal.backup.commands import backup_commands
 from portal.catalogue.catalogue import get_catalogue
 from portal.config import ConfigError
+from portal.database_state import require_usable_database, usable_database_required
 from portal.db import get_engine, get_unscoped_db
 from portal.demo import DEMO_ACCOUNTS, active_demo_accounts
 from portal.feed.commands import feed_commands
@@ -81,7 +82,7 @@ def seed_demo() -> None:
         raise click.ClickException(
             "seed-demo creates logins whose passwords are public; not with PORTAL_ENV=production"
         )
-    operators_cli.require_usable_database()
+    require_usable_database(get_engine())
     session = get_unscoped_db()
     school = session.scalars(select(School).where(School.slug == DEFAULT_SCHOOL_SLUG)).first()
     if school is None:
@@ -100,9 +101,9 @@ def seed_demo() -> None:
 
 @click.command("deactivate-demo")
 @with_appcontext
+@usable_database_required
 def deactivate_demo() -> None:
     """Deactivate every demo login, at any school (they can no longer log in)."""
-    operators_cli.require_usable_database()
     session = get_unscoped_db()
     accounts = active_demo_accounts(session)
     for account in accounts:
@@ -142,6 +143,7 @@ def results_worker(burst: bool) -> None:
 @click.command("requeue-stale")
 @click.option("--older-than", default=60, show_default=True, help="Seconds in flight.")
 @with_appcontext
+@usable_database_required
 def requeue_stale(older_than: int) -> None:
     """Re-enqueue lost submissions; close those whose grading gave up."""
     catalogue = get_catalogue()

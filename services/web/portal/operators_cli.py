@@ -3,22 +3,18 @@
 They work across schools, so they use the unscoped session, and they validate exactly as
 the platform admin's pages do (`portal.platform_admin.schools.check_school_fields`).
 Bad input exits non-zero with a message that names the option at fault; a database that
-is unreachable or was never migrated, with one line that says so (`require_usable_database`).
+is unreachable or was never migrated, with one line that says so
+(`portal.database_state.usable_database_required`).
 """
 
 from __future__ import annotations
 
 import click
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import AppGroup
 from sqlalchemy import select
 
-from portal.database_state import (
-    NOT_MIGRATED_MESSAGE,
-    UNREACHABLE_MESSAGE,
-    DatabaseState,
-    database_state,
-)
-from portal.db import get_engine, get_unscoped_db
+from portal.database_state import usable_database_required
+from portal.db import get_unscoped_db
 from portal.models import Role, School
 from portal.platform_admin.accounts import InvalidAccount, create_account_with_reset_token
 from portal.platform_admin.schools import (
@@ -29,28 +25,8 @@ from portal.platform_admin.schools import (
 )
 from portal.tenancy import school_base_url
 
-
-@click.group("school", cls=AppGroup)
-@with_appcontext
-def school_commands() -> None:
-    """Schools (tenants)."""
-    require_usable_database()
-
-
-@click.group("user", cls=AppGroup)
-@with_appcontext
-def user_commands() -> None:
-    """Accounts at a school."""
-    require_usable_database()
-
-
-def require_usable_database() -> None:
-    """Stop with one line when the database cannot be used, before any table is touched."""
-    state = database_state(get_engine())
-    if state is DatabaseState.NOT_MIGRATED:
-        raise click.ClickException(NOT_MIGRATED_MESSAGE)
-    if state is DatabaseState.UNREACHABLE:
-        raise click.ClickException(UNREACHABLE_MESSAGE)
+school_commands = AppGroup("school", help="Schools (tenants).")
+user_commands = AppGroup("user", help="Accounts at a school.")
 
 
 ROLE_NAMES = [role.value for role in Role]
@@ -61,6 +37,7 @@ OPTION_OF_FIELD = {"slug": "SLUG", "name": "--name", "domain": "--domain"}
 @click.argument("slug")
 @click.option("--name", required=True, help="The school's name, shown on its pages.")
 @click.option("--domain", default=None, help="A host name of its own (courses.school.edu).")
+@usable_database_required
 def school_create(slug: str, name: str, domain: str | None) -> None:
     """Create a school reachable at SLUG.<platform host> (and at DOMAIN if given)."""
     session = get_unscoped_db()
@@ -73,6 +50,7 @@ def school_create(slug: str, name: str, domain: str | None) -> None:
 
 
 @school_commands.command("list")
+@usable_database_required
 def school_list() -> None:
     """List every school: slug, name, domain, users, active."""
     rows = schools_with_counts(get_unscoped_db())
@@ -90,6 +68,7 @@ def school_list() -> None:
 @click.option("--email", required=True, help="The person's email address.")
 @click.option("--role", required=True, type=click.Choice(ROLE_NAMES), help="What they may do.")
 @click.option("--name", default=None, help="Display name (default: the email's local part).")
+@usable_database_required
 def user_create(school_slug: str, email: str, role: str, name: str | None) -> None:
     """Create an account and print a one-time link to set its password."""
     session = get_unscoped_db()

@@ -7,6 +7,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from portal.catalogue.catalogue import get_catalogue
+from portal.database_state import usable_database_required
 from portal.db import get_unscoped_db
 from portal.feed.guides import pin_course_guides
 from portal.models import School
@@ -16,6 +17,7 @@ feed_commands = AppGroup("feed", help="The Holo-Net feed.")
 
 @feed_commands.command("pin-guides")
 @click.option("--school", "school_slug", default=None, help="Only this school (its slug).")
+@usable_database_required
 def pin_guides(school_slug: str | None) -> None:
     """Pin each course guide on every school's feed (or one school's) that lacks it."""
     session = get_unscoped_db()

@@ -14,6 +14,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from portal.catalogue.catalogue import get_catalogue
+from portal.database_state import usable_database_required
 from portal.db import get_unscoped_db
 from portal.models import School
 from portal.premium import codes, entitlements
@@ -58,6 +59,7 @@ UNTIL = click.option(
 @click.option("--course", "course_id", help="Only this course (default: every course).")
 @click.option("--reason", default="granted from the command line", show_default=True)
 @with_appcontext
+@usable_database_required
 def grant(
     slug: str,
     email: str | None,
@@ -92,6 +94,7 @@ def grant(
 @click.option("--course", "course_id", help="Only this course (default: every course).")
 @click.option("--note", default="", help="What the codes are for.")
 @with_appcontext
+@usable_database_required
 def make_codes(
     slug: str,
     count: int,
