@@ -34,7 +34,11 @@ from portal.auth.service import find_user_by_email, register_user
 from portal.backup.commands import backup_commands
 from portal.catalogue.catalogue import get_catalogue
 from portal.config import ConfigError
-from portal.database_state import require_usable_database, usable_database_required
+from portal.database_state import (
+    require_reachable_database,
+    require_usable_database,
+    usable_database_required,
+)
 from portal.db import get_engine, get_unscoped_db
 from portal.demo import DEMO_ACCOUNTS, active_demo_accounts
 from portal.feed.commands import feed_commands
@@ -70,6 +74,7 @@ def init_app(app: Flask) -> None:
 @with_appcontext
 def db_upgrade() -> None:
     """Migrate the database to the latest revision."""
+    require_reachable_database(get_engine())
     upgrade_database(get_engine())
     click.echo("Database is up to date.")
 

@@ -55,11 +55,19 @@ Returned = TypeVar("Returned")
 def require_usable_database(engine: Engine) -> None:
     """Stop a command with one line when the database cannot be used, before any table is
     touched (an operator who has not migrated yet gets the command to run, not a traceback)."""
-    state = database_state(engine)
-    if state is DatabaseState.NOT_MIGRATED:
+    if require_reachable_database(engine) is DatabaseState.NOT_MIGRATED:
         raise click.ClickException(NOT_MIGRATED_MESSAGE)
+
+
+def require_reachable_database(engine: Engine) -> DatabaseState:
+    """Stop a command with one line when the database cannot be reached; else its state.
+
+    For the commands that also work on an empty database (`db upgrade`, `backup`).
+    """
+    state = database_state(engine)
     if state is DatabaseState.UNREACHABLE:
         raise click.ClickException(UNREACHABLE_MESSAGE)
+    return state
 
 
 def usable_database_required(command: Callable[Params, Returned]) -> Callable[Params, Returned]:

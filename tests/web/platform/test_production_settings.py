@@ -297,6 +297,32 @@ def test_the_operators_cli_on_an_unmigrated_database_says_so_in_one_line(tmp_pat
     assert result.stdout == ""
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["db", "upgrade"],
+        ["school", "list"],
+        ["backup", "create", "--output", "backup.tar.gz"],
+        ["backup", "restore", "archive.tar.gz"],
+    ],
+    ids=["db-upgrade", "school-list", "backup-create", "backup-restore"],
+)
+def test_the_operators_cli_on_an_unreachable_database_says_so_in_one_line(tmp_path, command):
+    (tmp_path / "archive.tar.gz").write_bytes(b"never read")
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "SECRET_KEY": "x",
+        "PORTAL_DATABASE_URL": "postgresql+psycopg://nobody:not-to-be-printed@127.0.0.1:1/none",
+        "REDIS_URL": "redis://127.0.0.1:1/0",
+        "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
+    }
+    result = flask(env, tmp_path, *command)
+    assert result.returncode == 1
+    assert result.stderr == "Error: the database cannot be reached: check PORTAL_DATABASE_URL\n"
+    assert not (tmp_path / "backup.tar.gz").exists()
+
+
 def test_the_operators_cli_help_needs_no_database(tmp_path):
     env = {
         "PATH": "/usr/bin:/bin",

@@ -1,7 +1,8 @@
 """`flask --app portal backup create|restore`: the operator's side of `portal.backup`.
 
 Exit status 1 with one line on stderr for every refusal (a newer archive, a non-empty
-database without --force, a damaged file); the database and queue URLs are never printed.
+database without --force, a damaged file, a database that cannot be reached); the database
+and queue URLs are never printed.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from redis.exceptions import RedisError
 
 from portal.backup import ArchiveError, BackupRefused, create_backup, restore_backup
 from portal.catalogue.catalogue import Catalogue, get_catalogue
+from portal.database_state import require_reachable_database
 from portal.db import get_engine, get_unscoped_db
 from portal.graders import grading_queue_names
 from portal.labs.sweep import requeue_stale_submissions
@@ -38,6 +40,7 @@ def create(output: Path | None) -> None:
     """Write one archive: every table, the mail outbox, and a manifest."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     output = output or Path(f"portal-backup-{stamp}.tar.gz")
+    require_reachable_database(get_engine())
     started = time.monotonic()
     try:
         manifest = create_backup(get_engine(), output, _outbox())
@@ -57,6 +60,7 @@ def create(output: Path | None) -> None:
 @with_appcontext
 def restore(archive: Path, force: bool) -> None:
     """Rebuild the database from ARCHIVE, then re-enqueue the work that was in flight."""
+    require_reachable_database(get_engine())
     started = time.monotonic()
     try:
         report = restore_backup(get_engine(), archive, _outbox(), force=force)
