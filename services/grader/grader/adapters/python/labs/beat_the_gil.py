@@ -171,6 +171,7 @@ def _speeds_up(m: dict[str, Any], in_processes: CheckResult) -> CheckResult:
         number_at(m, "reference_speedup", "min"),
         number_at(m, "processes_vs_reference", "median"),
         number_at(m, "processes_vs_reference", "max"),
+        int(number_at(m, "repeats") or 0),
     )
     reference = ref.median
     split = f"the grader's own split over {workers} processes, timed beside yours,"

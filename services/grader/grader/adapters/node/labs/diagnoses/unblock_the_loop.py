@@ -9,6 +9,7 @@ the code. The limits are the judge's (grader/labs/unblock_the_loop.py).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from contract import Diagnosis
@@ -36,6 +37,7 @@ def diagnose_unblock_the_loop(evidence: Evidence) -> list[Diagnosis]:
     blocking, one, many, reference = (
         Run.read(m, name) for name in ("blocking", "one_worker", "n_workers", "reference_workers")
     )
+    one, many = (_main_cpu_on_the_job(run, reference) for run in (one, many))
     workers = int(number_at(m, "workers") or 0)
     found: list[Diagnosis | None] = []
     on_main = _work_on_main_thread(blocking, one, many)
@@ -61,6 +63,14 @@ def _slow(m: dict[str, Any]) -> bool:
     speedup = number_at(m, "speedup", "median")
     ideal = number_at(m, "speedup", "ideal")
     return speedup is None or not ideal or speedup < MIN_EFFICIENCY * ideal
+
+
+def _main_cpu_on_the_job(run: Run, reference: Run) -> Run:
+    """The run with its main thread's CPU counted as the judge counts it: beyond the grader's
+    own split's (main_thread_job_cpu), so that diagnosis and verdict agree."""
+    if run.main_cpu is None:
+        return run
+    return replace(run, main_cpu=max(0.0, run.main_cpu - (reference.main_cpu or 0.0)))
 
 
 def _work_on_main_thread(blocking: Run, one: Run, many: Run) -> Diagnosis | None:
