@@ -25,8 +25,9 @@ format: $(VENV)/.synced
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: $(VENV)/.synced sandbox-image
-	$(VENV)/bin/python bench/grading.py
+bench: $(VENV)/.synced sandbox-image python-sandbox-image
+	SANDBOX_IMAGE=$(SANDBOX_IMAGE) PYTHON_SANDBOX_IMAGE=$(PYTHON_SANDBOX_IMAGE) \
+	  $(VENV)/bin/python bench/grading.py
 	$(VENV)/bin/python bench/pages.py
 	$(VENV)/bin/python bench/verdict_accuracy.py
 	$(VENV)/bin/python bench/fairness.py
@@ -39,8 +40,7 @@ check-content: $(VENV)/.synced
 sandbox-image:
 	SANDBOX_IMAGE=$(SANDBOX_IMAGE) scripts/build-sandbox-image.sh
 
-# The sandbox of the `python-sandbox` grader kind (services/sandbox-image-python); not yet
-# part of `make test`: .venv/bin/pytest tests/python_sandbox runs its tests.
+# The sandbox of the `python-sandbox` grader kind (services/sandbox-image-python).
 python-sandbox-image:
 	PYTHON_SANDBOX_IMAGE=$(PYTHON_SANDBOX_IMAGE) scripts/build-sandbox-image.sh python
 
