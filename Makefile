@@ -39,14 +39,13 @@ check-content: $(VENV)/.synced
 sandbox-image:
 	SANDBOX_IMAGE=$(SANDBOX_IMAGE) scripts/build-sandbox-image.sh
 
-# The sandbox of the `python-sandbox` grader kind (services/sandbox-image-python); not yet
-# part of `make test`: .venv/bin/pytest tests/python_sandbox runs its tests.
+# The sandbox of the `python-sandbox` grader kind (services/sandbox-image-python).
 python-sandbox-image:
 	PYTHON_SANDBOX_IMAGE=$(PYTHON_SANDBOX_IMAGE) scripts/build-sandbox-image.sh python
 
 # The images compose.yaml runs (web, grader; offline PostgreSQL and Valkey where no
-# registry is reachable), and the sandbox image the grader starts.
-images: $(VENV)/.synced sandbox-image
+# registry is reachable), and the sandbox images the graders start (Node's, Python's).
+images: $(VENV)/.synced sandbox-image python-sandbox-image
 	scripts/build-service-images.sh
 
 clean:
