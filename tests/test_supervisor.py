@@ -20,6 +20,7 @@ from pathlib import Path
 from tests.test_run_platform_shutdown import (
     SHUTDOWN_LIMIT_SECONDS,
     descendants,
+    grader_workers,
     start_platform,
     still_running,
     stop_platform,
@@ -57,21 +58,14 @@ def test_a_process_that_keeps_dying_is_restarted_ever_later():
 
 
 def grader_worker(platform_pid: int) -> int | None:
-    for pid in descendants(platform_pid):
-        try:
-            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        # `python .../bin/grader worker --name grader-...` (the console script's shebang)
-        if b"worker" in command and any(part.endswith(b"/bin/grader") for part in command):
-            return pid
-    return None
+    """The Node grader's worker (the Python one runs beside it, untouched here)."""
+    return grader_workers(platform_pid).get("grader")
 
 
 def test_make_run_restarts_a_killed_grader_and_keeps_serving(
-    docker_client, sandbox_image, tmp_path
+    docker_client, sandbox_image, python_sandbox_image, tmp_path
 ):
-    platform, port = start_platform(tmp_path, sandbox_image)
+    platform, port = start_platform(tmp_path, sandbox_image, python_sandbox_image)
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(platform.stdout), daemon=True)
     reader.start()
@@ -80,6 +74,7 @@ def test_make_run_restarts_a_killed_grader_and_keeps_serving(
         wait_for_page(page, platform)
         killed = grader_worker(platform.pid)
         assert killed is not None, "no grader worker runs"
+        python_grader = grader_workers(platform.pid).get("python-grader")
         os.kill(killed, signal.SIGKILL)
 
         deadline = time.monotonic() + RESTART_LIMIT_SECONDS
@@ -90,6 +85,7 @@ def test_make_run_restarts_a_killed_grader_and_keeps_serving(
         assert restarted not in (None, killed), "the grader was not restarted"
         with urllib.request.urlopen(page, timeout=10) as response:
             assert response.status == 200  # the web kept serving
+        assert grader_workers(platform.pid).get("python-grader") == python_grader  # untouched
         children = descendants(platform.pid)
         os.killpg(platform.pid, signal.SIGINT)  # Ctrl-C
         platform.wait(timeout=SHUTDOWN_LIMIT_SECONDS)
@@ -102,5 +98,5 @@ def test_make_run_restarts_a_killed_grader_and_keeps_serving(
     assert platform.returncode == 0, output
     assert "run: the grader died (killed by signal 9): restarting it in 1 s\n" in output
     assert f"run: restarted the grader (pid {restarted})\n" in output, output
-    assert "run: stopping the grader and the web-worker\n" in output, output
+    assert "run: stopping the grader, the python grader and the web-worker\n" in output, output
     assert still_running(children) == [], output

@@ -290,16 +290,28 @@ def may_connect(docs: list[Doc], client: Doc, server: Doc, port: int) -> bool:
     return True
 
 
+def grader_workloads(docs: list[Doc]) -> list[Doc]:
+    """The workloads whose pods run a grader worker (`grader worker`), of whatever kind: told
+    by what they run, not by a label a new grader kind might lack."""
+    return [
+        owner
+        for owner, template in pod_templates(docs)
+        if any(container.get("command", [])[:2] == ["grader", "worker"]
+               for container in template["spec"]["containers"])
+    ]  # fmt: skip
+
+
 def database_reach_problems(docs: list[Doc]) -> Problems:
-    """Graders reach Valkey and not PostgreSQL; the portal's pods reach both."""
+    """Graders of every kind reach Valkey and not PostgreSQL; the portal's pods reach both."""
     postgres = pod_template(workload(docs, "StatefulSet", "postgres"))
     valkey = pod_template(workload(docs, "StatefulSet", "valkey"))
-    grader = pod_template(workload(docs, "Deployment", "grader"))
     problems = []
-    if may_connect(docs, grader, postgres, 5432):
-        problems.append("a grader may connect to PostgreSQL")
-    if not may_connect(docs, grader, valkey, 6379):
-        problems.append("a grader may not connect to Valkey")
+    for owner in grader_workloads(docs):
+        grader = pod_template(owner)
+        if may_connect(docs, grader, postgres, 5432):
+            problems.append(f"{name_of(owner)} may connect to PostgreSQL")
+        if not may_connect(docs, grader, valkey, 6379):
+            problems.append(f"{name_of(owner)} may not connect to Valkey")
     for name in ("web", "web-worker"):
         web = pod_template(workload(docs, "Deployment", name))
         if not may_connect(docs, web, postgres, 5432):

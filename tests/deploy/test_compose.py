@@ -5,7 +5,10 @@ project with a generated env file (random secrets, its own name, web on a free l
 port) serves every test here. A school and a student are made with the operators' CLI
 through `compose exec`; the student sets a password through the link the CLI printed,
 logs in and submits Thread Lab code over HTTP (as the TLS proxy relays it), and the
-grader container grades it in a sandbox container through the host's socket. Caddy
+grader container grades it in a sandbox container through the host's socket. The
+grader-python container grades a Python lab's request put on its own queue
+(tests/deploy/python_grading.py: the portal routes no Python lab until the Python course
+is published). Caddy
 with deploy/proxy/Caddyfile serves the same student over real HTTPS. The data outlives
 `compose down` and `up`, and a submission made while the grader is stopped (and Valkey
 restarted) is graded once it starts again. Everything the project made is removed at the end; the
@@ -33,6 +36,7 @@ from tests.deploy.compose_stack import (
     ProxiedBrowser,
     build_images,
 )
+from tests.deploy.python_grading import enqueue_python_grading, published_result
 
 pytestmark = pytest.mark.docker
 
@@ -42,6 +46,7 @@ SCHOOL = "north"
 STUDENT = "ada@north.test"
 PASSWORD = "a long enough password"
 GRADING_SECONDS = 240
+GRADERS = ("grader", "grader-python")
 
 
 def engine_reachable() -> bool:
@@ -150,7 +155,7 @@ def test_every_service_is_healthy_and_migrate_has_finished(stack):
     states = stack.states()
     assert states.pop("migrate") == "exited"
     assert states == dict.fromkeys(
-        ["postgres", "valkey", "web", "web-worker", "sweeper", "grader"], "healthy"
+        ["postgres", "valkey", "web", "web-worker", "sweeper", *GRADERS], "healthy"
     )
     assert "database is up to date" in stack.must("logs", "--no-color", "migrate").lower()
 
@@ -163,15 +168,16 @@ def test_nothing_is_seeded_in_production(stack):
     assert default_host.get("/auth/login").status == 404
 
 
-def test_the_grader_has_no_database_credentials_nor_a_way_to_postgres(stack):
-    environment = stack.exec("grader", "env")
+@pytest.mark.parametrize("grader", GRADERS)
+def test_the_graders_have_no_database_credentials_nor_a_way_to_postgres(stack, grader):
+    environment = stack.exec(grader, "env")
     assert "POSTGRES" not in environment and "DATABASE_URL" not in environment
     reach = stack.compose(
-        "exec", "--no-TTY", "grader", "python", "-c",
+        "exec", "--no-TTY", grader, "python", "-c",
         "import socket; socket.create_connection(('postgres', 5432), timeout=3)",
     )  # fmt: skip
     assert reach.returncode != 0 and "gaierror" in reach.stderr  # not on its network
-    assert stack.exec("grader", "id", "-u").strip() == "10020"
+    assert stack.exec(grader, "id", "-u").strip() == "10020"
     assert stack.exec("web", "id", "-u").strip() == "10010"
 
 
@@ -181,6 +187,18 @@ def test_a_student_made_by_the_cli_is_graded_passed_by_the_grader_container(stac
     assert "main received" in status["output"]["text"]
     # The session cookie is Secure and came back over the proxy's https.
     assert "session" in graded_student.browser.cookies
+
+
+def test_the_python_grader_container_grades_a_python_lab_from_its_own_queue(stack):
+    submission_id = enqueue_python_grading(lambda *command: stack.exec("web", *command))
+    status, result = published_result(
+        lambda *command: stack.exec("web", *command), submission_id, GRADING_SECONDS
+    )
+    assert result is not None, f"no GradeResult published; the grading job is {status}"
+    assert (status, result["verdict"]) == ("finished", "passed"), result
+    assert result["lab_id"] == "async-gather"
+    # Graded in grader-python's container (its host name), not in the Node grader's.
+    assert result["grader_host"] == stack.exec("grader-python", "hostname").strip()
 
 
 def test_through_the_example_caddyfile_the_student_is_served_over_https(

@@ -6,10 +6,11 @@ and checked three ways: every built-in object against Kubernetes' own schemas
 KEDA's models (npm's @kubernetes-models/keda, which `make test` installs under .tools/), and
 the references between objects that no schema sees: a ScaledObject's target, the
 selectors of Services, PodDisruptionBudgets and NetworkPolicies, named ports, the Secret's
-keys and the `$(VAR)`s the kubelet expands. Then what the platform promises: graders
-cannot reach PostgreSQL, hold no database credentials, and scale on the metrics the web
-app really exports. The checkers are tried on broken copies too, so a check that cannot
-fail is noticed.
+keys and the `$(VAR)`s the kubelet expands. Then what the platform promises: graders of
+both kinds (Node's, Python's) cannot reach PostgreSQL, hold no database credentials, and
+each scale on the metrics the web app really exports for the queue they consume, the one
+the portal's GRADER_QUEUES sends their labs to. The checkers are tried on broken copies
+too, so a check that cannot fail is noticed.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import redis
 import yaml
 
 import contract
+from portal.graders import parse_grader_queues
 from portal.metrics.queues import QueueCollector
 from tests.conftest import require
 from tests.deploy.kubernetes_checks import (
@@ -36,6 +38,7 @@ from tests.deploy.kubernetes_checks import (
     Problems,
     containers,
     database_reach_problems,
+    grader_workloads,
     name_of,
     objects,
     pod_template,
@@ -58,6 +61,8 @@ KUBERNETES_VERSIONS = ("1.31.0", "1.37.0")
 KEDA_MODELS = "@kubernetes-models/keda"
 KEDA_MODELS_VERSION = "2.0.0"
 KEDA_MODELS_DIR = REPO / ".tools" / f"keda-models-{KEDA_MODELS_VERSION}"
+# The grader Deployments: one per grader kind, and the queue each consumes (GRADER_QUEUE).
+GRADERS = {"grader": "grading", "grader-python": "grading-python"}
 
 
 # --- Rendering -------------------------------------------------------------------------
@@ -98,6 +103,7 @@ def test_the_example_overlay_renders_the_whole_platform(rendered_overlay):
         "Deployment/web",
         "Deployment/web-worker",
         "Deployment/grader",
+        "Deployment/grader-python",
         "StatefulSet/postgres",
         "StatefulSet/valkey",
         "Job/migrate",
@@ -105,8 +111,10 @@ def test_the_example_overlay_renders_the_whole_platform(rendered_overlay):
         "Service/web",
         "Ingress/web",
         "ScaledObject/grader",
+        "ScaledObject/grader-python",
         "PodDisruptionBudget/web",
         "PodDisruptionBudget/grader",
+        "PodDisruptionBudget/grader-python",
         "NetworkPolicy/postgres-from-portal",
     ):
         assert expected in names
@@ -202,7 +210,8 @@ def break_variable_reference(docs):
 
 def break_secret_key(docs):
     env = pod_template(workload(docs, "Deployment", "grader"))["spec"]["containers"][0]["env"]
-    env[0]["valueFrom"]["secretKeyRef"]["key"] = "REDIS_PASSWORD"
+    password = next(variable for variable in env if variable["name"] == "VALKEY_PASSWORD")
+    password["valueFrom"]["secretKeyRef"]["key"] = "REDIS_PASSWORD"
 
 
 def label_graders_database_clients(docs):
@@ -217,6 +226,12 @@ def drop_the_grader_egress_policy(docs):
 def let_graders_reach_the_database(docs):
     label_graders_database_clients(docs)
     drop_the_grader_egress_policy(docs)
+
+
+def let_python_graders_reach_the_database(docs):
+    labels = pod_template(workload(docs, "Deployment", "grader-python"))["metadata"]["labels"]
+    labels["course-platform/database-client"] = "true"
+    del labels["course-platform/grader"]  # out of the graders' egress policy
 
 
 def remove_the_policies_around_postgres(docs):
@@ -236,6 +251,7 @@ def remove_the_policies_around_postgres(docs):
         break_variable_reference,
         break_secret_key,
         let_graders_reach_the_database,
+        let_python_graders_reach_the_database,
         remove_the_policies_around_postgres,
     ],
     ids=lambda breakage: breakage.__name__,
@@ -267,7 +283,8 @@ def test_a_name_prefix_renames_the_scaled_objects_target_too(tmp_path):
     )
     docs = render(overlay)
     assert workload(docs, "Deployment", "school-a-grader")
-    assert objects(docs, "ScaledObject")[0]["spec"]["scaleTargetRef"]["name"] == "school-a-grader"
+    targets = {doc["spec"]["scaleTargetRef"]["name"] for doc in objects(docs, "ScaledObject")}
+    assert targets == {f"school-a-{name}" for name in GRADERS}
     assert scaled_object_problems(docs) == []
 
 
@@ -288,7 +305,7 @@ def test_every_container_has_requests_and_limits(rendered):
     assert missing == []
 
 
-@pytest.mark.parametrize("name", ["web", "grader"])
+@pytest.mark.parametrize("name", ["web", *GRADERS])
 def test_web_and_graders_are_probed_on_healthz_and_readyz(rendered, name):
     template = pod_template(workload(rendered, "Deployment", name))
     container = template["spec"]["containers"][0]
@@ -296,8 +313,9 @@ def test_web_and_graders_are_probed_on_healthz_and_readyz(rendered, name):
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
 
 
-def test_graders_run_on_grading_nodes_without_database_credentials(rendered):
-    spec = pod_template(workload(rendered, "Deployment", "grader"))["spec"]
+@pytest.mark.parametrize("name", GRADERS)
+def test_graders_run_on_grading_nodes_without_database_credentials(rendered, name):
+    spec = pod_template(workload(rendered, "Deployment", name))["spec"]
     assert spec["nodeSelector"] == {"course-platform/grading": "true"}
     assert any(t["key"] == "course-platform/grading" for t in spec["tolerations"])
     assert spec["automountServiceAccountToken"] is False
@@ -310,7 +328,7 @@ def test_graders_run_on_grading_nodes_without_database_credentials(rendered):
 def test_no_other_pod_gets_a_host_path_or_a_service_account_token(rendered):
     for owner, template in pod_templates(rendered):
         assert template["spec"].get("automountServiceAccountToken") is False, name_of(owner)
-        if owner["metadata"]["name"] != "grader":
+        if owner["metadata"]["name"] not in GRADERS:
             assert not any("hostPath" in v for v in template["spec"].get("volumes", []))
 
 
@@ -352,31 +370,86 @@ def test_every_pod_but_the_graders_meets_pod_security_restricted(rendered):
         for owner, template in pod_templates(rendered)
     }
     host_paths = [f"volume {name} is a ['hostPath']" for name in ("docker-socket", "cpu-slots")]
-    assert problems.pop("Deployment/grader") == host_paths
+    for name in GRADERS:
+        assert problems.pop(f"Deployment/{name}") == host_paths
     assert all(found == [] for found in problems.values()), problems
 
 
-def test_the_grader_trigger_counts_waiting_running_and_held_work_the_web_app_exports(
+def grader_environment(deployment: Doc) -> dict[str, Doc]:
+    """The grader container's `env` entries by name (its ConfigMap's values left out)."""
+    (container,) = pod_template(deployment)["spec"]["containers"]
+    return {variable["name"]: variable for variable in container["env"]}
+
+
+def test_every_grader_kind_consumes_the_queue_the_portal_sends_its_labs_to(rendered):
+    """The grader Deployments, by what they run, and their queues; GRADER_QUEUES agrees."""
+    deployments = {doc["metadata"]["name"]: doc for doc in grader_workloads(rendered)}
+    assert set(deployments) == set(GRADERS)
+    queues = {
+        name: grader_environment(doc)["GRADER_QUEUE"]["value"] for name, doc in deployments.items()
+    }
+    assert queues == GRADERS
+    config = workload(rendered, "ConfigMap", "platform-config")["data"]
+    assert parse_grader_queues(config["GRADER_QUEUES"]) == {
+        "node-sandbox": "grading",
+        "python-sandbox": "grading-python",
+    }
+
+
+def test_the_python_graders_differ_from_the_node_graders_only_in_their_kind(rendered):
+    """grader-python.yaml is a copy of grader.yaml: nothing but its name, labels, adapter,
+    queue and sandbox image may differ, so a fix to one that misses the other is seen."""
+    node, python = (copy.deepcopy(workload(rendered, "Deployment", name)) for name in GRADERS)
+    kind_variables = {"GRADER_ADAPTER", "GRADER_QUEUE", "SANDBOX_IMAGE"}
+    assert {
+        name: variable.get("value") or variable["valueFrom"]["configMapKeyRef"]["key"]
+        for name, variable in grader_environment(python).items()
+        if name in kind_variables
+    } == {
+        "GRADER_ADAPTER": "python",
+        "GRADER_QUEUE": "grading-python",
+        "SANDBOX_IMAGE": "PYTHON_SANDBOX_IMAGE",  # the ConfigMap's key, not SANDBOX_IMAGE
+    }
+    node_kind = {
+        name: variable["value"]
+        for name, variable in grader_environment(node).items()
+        if name in kind_variables
+    }
+    assert node_kind == {"GRADER_ADAPTER": "node", "GRADER_QUEUE": "grading"}
+    for deployment in (node, python):
+        (container,) = pod_template(deployment)["spec"]["containers"]
+        container["env"] = [v for v in container["env"] if v["name"] not in kind_variables]
+    assert json.loads(json.dumps(python).replace('"grader-python"', '"grader"')) == node
+
+
+def test_each_grader_trigger_counts_waiting_running_and_held_work_on_its_own_queue(
     rendered, redis_url
 ):
-    """The query names metrics `/metrics` really has, each on the graders' queue."""
-    (trigger,) = objects(rendered, "ScaledObject")[0]["spec"]["triggers"]
-    assert trigger["type"] == "prometheus"
-    used = re.findall(r"(\w+)\{([^}]*)\}", trigger["metadata"]["query"])
-    assert {metric for metric, _ in used} == {
-        "portal_queue_jobs",
-        "portal_queue_running_jobs",
-        "portal_queue_held_submissions",
-    }
-    for _, matchers in used:
-        assert f'queue="{contract.GRADING_QUEUE}"' in matchers
+    """Each ScaledObject's query names metrics `/metrics` really has, each on the queue of
+    the Deployment it scales."""
+    scaled_objects = objects(rendered, "ScaledObject")
+    assert {doc["spec"]["scaleTargetRef"]["name"] for doc in scaled_objects} == set(GRADERS)
+    used_metrics = set()
+    for scaled in scaled_objects:
+        (trigger,) = scaled["spec"]["triggers"]
+        assert trigger["type"] == "prometheus"
+        used = re.findall(r"(\w+)\{([^}]*)\}", trigger["metadata"]["query"])
+        assert {metric for metric, _ in used} == {
+            "portal_queue_jobs",
+            "portal_queue_running_jobs",
+            "portal_queue_held_submissions",
+        }
+        queue = GRADERS[scaled["spec"]["scaleTargetRef"]["name"]]
+        for _, matchers in used:
+            assert f'queue="{queue}"' in matchers, name_of(scaled)
+        used_metrics |= {metric for metric, _ in used}
     connection = redis.Redis.from_url(redis_url)
     try:
-        queues = [contract.GRADING_QUEUE, contract.RESULTS_QUEUE]  # the default deployment's
+        queues = [*GRADERS.values(), contract.RESULTS_QUEUE]
         exported = {family.name for family in QueueCollector(connection, queues).collect()}
     finally:
         connection.close()
-    assert {metric for metric, _ in used} <= exported
+    assert used_metrics <= exported
 
 
 # --- KEDA's schema ----------------------------------------------------------------------
@@ -454,11 +527,11 @@ def keda_unknown_fields(package: Path, doc: Doc) -> list[str]:
 def test_keda_accepts_the_scaled_object(rendered, keda_models):
     scaled_objects = objects(rendered, "ScaledObject")
     assert keda_validation_errors(keda_models, scaled_objects) == [None] * len(scaled_objects)
-    assert [keda_unknown_fields(keda_models, doc) for doc in scaled_objects] == [[]]
+    assert [keda_unknown_fields(keda_models, doc) for doc in scaled_objects] == [[]] * len(GRADERS)
 
 
 def test_keda_rejects_a_broken_scaled_object(rendered, keda_models):
-    (scaled,) = objects(rendered, "ScaledObject")
+    scaled = workload(rendered, "ScaledObject", "grader")
     wrong_type = copy.deepcopy(scaled)
     wrong_type["spec"]["triggers"][0]["metadata"]["threshold"] = 1  # KEDA wants strings
     no_triggers = copy.deepcopy(scaled)

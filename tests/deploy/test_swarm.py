@@ -7,7 +7,9 @@ settings. A school and students are made with the operators' CLI (`docker exec` 
 web's task on the manager); the students submit Thread Lab code over HTTP (inside node
 A's namespace, as the TLS proxy there would relay it), eight submissions at once.
 Each one must get exactly one recorded result, and both nodes' graders must have graded
-some: the web-worker's `result.recorded` lines name the GradeResult's grader_host.
+some: the web-worker's `result.recorded` lines name the GradeResult's grader_host. The
+stack's Python grader (its own service, on a node of its choosing) then grades a Python
+lab's request put on its queue (tests/deploy/python_grading.py).
 
 On the same swarm, then: node B's whole Docker Engine is killed (SIGKILL, its containers
 with it) while it grades, node A re-grades what B was grading, every submission is graded
@@ -31,8 +33,9 @@ from dataclasses import dataclass
 import pytest
 
 from grader.sandbox import SANDBOX_LABEL, SUBMISSION_LABEL
-from tests.conftest import SANDBOX_IMAGE, require
+from tests.conftest import PYTHON_SANDBOX_IMAGE, SANDBOX_IMAGE, require
 from tests.deploy.compose_stack import ROOT, ProxiedBrowser, build_images, docker_socket_gid
+from tests.deploy.python_grading import enqueue_python_grading, published_result
 from tests.deploy.swarm_nodes import (  # noqa: F401 (two_node_swarm is a fixture)
     SwarmNode,
     SwarmNodes,
@@ -88,8 +91,12 @@ class SwarmStack:
 
     def cli(self, *args: str) -> str:
         """The operators' CLI, in web's container on the manager."""
+        return self.in_web("flask", "--app", "portal", *args)
+
+    def in_web(self, *command: str) -> str:
+        """A command in web's container on the manager; its standard output."""
         a = self.nodes.manager
-        return a.docker("exec", self.container_of("web", a), "flask", "--app", "portal", *args)
+        return a.docker("exec", self.container_of("web", a), *command)
 
     def browser(self, host: str) -> NamespacedBrowser:
         return NamespacedBrowser(WEB_PORT, host, netns=self.nodes.manager.netns)
@@ -115,7 +122,8 @@ def images() -> dict[str, str]:
     started = time.monotonic()
     built = build_images()
     print(f"\nimages built or reused in {time.monotonic() - started:.0f} s")
-    subprocess.run(["docker", "image", "inspect", SANDBOX_IMAGE], capture_output=True, check=True)
+    for sandbox in (SANDBOX_IMAGE, PYTHON_SANDBOX_IMAGE):
+        subprocess.run(["docker", "image", "inspect", sandbox], capture_output=True, check=True)
     return built
 
 
@@ -125,7 +133,7 @@ def stack(images, request) -> SwarmStack:
     nodes: SwarmNodes = request.getfixturevalue("two_node_swarm")  # after the images
     a, b = nodes.manager, nodes.worker
     started = time.monotonic()
-    grading = [images["GRADER_IMAGE"], SANDBOX_IMAGE]
+    grading = [images["GRADER_IMAGE"], SANDBOX_IMAGE, PYTHON_SANDBOX_IMAGE]
     portal = [images["WEB_IMAGE"], images["POSTGRES_IMAGE"], images["VALKEY_IMAGE"]]
     nodes.load_images({a.name: grading + portal, b.name: grading})
     print(f"images loaded into both nodes in {time.monotonic() - started:.0f} s")
@@ -149,6 +157,11 @@ def stack(images, request) -> SwarmStack:
         # Every second: a small burst on one grader may be graded in a few seconds.
         "GRADER_SCALE_INTERVAL_SECONDS": "1",
         "SANDBOX_IMAGE": SANDBOX_IMAGE,
+        # One Python grader, on either node; its autoscaler keeps it at one.
+        "GRADER_PYTHON_REPLICAS": "1",
+        "GRADER_PYTHON_MIN_REPLICAS": "1",
+        "GRADER_PYTHON_MAX_REPLICAS": "1",
+        "PYTHON_SANDBOX_IMAGE": PYTHON_SANDBOX_IMAGE,
         **images,
     }
     deployed = subprocess.run(
@@ -163,31 +176,42 @@ def stack(images, request) -> SwarmStack:
     return swarm_stack
 
 
+def healthy_graders(stack: SwarmStack, service: str) -> dict[str, list[str]]:
+    """Each node's healthy containers of a grader service."""
+    return {
+        node.name: node.docker(
+            "ps", "--quiet", "--filter", "health=healthy",
+            "--filter", f"label=com.docker.swarm.service.name={STACK}_{service}",
+        ).split()
+        for node in stack.nodes.nodes
+    }  # fmt: skip
+
+
 def wait_until_ready(stack: SwarmStack) -> None:
-    """web answers /readyz, and each node runs one healthy grader."""
+    """web answers /readyz, each node runs one healthy grader, and one node the Python one."""
     deadline = time.monotonic() + READY_SECONDS
     state = "nothing yet"
     while time.monotonic() < deadline:
-        healthy = {
-            node.name: node.docker(
-                "ps", "--quiet", "--filter", "health=healthy",
-                "--filter", f"label=com.docker.swarm.service.name={STACK}_grader",
-            ).split()
-            for node in stack.nodes.nodes
-        }  # fmt: skip
+        healthy = healthy_graders(stack, "grader")
+        python = healthy_graders(stack, "grader-python")
         try:
             ready = stack.browser(BASE_HOST).get("/readyz").status
         except OSError as error:
             ready = error
-        state = f"graders healthy per node: {healthy}; web /readyz: {ready}"
-        if ready == 200 and all(len(ids) == 1 for ids in healthy.values()):
+        state = f"graders healthy per node: {healthy}, Python's: {python}; web /readyz: {ready}"
+        if (
+            ready == 200
+            and all(len(ids) == 1 for ids in healthy.values())
+            and sum(len(ids) for ids in python.values()) == 1
+        ):
             return
         time.sleep(2)
     services = stack.nodes.manager.docker(
         "service", "ps", "--no-trunc",
         "--format", "{{.Name}} {{.Node}} {{.CurrentState}} {{.Error}}",
-        *(f"{STACK}_{name}" for name in ("web", "web-worker", "grader", "postgres", "valkey",
-                                         "autoscaler")),
+        *(f"{STACK}_{name}" for name in ("web", "web-worker", "grader", "grader-python",
+                                         "postgres", "valkey", "autoscaler",
+                                         "autoscaler-python")),
     )  # fmt: skip
     raise AssertionError(f"stack not ready in {READY_SECONDS} s: {state}\n{services[-3000:]}")
 
@@ -273,6 +297,16 @@ def test_a_burst_is_graded_on_both_nodes_each_submission_once(stack, school):
     print(f"verdicts: {sorted(verdicts.values())}; graded per node: "
           f"{ {name: list(hosts.values()).count(name) for name in (a.name, b.name)} }")  # fmt: skip
     assert set(hosts.values()) == {a.name, b.name}
+
+    # The Python grader, on its own queue: its node's Engine has the Python sandbox image.
+    started = time.monotonic()
+    python_submission = enqueue_python_grading(stack.in_web)
+    status, result = published_result(stack.in_web, python_submission, GRADING_SECONDS)
+    assert result is not None, f"no GradeResult from the Python grader; its job is {status}"
+    assert (status, result["verdict"]) == ("finished", "passed"), result
+    (python_node,) = [name for name, ids in healthy_graders(stack, "grader-python").items() if ids]
+    assert result["grader_host"] == python_node
+    print(f"a Python lab graded passed on {python_node} in {time.monotonic() - started:.0f} s")
 
 
 def sandboxes_on(node: SwarmNode, *, running_only: bool) -> dict[str, str]:
