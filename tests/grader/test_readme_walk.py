@@ -275,11 +275,6 @@ def deployment_files() -> list[Named]:
     return named_paths(steps)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the Python grader's services in the stacks and in `make run` land with issue "
-    "13's deployment work; then each file passes here and its mark must go",
-)
 @pytest.mark.parametrize("item", deployment_files(), ids=lambda item: item.path)
 def test_each_deployment_the_walk_names_runs_the_python_grader_on_its_queue(item):
     path = located(item.path)
