@@ -42,7 +42,7 @@ def test_the_repository_content_is_valid():
         text=True,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "Content is valid: 1 course(s), 8 step(s)." in done.stdout
+    assert "Content is valid: 2 course(s), 15 step(s)." in done.stdout
 
 
 def test_every_problem_is_reported_with_its_path_and_line(content, capsys):

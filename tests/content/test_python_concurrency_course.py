@@ -1,14 +1,10 @@
-"""The Python concurrency course (a draft), loaded for real, solved with its own answers.
-
-It lives in content/drafts/ until the python-sandbox grader ships (issue 13): the portal
-loads content/courses/ only, so no school sees labs that nothing grades yet. Here it is
-loaded as a deployment that runs that grader would load it.
+"""The Python concurrency course, loaded for real, solved with its own answers.
 
 Every question is answered right (and wrong) through the portal's graders, and both lab
 reference solutions are run here on CPython against what their checks measure: the
 prime count against its own single-process run (and its children's CPU time), and
 fetch_all against a stand-in for the grader's `lab_http` that records concurrency and
-event-loop lag. Grading them in the Python sandbox belongs to the python-sandbox grader.
+event-loop lag. Grading them in the Python sandbox is tests/integration/python's work.
 """
 
 from __future__ import annotations
@@ -26,14 +22,15 @@ import pytest
 
 from portal.catalogue.content import BlanksQuestion, ChoiceQuestion
 from portal.catalogue.loader import load_catalogue
+from portal.graders import grader_queues_from_env
 from portal.questions.grading import grade_form, reference_answer
 
-DRAFTS = Path(__file__).resolve().parents[2] / "content" / "drafts"
-GRADERS = {"node-sandbox": "grading", "python-sandbox": "grading-python"}
-CATALOGUE = load_catalogue(DRAFTS, GRADERS)
+CONTENT = Path(__file__).resolve().parents[2] / "content"
+# The portal's own default graders (GRADER_QUEUES unset): the course loads with them.
+CATALOGUE = load_catalogue(CONTENT, grader_queues_from_env({}))
 COURSE = CATALOGUE.course("python-concurrency")
 QUESTIONS = [question for step in COURSE.steps for question in step.questions]
-SOLUTIONS = DRAFTS / "courses" / "python-concurrency" / "solutions"
+SOLUTIONS = CONTENT / "courses" / "python-concurrency" / "solutions"
 
 
 def test_the_course_has_its_steps_labs_and_extras():

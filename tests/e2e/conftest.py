@@ -1,6 +1,7 @@
 """The real platform for a real browser: a gunicorn server on a free port with a fresh
-SQLite database, the web-worker and a grader worker (Docker), and Debian's Chromium
-driven by Playwright.
+SQLite database, the web-worker and two grader workers (Docker): the Node one on `grading`
+and the Python one on `grading-python`, each with its sandbox image, as the portal's
+default GRADER_QUEUES names them. And Debian's Chromium driven by Playwright.
 
 Playwright's own browser download cannot work here, so the tests launch the browser of
 Debian's `chromium` package. Without it they skip, except under CI=true, where they fail.
@@ -59,7 +60,9 @@ def _wait_until_up(url: str, server: subprocess.Popen) -> None:
 
 
 @pytest.fixture
-def platform_url(tmp_path: Path, redis_url: str, sandbox_image: str) -> Iterator[str]:
+def platform_url(
+    tmp_path: Path, redis_url: str, sandbox_image: str, python_sandbox_image: str
+) -> Iterator[str]:
     """The base URL of the whole platform, started for one test and stopped after it."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -88,6 +91,17 @@ def platform_url(tmp_path: Path, redis_url: str, sandbox_image: str) -> Iterator
         ],
         "web-worker": [*flask, "results-worker"],
         "grader": [str(BIN / "grader"), "worker", "--name", f"e2e-{os.getpid()}"],
+        "python-grader": [str(BIN / "grader"), "worker", "--name", f"e2e-py-{os.getpid()}"],
+    }
+    # Each grader its own metrics port (two on the default one: the second says it is busy).
+    own_env = {
+        "grader": {"GRADER_METRICS_PORT": str(_free_port())},
+        "python-grader": {
+            "GRADER_ADAPTER": "python",
+            "GRADER_QUEUE": "grading-python",
+            "SANDBOX_IMAGE": python_sandbox_image,
+            "GRADER_METRICS_PORT": str(_free_port()),
+        },
     }
     processes: list[subprocess.Popen] = []
     log_files = []
@@ -96,7 +110,13 @@ def platform_url(tmp_path: Path, redis_url: str, sandbox_image: str) -> Iterator
             log = (logs / f"{name}.log").open("wb")
             log_files.append(log)
             processes.append(
-                subprocess.Popen(command, env=env, cwd=tmp_path, stdout=log, stderr=log)
+                subprocess.Popen(
+                    command,
+                    env={**env, **own_env.get(name, {})},
+                    cwd=tmp_path,
+                    stdout=log,
+                    stderr=log,
+                )
             )
         url = f"http://127.0.0.1:{port}"
         _wait_until_up(url + "/", processes[0])

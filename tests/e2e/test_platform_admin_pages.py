@@ -2,10 +2,12 @@
 
 The seeded demo operator opens the schools page, creates a school through the form,
 looks at the activity charts (served as images) and the grading health page, where the
-platform's own grader worker is listed as alive.
+platform's own grader workers (Node and Python) are listed as alive.
 """
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -56,8 +58,11 @@ def test_the_demo_operator_runs_the_platform_pages(platform_url, chromium, artif
     expect(page.locator("#school-school-a")).to_contain_text("School A")
 
     page.get_by_role("link", name="Grading health").click()
+    # Both graders' queues, and a worker listening on each (the Node and the Python one).
     expect(page.locator("#queue-grading")).to_be_visible()
-    expect(page.get_by_role("rowheader", name="e2e-")).to_be_visible()
+    expect(page.locator("#queue-grading-python")).to_be_visible()
+    expect(page.get_by_role("rowheader", name=re.compile(r"^e2e-\d+$"))).to_be_visible()
+    expect(page.get_by_role("rowheader", name=re.compile(r"^e2e-py-\d+$"))).to_be_visible()
     check("grading")
 
     context.close()

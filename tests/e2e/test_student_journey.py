@@ -200,7 +200,7 @@ def test_a_new_student_walks_through_the_whole_course(platform_url, chromium, ar
     check_page(page, artifacts, "desktop-step-8", found)
     complete_step(page, None)
     expect(page.get_by_role("heading", name=re.compile("Level"))).to_be_visible()
-    expect(page.locator(".profile-course")).to_contain_text("8 of 8 steps completed")
+    expect(page.locator("#course-node-workers-progress")).to_have_text("8 of 8 steps completed")
     expect_toast(page, "Simulation Complete")
     exp = int(exp_shown(page))
     assert exp == 50 + 100 + 50 + 25 + 75 + 100

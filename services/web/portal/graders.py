@@ -15,8 +15,9 @@ from collections.abc import Mapping
 
 from flask import current_app
 
-# The Node.js grader on the queue its workers consume by default (contract.GRADING_QUEUE).
-DEFAULT_GRADER_QUEUES = "node-sandbox=grading"
+# The graders the shipped courses name, on the queues their workers consume by default:
+# the Node.js grader (contract.GRADING_QUEUE) and the Python one (GRADER_ADAPTER=python).
+DEFAULT_GRADER_QUEUES = "node-sandbox=grading,python-sandbox=grading-python"
 NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 QUEUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")
 
@@ -46,7 +47,7 @@ def parse_grader_queues(text: str) -> dict[str, str]:
 
 
 def grader_queues_from_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The graders this deployment runs, from GRADER_QUEUES (default: the Node grader)."""
+    """The graders this deployment runs, from GRADER_QUEUES (default: the Node and Python ones)."""
     env = os.environ if environ is None else environ
     return parse_grader_queues(env.get("GRADER_QUEUES", DEFAULT_GRADER_QUEUES))
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
-REFERENCE = ROOT / "content" / "drafts" / "courses" / "python-concurrency" / "solutions"
+REFERENCE = ROOT / "content" / "courses" / "python-concurrency" / "solutions"
 STYLES = ROOT / "tests" / "python_sandbox" / "solutions"
 # Short runs: enough to tell where the work ran and what the loop did, on a 2-core host.
 GIL_SETTINGS = {"repeats": 2, "target_ms": 500}

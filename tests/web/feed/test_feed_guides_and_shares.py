@@ -1,4 +1,4 @@
-"""The course guide pinned first in every new school; students share their achievements."""
+"""Each course's guide pinned first in every new school; students share their achievements."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from tests.web.conftest import PASSWORD
 from tests.web.feed.feed_support import add_post, member
 from tests.web.two_schools import browser_at
 
-GUIDE_TITLE = "Unblocking the Loop: a guide to concurrency in Node.js"
+NODE_GUIDE = "Unblocking the Loop: a guide to concurrency in Node.js"
+PYTHON_GUIDE = "Waiting or Computing? A guide to concurrency in CPython"
+GUIDE_TITLES = {NODE_GUIDE, PYTHON_GUIDE}  # one per course
 
 
 def _guides(db, school: School) -> list[Post]:
@@ -25,46 +27,51 @@ def _first_post_seen_at(app, db, make_user, school: School) -> str:
     return browser.client.get("/feed/").get_data(as_text=True)
 
 
-def test_school_create_pins_the_guide_first_in_the_new_school(app, db, make_user):
+def test_school_create_pins_the_guides_first_in_the_new_school(app, db, make_user):
     result = app.test_cli_runner().invoke(args=["school", "create", "school-n", "--name", "N"])
     assert result.exit_code == 0, result.output
     school = db.scalars(select(School).where(School.slug == "school-n")).one()
-    (guide,) = _guides(db, school)
-    assert (guide.title, guide.pinned, guide.author_id) == (GUIDE_TITLE, True, None)
-    assert guide.body_html and guide.body_markdown
+    guides = _guides(db, school)
+    assert {guide.title for guide in guides} == GUIDE_TITLES and len(guides) == 2
+    for guide in guides:
+        assert (guide.pinned, guide.author_id) == (True, None)
+        assert guide.body_html and guide.body_markdown
     add_post(db, None, "A later post", "hi", tenant_id=school.id)
     page = _first_post_seen_at(app, db, make_user, school)
-    assert page.index(GUIDE_TITLE) < page.index("A later post")
+    assert page.index(NODE_GUIDE) < page.index("A later post")
+    assert page.index(PYTHON_GUIDE) < page.index("A later post")
     assert "Course team" in page
 
 
-def test_the_platform_admins_new_school_page_pins_the_guide(app, db, make_user, make_browser):
+def test_the_platform_admins_new_school_page_pins_the_guides(app, db, make_user, make_browser):
     member(make_user, make_browser, app, "Ops", Role.PLATFORM_ADMIN)
     browser = make_browser(app)
     assert browser.log_in("ops@example.org", PASSWORD).status_code == 302
     response = browser.post_form("/platform/schools/new", {"slug": "school-p", "name": "P"})
     assert response.status_code == 302
     school = db.scalars(select(School).where(School.slug == "school-p")).one()
-    assert [g.title for g in _guides(db, school)] == [GUIDE_TITLE]
-    assert GUIDE_TITLE in _first_post_seen_at(app, db, make_user, school)
+    assert sorted(g.title for g in _guides(db, school)) == sorted(GUIDE_TITLES)
+    page = _first_post_seen_at(app, db, make_user, school)
+    assert NODE_GUIDE in page and PYTHON_GUIDE in page
 
 
 def test_pinning_guides_is_idempotent_and_the_command_fills_older_schools(app, db, default_school):
     result = app.test_cli_runner().invoke(args=["feed", "pin-guides", "--school", "default"])
-    assert result.exit_code == 0 and GUIDE_TITLE in result.output
+    assert result.exit_code == 0
+    assert NODE_GUIDE in result.output and PYTHON_GUIDE in result.output
     again = app.test_cli_runner().invoke(args=["feed", "pin-guides"])
     assert again.exit_code == 0 and "default: nothing new" in again.output
     with app.app_context():
         assert pin_course_guides(db, default_school, get_catalogue()) == []
-    assert len(_guides(db, default_school)) == 1
+    assert len(_guides(db, default_school)) == 2
     unknown = app.test_cli_runner().invoke(args=["feed", "pin-guides", "--school", "nope"])
     assert unknown.exit_code != 0 and "no school has the slug" in unknown.output
 
 
-def test_seed_demo_pins_the_guide_in_the_default_school_once(app, db, default_school):
+def test_seed_demo_pins_each_guide_in_the_default_school_once(app, db, default_school):
     for _ in range(2):
         assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
-    assert [g.title for g in _guides(db, default_school)] == [GUIDE_TITLE]
+    assert sorted(g.title for g in _guides(db, default_school)) == sorted(GUIDE_TITLES)
 
 
 def _award(db, user, achievement_id: str = "thread-master") -> None:

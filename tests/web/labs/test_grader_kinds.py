@@ -18,12 +18,13 @@ import contract
 from portal import create_app
 from portal.catalogue.loader import ContentError, check_content
 from portal.config import ConfigError
-from portal.graders import GraderQueuesError, parse_grader_queues
+from portal.graders import DEFAULT_GRADER_QUEUES, GraderQueuesError, parse_grader_queues
 from tests.web.conftest import REPO_ROOT
 
 LAB_COURSE = "courses/node-workers/course.yaml"
 NEW_KIND = "rust-sandbox"  # no code anywhere knows this name
 NEW_QUEUE = "grading-rust"
+SHIPPED = parse_grader_queues(DEFAULT_GRADER_QUEUES)  # the graders the other labs name
 
 
 def content_with_thread_lab_graded_by(tmp_path: Path, grader: str) -> Path:
@@ -39,7 +40,7 @@ def content_with_thread_lab_graded_by(tmp_path: Path, grader: str) -> Path:
 @pytest.fixture
 def app_config(app_config: dict, tmp_path: Path) -> dict:
     content = content_with_thread_lab_graded_by(tmp_path, NEW_KIND)
-    graders = {"node-sandbox": contract.GRADING_QUEUE, NEW_KIND: NEW_QUEUE}
+    graders = {**SHIPPED, NEW_KIND: NEW_QUEUE}
     return {**app_config, "CONTENT_DIR": str(content), "GRADER_QUEUES": graders}
 
 
@@ -59,24 +60,31 @@ def test_a_submission_goes_to_the_queue_its_labs_grader_is_configured_on(
 def test_a_lab_whose_grader_this_deployment_does_not_run_is_refused_at_load(tmp_path):
     content = content_with_thread_lab_graded_by(tmp_path, NEW_KIND)
 
-    _, problems = check_content(content, {"node-sandbox": "grading"})
+    _, problems = check_content(content, SHIPPED)
 
     assert [problem.message for problem in problems] == [
-        f"labs[0].grader: unknown grader {NEW_KIND!r}: this deployment runs node-sandbox "
-        "(GRADER_QUEUES)"
+        f"labs[0].grader: unknown grader {NEW_KIND!r}: this deployment runs node-sandbox, "
+        "python-sandbox (GRADER_QUEUES)"
     ]
     with pytest.raises(ContentError):
-        create_app({"CONTENT_DIR": str(content), "GRADER_QUEUES": {"node-sandbox": "grading"}})
+        create_app({"CONTENT_DIR": str(content), "GRADER_QUEUES": SHIPPED})
 
 
 def test_grader_queues_are_read_from_the_environment(monkeypatch, tmp_path):
-    monkeypatch.setenv("GRADER_QUEUES", f" node-sandbox=grading , {NEW_KIND}={NEW_QUEUE} ")
+    monkeypatch.setenv(
+        "GRADER_QUEUES",
+        f" node-sandbox=grading , python-sandbox=grading-python, {NEW_KIND}={NEW_QUEUE} ",
+    )
     monkeypatch.setenv("CONTENT_DIR", str(content_with_thread_lab_graded_by(tmp_path, NEW_KIND)))
     monkeypatch.setenv("PORTAL_DATABASE_URL", f"sqlite:///{tmp_path / 'p.sqlite3'}")
 
     app = create_app({"SECRET_KEY": "x"})
 
-    assert app.config["GRADER_QUEUES"] == {"node-sandbox": "grading", NEW_KIND: NEW_QUEUE}
+    assert app.config["GRADER_QUEUES"] == {
+        "node-sandbox": "grading",
+        "python-sandbox": "grading-python",
+        NEW_KIND: NEW_QUEUE,
+    }
     lab = app.extensions["catalogue"].lab("node-workers", "thread-lab")
     assert (lab.grader, lab.queue_name) == (NEW_KIND, NEW_QUEUE)
 

@@ -11,7 +11,7 @@ class SubmitCodeForm(FlaskForm):
     """Code typed in the editor; an uploaded file, when given, is submitted instead."""
 
     code = TextAreaField("Your code")
-    upload = FileField("Or upload main.js")
+    upload = FileField("Or upload a file")  # the page names the lab's entrypoint
 
     def submitted_code(self) -> str | bytes:
         """The uploaded file's raw bytes if there is one, else the typed text."""
