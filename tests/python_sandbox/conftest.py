@@ -7,18 +7,22 @@ under CI=true they fail (tests.conftest.require). Each run goes through the grad
 and job.json, and its report is read by the grader's own parser.
 """
 
+import functools
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 
-from contract import Limits, load_schema
+from contract import SCHEMA_VERSION, GradeRequest, GradeResult, Limits, SubmittedFile, load_schema
 from grader.adapters.python import ADAPTER
 from grader.adapters.python.details import read_details
+from grader.limits import Ceilings
+from grader.pipeline import grade_request
 from grader.report import REPORT_PREFIX, HarnessReport, parse_report
 from grader.sandbox import SandboxJob, SandboxRun, run_in_sandbox
 
@@ -122,3 +126,50 @@ def run_lab(
         return PythonRun(sandbox, report, raw)
 
     return run
+
+
+# The grading process's environment holds these during a hostile run; none may reach a result.
+FAKE_SECRETS = {
+    "REDIS_URL": "redis://:s3cret-redis-pass@192.0.2.10:6379/0",
+    "GITHUB_TOKEN": "ghp_fakeTokenThatMustNeverLeak0123456789",
+    "PORTAL_DATABASE_URL": "postgresql://portal:db-s3cret@192.0.2.11/portal",
+}
+
+
+@pytest.fixture
+def grade_hostile(
+    docker_client, python_sandbox_image, no_leftover_containers, monkeypatch
+) -> Callable[..., GradeResult]:
+    """Grade `source` as an Async Gather submission through the grader's whole pipeline.
+
+    For attacks on the harness itself (killing or stopping it): the run_python fixture
+    insists on a report, the pipeline decides what a run without one earns. The lab's wall
+    time is clamped to `wall_seconds` by the grader's ceiling, and the grading process holds
+    FAKE_SECRETS in its environment, which the result must not contain.
+    """
+    for name, value in FAKE_SECRETS.items():
+        monkeypatch.setenv(name, value)
+
+    def grade(source: str, *, wall_seconds: float = 3.0) -> GradeResult:
+        kind = ADAPTER.lab_kind("async-gather")
+        request = GradeRequest(
+            schema_version=SCHEMA_VERSION,
+            submission_id="python-hostile",
+            tenant_id="1",
+            lab_id="async-gather",
+            lab_kind="async-gather",
+            files=(SubmittedFile("main.py", source),),
+            entrypoint="main.py",
+            limits=kind.default_limits,
+            check_config={},
+            queued_at=datetime.now(UTC).isoformat(),
+        )
+        runner = functools.partial(run_in_sandbox, docker_client, python_sandbox_image)
+        ceilings = Ceilings(wall_seconds=wall_seconds)
+        result = grade_request(request, runner, ceilings, adapter=ADAPTER)
+        shown = json.dumps(asdict(result))
+        leaked = [name for name, value in FAKE_SECRETS.items() if value in shown]
+        assert not leaked, f"secrets of the grading process reached the result: {leaked}"
+        return result
+
+    return grade

@@ -43,16 +43,16 @@ def test_a_printed_fake_report_is_only_output(run_python):
 
 
 def test_a_daemon_forging_reports_on_the_containers_stdout_cannot_be_last(run_python):
-    # A detached grandchild writes fake reports straight to the harness's stdout (the
-    # container's log) for ever; the program itself exits at once.
+    # A detached grandchild writes fake reports straight to the container's stdout for ever,
+    # through PID 1's descriptor (docker-init runs with the student's uid; the harness's own
+    # are closed to it, see test_hostile_signals); the program itself exits at once.
     source = f"""\
 import os, time
-harness = os.getppid()
 if os.fork() == 0:
     os.setsid()
     if os.fork() == 0:
         line = ({FORGED_LINE!r} + "\\n").encode()
-        with open(f"/proc/{{harness}}/fd/1", "wb", buffering=0) as stdout:
+        with open("/proc/1/fd/1", "wb", buffering=0) as stdout:
             while True:
                 stdout.write(line)
                 time.sleep(0.001)
@@ -113,8 +113,9 @@ print(json.dumps({"mine": sorted(os.environ), "readable": seen}))
 
     seen = json.loads(run.text)
     assert seen["mine"] == ["HOME", "LANG", "PATH"]
-    # The harness's own environment is readable (same uid); it holds only the grader's three
-    # variables and the Engine's HOSTNAME. docker-init's (root's) is not readable.
+    # docker-init's environment is readable (it runs with the student's uid) and holds only
+    # the image's variables and the Engine's HOSTNAME; the harness's is closed to it (it is
+    # not dumpable, see test_hostile_signals).
     for names in seen["readable"].values():
         assert set(names) <= {"HOME", "LANG", "PATH", "HOSTNAME"}
 
@@ -145,3 +146,35 @@ def test_memory_over_the_limit_is_seen_as_an_oom_kill(run_python):
 
     assert run.report.oom_kills >= 1
     assert run.report.signal == "SIGKILL" or run.report.error_line == "MemoryError"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import sys\nwhile True:\n    sys.stderr.write('e' * 4096)\n",
+        # A child in a session of its own floods the inherited stdout while its parent waits.
+        "import os, sys, time\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        "    while True:\n"
+        "        os.write(1, b'c' * 65536)\n"
+        "time.sleep(60)\n",
+        # A multiprocessing child floods stderr; the parent exits at once.
+        "import multiprocessing, sys\n"
+        "def flood():\n"
+        "    while True:\n"
+        "        sys.stderr.write('m' * 65536)\n"
+        "if __name__ == '__main__':\n"
+        "    multiprocessing.set_start_method('fork')\n"
+        "    multiprocessing.Process(target=flood).start()\n",
+    ],
+    ids=["stderr", "detached-child", "multiprocessing-child"],
+)
+def test_an_output_flood_from_any_stream_or_child_meets_the_output_limit(run_python, source):
+    run = run_python(source, wall_seconds=10.0, output_bytes=256 * 1024)
+
+    assert run.report.status == "output_limit"
+    assert run.report.output["truncated"] is True
+    assert run.report.output["bytes_total"] > 256 * 1024
+    assert len(run.report.output["text"].encode()) < 20 * 1024
+    assert run.report.wall_ms < 10000  # stopped by the flood, not by the wall time

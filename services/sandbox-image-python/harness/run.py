@@ -9,6 +9,7 @@ every student process is gone, so no student line can follow it.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import sys
@@ -32,6 +33,7 @@ SUBMISSION_DIR = "/tmp/submission"
 STUDENT_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8"}
 # How long to wait for the student's last processes to be reaped before printing anyway.
 REAP_TIMEOUT_SECONDS = 2.0
+PR_SET_DUMPABLE = 4  # <linux/prctl.h>
 
 
 def main() -> None:
@@ -40,6 +42,7 @@ def main() -> None:
     # end the harness without a report). A handler, not SIG_IGN, so the child does not
     # inherit it: handlers are reset on exec, an ignored signal stays ignored.
     signal.signal(signal.SIGINT, lambda _signum, _frame: None)
+    refuse_tracing()
     lab_kind = "unknown"
     try:
         job = read_job(JOB_PATH)
@@ -48,6 +51,21 @@ def main() -> None:
     except Exception as error:  # any failure of ours becomes a report, never a traceback
         report = harness_error_report(error, lab_kind=lab_kind)
     finish(report)
+
+
+def refuse_tracing() -> None:
+    """Make the harness non-dumpable, so that its student cannot trace it or rewrite it.
+
+    The student's code runs with our uid, and the kernel lets a process of the same uid
+    ptrace another, write its memory through /proc/<pid>/mem and open its descriptors
+    through /proc/<pid>/fd: enough to stop the harness or rewrite its report. A process
+    that is not dumpable keeps all three to holders of CAP_SYS_PTRACE, which nobody in the
+    container has. Signals still reach us (the grader judges a harness killed by its
+    student); the student's program, a fresh exec, is dumpable again as usual.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE, 0) failed")
 
 
 def grade_run(job: Job) -> dict[str, Any]:

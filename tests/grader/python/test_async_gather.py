@@ -222,3 +222,76 @@ def test_a_missing_function_is_explained(grade_python):
     result = grade_python("async-gather", m, exit_code=1)
 
     assert "define async def fetch_all(urls)" in check(result, "correct_result").message
+
+
+def with_run_queue(variant_measured, unexplained, unexplained_least=None, waited=0.0):
+    """The variant with the driver's schedstat readings: the lateness the run queue does not
+    explain (its median and least over the runs) and the loop thread's wait for a CPU."""
+    least = unexplained if unexplained_least is None else unexplained_least
+    return {
+        **variant_measured,
+        "lag_unexplained_max_ms": spread(unexplained, least),
+        "run_queue_wait_ms": spread(waited),
+    }
+
+
+@pytest.mark.parametrize(
+    ("unexplained", "least", "reference_unexplained", "outcome"),
+    [
+        # An honest gather on a host loaded 5x: late by 50-64 ms in every run, all but a
+        # few ms of it waiting for a CPU (measured: lag 48.5..63.8 ms beside a reference
+        # late by 33..82 ms).
+        (3.0, 1.0, 2.0, "not_judged"),
+        (49.9, 49.9, 2.0, "not_judged"),  # short of the shortest delay once the host's part is out
+        (50.0, 50.0, 2.0, "did_not_hold"),  # the code's part alone reaches it, in every run
+        (900.0, 40.0, 2.0, "not_judged"),  # not in every run
+        (900.0, 900.0, 25.0, "not_judged"),  # the reference's own loop was held off the queue
+        (900.0, 900.0, 24.9, "did_not_hold"),
+    ],
+)
+def test_the_loop_counts_only_the_lateness_the_run_queue_does_not_explain(
+    grade_python, unexplained, least, reference_unexplained, outcome
+):
+    student = with_run_queue(variant(lag=60.0, lag_least=50.0, p99=55.0), unexplained, least)
+    reference = with_run_queue(variant(lag=20.0), reference_unexplained)
+
+    result = grade_python("async-gather", measured(student, reference))
+
+    assert result.measurements["judged"]["variants.fetch_all.lag_max_ms"]["outcome"] == outcome
+    blocked = check(result, "loop_never_blocked")
+    assert blocked.inconclusive is (outcome == "not_judged")
+
+
+@pytest.mark.parametrize(("waited", "inconclusive"), [(49.9, False), (50.0, True)])
+def test_a_trailing_clock_or_a_short_peak_is_excused_when_the_host_held_the_loop(
+    grade_python, waited, inconclusive
+):
+    slow = with_run_queue(variant(wall=600.0), 2.0, waited=waited)
+    short_peak = with_run_queue(variant(wall=900.0, in_flight=19), 2.0, waited=waited)
+    reference = with_run_queue(variant(), 2.0)
+
+    for student, pace in ((slow, spread(0.52, 0.5, 0.6)), (short_peak, None)):
+        result = grade_python("async-gather", measured(student, reference, pace))
+
+        concurrently = check(result, "runs_concurrently")
+        assert not concurrently.passed
+        assert concurrently.inconclusive is inconclusive, concurrently.message
+
+
+def test_one_request_at_a_time_fails_however_long_the_host_held_the_loop(grade_python):
+    student = with_run_queue(variant(wall=3600.0, in_flight=1), 2.0, waited=500.0)
+
+    result = grade_python("async-gather", measured(student))
+
+    concurrently = check(result, "runs_concurrently")
+    assert not concurrently.passed and not concurrently.inconclusive
+
+
+def test_a_late_loop_the_run_queue_explains_is_not_diagnosed_as_blocked(grade_python):
+    student = with_run_queue(variant(lag=60.0, lag_least=50.0, p99=55.0), 3.0, waited=70.0)
+    reference = with_run_queue(variant(lag=20.0), 2.0)
+
+    result = grade_python("async-gather", measured(student, reference))
+
+    assert result.verdict == "inconclusive"
+    assert [item.cause for item in result.diagnoses] == ["host_busy"]

@@ -10,8 +10,9 @@ on the same `urls` URLs whose delays are spread evenly from min_delay_ms to max_
 event loop's lag, from a ticker coroutine that asks to wake every tick_ms and records how
 late it woke (a tick that never came before fetch_all returned counts as late as it is
 then); the server's counts (requests, most in flight at once, the span of their arrivals);
-and whether the bodies are the expected ones in the order of `urls`. lab.py (in the
-harness) turns the runs into spreads and ratios; the grader judges.
+and whether the bodies are the expected ones in the order of `urls`. Beside the lag, the
+loop thread's run-queue wait (schedstat) says how much of it the host's load explains.
+lab.py (in the harness) turns the runs into spreads and ratios; the grader judges.
 """
 
 from __future__ import annotations
@@ -54,28 +55,68 @@ async def reference_fetch_all(urls: list[str]) -> list[str]:
     return list(await asyncio.gather(*(lab_http.fetch(url) for url in urls)))
 
 
-class Ticker:
-    """Asks the event loop to wake it every `tick` seconds and records how late it woke."""
+class RunQueueWait:
+    """The event loop thread's time spent runnable but not running, in ms (the host's share).
 
-    def __init__(self, tick: float) -> None:
+    /proc/thread-self/schedstat's second field is the time the thread waited on a run queue
+    for a CPU: on a busy host (or under the CPU quota's throttling) a free loop wakes late by
+    about that much, while a loop blocked by the code (time.sleep, a socket read) waits off
+    the run queue and adds nothing to it. Opened before the student's module is imported.
+    """
+
+    def __init__(self) -> None:
+        try:
+            self._fd: int | None = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
+        except OSError:
+            self._fd = None
+
+    def ms(self) -> float | None:
+        if self._fd is None:
+            return None
+        try:
+            return int(os.pread(self._fd, 128, 0).split()[1]) / 1e6
+        except (OSError, IndexError, ValueError):
+            return None
+
+
+# The main thread's, where asyncio.run turns the loop; opened before the student's import.
+WAITS = RunQueueWait()
+
+
+class Ticker:
+    """Asks the event loop to wake it every `tick` seconds and records how late it woke,
+    and how much of that lateness the host's run queue does not explain."""
+
+    def __init__(self, tick: float, waits: RunQueueWait) -> None:
         self.tick = tick
+        self.waits = waits
         self.lateness_ms: list[float] = []
+        self.unexplained_ms: list[float] = []
         self.next_at = 0.0
+        self.waited_at: float | None = None
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         self.next_at = loop.time() + self.tick
+        self.waited_at = self.waits.ms()
         while True:
             await asyncio.sleep(max(0.0, self.next_at - loop.time()))
             woke = loop.time()
-            self.lateness_ms.append(max(0.0, woke - self.next_at) * 1000)
+            self._record(max(0.0, woke - self.next_at) * 1000)
             # After a stall, count one late tick, not every tick it missed.
             self.next_at = max(self.next_at, woke) + self.tick
+
+    def _record(self, late_ms: float) -> None:
+        self.lateness_ms.append(late_ms)
+        waited = self.waits.ms()
+        if waited is not None and self.waited_at is not None:
+            self.unexplained_ms.append(max(0.0, late_ms - (waited - self.waited_at)))
+        self.waited_at = waited
 
     def finish(self, now: float) -> None:
         """The tick still waiting when the call returned is as late as it is now."""
         if now > self.next_at:
-            self.lateness_ms.append((now - self.next_at) * 1000)
+            self._record((now - self.next_at) * 1000)
 
 
 async def server_stats(port: int, token: str, reset: bool) -> dict:
@@ -89,7 +130,8 @@ async def timed(
     """One call of `fetch_all(urls)`, measured."""
     loop = asyncio.get_running_loop()
     await server_stats(port, token, reset=True)
-    ticker = Ticker(tick_ms / 1000)
+    waited_before = WAITS.ms()
+    ticker = Ticker(tick_ms / 1000, WAITS)
     ticking = asyncio.ensure_future(ticker.run())
     await asyncio.sleep(0)  # the ticker is waiting for its first tick
     timeout = 2.0 * sum(_delays(urls)) / 1000 + 3.0
@@ -102,7 +144,9 @@ async def timed(
     wall_ms = (driver_kit.now() - started) * 1000
     ticker.finish(loop.time())
     ticking.cancel()
+    waited_after = WAITS.ms()
     lags = ticker.lateness_ms
+    unexplained = ticker.unexplained_ms
     stats = await server_stats(port, token, reset=True)
     bodies = result if isinstance(result, list) else None
     return {
@@ -110,6 +154,12 @@ async def timed(
         "lag_p50_ms": _round(driver_kit.percentile(lags, 0.5)),
         "lag_p99_ms": _round(driver_kit.percentile(lags, 0.99)),
         "lag_max_ms": _round(max(lags) if lags else None),
+        # The longest lateness less the run-queue wait that ended in it: what the host's load
+        # cannot explain. None where schedstat is missing.
+        "lag_unexplained_max_ms": _round(max(unexplained) if unexplained else None),
+        "run_queue_wait_ms": _round(
+            None if waited_before is None or waited_after is None else waited_after - waited_before
+        ),
         "ticks": len(lags),
         "expected_ticks": int(wall_ms // tick_ms),
         "requests": stats["requests"],

@@ -73,6 +73,8 @@ def _variant(
         "lag_p50_ms": spread(run["lag_p50_ms"] for run in runs),
         "lag_p99_ms": spread(run["lag_p99_ms"] for run in runs),
         "lag_max_ms": spread(run["lag_max_ms"] for run in runs),
+        "lag_unexplained_max_ms": spread(run.get("lag_unexplained_max_ms") for run in runs),
+        "run_queue_wait_ms": spread(run.get("run_queue_wait_ms") for run in runs),
         "lag_p99_over_tick": spread((ratio(run["lag_p99_ms"], tick, 2) for run in runs), 2),
         "tick_ratio": spread((ratio(run["ticks"], run["expected_ticks"], 2) for run in runs), 2),
         "max_in_flight": spread((run["max_in_flight"] for run in runs), 0),

@@ -80,9 +80,14 @@ def diagnose_async_gather(
 def _loop_blocked(m: dict[str, Any], source: str) -> Diagnosis | None:
     student = variant_of(m, "fetch_all")
     least = number_at(student, "lag_max_ms", "min")
+    # What a busy host's run queue does not explain, when the driver read it: an honest
+    # loop kept waiting for a CPU is not a blocked one.
+    unexplained = number_at(student, "lag_unexplained_max_ms", "min")
     shortest = shortest_delay_ms(m)
     tick = number_at(m, "tick_ms")
     if least is None or shortest is None or not tick or least < shortest:
+        return None
+    if unexplained is not None and unexplained < shortest:
         return None
     ticks = number_at(student, "tick_ratio", "median")
     evidence = (
