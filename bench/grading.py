@@ -62,7 +62,7 @@ from grader.adapter import Adapter, load_adapter
 from grader.config import GraderConfig
 from grader.lab_kind import LabKind
 from grader.limits import clamp_limits, docker_run_options
-from grader.pipeline import grade_request
+from grader.pipeline import grade_request, harness_job
 from grader.sandbox import LOG_OPTIONS, run_in_sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,16 +121,7 @@ class Grader:
         request = self.request("baseline")
         files = {file.path: file.content for file in request.files}
         files, entrypoint, _ = self.adapter.prepare(files, request.entrypoint)
-        kind, limits = self.kind, self.limits
-        return files, {
-            "lab_kind": kind.name,
-            "entrypoint": entrypoint,
-            "wall_seconds": limits.wall_seconds,
-            "output_bytes": limits.output_bytes,
-            "goal": kind.goal,
-            "stop_after_goal_ms": kind.stop_after_goal_ms,
-            "check_config": request.check_config,
-        }
+        return files, harness_job(self.kind, entrypoint, self.limits, request.check_config)
 
 
 GRADERS = {

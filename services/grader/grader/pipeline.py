@@ -14,6 +14,7 @@ import os
 import socket
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from contract import (
     GRADE_RESULT_VERSION,
@@ -21,6 +22,7 @@ from contract import (
     CheckResult,
     GradeRequest,
     GradeResult,
+    Limits,
     Output,
     PhaseTimes,
     RunRequest,
@@ -73,15 +75,7 @@ def grade_request(
     job = SandboxJob(
         submission_id=request.submission_id,
         files=files,
-        harness_job={
-            "lab_kind": kind.name,
-            "entrypoint": entrypoint,
-            "wall_seconds": limits.wall_seconds,
-            "output_bytes": limits.output_bytes,
-            "goal": kind.goal,
-            "stop_after_goal_ms": kind.stop_after_goal_ms,
-            "check_config": request.check_config,
-        },
+        harness_job=harness_job(kind, entrypoint, limits, request.check_config),
         limits=limits,
         ipc_mode=adapter.ipc_mode,
     )
@@ -226,3 +220,20 @@ def phase_times(
 def utc_now() -> str:
     """Now, as the ISO 8601 UTC text the messages carry."""
     return datetime.now(UTC).isoformat()
+
+
+def harness_job(
+    kind: LabKind, entrypoint: str, limits: Limits, check_config: dict[str, Any]
+) -> dict[str, Any]:
+    """The job file the sandbox's harness reads: what to run, for how long, and the lab's
+    settings. A Run (trial.py) gets the same with its quick settings, and bench/grading.py
+    hands the very same file to its plain `docker run`s."""
+    return {
+        "lab_kind": kind.name,
+        "entrypoint": entrypoint,
+        "wall_seconds": limits.wall_seconds,
+        "output_bytes": limits.output_bytes,
+        "goal": kind.goal,
+        "stop_after_goal_ms": kind.stop_after_goal_ms,
+        "check_config": check_config,
+    }

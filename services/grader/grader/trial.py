@@ -16,7 +16,14 @@ from contract import SCHEMA_VERSION, Limits, Output, PhaseTimes, RunRequest, Run
 from grader.adapter import Adapter, configured_adapter
 from grader.cpu_slots import CpuSlots
 from grader.limits import Ceilings, clamp_limits
-from grader.pipeline import NO_OUTPUT, RunSandbox, phase_times, trusted_report, utc_now
+from grader.pipeline import (
+    NO_OUTPUT,
+    RunSandbox,
+    harness_job,
+    phase_times,
+    trusted_report,
+    utc_now,
+)
 from grader.report import HarnessReport
 from grader.sandbox import InfrastructureError, SandboxJob, SandboxRun
 from grader.submission import SubmissionRefused, check_submission
@@ -67,15 +74,9 @@ def run_request(
     job = SandboxJob(
         submission_id=f"run-{request.run_id}",
         files=files,
-        harness_job={
-            "lab_kind": kind.name,
-            "entrypoint": entrypoint,
-            "wall_seconds": limits.wall_seconds,
-            "output_bytes": limits.output_bytes,
-            "goal": kind.goal,
-            "stop_after_goal_ms": kind.stop_after_goal_ms,
-            "check_config": {**request.check_config, **QUICK_SETTINGS},
-        },
+        harness_job=harness_job(
+            kind, entrypoint, limits, {**request.check_config, **QUICK_SETTINGS}
+        ),
         limits=limits,
         ipc_mode=adapter.ipc_mode,
     )
