@@ -171,12 +171,14 @@ def deciding_message(solution: Solution, result: GradeResult) -> str:
 # --- the competing grader ------------------------------------------------------------
 
 
-def _grade_forever(lab: Lab, image: str, stop, graded) -> None:
-    """The second grader: grade the lab's honest N-worker solution until told to stop."""
+def _grade_forever(lab: Lab, image: str, stop, graded, parent: int) -> None:
+    """The second grader: grade the lab's honest N-worker solution until told to stop, or
+    until the bench that started it is gone (killed, it cannot tell it: an orphan went on
+    grading for two hours, holding a CPU slot and loading every later measurement)."""
     runner = functools.partial(run_in_sandbox, docker.from_env(), image)
     ceilings = GraderConfig.from_env().ceilings
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C reaches the whole process group
-        while not stop.is_set():
+        while not stop.is_set() and os.getppid() == parent:
             submission_id = f"{LOAD_PREFIX}{os.getpid()}-{graded.value}"
             grade_request(build_request(lab, submission_id, lab.solution), runner, ceilings)
             graded.value += 1
@@ -191,7 +193,9 @@ def competing_grader(lab: Lab, image: str) -> Iterator[Synchronized]:
     """
     context = multiprocessing.get_context("spawn")
     stop, graded = context.Event(), context.Value("i", 0)
-    process = context.Process(target=_grade_forever, args=(lab, image, stop, graded), daemon=True)
+    process = context.Process(
+        target=_grade_forever, args=(lab, image, stop, graded, os.getpid()), daemon=True
+    )
     process.start()
     time.sleep(3)  # let its first container start before the first measured grading
     try:
