@@ -8,24 +8,28 @@ all that send a submission to the right queue.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from rq import Queue
 from rq.serializers import JSONSerializer
 
 import contract
+from portal.catalogue.loader import load_catalogue
+from portal.graders import grader_queues_from_env
 from portal.models import Submission
 from portal.premium.entitlements import grant_to_user
 from tests.web.premium.premium_support import count
 
 COURSE = "/courses/python-concurrency"
+# The course's steps as the content declares them (their ids and order are
+# tests/content/test_python_concurrency_course.py's to check).
 STEPS = [
-    "the-gil",
-    "threads-for-waiting",
-    "processes-for-computing",
-    "beat-the-gil",
-    "asyncio",
-    "choosing",
-    "wrap-up",
+    step.id
+    for step in load_catalogue(
+        Path(__file__).resolve().parents[3] / "content", grader_queues_from_env({})
+    )
+    .course("python-concurrency")
+    .steps
 ]
 CODE = "def parallel_count(start, stop, workers):\n    return 0\n"
 
@@ -49,10 +53,11 @@ def test_the_catalogue_lists_both_courses_and_every_python_step_opens(student_br
     assert "Python Concurrency: the GIL, Threads, Processes and asyncio" in index
     course = student_browser.client.get(COURSE).get_data(as_text=True)
     assert f'href="{COURSE}/labs/beat-the-gil"' in course
+    assert STEPS, "the course declares no step"
     for number, step in enumerate(STEPS, 1):
         page = student_browser.client.get(f"{COURSE}/steps/{step}")
         assert page.status_code == 200, step
-        assert f"step {number} of 7" in page.get_data(as_text=True)
+        assert f"step {number} of {len(STEPS)}" in page.get_data(as_text=True)
 
 
 def test_the_python_lab_page_edits_and_takes_main_py(student_browser):
