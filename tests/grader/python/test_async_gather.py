@@ -295,3 +295,54 @@ def test_a_late_loop_the_run_queue_explains_is_not_diagnosed_as_blocked(grade_py
 
     assert result.verdict == "inconclusive"
     assert [item.cause for item in result.diagnoses] == ["host_busy"]
+
+
+def witnessed(variant_numbers, stall, least=None, state="watching"):
+    """The driver's witness's figures beside a variant's (loop_witness.py in the image)."""
+    return {**variant_numbers, "stall_max_ms": spread(stall, least), "loop_witness": state}
+
+
+@pytest.mark.parametrize(
+    ("stall", "least", "reference_stall", "outcome"),
+    [
+        (2.0, 1.0, 2.0, "passed"),  # a free loop, seen free from outside
+        (900.0, 50.0, 2.0, "failed"),  # away from its poll for the shortest delay, every run
+        (900.0, 49.9, 2.0, "inconclusive"),  # not in every run: the ticker is free, not proof
+        (900.0, 900.0, 25.0, "inconclusive"),  # the reference's loop was held as long
+    ],
+)
+def test_the_witness_outside_the_process_overrules_a_quiet_ticker(
+    grade_python, stall, least, reference_stall, outcome
+):
+    # The ticker's figures are those of a free loop, as a forger would write them.
+    student = witnessed(variant(), stall, least)
+    reference = witnessed(variant(), reference_stall)
+
+    result = grade_python("async-gather", measured(student, reference))
+
+    blocked = check(result, "loop_never_blocked")
+    assert (blocked.passed, blocked.inconclusive) == (
+        outcome == "passed",
+        outcome == "inconclusive",
+    ), blocked.message
+    if outcome == "failed":
+        assert "Watched from outside" in blocked.message
+        assert "loop_blocked" in [item.cause for item in result.diagnoses]
+
+
+def test_a_process_that_refuses_to_be_watched_fails_the_loop(grade_python):
+    student = witnessed(variant(), 2.0, state="refused")
+
+    result = grade_python("async-gather", measured(student, witnessed(variant(), 2.0)))
+
+    blocked = check(result, "loop_never_blocked")
+    assert not blocked.passed and not blocked.inconclusive
+    assert "refuse to be observed" in blocked.message
+
+
+def test_without_the_witness_the_ticker_decides(grade_python):
+    student = {**variant(), "stall_max_ms": None, "loop_witness": "unavailable"}
+
+    result = grade_python("async-gather", measured(student))
+
+    assert check(result, "loop_never_blocked").passed

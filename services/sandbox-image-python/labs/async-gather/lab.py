@@ -12,6 +12,7 @@ from labs import clamp_settings
 from stats import ratio, spread
 
 VARIANTS = ("fetch_all", "reference_gather")
+WITNESS_STATES = ("refused", "unavailable", "watching")
 DEFAULTS = {"urls": 20, "min_delay_ms": 50, "max_delay_ms": 300, "repeats": 3, "tick_ms": 10}
 BOUNDS = {
     "urls": (2, 50),
@@ -75,12 +76,21 @@ def _variant(
         "lag_max_ms": spread(run["lag_max_ms"] for run in runs),
         "lag_unexplained_max_ms": spread(run.get("lag_unexplained_max_ms") for run in runs),
         "run_queue_wait_ms": spread(run.get("run_queue_wait_ms") for run in runs),
+        "stall_max_ms": spread(run.get("stall_max_ms") for run in runs),
+        "loop_witness": _witness(runs),
         "lag_p99_over_tick": spread((ratio(run["lag_p99_ms"], tick, 2) for run in runs), 2),
         "tick_ratio": spread((ratio(run["ticks"], run["expected_ticks"], 2) for run in runs), 2),
         "max_in_flight": spread((run["max_in_flight"] for run in runs), 0),
         "requests": spread((run["requests"] for run in runs), 0),
         "arrival_span_ms": spread(run["arrival_span_ms"] for run in runs),
     }
+
+
+def _witness(runs: list[dict[str, Any]]) -> str | None:
+    """The witness's word over the runs: `refused` in any beats `unavailable` beats
+    `watching` (loop_witness.py)."""
+    states = {run.get("loop_witness") for run in runs}
+    return next((state for state in WITNESS_STATES if state in states), None)
 
 
 def _per_repeat(numerators: list[dict[str, Any]], denominators: list[dict[str, Any]]) -> list:

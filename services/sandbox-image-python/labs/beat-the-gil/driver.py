@@ -1,21 +1,23 @@
-"""The driver of "Beat the GIL" (README.md): the main script of the student's process.
+"""The driver of "Beat the GIL" (README.md): measures the student's code from outside it.
 
-It imports the student's module and runs the same prime count four ways, repeated, in a
-rotated order:
-    serial               the student's count_primes(start, stop), here, in this process
+It never imports the student's code: its subject (subject.py, the student's process, see
+driver_kit.py) does, and makes the calls this driver asks for. It runs the same prime
+count four ways, repeated, in a rotated order:
+    serial               the student's count_primes(start, stop), in the subject
     processes            the student's parallel_count(start, stop, workers)
-    threads              the driver's own split of count_primes over `workers` threads:
+    threads              the subject's own split of count_primes over `workers` threads:
                          the GIL lets one run at a time
-    reference_processes  the driver's own split over `workers` forked processes: what the
+    reference_processes  the subject's own split over `workers` forked processes: what the
                          machine allowed right then, so that a busy host is not blamed on
                          the student
-Each run is one `run` line on the channel: wall time; CPU time of this process (every
-thread, getrusage RUSAGE_SELF) and of every other process (reaped children via
-RUSAGE_CHILDREN, living ones and each one's share from /proc, see process_cpu.py); and
-whether the result equals the driver's own count (a sieve, never the student's code).
-The range is chosen here at run time (a random start, a width calibrated on the student's
-count_primes so the serial run takes about target_ms of CPU time), so a hard-coded total
-is wrong. lab.py (in the harness) turns the runs into spreads and ratios; the grader judges.
+Each run is one `run` line on the channel: wall time on this driver's clock; CPU time from
+the kernel: the subject's own (every thread) and every other process's of the student's
+(the ones the subject reaped, living ones and each one's share, see process_cpu.py); and
+whether the value answered equals this driver's own count (a sieve, never the student's
+code). The range is chosen here at run time (a random start, a width calibrated on the
+student's count_primes so the serial run takes about target_ms of CPU time), so a
+hard-coded total is wrong. lab.py (in the harness) turns the runs into spreads and ratios;
+the grader judges.
 """
 
 from __future__ import annotations
@@ -24,16 +26,15 @@ import math
 import os
 import random
 import sys
-import threading
 import time
-from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import driver_kit  # noqa: E402
 from process_cpu import ProcessSampler  # noqa: E402
+
+SUBJECT = Path(__file__).resolve().parent / "subject.py"
 
 VARIANTS = ("serial", "processes", "threads", "reference_processes")
 # Where ranges start: far enough that trial division costs about the same per number
@@ -49,7 +50,6 @@ CHECK_FRACTION = 20
 PAUSE_SECONDS = 0.1
 # No repetition starts that might end after this share of the wall-time limit.
 BUDGET_SHARE = 0.7
-thread_cpu = time.thread_time
 randomness = random.SystemRandom()
 
 
@@ -72,97 +72,54 @@ def reference_count(start: int, stop: int) -> int:
     return segment.count(1)
 
 
-def calibrate(count_primes: Callable[[int, int], int], start: int, target_ms: int) -> dict:
-    """The range's width for about `target_ms` of CPU time of the student's count_primes.
+class CalibrationFailed(Exception):
+    """The student's count_primes raised on the calibration range (or the answer is junk)."""
 
-    Measured in the calling thread's CPU time, so a busy host does not shrink the job.
-    """
-    width = MIN_WIDTH
-    while True:
-        before = thread_cpu()
-        value = count_primes(start, start + width)
-        spent = thread_cpu() - before
-        if spent >= CALIBRATION_CPU_SECONDS or width >= MAX_WIDTH:
-            break
-        width *= 4 if spent < CALIBRATION_CPU_SECONDS / 8 else 2
-    per_number = max(spent, 1e-6) / width
-    chosen = int(min(MAX_WIDTH, max(MIN_WIDTH, target_ms / 1000 / per_number)))
+
+def calibrate(subject: driver_kit.Subject, start: int, target_ms: int) -> dict:
+    """The range's width for about `target_ms` of CPU time of the student's count_primes,
+    measured in the subject; its value on the calibration range checked here."""
+    answer, _ = subject.request(
+        "calibrate",
+        start=start,
+        target_ms=target_ms,
+        min_width=MIN_WIDTH,
+        max_width=MAX_WIDTH,
+        calibration_cpu_seconds=CALIBRATION_CPU_SECONDS,
+    )
+    width, calibration_width = answer.get("width"), answer.get("calibration_width")
+    if answer.get("error") or not all(type(n) is int for n in (width, calibration_width)):
+        raise CalibrationFailed
     return {
-        "width": chosen,
-        "calibration_width": width,
-        "calibration_cpu_ms": round(spent * 1000, 1),
-        "count_primes_correct": value == reference_count(start, start + width),
+        "width": min(MAX_WIDTH, max(MIN_WIDTH, width)),
+        "calibration_width": calibration_width,
+        "calibration_cpu_ms": answer.get("calibration_cpu_ms"),
+        "count_primes_correct": answer.get("value")
+        == reference_count(start, start + calibration_width),
     }
 
 
-def threaded_split(count_primes: Callable[[int, int], int], start: int, stop: int, workers: int):
-    """count_primes over `workers` threads, one contiguous share each: the GIL's effect."""
-    results = [0] * workers
-    shares = split(start, stop, workers)
-
-    def work(index: int) -> None:
-        results[index] = count_primes(*shares[index])
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sum(results)
-
-
-def forked_split(count_primes: Callable[[int, int], int], start: int, stop: int, workers: int):
-    """count_primes over `workers` forked processes, started together, answers on pipes.
-
-    os.fork and os.pipe need no /dev/shm, unlike multiprocessing's locks and queues.
-    """
-    children = []
-    for low, high in split(start, stop, workers):
-        read_end, write_end = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            try:
-                os.close(read_end)
-                os.write(write_end, str(count_primes(low, high)).encode())
-            finally:
-                os._exit(0)
-        os.close(write_end)
-        children.append((pid, read_end))
-    total = 0
-    for pid, read_end in children:
-        with os.fdopen(read_end, "rb") as answer:
-            total += int(answer.read() or b"0")
-        os.waitpid(pid, 0)
-    return total
-
-
-def split(start: int, stop: int, parts: int) -> list[tuple[int, int]]:
-    """`parts` contiguous shares of [start, stop)."""
-    step = (stop - start) / parts
-    bounds = [start + round(step * i) for i in range(parts)] + [stop]
-    return [(bounds[i], bounds[i + 1]) for i in range(parts)]
-
-
-def timed(call: Callable[[], int], expected: int) -> dict:
-    """Run `call` once and measure it: wall time, CPU time by process, correctness."""
-    sampler = ProcessSampler()
+def timed(
+    subject: driver_kit.Subject, variant: str, low: int, high: int, workers: int, expected: int
+) -> dict:
+    """One call of `variant` in the subject, measured here: wall, CPU by process, value."""
+    sampler = ProcessSampler(subject.pid, frozenset({os.getpid(), os.getppid()}))
     sampler.start()
-    started = driver_kit.now()
-    value, error = None, None
     try:
-        value = call()
-    except (Exception, SystemExit) as problem:
-        error = driver_kit.error_line(problem)
-    wall_ms = (driver_kit.now() - started) * 1000
-    cpu = sampler.stop()
+        answer, wall_ms = subject.request(
+            "call", variant=variant, low=low, high=high, workers=workers
+        )
+    finally:
+        cpu = sampler.stop()
+    error = answer.get("error")
     return {
         "wall_ms": round(wall_ms, 1),
         "main_cpu_ms": round(cpu.main_cpu_ms, 1),
         "children_cpu_ms": round(cpu.children_cpu_ms, 1),
         "per_process_cpu_ms": [round(ms, 1) for ms in cpu.per_process_ms[:16]],
         "processes_seen": cpu.processes_seen,
-        "correct": error is None and type(value) is int and value == expected,
-        "error": error,
+        "correct": not error and type(answer.get("value")) is int and answer["value"] == expected,
+        "error": str(error)[:300] if error else None,
     }
 
 
@@ -173,34 +130,35 @@ def main() -> None:
     workers = settings["workers"] or (math.ceil(quota) if quota else cpus)
     ideal = min(workers, quota) if quota else min(workers, cpus)
     channel.fact(workers=workers, cpu_quota_cpus=quota, cpus_visible=cpus, ideal=ideal)
+    subject = driver_kit.start_subject(SUBJECT, entry)
+    driver_kit.load_student(subject, channel)
     try:
-        student = driver_kit.import_student(entry)
-    except BaseException as error:  # noqa: BLE001 - the student's top level, whatever it raised
-        channel.fact(problem="load_error", problem_detail=driver_kit.error_line(error))
-        driver_kit.print_traceback(error)
-        leave(1)
-    count_primes = getattr(student, "count_primes", None)
-    parallel_count = getattr(student, "parallel_count", None)
-    missing = [
-        name
-        for name, f in (("count_primes", count_primes), ("parallel_count", parallel_count))
-        if not callable(f)
-    ]
-    if missing:
-        channel.fact(
-            problem="function_missing", problem_detail=f"main.py defines no {', '.join(missing)}"
-        )
-        print(f"main.py must define {' and '.join(missing)}", file=sys.stderr)
-        leave(1)
+        measure(subject, settings, channel, workers)
+    except CalibrationFailed:
+        subject.end()  # count_primes raised: the subject printed its traceback
+        driver_kit.leave(subject, 1)
+    except driver_kit.SubjectGone:
+        driver_kit.leave(subject)  # it ended mid-call: end as it did
+    subject.end()
+    driver_kit.leave(subject, 0)
 
+
+def measure(
+    subject: driver_kit.Subject, settings: dict, channel: driver_kit.Channel, workers: int
+) -> None:
+    """Calibrate, check, then time the four variants `repeats` times (README.md)."""
     start = randomness.randrange(LOWEST_START, HIGHEST_START)
-    calibration = calibrate(count_primes, start, settings["target_ms"])
+    calibration = calibrate(subject, start, settings["target_ms"])
     width = calibration["width"]
     channel.fact(target_ms=settings["target_ms"], **calibration)
     check_start = start + width
     check_stop = check_start + max(MIN_WIDTH, width // CHECK_FRACTION)
     check = timed(
-        lambda: parallel_count(check_start, check_stop, workers),
+        subject,
+        "processes",
+        check_start,
+        check_stop,
+        workers,
         reference_count(check_start, check_stop),
     )
     channel.fact(check={"start": check_start, "stop": check_stop, **check})
@@ -214,27 +172,12 @@ def main() -> None:
         low = start + randomness.randrange(0, width)
         high = low + width
         expected = reference_count(low, high)
-        calls = {
-            "serial": partial(count_primes, low, high),
-            "processes": partial(parallel_count, low, high, workers),
-            "threads": partial(threaded_split, count_primes, low, high, workers),
-            "reference_processes": partial(forked_split, count_primes, low, high, workers),
-        }
         order = VARIANTS[repeat % len(VARIANTS) :] + VARIANTS[: repeat % len(VARIANTS)]
         for variant in order:
             time.sleep(PAUSE_SECONDS)
-            run = timed(calls[variant], expected)
+            run = timed(subject, variant, low, high, workers, expected)
             channel.run({"variant": variant, "repeat": repeat, "start": low, "stop": high, **run})
         last_repetition = driver_kit.now() - began
-    leave(0)
-
-
-def leave(code: int) -> None:
-    """End the process now: a pool or thread the student left running must not keep it up
-    (the harness kills every process of the student's once this one is gone)."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
 
 
 if __name__ == "__main__":

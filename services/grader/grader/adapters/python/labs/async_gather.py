@@ -15,11 +15,13 @@ and the clock second:
   and the loop's thread did not wait for a CPU as long as the shortest request in every
   run (then the host explains it); otherwise inconclusive;
 - `loop_never_blocked`: held when the ticker's p99 lateness stays within
-  FREE_P99_TICKS ticks and its longest lateness below the shortest request's delay; not
-  held when the loop was late by at least the shortest delay in every run *beyond what
-  its thread waited for a CPU* (the driver's schedstat reading: a busy host delays a free
-  loop on the run queue, a synchronous call blocks it off the queue) while the driver's
-  own gather kept it free; otherwise inconclusive.
+  FREE_P99_TICKS ticks and its longest lateness below the shortest request's delay, and
+  the driver's witness (which watches the loop's thread from outside the student's
+  process, where the ticker's figures could be rewritten) saw no stall that long; not
+  held when either saw the loop held for at least the shortest delay in every run *beyond
+  what its thread waited for a CPU* (a busy host delays a free loop on the run queue, a
+  synchronous call blocks it off the queue) while the driver's own gather kept it free,
+  or when the student's process refused to be watched; otherwise inconclusive.
 """
 
 from __future__ import annotations
@@ -38,6 +40,11 @@ TRAILS_REFERENCE = 0.6  # the driver's gather's wall over yours, at most this in
 FREE_P99_TICKS = 2.5  # p99 lateness over the tick: a free loop is late by a few ms
 REFERENCE_FREE_SHARE = 0.5  # the driver's gather's longest lateness, of the shortest delay
 CHECK_NAMES = ("correct_result", "runs_concurrently", "loop_never_blocked")
+BLOCKED_ADVICE = (
+    "a synchronous call held the event loop's only thread (time.sleep, urllib, requests, "
+    "or a long computation). Await asyncio.sleep and lab_http.fetch, or move a blocking "
+    "call to asyncio.to_thread."
+)
 FUNCTIONS = "async def fetch_all(urls)"
 
 
@@ -222,11 +229,24 @@ def _loop_never_blocked(m: dict[str, Any]) -> CheckResult:
     least = number_at(student, "lag_max_ms", "min")
     if not tick or shortest is None or p99 is None or worst is None or least is None:
         return CheckResult("loop_never_blocked", False, "Not measured.")
+    if student.get("loop_witness") == "refused":
+        return CheckResult(
+            "loop_never_blocked",
+            False,
+            "The grader could not watch your event loop: the code made its process refuse "
+            "to be observed (prctl PR_SET_DUMPABLE, or a similar setting). Leave the "
+            "process's settings as they are.",
+        )
+    witnessed = _witnessed_stall(student, reference, shortest)
+    if witnessed is not None:
+        return witnessed
     lateness = (
         f"A ticker asking to wake every {duration_text(tick)} was late by up to "
         f"{duration_text(worst)} (p99 {duration_text(p99)}) while fetch_all() ran"
     )
-    if p99 <= FREE_P99_TICKS * tick and worst < shortest:
+    stall = number_at(student, "stall_max_ms", "median")
+    seen_free = stall is None or stall < shortest
+    if p99 <= FREE_P99_TICKS * tick and worst < shortest and seen_free:
         return CheckResult(
             "loop_never_blocked",
             True,
@@ -246,10 +266,8 @@ def _loop_never_blocked(m: dict[str, Any]) -> CheckResult:
             False,
             f"{lateness}, at least {duration_text(least)} in every run, longer than the "
             f"shortest request ({duration_text(shortest)}){woke}, while beside the grader's "
-            f"own gather it was late by at most {duration_text(reference_worst or 0)}: a "
-            "synchronous call held the event loop's only thread (time.sleep, urllib, "
-            "requests, or a long computation). Await asyncio.sleep and lab_http.fetch, or "
-            "move a blocking call to asyncio.to_thread.",
+            f"own gather it was late by at most {duration_text(reference_worst or 0)}: "
+            f"{BLOCKED_ADVICE}",
         )
     beside = (
         f"; beside the grader's own gather it was late by up to {duration_text(reference_worst)}"
@@ -262,6 +280,32 @@ def _loop_never_blocked(m: dict[str, Any]) -> CheckResult:
         f"Not judged: {lateness}{beside}: this machine was too busy with other work to tell "
         "a blocked loop from a slow host. It is measured again; this attempt does not count.",
         inconclusive=True,
+    )
+
+
+def _witnessed_stall(
+    student: dict[str, Any], reference: dict[str, Any], shortest: float
+) -> CheckResult | None:
+    """The failure the driver's witness proves on its own, or None.
+
+    The witness (loop_witness.py in the image) watched the loop's thread from outside the
+    student's process: when it stayed away from its poll, beyond its run-queue wait, for
+    at least the shortest request in every run while the grader's own gather kept it free,
+    the code blocked the loop, whatever the ticker inside the process says.
+    """
+    least = number_at(student, "stall_max_ms", "min")
+    reference_stall = number_at(reference, "stall_max_ms", "median")
+    if least is None or reference_stall is None:
+        return None
+    if least < shortest or reference_stall >= REFERENCE_FREE_SHARE * shortest:
+        return None
+    return CheckResult(
+        "loop_never_blocked",
+        False,
+        f"Watched from outside, the event loop's thread stayed away from the loop for at "
+        f"least {duration_text(least)} at a time in every run, longer than the shortest "
+        f"request ({duration_text(shortest)}), while beside the grader's own gather it did "
+        f"for at most {duration_text(reference_stall)}: {BLOCKED_ADVICE}",
     )
 
 

@@ -83,21 +83,33 @@ def _loop_blocked(m: dict[str, Any], source: str) -> Diagnosis | None:
     # What a busy host's run queue does not explain, when the driver read it: an honest
     # loop kept waiting for a CPU is not a blocked one.
     unexplained = number_at(student, "lag_unexplained_max_ms", "min")
+    # The driver's witness, outside the student's process: its longest stall in each run.
+    stall = number_at(student, "stall_max_ms", "min")
     shortest = shortest_delay_ms(m)
     tick = number_at(m, "tick_ms")
-    if least is None or shortest is None or not tick or least < shortest:
+    if shortest is None or not tick:
         return None
-    if unexplained is not None and unexplained < shortest:
-        return None
-    ticks = number_at(student, "tick_ratio", "median")
-    evidence = (
-        f"The event loop was late by at least {duration_text(least)} in every run, longer "
-        f"than the shortest request ({duration_text(shortest)})"
+    ticker_blocked = (
+        least is not None and least >= shortest and (unexplained is None or unexplained >= shortest)
     )
-    if ticks is not None:
-        evidence += f"; the ticker woke {percent_text(ticks)} of the times it asked to."
+    if ticker_blocked:
+        ticks = number_at(student, "tick_ratio", "median")
+        evidence = (
+            f"The event loop was late by at least {duration_text(least)} in every run, "
+            f"longer than the shortest request ({duration_text(shortest)})"
+        )
+        if ticks is not None:
+            evidence += f"; the ticker woke {percent_text(ticks)} of the times it asked to."
+        else:
+            evidence += "."
+    elif stall is not None and stall >= shortest:
+        evidence = (
+            f"Watched from outside, the event loop's thread stayed away from the loop for at "
+            f"least {duration_text(stall)} at a time in every run, longer than the shortest "
+            f"request ({duration_text(shortest)})."
+        )
     else:
-        evidence += "."
+        return None
     facts = read_source_facts(source)
     imported = sorted(
         name
