@@ -7,7 +7,8 @@ harness ended by its student is the student's `error`, a stopped harness ends at
 grader's outer timeout, and a program that ignores every catchable signal is still
 stopped at its wall time (the harness ends it with SIGKILL). Attacks on the harness run as
 Async Gather submissions through the whole pipeline (grade_hostile), at import time of the
-student's module, where the harness is the process's parent.
+student's module, where the process's parent is the lab's driver and the harness is the
+driver's parent (HARNESS finds it).
 """
 
 import json
@@ -25,6 +26,13 @@ FORGED_PASS = {
     "measurements": {"problem": None, "urls": 20, "repeats": 3},
 }
 FORGED_PASS_LINE = "HARNESS-REPORT " + json.dumps(FORGED_PASS)
+# The harness's pid, from the student's module in a driven lab: its parent's parent.
+HARNESS = """\
+import os
+DRIVER = os.getppid()
+with open(f"/proc/{DRIVER}/stat") as stat:
+    HARNESS = int(stat.read().rsplit(")", 1)[1].split()[1])
+"""
 HONEST = """
 import asyncio, lab_http
 
@@ -42,15 +50,15 @@ def test_killing_the_harness_after_forging_a_report_is_an_error(grade_hostile):
     # The forged line goes to the container's stdout through PID 1's and the harness's
     # descriptors (whichever the kernel lets it open), then the harness is SIGKILLed so
     # that no real report follows it.
-    source = f"""\
-import os, signal
-for pid in (1, os.getppid()):
+    source = f"""{HARNESS}
+import signal
+for pid in (1, DRIVER, HARNESS):
     try:
         with open(f"/proc/{{pid}}/fd/1", "w") as stdout:
             stdout.write("\\n" + {FORGED_PASS_LINE!r} + "\\n")
     except OSError:
         pass
-os.kill(os.getppid(), signal.SIGKILL)
+os.kill(HARNESS, signal.SIGKILL)
 {HONEST}"""
     result = grade_hostile(source)
 
@@ -71,11 +79,11 @@ def test_a_signal_to_the_harness_or_pid_1_is_an_error(grade_hostile, signal_name
     # docker-init forwards the signals it can catch to the harness; SIGKILL and SIGSTOP sent
     # to a namespace's init from inside are dropped by the kernel. The program then keeps
     # running as if nothing happened.
-    source = f"""\
-import os, signal, time
-for pid in (1, os.getppid()):
+    source = f"""{HARNESS}
+import signal, time
+for pid in (1, HARNESS, DRIVER):
     for sent in ("SIGKILL", "SIGSTOP", {signal_name!r}):
-        if pid == os.getppid() and sent != {signal_name!r}:
+        if pid != 1 and sent != {signal_name!r}:
             continue
         try:
             os.kill(pid, getattr(signal, sent))
@@ -91,8 +99,8 @@ time.sleep(60)
 def test_a_stopped_harness_ends_at_the_graders_outer_timeout(grade_hostile):
     # SIGSTOP cannot be caught: a stopped harness never fires its wall timeout and never
     # reports, while the program keeps running. Only the grader, outside, can end the run.
-    stop = "import os, signal, time\nos.kill(os.getppid(), signal.SIGSTOP)\ntime.sleep(99)\n"
-    source = stop + HONEST
+    stop = "import signal, time\nos.kill(HARNESS, signal.SIGSTOP)\ntime.sleep(99)\n"
+    source = HARNESS + stop + HONEST
     result = grade_hostile(source)
 
     assert_not_passed(result, "timeout")
