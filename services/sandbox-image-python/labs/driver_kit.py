@@ -205,12 +205,6 @@ def leave(subject: Subject, code: int | None = None) -> None:
     os._exit(code)
 
 
-def error_line(error: BaseException) -> str:
-    """`Type: message`, first line, at most 300 characters, for a measurement's `error`."""
-    text = f"{type(error).__name__}: {error}".split("\n")[0]
-    return text[:300]
-
-
 def elapsed_seconds() -> float:
     """Seconds since the driver started."""
     return now() - STARTED
