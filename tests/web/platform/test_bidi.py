@@ -80,6 +80,13 @@ def test_text_stored_before_the_filter_is_shown_without_controls(app, db, make_u
         page = browser.client.get(path).get_data(as_text=True)
         assert controls_in(page) == [], path
         assert "RTL override" in page, path
+    staff = make_user("teacher@example.org", PASSWORD, "Teach", role=Role.INSTRUCTOR)
+    staff_browser = log_in_as(make_browser, app, staff)
+    db.execute(text("UPDATE users SET role = 'student' WHERE id = :id"), {"id": author.id})
+    db.commit()
+    for path in ("/admin/progress", "/admin/progress.csv", "/admin/exports/grades.csv"):
+        page = staff_browser.client.get(path).get_data(as_text=True)
+        assert controls_in(page) == [] and "RTL override" in page, path
 
 
 def test_a_students_code_is_stored_as_written(db, student):
