@@ -119,14 +119,11 @@ def reset_password(user_id: int):
 @staff_required
 def progress_list():
     """The gradebook of one course (the old list of names grew into it)."""
-    book = _gradebook()
+    book = _gradebook(request.args.get("page", 1, type=int))
     if book is None:
         return render_template("admin/gradebook.html", book=None, courses=[])
     return render_template(
-        "admin/gradebook.html",
-        book=book,
-        page=book.page(request.args.get("page", 1, type=int)),
-        courses=list(get_catalogue().courses.values()),
+        "admin/gradebook.html", book=book, courses=list(get_catalogue().courses.values())
     )
 
 
@@ -141,13 +138,14 @@ def progress_csv():
     return csv_download(f"gradebook-{book.course.id}", exports.to_csv(header, rows))
 
 
-def _gradebook() -> gradebook.Gradebook | None:
+def _gradebook(page: int | None = None) -> gradebook.Gradebook | None:
+    """The gradebook the request's arguments ask for: page `page`, or every row."""
     courses = get_catalogue().courses
     filters = gradebook.filters_from(request.args, courses)
     course = courses.get(filters.course_id)
     if course is None:
         return None
-    return gradebook.gradebook(get_db(), current_school(), course, filters)
+    return gradebook.gradebook(get_db(), current_school(), course, filters, page)
 
 
 @bp.get("/progress/<int:user_id>")
