@@ -29,6 +29,7 @@ bench: $(VENV)/.synced sandbox-image python-sandbox-image
 	SANDBOX_IMAGE=$(SANDBOX_IMAGE) PYTHON_SANDBOX_IMAGE=$(PYTHON_SANDBOX_IMAGE) \
 	  $(VENV)/bin/python bench/grading.py
 	$(VENV)/bin/python bench/pages.py
+	$(VENV)/bin/python bench/gradebook.py
 	$(VENV)/bin/python bench/verdict_accuracy.py
 	$(VENV)/bin/python bench/fairness.py
 	$(VENV)/bin/python bench/portal_load.py

@@ -1,6 +1,7 @@
 """The Holo-Net in Chromium: a student's post full of script stays text, and nothing runs.
 
-The demo student opens the Holo-Net from the menu (the course guide is pinned first),
+The demo student opens the Holo-Net from the menu (the course guide is pinned first,
+collapsed to its summary until "Read more" opens it),
 posts Markdown that carries XSS payloads in its title, body and a comment, and the pages
 show them as text: `window.__xss` stays undefined, no dialog opens, axe-core finds no
 serious violation and the Content-Security-Policy is never violated.
@@ -53,7 +54,17 @@ def test_a_student_posts_markup_and_it_stays_inert(platform_url, chromium, artif
     for guide in ("Unblocking the Loop", "Waiting or Computing?"):
         post = page.locator(".feed-post", has=page.locator("h2", has_text=guide))
         expect(post.locator(".feed-badge-pinned")).to_be_visible()
+    # A pinned guide is a summary until "Read more" opens it (a <details>, so keyboards
+    # and screen readers get an expandable control).
+    guide = page.locator(".feed-post", has=page.locator("h2", has_text="Unblocking the Loop"))
+    expect(guide.locator(".feed-summary")).to_contain_text("built around a single thread")
+    later = guide.get_by_role("heading", name="Fix 2: child processes, for other programs")
+    expect(later).to_be_hidden()
     check("empty-feed")
+    guide.get_by_text("Read more").click()
+    expect(later).to_be_visible()
+    guide.get_by_text("Read more").click()
+    expect(later).to_be_hidden()
 
     page.get_by_role("link", name="Write a post").click()
     page.get_by_label("Title").fill(TITLE)

@@ -1,8 +1,9 @@
 """The school's dashboard in Chromium: reachable from the menu, accessible, CSP-clean.
 
 The demo student reports an error from a step; the demo school admin then walks the
-dashboard (users, a student's progress, submissions, error reports, settings), gives the
-school a colour, and every page is checked with axe-core and for CSP violations.
+dashboard (users, a student's progress, the gradebook, submissions, error reports,
+settings), gives the school a colour, and every page is checked with axe-core and for CSP
+violations.
 """
 
 from __future__ import annotations
@@ -60,6 +61,13 @@ def test_the_demo_admin_walks_the_dashboard(platform_url, chromium, artifacts):
     page.get_by_role("link", name="Progress", exact=True).last.click()
     expect(page.get_by_role("heading", name="Progress of Demo Student")).to_be_visible()
     check("progress")
+    page.locator(".admin-nav").get_by_role("link", name="Gradebook").click()
+    expect(page.get_by_role("heading", name="Gradebook", level=1)).to_be_visible()
+    page.get_by_role("link", name="Steps").click()  # sorts by steps, ascending
+    expect(page.locator("th[aria-sort='ascending']")).to_contain_text("Steps")
+    check("gradebook")
+    page.get_by_role("row", name="Demo Student").get_by_role("link").first.click()
+    expect(page.get_by_role("heading", name="Progress of Demo Student")).to_be_visible()
 
     page.locator(".admin-nav").get_by_role("link", name="Submissions").click()
     check("submissions")

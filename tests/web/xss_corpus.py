@@ -48,6 +48,9 @@ PAYLOADS = [
     "<scr<script>ipt>window.__xss=1</scr</script>ipt>",
     "<img src=`x` onerror=window.__xss=1>",
     '<a href="vbscript:msgbox(1)">vb</a>',
+    # Bare addresses become links: the link must end where the address does.
+    'https://example.org/"onmouseover="window.__xss=1',
+    "javascript:window.__xss=1 https://example.org/<script>window.__xss=1</script>",
     "{{ 7*7 }} {% raw %}",
     # Harmless as text; live markup (with the marker) only if a template engine runs it.
     "{{ '<img src=x onerror=window.__x' ~ 'ss=1>' }}",

@@ -17,7 +17,7 @@ from flask import Flask, current_app, g, has_request_context
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from portal import scoping
+from portal import bidi, scoping
 from portal.models import Role
 
 
@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
     app.extensions["db_engine"] = engine
     factory = sessionmaker(engine, expire_on_commit=False)
     scoping.install(factory)
+    bidi.install(factory)
     app.extensions["db_sessionmaker"] = factory
     app.teardown_appcontext(close_db)
 

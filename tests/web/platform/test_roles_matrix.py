@@ -76,6 +76,7 @@ ACCESS = {
     # the dashboard: what instructors see
     "admin.home": STAFF,
     "admin.progress_list": STAFF,
+    "admin.progress_csv": STAFF,
     "admin.student_progress": STAFF,
     "admin.submissions_list": STAFF,
     "admin.submission_page": STAFF,

@@ -21,4 +21,5 @@ class QuestionForm(FlaskForm):
             Length(min=MIN_QUESTION, max=MAX_QUESTION, message=LENGTH_MESSAGE),
         ],
         description=f"{MIN_QUESTION} to {MAX_QUESTION} characters.",
+        render_kw={"rows": 6},  # a browser's default is two rows
     )

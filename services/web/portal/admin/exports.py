@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.admin.progress import LabRecord, lab_records, students
+from portal.bidi import strip_bidi
 from portal.catalogue.catalogue import Catalogue
 from portal.gamification.levels import level_for
 from portal.models import AchievementAward, ExpEntry, School, StepCompletion
@@ -26,8 +27,9 @@ PROGRESS_HEADER = ("email", "name", "steps_completed", "exp", "level", "achievem
 
 
 def neutralise(value: object) -> str:
-    """The cell's text, with a leading `'` when a spreadsheet would run it as a formula."""
-    text = "" if value is None else str(value)
+    """The cell's text, with a leading `'` when a spreadsheet would run it as a formula,
+    and no bidirectional control (see portal.bidi: a file is shown too)."""
+    text = "" if value is None else strip_bidi(str(value))
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 

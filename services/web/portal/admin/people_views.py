@@ -1,13 +1,14 @@
-"""Users (school admins) and students' progress (all staff)."""
+"""Users (school admins), the gradebook and a student's history (all staff)."""
 
 from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
-from portal.admin import users
+from portal.admin import exports, gradebook, users
 from portal.admin.blueprint import bp
 from portal.admin.forms import ROLE_CHOICES, ActionForm, RoleForm
 from portal.admin.progress import student_report
+from portal.admin.submission_views import csv_download
 from portal.auth.access import school_admin_required, staff_required
 from portal.catalogue.catalogue import get_catalogue
 from portal.db import get_db
@@ -117,14 +118,34 @@ def reset_password(user_id: int):
 @bp.get("/progress")
 @staff_required
 def progress_list():
-    page = users.search_users(
-        get_db(),
-        current_school(),
-        request.args.get("q", "")[:254],
-        Role.STUDENT.value,
-        request.args.get("page", 1, type=int),
+    """The gradebook of one course (the old list of names grew into it)."""
+    book = _gradebook(request.args.get("page", 1, type=int))
+    if book is None:
+        return render_template("admin/gradebook.html", book=None, courses=[])
+    return render_template(
+        "admin/gradebook.html", book=book, courses=list(get_catalogue().courses.values())
     )
-    return render_template("admin/progress_list.html", page=page, query=request.args.get("q", ""))
+
+
+@bp.get("/progress.csv")
+@staff_required
+def progress_csv():
+    """The gradebook's table as CSV, under the same filters as the page."""
+    book = _gradebook()
+    if book is None:
+        abort(404)
+    header, rows = gradebook.csv_rows(book)
+    return csv_download(f"gradebook-{book.course.id}", exports.to_csv(header, rows))
+
+
+def _gradebook(page: int | None = None) -> gradebook.Gradebook | None:
+    """The gradebook the request's arguments ask for: page `page`, or every row."""
+    courses = get_catalogue().courses
+    filters = gradebook.filters_from(request.args, courses)
+    course = courses.get(filters.course_id)
+    if course is None:
+        return None
+    return gradebook.gradebook(get_db(), current_school(), course, filters, page)
 
 
 @bp.get("/progress/<int:user_id>")

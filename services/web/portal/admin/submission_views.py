@@ -75,7 +75,7 @@ def submission_chart(submission_id: int):
     return response
 
 
-def _csv_download(kind: str, text: str):
+def csv_download(kind: str, text: str):
     filename = exports.export_filename(current_school(), kind, utc_now())
     response = current_app.response_class(text, mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -88,11 +88,11 @@ def _csv_download(kind: str, text: str):
 @staff_required
 def export_grades():
     text = exports.grades_csv(get_db(), current_school(), get_catalogue())
-    return _csv_download("grades", text)
+    return csv_download("grades", text)
 
 
 @bp.get("/exports/progress.csv")
 @staff_required
 def export_progress():
     text = exports.progress_csv(get_db(), current_school(), get_catalogue())
-    return _csv_download("progress", text)
+    return csv_download("progress", text)

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from portal.bidi import strip_bidi
 from portal.models import Role, School, User
 from portal.security import hash_password, password_needs_rehash, verify_password
 
@@ -40,7 +41,7 @@ def register_user(
     user = User(
         tenant_id=school.id,
         email=email,
-        display_name=display_name.strip(),
+        display_name=strip_bidi(display_name).strip(),
         password_hash=hash_password(password),
         role=role.value,
     )

@@ -1,4 +1,7 @@
-"""The Holo-Net's forms. Lengths are checked by the services (one set of messages)."""
+"""The Holo-Net's forms. Lengths are checked by the services (one set of messages).
+
+Text boxes say how many rows they start with: without it a browser shows two.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,8 @@ from wtforms.validators import Optional
 from portal.feed.moderation import REASON_MAX
 from portal.feed.posting import BODY_MAX, COMMENT_MAX, NOTE_MAX, TITLE_MAX
 
+POST_ROWS, COMMENT_ROWS, NOTE_ROWS = 12, 6, 4
+
 
 class PostForm(FlaskForm):
     """A new post: a title and a Markdown body."""
@@ -17,13 +22,18 @@ class PostForm(FlaskForm):
     body = TextAreaField(
         "Your post (Markdown)",
         description=f"1 to {BODY_MAX} characters. Links work; images and HTML are not shown.",
+        render_kw={"rows": POST_ROWS},
     )
 
 
 class CommentForm(FlaskForm):
     """A comment, or a reply when `parent_id` names a comment."""
 
-    body = TextAreaField("Your comment (Markdown)", description=f"1 to {COMMENT_MAX} characters.")
+    body = TextAreaField(
+        "Your comment (Markdown)",
+        description=f"1 to {COMMENT_MAX} characters.",
+        render_kw={"rows": COMMENT_ROWS},
+    )
     parent_id = HiddenField(validators=[Optional()])
 
 
@@ -44,7 +54,11 @@ class ShareForm(FlaskForm):
     """Sharing an unlocked achievement, with an optional note."""
 
     achievement = HiddenField()
-    note = TextAreaField("A note (optional)", description=f"At most {NOTE_MAX} characters.")
+    note = TextAreaField(
+        "A note (optional)",
+        description=f"At most {NOTE_MAX} characters.",
+        render_kw={"rows": NOTE_ROWS},
+    )
 
 
 class ModerationForm(FlaskForm):

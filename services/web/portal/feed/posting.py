@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.audit import record_action
+from portal.bidi import strip_bidi
 from portal.catalogue.catalogue import Catalogue
 from portal.feed import announcements
 from portal.feed.trust import (
@@ -66,7 +67,8 @@ def find_comment(session: Session, school: School, comment_id: int) -> Comment |
 
 
 def _checked_text(field: str, text: str | None, maximum: int, what: str) -> str:
-    text = (text or "").strip()
+    # Stripped here too (the flush strips anyway) so a text of controls alone is empty.
+    text = strip_bidi(text or "").strip()
     if not text:
         raise PostRefused(field, f"Write {what}: it cannot be empty.")
     if len(text) > maximum:
@@ -85,7 +87,7 @@ def create_post(
     now: datetime,
 ) -> Post:
     """Store a member's post (committed)."""
-    title = " ".join((title or "").split())
+    title = " ".join(strip_bidi(title or "").split())
     title = _checked_text("title", title, TITLE_MAX, "a title")
     body = _checked_text("body", body, BODY_MAX, "the post")
     check_may_post(session, author, policy, now)
@@ -204,7 +206,7 @@ def share_achievement(
     achievement = catalogue.achievement(achievement_id or "")
     if achievement is None or achievement.id not in held_achievements(session, user):
         raise UnknownAchievement(achievement_id)
-    note = (note or "").strip()
+    note = strip_bidi(note or "").strip()
     if len(note) > NOTE_MAX:
         raise PostRefused("note", f"A note has at most {NOTE_MAX} characters (it has {len(note)}).")
     shared = session.scalar(

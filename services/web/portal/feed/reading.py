@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from markdown_it import MarkdownIt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -19,6 +20,8 @@ from portal.paging import Page, paginate
 
 PER_PAGE = 20
 COURSE_TEAM = "Course team"
+SUMMARY_MAX = 240  # characters of a pinned post's summary on the feed
+_summary_markdown = MarkdownIt("commonmark", {"html": False})
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,38 @@ class ShownPost:
     author_name: str
     reactions: dict[str, int]
     mine: frozenset[str]
+
+    @property
+    def summary(self) -> str:
+        """Plain text of the post's first paragraph, cut at a word: a pinned post's card
+        shows it above a "Read more" that holds the whole post."""
+        return summary_of(self.post.body_markdown)
+
+
+def summary_of(markdown: str, limit: int = SUMMARY_MAX) -> str:
+    """The first paragraph of `markdown` as plain text (its words, no markup), at most
+    `limit` characters, ending in "…" when cut."""
+    tokens = _summary_markdown.parse(markdown or "")
+    inline = next(
+        (
+            token
+            for before, token in zip(tokens, tokens[1:], strict=False)
+            if token.type == "inline" and before.type == "paragraph_open"
+        ),
+        next((token for token in tokens if token.type == "inline"), None),
+    )
+    if inline is None:
+        return ""
+    words = []
+    for child in inline.children or []:
+        if child.type in ("text", "code_inline"):
+            words.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            words.append(" ")
+    text = " ".join("".join(words).split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(".,;:") + "…"
 
 
 @dataclass(frozen=True)

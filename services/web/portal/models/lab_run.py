@@ -39,7 +39,8 @@ class LabRun(TenantOwned, Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     course_id: Mapped[str] = mapped_column(String(100))
     lab_id: Mapped[str] = mapped_column(String(100))
-    code: Mapped[str] = mapped_column(Text)
+    # Run as written: bidirectional controls are kept (see portal.bidi).
+    code: Mapped[str] = mapped_column(Text, info={"verbatim": True})
     status: Mapped[str] = mapped_column(String(20), default=RunStatus.QUEUED.value)
     outcome: Mapped[str | None] = mapped_column(String(40))  # one of contract.RUN_OUTCOMES
     message: Mapped[str | None] = mapped_column(Text)

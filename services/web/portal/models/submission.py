@@ -40,7 +40,8 @@ class Submission(TenantOwned, Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     course_id: Mapped[str] = mapped_column(String(100))
     lab_id: Mapped[str] = mapped_column(String(100))
-    code: Mapped[str] = mapped_column(Text)
+    # Run as written: bidirectional controls are kept (see portal.bidi).
+    code: Mapped[str] = mapped_column(Text, info={"verbatim": True})
     entrypoint: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20), default=SubmissionStatus.QUEUED.value)
     verdict: Mapped[str | None] = mapped_column(String(40))

@@ -23,5 +23,6 @@ class ErrorReportForm(FlaskForm):
             ),
         ],
         description=f"{MIN_MESSAGE} to {MAX_MESSAGE} characters. Staff of your school read it.",
+        render_kw={"rows": 6},  # a browser's default is two rows
     )
     submission = HiddenField(validators=[Optional(), Regexp(r"^\d{1,18}$")])

@@ -14,6 +14,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from portal.audit import record_action
+from portal.bidi import strip_bidi
 from portal.models import ErrorReport, School, Submission, User, utc_now
 from portal.notifications.service import notify, notify_school_staff
 from portal.paging import Page, paginate
@@ -60,7 +61,7 @@ def file_report(
 ) -> ErrorReport:
     """Store the report (committed) and tell the school's staff; raises ReportRefused,
     ReportThrottled, UnknownSubmission. `step_title` names the step in that notice."""
-    message = message.strip()
+    message = strip_bidi(message).strip()
     if not MIN_MESSAGE <= len(message) <= MAX_MESSAGE:
         raise ReportRefused(f"Describe the error in {MIN_MESSAGE} to {MAX_MESSAGE} characters.")
     if submission_id is not None and own_submission(session, user, submission_id) is None:
