@@ -1,6 +1,9 @@
-"""A GradeResult names the host that graded it; older results without the field still decode."""
+"""A GradeResult names the host that graded it and the runtime its sandbox ran under; older
+results without those fields still decode."""
 
 import socket
+
+import jsonschema
 
 import contract
 from grader.pipeline import grader_host
@@ -24,3 +27,11 @@ def test_a_result_from_an_older_grader_decodes_with_no_host():
     named = contract.decode(contract.GradeResult, {**payload, "grader_host": "node-b"})
     assert named.grader_host == "node-b"
     assert contract.encode(named)["grader_host"] == "node-b"
+    assert result.sandbox_runtime == ""
+    under_runsc = contract.decode(contract.GradeResult, {**payload, "sandbox_runtime": "runsc"})
+    assert contract.encode(under_runsc)["sandbox_runtime"] == "runsc"
+    # Additive, as grader_host: a version-1 portal's schema takes it too.
+    for version in (1, 2):
+        wire = contract.encode_grade_result(under_runsc, version)
+        schema = contract.load_schema("grade-result-v1" if version == 1 else "grade-result")
+        jsonschema.validate(wire, schema)

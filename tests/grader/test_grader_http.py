@@ -82,6 +82,19 @@ def test_readyz_names_a_missing_sandbox_image(serve, redis_url, docker_client):
 
 
 @pytest.mark.docker
+def test_readyz_names_a_sandbox_runtime_the_engine_lacks(serve, redis_url, sandbox_image):
+    settings = HttpSettings(redis_url, sandbox_image, None, sandbox_runtime="no-such-runtime")
+    base = serve(settings)
+
+    status, body = get(f"{base}/readyz")
+
+    assert status == 503
+    problem = json.loads(body)["checks"]["docker"]
+    assert problem.startswith("the Docker Engine has no runtime 'no-such-runtime'")
+    assert "runc" in problem and "deploy/README.md" in problem  # what it knows, what to read
+
+
+@pytest.mark.docker
 def test_readyz_says_when_valkey_is_unreachable(serve, sandbox_image):
     nobody_listens = f"redis://127.0.0.1:{free_port()}/0"
     base = serve(HttpSettings(nobody_listens, sandbox_image, metrics_dir=None))

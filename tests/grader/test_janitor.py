@@ -14,6 +14,7 @@ import docker
 import pytest
 
 from grader.janitor import DEADLINE_MARGIN_SECONDS, remove_orphaned_containers
+from grader.runsc_leftovers import leaked_ids
 from grader.sandbox import (
     DEADLINE_LABEL,
     GRADER_LABEL,
@@ -66,3 +67,9 @@ def test_only_dead_graders_and_overdue_containers_are_removed(docker_client, mak
 
     assert dead_ours in removed and overdue_elsewhere in removed
     assert live_ours not in removed and dead_elsewhere not in removed
+
+
+def test_only_runsc_sandboxes_the_engine_does_not_know_are_leftovers():
+    # runsc's list is read first: a container created after it is in the Engine's list.
+    assert leaked_ids(["a" * 64, "b" * 64], ["b" * 64, "c" * 64]) == ["a" * 64]
+    assert leaked_ids([], ["c" * 64]) == []

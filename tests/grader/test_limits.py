@@ -52,6 +52,22 @@ def test_an_adapter_that_needs_shared_memory_gets_a_small_private_one():
     assert options["mem_limit"] == "256m" and options["network_mode"] == "none"
 
 
+def test_under_runsc_the_process_limit_is_held_inside_the_sandbox():
+    limits = Limits(5, 256, 1, 64, 4096)
+    runc = docker_run_options(limits)
+    runsc = docker_run_options(limits, runtime="runsc")
+
+    assert runc["pids_limit"] == 64
+    assert "nproc" not in {ulimit.name for ulimit in runc["ulimits"]}  # host-wide under runc
+    nproc = {ulimit.name: ulimit for ulimit in runsc["ulimits"]}["nproc"]
+    assert (nproc.soft, nproc.hard) == (64, 64)  # gVisor counts it per sandbox
+    # The host's pids limit still bounds gVisor's own threads, with room for them.
+    assert 64 * 4 < runsc["pids_limit"] < 64 * 32
+    assert {k: v for k, v in runsc.items() if k not in ("pids_limit", "ulimits")} == {
+        k: v for k, v in runc.items() if k not in ("pids_limit", "ulimits")
+    }
+
+
 def test_outer_timeout_is_above_the_inner_one():
     limits = Limits(5, 256, 1, 64, 4096)
     assert outer_timeout_seconds(limits) > limits.wall_seconds

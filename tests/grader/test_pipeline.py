@@ -61,6 +61,26 @@ def runner(stdout=b"", exit_code=0, oom_killed=False, outer_timeout=False):
     return run
 
 
+def test_the_result_names_the_runtime_its_sandbox_ran_under():
+    def under_runsc(job):
+        return SandboxRun(0, report(), False, False, "t", runtime="runsc")
+
+    assert grade_request(request(), under_runsc).sandbox_runtime == "runsc"
+    # No sandbox ran (the Engine failed): no runtime to name.
+    assert grade_request(request(), failing_engine).sandbox_runtime == ""
+
+
+def failing_engine(job):
+    raise InfrastructureError("the Docker Engine failed: gone")
+
+
+def test_a_sandbox_killed_whole_by_the_oom_killer_is_memory_exceeded():
+    # Under runsc the OOM kill ends the whole sandbox: exit 137, no report, only the
+    # Engine's State.OOMKilled. The student's limit, never our infra_error.
+    result = grade_request(request(), runner(b"", exit_code=137, oom_killed=True))
+    assert (result.verdict, result.gradable) == ("memory_exceeded", True)
+
+
 def test_passing_run_is_passed_with_full_score_and_an_achievement():
     result = grade_request(request(), runner(report()))
     assert result.verdict == "passed" and result.score == 1.0 and result.gradable

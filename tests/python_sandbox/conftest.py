@@ -44,9 +44,10 @@ class PythonRun:
 
 @pytest.fixture
 def run_python(
-    docker_client, python_sandbox_image, no_leftover_containers
+    docker_client, python_sandbox_image, no_leftover_containers, sandbox_runtime
 ) -> Callable[..., PythonRun]:
-    """Run `main.py` (or a dict of files) in a fresh container, as the grader would."""
+    """Run `main.py` (or a dict of files) in a fresh container, as the grader would, under
+    `sandbox_runtime` (runc unless the test is parametrised with both_runtimes)."""
 
     def run(
         source: str | dict[str, str],
@@ -71,7 +72,8 @@ def run_python(
             },
             limits=limits,
         )
-        sandbox = run_in_sandbox(docker_client, python_sandbox_image, job)
+        sandbox = run_in_sandbox(docker_client, python_sandbox_image, job, sandbox_runtime)
+        assert sandbox.runtime == sandbox_runtime
         assert sandbox.exit_code == 0, f"the harness failed: {sandbox.stdout[-2000:]!r}"
         assert not sandbox.outer_timeout
         report = parse_report(sandbox.stdout, read_details)
@@ -138,14 +140,15 @@ FAKE_SECRETS = {
 
 @pytest.fixture
 def grade_hostile(
-    docker_client, python_sandbox_image, no_leftover_containers, monkeypatch
+    docker_client, python_sandbox_image, no_leftover_containers, monkeypatch, sandbox_runtime
 ) -> Callable[..., GradeResult]:
     """Grade `source` as an Async Gather submission through the grader's whole pipeline.
 
     For attacks on the harness itself (killing or stopping it): the run_python fixture
     insists on a report, the pipeline decides what a run without one earns. The lab's wall
     time is clamped to `wall_seconds` by the grader's ceiling, and the grading process holds
-    FAKE_SECRETS in its environment, which the result must not contain.
+    FAKE_SECRETS in its environment, which the result must not contain. Its sandbox runs
+    under `sandbox_runtime`, which the result names.
     """
     for name, value in FAKE_SECRETS.items():
         monkeypatch.setenv(name, value)
@@ -164,9 +167,12 @@ def grade_hostile(
             check_config={},
             queued_at=datetime.now(UTC).isoformat(),
         )
-        runner = functools.partial(run_in_sandbox, docker_client, python_sandbox_image)
+        runner = functools.partial(
+            run_in_sandbox, docker_client, python_sandbox_image, runtime=sandbox_runtime
+        )
         ceilings = Ceilings(wall_seconds=wall_seconds)
         result = grade_request(request, runner, ceilings, adapter=ADAPTER)
+        assert result.sandbox_runtime == sandbox_runtime
         shown = json.dumps(asdict(result))
         leaked = [name for name, value in FAKE_SECRETS.items() if value in shown]
         assert not leaked, f"secrets of the grading process reached the result: {leaked}"

@@ -10,11 +10,13 @@ import json
 
 import pytest
 
+from tests.conftest import both_runtimes
 from tests.python_sandbox.conftest import FAKE_SECRETS
 
 pytestmark = pytest.mark.docker
 
 
+@both_runtimes
 def test_only_the_containers_own_processes_are_visible(run_python):
     source = """\
 import json, os

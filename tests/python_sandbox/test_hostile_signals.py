@@ -15,6 +15,7 @@ import json
 
 import pytest
 
+from tests.conftest import both_runtimes
 from tests.python_sandbox.test_hostile import FORGED
 
 pytestmark = pytest.mark.docker
@@ -46,6 +47,7 @@ def assert_not_passed(result, verdict: str) -> None:
     assert result.gradable is True and result.score < 1
 
 
+@both_runtimes
 def test_killing_the_harness_after_forging_a_report_is_an_error(grade_hostile):
     # The forged line goes to the container's stdout through PID 1's and the harness's
     # descriptors (whichever the kernel lets it open), then the harness is SIGKILLed so
@@ -66,6 +68,7 @@ os.kill(HARNESS, signal.SIGKILL)
     assert "ended the grader's harness" in result.feedback
 
 
+@both_runtimes
 def test_killing_every_process_of_the_uid_is_an_error(grade_hostile):
     # kill(-1) reaches every process the sender may signal: the harness too (PID 1 of the
     # namespace ignores it).

@@ -161,6 +161,10 @@ class GradeResult:
     achievements: tuple[AchievementEvent, ...] = ()  # events for the portal to reward
     times: PhaseTimes = PhaseTimes("", "", "", "")  # phase timestamps
     grader_host: str = ""  # the host that graded it (its node's name); "" from older graders
+    # The OCI runtime its sandbox ran under ("runc", "runsc"); "" when no sandbox ran (a
+    # refused submission, an Engine that failed) or from an older grader. Additive, as
+    # grader_host: both versions carry it.
+    sandbox_runtime: str = ""
     # Version 2: what the portal shows, so that it needs to know nothing of the lab.
     findings: tuple[str, ...] = ()  # the key measurements, as sentences A.D.A. may quote
     diagnoses: tuple[Diagnosis, ...] = ()  # likely causes of a shortfall, most telling first

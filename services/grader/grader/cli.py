@@ -39,10 +39,11 @@ from grader.autoscale import (
     Autoscaler,
     ScalingBounds,
 )
-from grader.config import GraderConfig
+from grader.config import ConfigError, GraderConfig
 from grader.health_server import DEFAULT_BIND, DEFAULT_PORT, HttpSettings, start_http_server
 from grader.janitor import remove_leftover_containers
 from grader.pipeline import grade_request
+from grader.runsc_leftovers import reap_leaked_sandboxes
 from grader.sandbox import run_in_sandbox
 from grader.submission import SubmissionRefused, check_submission, decode_source
 from grader.worker import run_worker
@@ -132,7 +133,7 @@ def _grade(args: argparse.Namespace) -> int:
         return _refuse(error.args[0])
     except OSError as error:
         return _refuse(f"cannot read {args.file}: {error.strerror}")
-    except (SubmissionRefused, AdapterError) as error:
+    except (SubmissionRefused, AdapterError, ConfigError) as error:
         return _refuse(str(error))
 
     request = GradeRequest(
@@ -148,7 +149,10 @@ def _grade(args: argparse.Namespace) -> int:
         queued_at=datetime.now(UTC).isoformat(),
     )
     runner = functools.partial(
-        run_in_sandbox, docker.from_env(), args.image or config.sandbox_image
+        run_in_sandbox,
+        docker.from_env(),
+        args.image or config.sandbox_image,
+        runtime=config.sandbox_runtime,
     )
     result = grade_request(request, runner, config.ceilings, adapter=adapter)
     # The newest version, findings, diagnoses and charts included: what a lab author checks.
@@ -163,7 +167,7 @@ def _worker(args: argparse.Namespace) -> int:
     try:
         configure_logging(os.environ.get("LOG_FORMAT", "text"), service="grader")
         config = _config()
-    except (LogFormatError, AdapterError) as error:
+    except (LogFormatError, AdapterError, ConfigError) as error:
         return _refuse(str(error))
     redis_url = args.redis_url or config.redis_url
     try:
@@ -176,7 +180,11 @@ def _worker(args: argparse.Namespace) -> int:
     metrics.use_directory(metrics_dir)
     metrics.initialize()
     settings = HttpSettings(
-        redis_url, config.sandbox_image, metrics_dir, os.environ.get("METRICS_TOKEN", "")
+        redis_url,
+        config.sandbox_image,
+        metrics_dir,
+        os.environ.get("METRICS_TOKEN", ""),
+        config.sandbox_runtime,
     )
     try:
         server = start_http_server(settings, bind, port)
@@ -196,8 +204,12 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _janitor(args: argparse.Namespace) -> int:
-    removed = remove_leftover_containers(docker.from_env(), args.older_than)
+    client = docker.from_env()
+    removed = remove_leftover_containers(client, args.older_than)
     print(f"removed {removed} leftover sandbox container(s)")
+    reaped = reap_leaked_sandboxes(client)
+    if reaped:
+        print(f"reaped {len(reaped)} runsc sandbox(es) that failed starts left behind")
     return 0
 
 
@@ -221,7 +233,8 @@ def _autoscale(args: argparse.Namespace) -> int:
 
 def _config(adapter: str | None = None) -> GraderConfig:
     """The environment's settings, with the adapter named on the command line, if any;
-    AdapterError when the adapter is unknown (the grader must not start)."""
+    AdapterError when the adapter is unknown and ConfigError when SANDBOX_RUNTIME is (the
+    grader must not start)."""
     environ = dict(os.environ)
     if adapter:
         environ[ADAPTER_ENV] = adapter

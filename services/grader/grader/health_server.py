@@ -6,8 +6,9 @@ reach it; compose binds 0.0.0.0 inside its own network). Orchestrators probe it:
 
 - `/healthz` 200 while the process serves requests (its worker loop is the main thread:
   when that ends, the process and this server end with it);
-- `/readyz` 200 when this grader could grade now: the Docker Engine answers, the sandbox
-  image is there, and Valkey answers; otherwise 503 with a JSON body naming what failed;
+- `/readyz` 200 when this grader could grade now: the Docker Engine answers, holds the
+  sandbox image and knows the sandbox runtime (SANDBOX_RUNTIME), and Valkey answers;
+  otherwise 503 with a JSON body naming what failed;
 - `/metrics` the Prometheus text format of what the worker and its work-horses counted.
   When METRICS_TOKEN is set it asks for `Authorization: Bearer <token>` (404 otherwise);
   unset, the bind address is the protection.
@@ -46,21 +47,25 @@ class HttpSettings:
     sandbox_image: str
     metrics_dir: str | None  # the worker's multiprocess metrics directory
     metrics_token: str = ""  # "" : /metrics needs no token
+    sandbox_runtime: str = "runc"  # the OCI runtime the sandboxes run under
 
 
 def check_readiness(settings: HttpSettings) -> dict[str, str]:
     """Each dependency's state: "ok", or one line that says what is wrong."""
     return {
-        "docker": check_docker(settings.sandbox_image),
+        "docker": check_docker(settings.sandbox_image, settings.sandbox_runtime),
         "valkey": _check_valkey(settings.redis_url),
     }
 
 
-def check_docker(image: str) -> str:
-    """Whether the Docker Engine answers and holds `image`: "ok", else what is wrong.
+def check_docker(image: str, runtime: str = "runc") -> str:
+    """Whether the Docker Engine answers, holds `image` and knows the OCI `runtime`: "ok",
+    else what is wrong.
 
     The worker asks it too before taking a job (grader.worker): a grader that could not
-    run a sandbox now takes none.
+    run a sandbox now takes none. A runtime the Engine lacks (runsc not registered in its
+    daemon.json) would fail every start as infra_error, so it is checked here, where the
+    operator sees it, rather than found by the students.
     """
     try:
         client = docker.from_env(timeout=CHECK_TIMEOUT_SECONDS)
@@ -69,12 +74,18 @@ def check_docker(image: str) -> str:
     try:
         client.ping()
         client.images.get(image)
+        known = sorted(client.info().get("Runtimes") or {})
     except docker.errors.ImageNotFound:
         return f"the sandbox image {image} is missing"
     except (docker.errors.DockerException, requests.exceptions.RequestException) as error:
         return f"the Docker Engine is unreachable: {error}"
     finally:
         client.close()
+    if runtime not in known:
+        return (
+            f"the Docker Engine has no runtime {runtime!r} (SANDBOX_RUNTIME; it knows "
+            f"{', '.join(known) or 'none'}): register it in its daemon.json, see deploy/README.md"
+        )
     return "ok"
 
 

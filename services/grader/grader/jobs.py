@@ -58,7 +58,9 @@ def grade(payload: dict[str, Any]) -> dict[str, Any]:
 
 def _grade(request: GradeRequest) -> dict[str, Any]:
     config = GraderConfig.from_env()
-    runner = functools.partial(run_in_sandbox, _docker_client(), config.sandbox_image)
+    runner = functools.partial(
+        run_in_sandbox, _docker_client(), config.sandbox_image, runtime=config.sandbox_runtime
+    )
     result = grade_request(request, runner, config.ceilings, adapter=config.loaded_adapter())
     job = get_current_job()
     if result.verdict == "infra_error" and job is not None and job.retries_left:
@@ -99,7 +101,9 @@ def run(payload: dict[str, Any]) -> dict[str, Any]:
 
 def _run(request: RunRequest) -> dict[str, Any]:
     config = GraderConfig.from_env()
-    runner = functools.partial(run_in_sandbox, _docker_client(), config.sandbox_image)
+    runner = functools.partial(
+        run_in_sandbox, _docker_client(), config.sandbox_image, runtime=config.sandbox_runtime
+    )
     result = run_request(request, runner, config.ceilings, adapter=config.loaded_adapter())
     job = get_current_job()
     if job is not None:

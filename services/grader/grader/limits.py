@@ -24,6 +24,15 @@ TMPFS_INODES = 16384
 # /dev/shm of an adapter whose runtime needs shared memory (ipc_mode "private").
 SHM_MIB = 64
 WORK_DIR = "/work"
+# Under runsc (gVisor) the Engine's pids limit counts the host side of the sandbox, not the
+# student's processes: the Sentry's own threads (about 50 for an idle container, ptrace
+# platform) plus two to three host tasks per task inside (measured: 66 for `node -e`, 212
+# for 64 tasks inside). Held at the grader's pids limit, it was spent before Node started
+# its workers, and runsc ended the sandbox with exit 2 and no output. So under runsc the
+# student's limit is RLIMIT_NPROC inside (gVisor counts it per sandbox, threads included,
+# as Linux does), and the host's pids limit only bounds the sandbox's footprint, with room.
+RUNSC_HOST_PIDS_PER_TASK = 8
+RUNSC_HOST_PIDS_BASE = 256
 
 
 @dataclass(frozen=True)
@@ -63,11 +72,15 @@ def outer_timeout_seconds(limits: Limits) -> float:
     return limits.wall_seconds * 1.5 + 10.0
 
 
-def docker_run_options(limits: Limits, ipc_mode: str = "none") -> dict[str, Any]:
+def docker_run_options(
+    limits: Limits, ipc_mode: str = "none", runtime: str = "runc"
+) -> dict[str, Any]:
     """The hardened container options of DESIGN.md section 5 for these limits.
 
     `ipc_mode` is the language adapter's: "none" (no /dev/shm) unless its runtime needs
     shared memory, "private" (a SHM_MIB /dev/shm of its own, nosuid,nodev,noexec).
+    `runtime` is the OCI runtime the container runs under: under "runsc" the process
+    limit moves inside the sandbox (see RUNSC_HOST_PIDS_PER_TASK).
 
     Returned as keyword arguments of docker-py's `containers.create`; the benchmark's
     plain `docker run` baseline is built from the same values.
@@ -77,6 +90,7 @@ def docker_run_options(limits: Limits, ipc_mode: str = "none") -> dict[str, Any]
     # "private": the adapter's runtime needs shared memory (CPython's multiprocessing locks,
     # queues and pools live in /dev/shm): a small one, counted against the memory limit.
     shm = {"shm_size": f"{SHM_MIB}m"} if ipc_mode == "private" else {}
+    pids_limit, process_ulimits = _process_limits(limits.pids, runtime)
     return {
         "user": SANDBOX_USER,
         "environment": dict(SANDBOX_ENVIRONMENT),
@@ -92,17 +106,26 @@ def docker_run_options(limits: Limits, ipc_mode: str = "none") -> dict[str, Any]
         **shm,
         "cap_drop": ["ALL"],
         "security_opt": ["no-new-privileges"],
-        "pids_limit": limits.pids,
+        "pids_limit": pids_limit,
         "mem_limit": memory,
         "memswap_limit": memory,  # equal: no swap on top of the memory limit
         "nano_cpus": int(limits.cpus * 1_000_000_000),
         "init": True,
         "hostname": "sandbox",
-        # No `nproc` ulimit: RLIMIT_NPROC counts every process of uid 10001 on the whole host,
-        # so concurrent sandboxes would starve each other; the pids limit is per container.
-        # No `fsize` either: the only writable place is the size-limited /tmp.
-        "ulimits": [Ulimit(name="nofile", soft=1024, hard=1024)],
+        # No `fsize` ulimit: the only writable place is the size-limited /tmp.
+        "ulimits": [Ulimit(name="nofile", soft=1024, hard=1024), *process_ulimits],
     }
+
+
+def _process_limits(pids: int, runtime: str) -> tuple[int, list[Ulimit]]:
+    """The Engine's pids limit and the process ulimits that hold a run to `pids` tasks."""
+    if runtime == "runsc":
+        host_pids = pids * RUNSC_HOST_PIDS_PER_TASK + RUNSC_HOST_PIDS_BASE
+        return host_pids, [Ulimit(name="nproc", soft=pids, hard=pids)]
+    # Under runc no `nproc` ulimit: RLIMIT_NPROC counts every process of uid 10001 on the
+    # whole host, so concurrent sandboxes would starve each other; the pids limit is per
+    # container.
+    return pids, []
 
 
 def _clamp(value: float, low: float, high: float) -> float:

@@ -112,7 +112,7 @@ def grade_request(
     if verdict.name == "inconclusive":
         measurements["measured_runs"] = measured_runs
     times = phase_times(request, started, run.container_started)
-    return _result(request, verdict, checks, output, measurements, times, kind, source)
+    return _result(request, verdict, checks, output, measurements, times, kind, source, run.runtime)
 
 
 def _checks(
@@ -170,6 +170,7 @@ def _result(
     times: PhaseTimes,
     kind: LabKind | None = None,
     source: str = "",
+    sandbox_runtime: str = "",
 ) -> GradeResult:
     """The result to publish, in the newest version: jobs.py writes the version the portal reads."""
     score = kind.score(verdict, checks) if kind else score_of(verdict, checks)
@@ -196,6 +197,7 @@ def _result(
         achievements=achievements,
         times=times,
         grader_host=grader_host(),
+        sandbox_runtime=sandbox_runtime,
         findings=analysis.findings,
         diagnoses=analysis.diagnoses,
         charts=analysis.charts,

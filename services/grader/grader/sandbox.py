@@ -78,10 +78,14 @@ class SandboxRun:
     oom_killed: bool  # the Engine says the memory limit was hit
     outer_timeout: bool  # the grader had to kill the container
     container_started: str  # ISO time the container started
+    runtime: str = ""  # the OCI runtime the Engine ran it under (its HostConfig.Runtime)
 
 
-def run_in_sandbox(client: docker.DockerClient, image: str, job: SandboxJob) -> SandboxRun:
-    """Run `job` in a fresh container of `image` and return what happened.
+def run_in_sandbox(
+    client: docker.DockerClient, image: str, job: SandboxJob, runtime: str = "runc"
+) -> SandboxRun:
+    """Run `job` in a fresh container of `image` under the OCI `runtime` (the host's
+    SANDBOX_RUNTIME, grader.config) and return what happened.
 
     Raises InfrastructureError when the Engine cannot create, start or inspect it.
     """
@@ -93,7 +97,8 @@ def run_in_sandbox(client: docker.DockerClient, image: str, job: SandboxJob) -> 
             labels=_labels(job),
             mounts=[Mount(target=WORK_DIR, source=None, type="volume")],
             log_config=LogConfig(type=LogConfig.types.JSON, config=dict(LOG_OPTIONS)),
-            **docker_run_options(job.limits, job.ipc_mode),
+            runtime=runtime,
+            **docker_run_options(job.limits, job.ipc_mode, runtime),
         )
         container.put_archive(WORK_DIR, _work_archive(job))
         container.start()
@@ -113,8 +118,9 @@ def run_in_sandbox(client: docker.DockerClient, image: str, job: SandboxJob) -> 
         stdout = container.logs(stdout=True, stderr=False)[-LOG_CAP_BYTES:]
         container.reload()
         oom_killed = bool(container.attrs.get("State", {}).get("OOMKilled"))
+        ran_under = container.attrs.get("HostConfig", {}).get("Runtime") or runtime
         metrics.count_sandbox_run(oom_killed, outer_timeout)
-        return SandboxRun(exit_code, stdout, oom_killed, outer_timeout, started)
+        return SandboxRun(exit_code, stdout, oom_killed, outer_timeout, started, ran_under)
     except DockerException as error:
         metrics.count_sandbox_failure()
         raise InfrastructureError(f"the Docker Engine failed: {error}") from error

@@ -2,9 +2,10 @@
 
 Every HEARTBEAT_SECONDS it refreshes this worker's liveness key and scans for abandoned
 grading jobs (grader.abandoned); every JANITOR_SECONDS it removes the sandbox containers of
-dead graders from its Engine (grader.janitor). A thread of the worker's main process, not of
-the work-horse: it lives exactly as long as the worker does, which is what the liveness key
-must say, and it keeps beating while the horse runs a long job.
+dead graders from its Engine (grader.janitor) and reaps the gVisor sandboxes that failed
+starts under runsc left behind (grader.runsc_leftovers). A thread of the worker's main
+process, not of the work-horse: it lives exactly as long as the worker does, which is what
+the liveness key must say, and it keeps beating while the horse runs a long job.
 
 Valkey or the Engine being unreachable is logged and tried again on the next tick: the watch
 never stops before its worker does.
@@ -25,6 +26,7 @@ from redis.exceptions import RedisError
 
 from grader.abandoned import HEARTBEAT_SECONDS, AbandonedJobDetector, is_alive, mark_alive
 from grader.janitor import remove_orphaned_containers
+from grader.runsc_leftovers import reap_leaked_sandboxes
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +73,7 @@ class GraderWatch(threading.Thread):
         if janitor and time.monotonic() >= self._next_janitor:
             self._next_janitor = time.monotonic() + JANITOR_SECONDS
             self._remove_dead_graders_containers()
+            self._reap_leaked_runsc_sandboxes()
 
     def _remove_dead_graders_containers(self) -> None:
         seen_dead: set[str] = set()
@@ -92,6 +95,19 @@ class GraderWatch(threading.Thread):
                 "removed %d sandbox container(s) of dead graders",
                 len(removed),
                 extra={"event": "container.orphan_removed"},
+            )
+
+    def _reap_leaked_runsc_sandboxes(self) -> None:
+        try:
+            reaped = reap_leaked_sandboxes(_docker_client())
+        except (DockerException, requests.exceptions.RequestException) as error:
+            log.warning("watch: runsc janitor skipped: %s", error)
+            return
+        if reaped:
+            log.warning(
+                "reaped %d runsc sandbox(es) that failed starts left behind",
+                len(reaped),
+                extra={"event": "container.runsc_reaped"},
             )
 
 

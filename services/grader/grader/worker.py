@@ -85,8 +85,9 @@ class GraderWorker(Worker):
             log.warning("removed %d sandbox container(s) its last job left", removed)
 
     def _wait_for_the_engine(self) -> None:
-        image = GraderConfig.from_env().sandbox_image
-        problem = check_docker(image)
+        config = GraderConfig.from_env()
+        image, runtime = config.sandbox_image, config.sandbox_runtime
+        problem = check_docker(image, runtime)
         if problem == "ok":
             return
         log.warning(
@@ -97,7 +98,7 @@ class GraderWorker(Worker):
         while problem != "ok" and not self._stop_requested:
             time.sleep(ENGINE_CHECK_SECONDS)
             self.heartbeat()  # still a live worker, in RQ's registry too
-            problem = check_docker(image)
+            problem = check_docker(image, runtime)
         self.set_state(state)
         if self._stop_requested:
             return

@@ -15,6 +15,7 @@ Cases that end by a timeout run with a 3 s wall limit (the grader's ceiling clam
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -229,6 +230,28 @@ CASES = [
 ]
 
 
+# Under runsc (gVisor) a selection, to keep CI's budget: the limits (memory, processes,
+# time), the escapes (network, writes, the Engine's socket, the host's processes and
+# environment) and the forged report. One verdict differs: a fork bomb spends the host-side
+# pids of gVisor's Sentry (its own threads grow with every task the bomb starts, whatever
+# RLIMIT_NPROC holds inside), so runsc ends the whole sandbox (exit 2) before the wall time
+# and no report comes; that is the student's `error`, never our `infra_error`.
+RUNSC_PROGRAMS = (
+    "memory_hog.js",
+    "kill_pid1.js",
+    "infinite_loop.js",
+    "network_egress.js",
+    "write_outside_tmp.js",
+    "env_dump.js",
+    "proc_host.js",
+    "fake_report.js",
+)
+RUNSC_CASES = [
+    *(case for case in CASES if case.program in RUNSC_PROGRAMS),
+    Hostile("fork_bomb.js", "error", "your program ended the grader's harness", SHORT_WALL_SECONDS),
+]
+
+
 def test_every_hostile_program_has_a_case():
     programs = {path.name for path in HOSTILE.glob("*.js")}
     assert programs == {case.program for case in CASES}
@@ -266,6 +289,30 @@ def test_hostile_program_gets_its_verdict_and_leaves_nothing_behind(
     assert after["verdict"] == "passed", after["feedback"]
 
 
+@pytest.mark.parametrize(
+    "case", RUNSC_CASES, ids=[case.program.removesuffix(".js") for case in RUNSC_CASES]
+)
+@pytest.mark.parametrize("sandbox_runtime", ["runsc"], indirect=True)
+def test_hostile_program_holds_under_runsc(
+    case, sandbox_runtime, built_sandbox_image, docker_client
+):
+    graded = grade(HOSTILE / case.program, built_sandbox_image, case.wall_seconds, sandbox_runtime)
+    result = graded.result
+
+    assert (graded.exit_status, result["verdict"]) == (1, case.verdict), result["feedback"]
+    assert result["sandbox_runtime"] == "runsc"
+    assert result["gradable"] is True and result["score"] < 1
+    assert case.says in result["feedback"]
+    if case.check_output is not None:
+        case.check_output(result["output"])
+    leaked = [name for name, value in FAKE_SECRETS.items() if value in json.dumps(result)]
+    assert not leaked, f"secrets of the grader's host reached the sandbox: {leaked}"
+    limits = dataclasses.replace(LAB, wall_seconds=case.wall_seconds)
+    assert graded.elapsed_seconds < outer_timeout_seconds(limits), "a termination bound"
+    assert containers_of(docker_client, result["submission_id"]) == []
+    assert runsc_processes_outside_running_containers(docker_client) == []
+
+
 # `grader grade` (the console script calls the same `main`), which at exit prints its own peak
 # resident memory, VmHWM, on stderr. Not wait4(2)'s ru_maxrss: a child's starts from the size of
 # the process it was forked from, so the test process's own memory would hide the grader's.
@@ -284,11 +331,13 @@ sys.exit(main(['grade', '--lab', 'thread-lab', sys.argv[1]]))
 """
 
 
-def grade(program: Path, image: str, wall_seconds: float) -> Graded:
-    """Run `grader grade` on `program` with fake secrets in its environment."""
+def grade(program: Path, image: str, wall_seconds: float, runtime: str = "runc") -> Graded:
+    """Run `grader grade` on `program` with fake secrets in its environment, its sandbox
+    under the OCI `runtime`."""
     environment = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "SANDBOX_IMAGE": image,
+        "SANDBOX_RUNTIME": runtime,
         "GRADER_MAX_WALL_SECONDS": str(wall_seconds),
         **{key: value for key, value in os.environ.items() if key.startswith("DOCKER_")},
         **FAKE_SECRETS,
@@ -358,4 +407,44 @@ def _sandbox_uid_processes() -> list[tuple[int, str, str | None]]:
             continue
         container = re.search(r"[0-9a-f]{64}", cgroups)
         found.append((int(entry.name), command.strip(), container and container.group(0)))
+    return found
+
+
+def runsc_processes_outside_running_containers(client) -> list[str]:
+    """gVisor's host processes (sandbox, gofer) and containerd shims of containers that do
+    not run: what a failed or killed runsc sandbox would leave on the host.
+
+    Under runsc the student's processes live inside the Sentry, not in the host's /proc, so
+    this is where a leftover shows. A moment is given to one still ending.
+    """
+    if os.environ.get("DOCKER_HOST", "unix://").split("://")[0] != "unix":
+        pytest.skip("the Engine is remote: its host's processes cannot be read here")
+    for _ in range(20):
+        running = {container.id for container in client.containers.list()}
+        strays = [
+            f"pid {pid}: {command[:120]}"
+            for pid, command, container in _runtime_processes()
+            if container not in running
+        ]
+        if not strays:
+            return []
+        time.sleep(0.25)
+    return strays
+
+
+def _runtime_processes() -> list[tuple[int, str, str]]:
+    """(pid, command, container id) of every runsc process and containerd shim."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("latin-1")
+        except OSError:
+            continue  # it ended while we looked
+        if not command.startswith(("runsc", "/usr/bin/runsc", "/usr/bin/containerd-shim")):
+            continue
+        container = re.search(r"[0-9a-f]{64}", command)
+        if container:
+            found.append((int(entry.name), command.strip(), container.group(0)))
     return found
