@@ -12,7 +12,20 @@ from typing import Any
 
 from flask import Flask
 
-from portal import bidi, cli, db, errors, headers, health, metrics, proxy, queue, security, tenancy
+from portal import (
+    bidi,
+    cli,
+    db,
+    errors,
+    headers,
+    health,
+    icons,
+    metrics,
+    proxy,
+    queue,
+    security,
+    tenancy,
+)
 from portal.ada import passages as ada_passages
 from portal.ada import views as ada_views
 from portal.admin import public_views as branding_views
@@ -46,6 +59,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     ada_passages.init_app(app)
     markdown.init_app(app)
     bidi.init_app(app)
+    icons.init_app(app)
     security.init_app(app)
     headers.init_app(app)
     proxy.init_app(app)

@@ -6,6 +6,8 @@ without knowing the lab, and a result of an older grader (version 1) simply has 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 import contract
@@ -50,6 +52,27 @@ def test_status_links_a_chart_whose_text_quotes_the_numbers(student_browser, gra
         f"/courses/node-workers/labs/thread-lab?submission={graded.id}"
     )
     assert f'<img src="/submissions/{graded.id}/chart.svg"' in page.get_data(as_text=True)
+
+
+def test_a_phone_gets_the_chart_drawn_at_its_width_so_its_text_keeps_its_size(
+    student_browser, graded
+):
+    # Drawn 720 wide and shown 360 wide, 13 px text would be 6.5 px: a phone's <source>
+    # asks for the narrow layout, as wide as it is shown, each label above its bar.
+    status = student_browser.client.get(f"/submissions/{graded.id}/status").get_json()
+    narrow_url = status["chart"]["narrow_url"]
+    page = student_browser.client.get(
+        f"/courses/node-workers/labs/thread-lab?submission={graded.id}"
+    ).get_data(as_text=True)
+    assert f'<source media="(max-width: 40rem)" srcset="{narrow_url}">' in page
+    wide = student_browser.client.get(status["chart"]["url"]).get_data(as_text=True)
+    narrow = student_browser.client.get(narrow_url).get_data(as_text=True)
+    assert 'width="720"' in wide and 'width="360"' in narrow and 'font-size="13"' in narrow
+    # Every bar starts at the left edge and ends inside the 360 px; every text starts at 0.
+    bars = re.findall(r'<rect x="([\d.]+)" y="[\d.]+" width="([\d.]+)"', narrow)
+    assert bars and all(float(x) == 0 and float(w) <= 360 for x, w in bars)
+    assert set(re.findall(r'<text x="([\d.]+)"', narrow)) == {"0"}
+    assert "1.7x (speeds_up did not hold)" in narrow and "Main thread" in narrow
 
 
 def test_chart_is_an_svg_image_that_may_run_nothing(student_browser, graded):

@@ -346,3 +346,18 @@ def test_infrastructure_failures_do_not_count_against_a_lab(platform_browser, db
     db.commit()
     svg = platform_browser.client.get("/platform/charts/pass-rate.svg").get_data(as_text=True)
     assert "67% (2/3)" in svg
+
+
+def test_a_phone_gets_the_activity_charts_drawn_at_its_width(platform_browser, school_b):
+    # Drawn 640 wide and shown at a phone's 360, 12 px text would be under 7 px: the page
+    # offers a phone the narrow layout, as wide as it is shown, labels above their bars.
+    page = platform_browser.client.get("/platform/").get_data(as_text=True)
+    for path in ("/platform/charts/submissions-per-day.svg", "/platform/charts/pass-rate.svg"):
+        narrow_url = f"{path}?layout=narrow"
+        assert f'<source media="(max-width: 40rem)" srcset="{narrow_url}">' in page
+        svg = platform_browser.client.get(narrow_url).get_data(as_text=True)
+        assert 'width="360"' in svg and 'font-size="12"' in svg
+        for x, width in re.findall(r'<rect x="([\d.]+)" y="[\d.]+" width="([\d.]+)"', svg):
+            assert float(x) + float(width) <= 360
+    svg = platform_browser.client.get("/platform/charts/pass-rate.svg?layout=narrow")
+    assert '<text x="0"' in svg.get_data(as_text=True) and "67% (2/3)" in svg.get_data(as_text=True)

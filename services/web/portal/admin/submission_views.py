@@ -69,7 +69,9 @@ def submission_chart(submission_id: int):
     chart = chart_panels(submission.analysis) if submission.is_final else []
     if not chart:
         abort(404)
-    response = current_app.response_class(render_chart_svg(chart), mimetype="image/svg+xml")
+    narrow = request.args.get("layout") == "narrow"  # a phone's <picture> source
+    svg = render_chart_svg(chart, narrow=narrow)
+    response = current_app.response_class(svg, mimetype="image/svg+xml")
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'"
     return response

@@ -20,6 +20,8 @@ BAR_HEIGHT = 22
 LABEL_WIDTH = 150
 TEXT_WIDTH = 250  # right of the longest bar: "1.16x (speeds_up did not hold)"
 PLOT_WIDTH = WIDTH - LABEL_WIDTH - TEXT_WIDTH
+NARROW_WIDTH = 360  # a phone's chart: drawn as wide as it is shown, so 13 px stay 13 px
+NARROW_PLOT_WIDTH = NARROW_WIDTH - 10  # the bar's text goes above it
 ROLE_COLOURS = {"baseline": "#92400e", "measured": "#1d4ed8"}
 IDEAL_COLOUR = "#6b7280"
 OUTCOME_COLOURS = {"held": "#15803d", "did_not_hold": "#b91c1c", "not_judged": "#9ca3af"}
@@ -73,46 +75,52 @@ def chart_summary(panels: list[Panel]) -> str:
     return "; ".join(parts) + "."
 
 
-def render_chart_svg(panels: list[Panel]) -> str:
-    """The SVG document of `panels`."""
+def render_chart_svg(panels: list[Panel], narrow: bool = False) -> str:
+    """The SVG document of `panels`; `narrow`: a phone's layout, NARROW_WIDTH wide with
+    each label above its bar, so that shown at a phone's width its text keeps its size."""
     rows: list[str] = []
     y = 10
     for panel in panels:
-        y = _panel(rows, y, panel)
+        y = _panel(rows, y, panel, narrow)
     title = escape(chart_summary(panels))
+    width = NARROW_WIDTH if narrow else WIDTH
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{y}" '
-        f'viewBox="0 0 {WIDTH} {y}" role="img" font-family="sans-serif" font-size="13">'
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{y}" '
+        f'viewBox="0 0 {width} {y}" role="img" font-family="sans-serif" font-size="13">'
         f"<title>{title}</title>{''.join(rows)}</svg>"
     )
 
 
-def _panel(rows: list[str], y: int, panel: Panel) -> int:
+def _panel(rows: list[str], y: int, panel: Panel, narrow: bool = False) -> int:
     rows.append(f'<text x="0" y="{y + 12}" font-weight="bold">{escape(panel.title)}</text>')
     y += 22
     top = max([bar.value for bar in panel.bars] + [panel.ideal]) or 1.0
+    left, plot_width = (0, NARROW_PLOT_WIDTH) if narrow else (LABEL_WIDTH, PLOT_WIDTH)
     first = y
     for bar in panel.bars:
         # At least 2 px, so a tiny value next to a huge one is still visibly there.
-        width = max(2.0, PLOT_WIDTH * bar.value / top)
+        width = max(2.0, plot_width * bar.value / top)
         rows.append(f'<text x="0" y="{y + 16}">{escape(bar.label)}</text>')
+        if narrow:  # label, number and bar each on a line of their own
+            rows.append(f'<text x="0" y="{y + 34}">{escape(bar.text)}</text>')
+            y += 38
         rows.append(
-            f'<rect x="{LABEL_WIDTH}" y="{y + 2}" width="{width:.1f}" height="{BAR_HEIGHT - 4}" '
+            f'<rect x="{left}" y="{y + 2}" width="{width:.1f}" height="{BAR_HEIGHT - 4}" '
             f'fill="{bar.colour}"/>'
         )
-        rows.append(
-            f'<text x="{LABEL_WIDTH + width + 6:.1f}" y="{y + 16}">{escape(bar.text)}</text>'
-        )
+        if not narrow:
+            text_x = left + width + 6
+            rows.append(f'<text x="{text_x:.1f}" y="{y + 16}">{escape(bar.text)}</text>')
         y += BAR_HEIGHT
     if panel.ideal:
-        x = LABEL_WIDTH + PLOT_WIDTH * panel.ideal / top
+        x = left + plot_width * panel.ideal / top
         rows.append(
             f'<line x1="{x:.1f}" y1="{first}" x2="{x:.1f}" y2="{y}" stroke="{IDEAL_COLOUR}" '
             'stroke-width="2" stroke-dasharray="4 3"/>'
         )
         if panel.ideal_label:
             rows.append(
-                f'<text x="{LABEL_WIDTH}" y="{y + 14}" fill="{IDEAL_COLOUR}">'
+                f'<text x="{left}" y="{y + 14}" fill="{IDEAL_COLOUR}">'
                 f"- - {escape(panel.ideal_label)}</text>"
             )
             y += 18

@@ -181,7 +181,8 @@ def _status_of(submission: Submission, lab: Lab) -> dict:
     chart = chart_panels(submission.analysis) if submission.is_final else []
     if chart:
         url = url_for(".submission_chart", submission_id=submission.id)
-        document["chart"] = {"url": url, "alt": chart_summary(chart)}
+        narrow = url_for(".submission_chart", submission_id=submission.id, layout="narrow")
+        document["chart"] = {"url": url, "narrow_url": narrow, "alt": chart_summary(chart)}
     return document
 
 
@@ -206,7 +207,9 @@ def submission_chart(submission_id: int):
     chart = chart_panels(submission.analysis) if submission is not None else []
     if not chart:
         abort(404)
-    response = current_app.response_class(render_chart_svg(chart), mimetype="image/svg+xml")
+    narrow = request.args.get("layout") == "narrow"  # a phone's <picture> source
+    svg = render_chart_svg(chart, narrow=narrow)
+    response = current_app.response_class(svg, mimetype="image/svg+xml")
     response.headers["X-Content-Type-Options"] = "nosniff"
     # Opened directly, the SVG is a document of its own: it may run nothing at all.
     response.headers["Content-Security-Policy"] = "default-src 'none'"

@@ -7,7 +7,17 @@ against the admin's own school.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from portal.audit import record_action
 from portal.auth.access import platform_admin_required
@@ -159,14 +169,19 @@ def _act_on_failed_job(action, verb: str, queue_name: str, job_id: str):
 @platform_admin_required
 def submissions_chart():
     days = activity.submissions_per_day(open_cross_school_session())
-    return _svg(charts.render_submissions_svg(days))
+    return _svg(charts.render_submissions_svg(days, narrow=_narrow()))
 
 
 @bp.get("/charts/pass-rate.svg")
 @platform_admin_required
 def pass_rate_chart():
     labs = activity.pass_rate_per_lab(open_cross_school_session(), get_catalogue())
-    return _svg(charts.render_pass_rate_svg(labs))
+    return _svg(charts.render_pass_rate_svg(labs, narrow=_narrow()))
+
+
+def _narrow() -> bool:
+    """A phone's <picture> source asks for the chart drawn at a phone's width."""
+    return request.args.get("layout") == "narrow"
 
 
 def _svg(document: str):

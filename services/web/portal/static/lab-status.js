@@ -53,10 +53,15 @@
       }
       if (doc.chart) {
         const figure = element("figure", "chart");
+        const picture = element("picture");
+        const phone = element("source");  // a phone gets the chart drawn at its width
+        phone.media = "(max-width: 40rem)";
+        phone.srcset = doc.chart.narrow_url;
         const image = element("img");
         image.src = doc.chart.url;
         image.alt = doc.chart.alt;
-        figure.append(image);
+        picture.append(phone, image);
+        figure.append(picture);
         parts.push(figure);
       }
       for (const achievement of doc.unlocked || []) {

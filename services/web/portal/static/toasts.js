@@ -30,10 +30,14 @@
     toast.className = "toast";
     toast.setAttribute("role", "status");
     toast.dataset.toast = "";
-    const iconNode = document.createElement("span");
-    iconNode.className = "toast-icon";
+    // The icon: a symbol of the vendored sprite by name (never markup).
+    const svg = "http://www.w3.org/2000/svg";
+    const iconNode = document.createElementNS(svg, "svg");
+    iconNode.setAttribute("class", "icon toast-icon");
     iconNode.setAttribute("aria-hidden", "true");
-    iconNode.textContent = icon;
+    const use = document.createElementNS(svg, "use");
+    use.setAttribute("href", region.dataset.icons + "#" + encodeURIComponent(icon));
+    iconNode.append(use);
     const text = document.createElement("div");
     const heading = document.createElement("p");
     heading.className = "toast-title";
