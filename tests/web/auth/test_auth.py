@@ -6,7 +6,6 @@ import pytest
 from sqlalchemy import select
 
 from portal.models import LoginAttempt, User
-
 from tests.web.conftest import PASSWORD
 
 
