@@ -62,7 +62,7 @@ def log_in(page: Page, email: str, password: str) -> None:
 
 def expect_step(page: Page, number: int) -> None:
     expect(page.locator(".sim-progress")).to_contain_text(
-        f"Simulation progress: step {number} of 7"
+        f"Step {number} of 7"
     )
 
 

@@ -43,7 +43,7 @@ def assert_no_csp_violations(violations: list) -> None:
 
 def expect_step(page: Page, number: int) -> None:
     expect(page.locator(".sim-progress")).to_contain_text(
-        f"Simulation progress: step {number} of 8"
+        f"Step {number} of 8"
     )
     expect(page.locator(".exp-counter")).to_be_visible()
 

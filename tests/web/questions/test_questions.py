@@ -113,7 +113,7 @@ def test_without_javascript_the_step_page_shows_the_feedback(student_browser):
     )
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "Simulation progress: step 2 of 8" in page
+    assert "Step 2 of 8" in page
     feedback = re.search(r'id="feedback-blocked-loop-requests".*?</section>', page, re.S)
     assert "Hint:" in feedback.group(0)
 
