@@ -61,9 +61,7 @@ def log_in(page: Page, email: str, password: str) -> None:
 
 
 def expect_step(page: Page, number: int) -> None:
-    expect(page.locator(".sim-progress")).to_contain_text(
-        f"Step {number} of 7"
-    )
+    expect(page.locator(".sim-progress")).to_contain_text(f"Step {number} of 7")
 
 
 def complete_step(page: Page, next_number: int | None) -> None:

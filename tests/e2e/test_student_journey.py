@@ -42,9 +42,7 @@ def assert_no_csp_violations(violations: list) -> None:
 
 
 def expect_step(page: Page, number: int) -> None:
-    expect(page.locator(".sim-progress")).to_contain_text(
-        f"Step {number} of 8"
-    )
+    expect(page.locator(".sim-progress")).to_contain_text(f"Step {number} of 8")
     expect(page.locator(".exp-counter")).to_be_visible()
 
 
