@@ -203,7 +203,7 @@ def test_a_student_walks_the_python_course_graded_by_the_python_grader(
     complete_step(page, 4)
 
     # 4. Beat the GIL: the split over threads fails, and A.D.A. says why.
-    page.get_by_role("link", name="Open the Beat the GIL").click()
+    page.get_by_role("link", name="Open the lab “Beat the GIL”").click()
     expect_step(page, 4)
     expect(page.get_by_text("Or upload main.py")).to_be_visible()
     expect(page.locator(".CodeMirror .cm-keyword").first).to_be_visible()  # Python, highlighted
@@ -270,7 +270,7 @@ def test_a_student_walks_the_python_course_graded_by_the_python_grader(
     check_page(page, artifacts, "step-5", found)
 
     # The premium Async Gather lab, opened by the grant.
-    page.get_by_role("link", name="Open the Async Gather").click()
+    page.get_by_role("link", name="Open the lab “Async Gather”").click()
     verdict = submit_until_judged(page, ASYNC_GATHER)
     assert verdict.startswith("Passed"), verdict
     expect_toast(page, "Loop Conductor")

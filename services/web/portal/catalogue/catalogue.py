@@ -36,6 +36,18 @@ class Lab:
     solution: Path | None = None  # the reference solution, graded by the content tests
     premium: bool = False  # only students with premium open it and submit to it
 
+    @property
+    def named(self) -> str:
+        """The lab as a sentence names it: "the Thread Lab", "the lab “Unblock the Loop”".
+
+        A title that is itself a noun ending in "Lab" takes "the"; any other title (often an
+        imperative, "Unblock the Loop", "Beat the GIL") is quoted after "the lab", so button
+        texts built from it stay grammatical ("Unlock the lab “Unblock the Loop” ...").
+        """
+        if self.title.split()[-1:] == ["Lab"]:
+            return f"the {self.title}"
+        return f"the lab “{self.title}”"
+
 
 @dataclass(frozen=True)
 class Course:

@@ -1,0 +1,50 @@
+"""What the lab page says to a student around a submission: where to go next, the result's
+words, and only what there is to show."""
+
+from __future__ import annotations
+
+import contract
+from portal.jobs import record_result
+from portal.models import StepCompletion, utc_now
+
+LAB = "/courses/node-workers/labs/thread-lab"
+BACK_TO_STEP = "Back to step 4 to complete it"
+
+
+def record(app, submission, student, make_grade_result, verdict="passed", **changes):
+    result = make_grade_result(str(submission.id), str(student.tenant_id), verdict, **changes)
+    with app.app_context():
+        record_result(contract.encode(result))
+
+
+def test_back_to_the_step_only_once_the_lab_is_passed_and_the_step_is_not_complete(
+    app, db, student, student_browser, submission, make_grade_result
+):
+    assert BACK_TO_STEP not in student_browser.client.get(LAB).get_data(as_text=True)
+    record(app, submission, student, make_grade_result, "failed", score=0.5)
+    assert BACK_TO_STEP not in student_browser.client.get(LAB).get_data(as_text=True)
+
+    submission_two = type(submission)(
+        tenant_id=student.tenant_id,
+        user_id=student.id,
+        course_id="node-workers",
+        lab_id="thread-lab",
+        code="console.log(2)",
+        entrypoint="main.js",
+    )
+    db.add(submission_two)
+    db.commit()
+    record(app, submission_two, student, make_grade_result)
+    assert BACK_TO_STEP in student_browser.client.get(LAB).get_data(as_text=True)
+
+    db.add(
+        StepCompletion(
+            tenant_id=student.tenant_id,
+            user_id=student.id,
+            course_id="node-workers",
+            step_id="thread-lab",
+            completed_at=utc_now(),
+        )
+    )
+    db.commit()
+    assert BACK_TO_STEP not in student_browser.client.get(LAB).get_data(as_text=True)
