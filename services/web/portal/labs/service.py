@@ -112,10 +112,12 @@ def read_submitted_code(raw: str | bytes, max_bytes: int) -> str:
     if "\x00" in text:
         # Valid UTF-8, but no source file holds a NUL: say what and where, so it can be found
         # (it often comes with text pasted from a PDF or a terminal).
-        line, _, rest = text.partition("\x00")
+        before = text.partition("\x00")[0]
+        line = before.count("\n") + 1
+        column = len(before.rpartition("\n")[2]) + 1
         raise SubmissionRejected(
             "Your submission contains a NUL character (U+0000), which code cannot hold: "
-            f"remove it from line {line.count(chr(10)) + 1}, column {len(line.rsplit(chr(10), 1)[-1]) + 1}."
+            f"remove it from line {line}, column {column}."
         )
     if not text.strip():
         raise SubmissionRejected("Your submission is empty.")
