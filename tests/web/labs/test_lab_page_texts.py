@@ -48,3 +48,22 @@ def test_back_to_the_step_only_once_the_lab_is_passed_and_the_step_is_not_comple
     )
     db.commit()
     assert BACK_TO_STEP not in student_browser.client.get(LAB).get_data(as_text=True)
+
+
+def test_a_program_that_printed_nothing_gets_words_not_an_empty_box(
+    app, student, student_browser, submission, make_grade_result
+):
+    silent = contract.Output("", False, 0)
+    record(app, submission, student, make_grade_result, "failed", output=silent)
+    page = student_browser.client.get(f"{LAB}?submission={submission.id}").get_data(as_text=True)
+    assert "Your program printed nothing." in page
+    assert '<pre class="output">' not in page
+
+
+def test_a_program_that_printed_something_shows_it(
+    app, student, student_browser, submission, make_grade_result
+):
+    record(app, submission, student, make_grade_result)
+    page = student_browser.client.get(f"{LAB}?submission={submission.id}").get_data(as_text=True)
+    assert '<pre class="output">hello from &lt;worker&gt;\n</pre>' in page
+    assert "printed nothing" not in page

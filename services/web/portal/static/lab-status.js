@@ -24,6 +24,13 @@
     return node;
   }
 
+  // The same as templates/labs/_result_parts.html's output_block: no empty box.
+  function outputElement(output) {
+    return output.text
+      ? element("pre", "output", output.text)
+      : element("p", "note output-empty", "Your program printed nothing.");
+  }
+
   function renderChecks(checks) {
     const list = element("ul", "checks");
     for (const check of checks) {
@@ -66,7 +73,7 @@
         parts.push(element("h3", null, "Checks"), renderChecks(doc.checks));
       }
       if (doc.counts) {
-        parts.push(element("h3", null, "Output"), element("pre", "output", doc.output.text));
+        parts.push(element("h3", null, "Output"), outputElement(doc.output));
         if (doc.output.truncated) {
           parts.push(element("p", "note",
             "Output shortened: " + doc.output.bytes_total + " bytes in all."));
