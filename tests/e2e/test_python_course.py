@@ -208,7 +208,7 @@ def test_a_student_walks_the_python_course_graded_by_the_python_grader(
     expect(page.get_by_text("Or upload main.py")).to_be_visible()
     expect(page.locator(".CodeMirror .cm-keyword").first).to_be_visible()  # Python, highlighted
     verdict = submit_until_judged(page, ON_THREADS)
-    assert verdict.startswith("Not yet"), verdict
+    assert verdict.startswith("Not passed yet"), verdict
     status = page.locator(".submission-status")
     expect(status.locator(".feedback")).to_contain_text("A.D.A.")
     work = status.locator(".checks li", has=page.get_by_text("work_ran_in_processes", exact=True))

@@ -67,3 +67,17 @@ def test_a_program_that_printed_something_shows_it(
     page = student_browser.client.get(f"{LAB}?submission={submission.id}").get_data(as_text=True)
     assert '<pre class="output">hello from &lt;worker&gt;\n</pre>' in page
     assert "printed nothing" not in page
+
+
+def test_the_panel_and_the_history_say_a_verdict_in_the_same_words(
+    app, student, student_browser, submission, make_grade_result
+):
+    record(app, submission, student, make_grade_result, "failed", score=0.75)
+    page = student_browser.client.get(f"{LAB}?submission={submission.id}").get_data(as_text=True)
+    panel = page.split('class="verdict verdict-failed">', 1)[1].split("</p>", 1)[0]
+    history = page.split('data-field="result">', 1)[1].split("</td>", 1)[0]
+    assert panel == history == "Not passed yet — 75%"
+    status = student_browser.client.get(
+        f"/submissions/{submission.id}/status", headers={"Accept": "application/json"}
+    ).get_json()
+    assert status["verdict_text"] == "Not passed yet — 75%"  # what lab-status.js shows in both

@@ -24,12 +24,13 @@ from portal.labs import runs, service
 from portal.labs.charts import chart_panels, chart_summary, render_chart_svg
 from portal.labs.forms import SubmitCodeForm
 from portal.labs.run_status import run_document
-from portal.labs.status import live_status, status_document
+from portal.labs.status import live_status, status_document, verdict_text
 from portal.models import Submission
 from portal.premium.access import premium_refusal, user_has_premium
 from portal.queue import get_queue
 
 bp = Blueprint("labs", __name__)
+bp.add_app_template_global(verdict_text, "verdict_text")
 
 
 def _lab_or_404(course_id: str, lab_id: str) -> Lab:

@@ -49,10 +49,7 @@
     const parts = [element("p", "status status-" + doc.status, doc.status_label)];
     if (doc.notice) parts.push(element("p", "notice", doc.notice));
     if (doc.final) {
-      const verdict = doc.counts
-        ? doc.verdict_label + ": score " + doc.score_percent + "%"
-        : doc.verdict_label;
-      parts.push(element("p", "verdict verdict-" + doc.verdict, verdict));
+      parts.push(element("p", "verdict verdict-" + doc.verdict, doc.verdict_text));
       if (doc.feedback) {
         const feedback = element("div", "feedback");
         feedback.append(element("h3", null, "A.D.A. says"), element("p", null, doc.feedback));
@@ -89,8 +86,8 @@
     if (!row) return;
     row.querySelector("[data-field=status]").textContent = doc.status;
     if (doc.final) {
-      row.querySelector("[data-field=result]").textContent =
-        doc.verdict + (doc.counts ? " (" + doc.score_percent + "%)" : "");
+      // The same words as the panel above (portal/labs/status.py's verdict_text).
+      row.querySelector("[data-field=result]").textContent = doc.verdict_text;
     }
   }
 
