@@ -37,7 +37,8 @@ def compose_feedback(
     The headline is the verdict's reason, which counts the checks the student sees; a pass
     with partial marks also states its `score`, the same number the portal shows.
     """
-    lines = [f"A.D.A.: {OPENINGS[verdict.name]} {headline_reason(verdict, score)}"]
+    # No "A.D.A.:" prefix: every page shows this text under its own "A.D.A. says" heading.
+    lines = [f"{OPENINGS[verdict.name]} {headline_reason(verdict, score)}"]
     if verdict.name == "infra_error":
         return "\n".join(lines)
     first_failure = next((check for check in checks if not check.passed), None)
