@@ -13,6 +13,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from functools import cache
+from pathlib import Path
 
 import pytest
 
@@ -24,9 +26,11 @@ from grader.adapters.node.labs.kinds import lab_kind, lab_kinds
 from grader.feedback import OPENINGS
 from grader.lab_kind import outcome_of
 from grader.sandbox import InfrastructureError, SandboxRun
+from portal.catalogue.loader import load_catalogue
 from portal.labs.status import VERDICT_LABELS
 
 LABS = tuple(lab_kinds())
+CONTENT = Path(__file__).resolve().parents[2] / "content"
 # How the forced checks come out; None: as the lab's judge said (a run-level verdict).
 OUTCOMES = ("all_hold", "bonus_missed", "required_missed", "missed_and_noisy", "inconclusive", None)
 SCENARIOS = {
@@ -203,6 +207,16 @@ def test_headline_score_and_chart_agree_with_the_checks(lab, scenario, monkeypat
 
     assert_headline_counts_the_checks(kind, result, checks)
     assert_chart_outcomes_come_from_the_checks(kind, result, checks)
+    # Students read each check under the title the lab's content gives it, never its name.
+    titles = node_lab_titles()[lab]
+    assert [c.name for c in checks if c.name not in titles] == [], f"no title in content: {lab}"
+
+
+@cache
+def node_lab_titles() -> dict[str, dict[str, str]]:
+    """The check titles of the Node course's labs (whose ids are their kinds' names)."""
+    course = load_catalogue(CONTENT).course("node-workers")
+    return {lab.kind: dict(lab.check_titles) for lab in course.labs}
 
 
 def assert_headline_counts_the_checks(kind, result, checks):

@@ -81,3 +81,26 @@ def test_the_panel_and_the_history_say_a_verdict_in_the_same_words(
         f"/submissions/{submission.id}/status", headers={"Accept": "application/json"}
     ).get_json()
     assert status["verdict_text"] == "Not passed yet — 75%"  # what lab-status.js shows in both
+
+
+def test_checks_read_as_their_titles_with_markdown_rendered_safely(
+    app, student, student_browser, submission, make_grade_result
+):
+    checks = (
+        contract.CheckResult(
+            "imports_worker_threads",
+            False,
+            "Load the `worker_threads` module first. <img src=x onerror=alert(1)>",
+        ),
+    )
+    feedback = "Close, but not there yet.\nStart here: load the `worker_threads` module."
+    record(app, submission, student, make_grade_result, "failed", checks=checks, feedback=feedback)
+    page = student_browser.client.get(f"{LAB}?submission={submission.id}").get_data(as_text=True)
+    assert "<strong>Loads the <code>worker_threads</code> module</strong>" in page
+    assert "Load the <code>worker_threads</code> module first. &lt;img src=x" in page
+    assert "<img src=x" not in page and "imports_worker_threads" not in page
+    assert "`" not in page.split('class="submission-status"', 1)[1].split("</section>", 1)[0]
+    assert (
+        "<h3>A.D.A. says</h3><p>Close, but not there yet.</p>\n"
+        "<p>Start here: load the <code>worker_threads</code> module.</p>"
+    ) in page
