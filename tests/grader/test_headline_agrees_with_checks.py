@@ -326,3 +326,15 @@ def test_an_infrastructure_failure_shows_no_checks_and_no_judgement(monkeypatch)
     result = pipeline.grade_request(request, broken)
     assert (result.verdict, result.score, result.checks) == ("infra_error", 0.0, ())
     assert (result.findings, result.diagnoses, result.charts) == ((), (), ())
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_start_here_points_at_a_run_that_never_ended_before_the_labs_own_checks(lab, monkeypatch):
+    _, result = grade(lab, "timeout", monkeypatch)
+    # Listed last (after the lab's own checks, some of which fail too), yet fixed first.
+    assert result.checks[-1].name == "exits_cleanly" and not result.checks[-1].passed
+    start_here = [line for line in result.feedback.splitlines() if line.startswith("Start here")]
+    assert start_here == [
+        "Start here: Your program was stopped at the time limit before it ended: look for a "
+        "loop that never ends, or for work that waits for something that never comes."
+    ]
