@@ -161,6 +161,18 @@ def test_every_problem_is_reported_with_its_path_and_line(content, capsys):
             "last_reviewed: expected a date as YYYY-MM-DD",
         ),
         (
+            "course.yaml",
+            "    checks:  # each check's title",
+            "    checks_titles:  # each check's title",
+            "labs[0].checks: missing (required)",
+        ),
+        (
+            "course.yaml",
+            '      creates_worker: "Creates a worker"',
+            '      creates_worker: ""',
+            "labs[0].checks.creates_worker:",
+        ),
+        (
             "steps/02-system-check.yaml",
             "title: System Check\naccess",
             "title: [unclosed\naccess",

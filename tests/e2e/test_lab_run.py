@@ -69,5 +69,18 @@ def test_a_student_runs_code_and_sees_its_output_not_graded(platform_url, chromi
     page.set_viewport_size(PHONE)
     page.screenshot(path=str(artifacts / "phone-lab-run.png"), full_page=True)
     assert serious_accessibility_violations(page) == []
+
+    # A program that prints nothing gets words, not an empty black box (lab-run.js).
+    page.locator(".CodeMirror-code").focus()
+    page.keyboard.press("Control+A")
+    page.keyboard.insert_text("const silent = 1;\n")
+    page.wait_for_function(
+        "() => document.querySelector('.CodeMirror').CodeMirror.getValue().includes('silent')"
+    )
+    page.get_by_role("button", name="Run", exact=True).click()
+    expect(panel.locator(".output-empty")).to_have_text(
+        "Your program printed nothing.", timeout=RUN_TIMEOUT_MS
+    )
+    assert panel.locator("pre.output").count() == 0
     assert not csp_violations, f"Content-Security-Policy violations: {csp_violations}"
     context.close()

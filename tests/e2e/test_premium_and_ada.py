@@ -9,6 +9,8 @@ axe-core and for Content-Security-Policy violations.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -59,6 +61,7 @@ def test_a_student_redeems_a_code_and_consults_ada(platform_url, chromium, artif
     page.goto("/courses/node-workers")
     page.get_by_role("link", name="Consult A.D.A.").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Premium")
+    expect(page.locator(".premium-items")).to_contain_text("A.D.A.: ask the course's expert")
     check("upsell")
     page.get_by_label("Premium code").fill(f"  {code.lower().replace('-', ' ')} ")
     page.get_by_role("button", name="Redeem").click()
@@ -77,6 +80,13 @@ def test_a_student_redeems_a_code_and_consults_ada(platform_url, chromium, artif
     check("ada-answer")
     sources.first.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Worker threads")
+
+    # The premium page now shows what the student has and since when, not how to get it.
+    page.goto("/premium?course=node-workers")
+    expect(page.locator(".premium-held")).to_contain_text("with a code you redeemed")
+    expect(page.get_by_role("heading", name="Redeem a code")).to_have_count(0)
+    expect(page.get_by_role("heading", name=re.compile("How to get premium"))).to_have_count(0)
+    check("premium-held")
 
     assert accessibility == {}
     assert csp_violations == []

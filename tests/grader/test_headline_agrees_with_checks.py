@@ -13,6 +13,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from functools import cache
+from pathlib import Path
 
 import pytest
 
@@ -24,9 +26,11 @@ from grader.adapters.node.labs.kinds import lab_kind, lab_kinds
 from grader.feedback import OPENINGS
 from grader.lab_kind import outcome_of
 from grader.sandbox import InfrastructureError, SandboxRun
+from portal.catalogue.loader import load_catalogue
 from portal.labs.status import VERDICT_LABELS
 
 LABS = tuple(lab_kinds())
+CONTENT = Path(__file__).resolve().parents[2] / "content"
 # How the forced checks come out; None: as the lab's judge said (a run-level verdict).
 OUTCOMES = ("all_hold", "bonus_missed", "required_missed", "missed_and_noisy", "inconclusive", None)
 SCENARIOS = {
@@ -193,7 +197,7 @@ def test_headline_score_and_chart_agree_with_the_checks(lab, scenario, monkeypat
     checks = list(result.checks)
     verdict = result.verdict
     assert verdict == EXPECTED_VERDICT.get(scenario, scenario), result.feedback
-    assert headline(result).startswith(f"A.D.A.: {OPENINGS[verdict]} ")
+    assert headline(result).startswith(f"{OPENINGS[verdict]} ")
     assert verdict in VERDICT_LABELS
     contract.encode(result)  # still a valid message
 
@@ -203,6 +207,16 @@ def test_headline_score_and_chart_agree_with_the_checks(lab, scenario, monkeypat
 
     assert_headline_counts_the_checks(kind, result, checks)
     assert_chart_outcomes_come_from_the_checks(kind, result, checks)
+    # Students read each check under the title the lab's content gives it, never its name.
+    titles = node_lab_titles()[lab]
+    assert [c.name for c in checks if c.name not in titles] == [], f"no title in content: {lab}"
+
+
+@cache
+def node_lab_titles() -> dict[str, dict[str, str]]:
+    """The check titles of the Node course's labs (whose ids are their kinds' names)."""
+    course = load_catalogue(CONTENT).course("node-workers")
+    return {lab.kind: dict(lab.check_titles) for lab in course.labs}
 
 
 def assert_headline_counts_the_checks(kind, result, checks):
@@ -234,7 +248,7 @@ def assert_headline_counts_the_checks(kind, result, checks):
             assert f" {unsure} check" in line
     else:
         # The other verdicts name their cause, never a count of checks that could disagree.
-        assert not re.search(r"\d+ (of|required|checks)", line.split(": ", 1)[1]), line
+        assert not re.search(r"\d+ (of|required|checks)", line), line
     if result.verdict == "inconclusive":
         unsure = [check.name for check in checks if check.inconclusive]
         assert unsure and all(name in line for name in unsure)
@@ -282,7 +296,7 @@ def test_the_reported_one_worker_case_reads_as_partial_marks(monkeypatch):
     """Issue 10's case: a pass at 60% with two bonus checks red and a speedup of 1.16x."""
     kind, result = grade("unblock-the-loop", "passed_partial", monkeypatch)
     line = headline(result)
-    assert line.startswith("A.D.A.: Simulation complete. Passed with 60%: the 6 required")
+    assert line.startswith("Simulation complete. Passed with 60%: the 6 required")
     assert line.endswith("; 2 bonus checks did not: splits_over_workers, speeds_up.")
     assert result.score == 0.6
     [measured] = result.charts[1].bars
@@ -312,3 +326,15 @@ def test_an_infrastructure_failure_shows_no_checks_and_no_judgement(monkeypatch)
     result = pipeline.grade_request(request, broken)
     assert (result.verdict, result.score, result.checks) == ("infra_error", 0.0, ())
     assert (result.findings, result.diagnoses, result.charts) == ((), (), ())
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_start_here_points_at_a_run_that_never_ended_before_the_labs_own_checks(lab, monkeypatch):
+    _, result = grade(lab, "timeout", monkeypatch)
+    # Listed last (after the lab's own checks, some of which fail too), yet fixed first.
+    assert result.checks[-1].name == "exits_cleanly" and not result.checks[-1].passed
+    start_here = [line for line in result.feedback.splitlines() if line.startswith("Start here")]
+    assert start_here == [
+        "Start here: Your program was stopped at the time limit before it ended: look for a "
+        "loop that never ends, or for work that waits for something that never comes."
+    ]

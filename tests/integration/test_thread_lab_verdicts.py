@@ -50,9 +50,7 @@ def test_honest_solution_passes_with_every_check(solution, sandbox_image):
     failed = [check["name"] for check in result["checks"] if not check["passed"]]
     assert (status, result["verdict"], result["score"], failed) == (0, "passed", 1.0, []), result
     assert len(result["checks"]) == CHECK_COUNT
-    assert result["feedback"].startswith(
-        f"A.D.A.: Simulation complete. All {CHECK_COUNT} checks hold."
-    )
+    assert result["feedback"].startswith(f"Simulation complete. All {CHECK_COUNT} checks hold.")
     assert "main received" in result["output"]["text"]
     if solution.name in HIDDEN_FROM_THE_PARSER:
         # The static reading sees no postMessage call; the run-time evidence decides.

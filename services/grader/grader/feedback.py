@@ -37,10 +37,11 @@ def compose_feedback(
     The headline is the verdict's reason, which counts the checks the student sees; a pass
     with partial marks also states its `score`, the same number the portal shows.
     """
-    lines = [f"A.D.A.: {OPENINGS[verdict.name]} {headline_reason(verdict, score)}"]
+    # No "A.D.A.:" prefix: every page shows this text under its own "A.D.A. says" heading.
+    lines = [f"{OPENINGS[verdict.name]} {headline_reason(verdict, score)}"]
     if verdict.name == "infra_error":
         return "\n".join(lines)
-    first_failure = next((check for check in checks if not check.passed), None)
+    first_failure = first_to_fix(checks)
     if verdict.name == "passed":
         lines.extend(insights)
         if first_failure is not None:
@@ -50,6 +51,20 @@ def compose_feedback(
             lines.append(f"Start here: {first_failure.message}")
         lines.extend(insights)
     return "\n".join(lines)
+
+
+# The runner's own checks, in the order a student must fix them before any other: code that
+# does not parse never ran, and a run that did not end (an endless loop stopped at the time
+# limit, a crash, memory) leaves every later measurement meaningless. Every lab reports
+# them, whatever its language; the lab's own checks follow in the order the lab lists them.
+FIX_FIRST = ("parses", "exits_cleanly")
+
+
+def first_to_fix(checks: Sequence[CheckResult]) -> CheckResult | None:
+    """The failed check a student should fix first ("Start here"), or None if all held."""
+    failed = [check for check in checks if not check.passed]
+    rank = {name: place for place, name in enumerate(FIX_FIRST)}
+    return min(failed, key=lambda check: rank.get(check.name, len(FIX_FIRST)), default=None)
 
 
 def headline_reason(verdict: Verdict, score: float | None) -> str:

@@ -146,6 +146,13 @@ def _clean_exit_check(report: HarnessReport | None, sentences: Sentences) -> Che
     if report.status == "exited":
         detail = report.error_line or f"exit code {report.exit_code}"
         return CheckResult("exits_cleanly", False, f"Your program crashed: {detail}.")
+    if report.status == "timeout":
+        return CheckResult(
+            "exits_cleanly",
+            False,
+            "Your program was stopped at the time limit before it ended: look for a loop "
+            "that never ends, or for work that waits for something that never comes.",
+        )
     return CheckResult("exits_cleanly", False, "Your program was stopped before it ended.")
 
 

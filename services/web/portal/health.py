@@ -9,12 +9,15 @@ password or an error's text.
 Both are `without_school` (no school is resolved, no login loaded, so no request session
 touches the database) and exempt from CSRF, so they answer 200 or 503, never 500, while
 PostgreSQL or Valkey is down.
+
+`/favicon.ico`, which every browser asks of every site unprompted, is answered here for the
+same reason: a static icon that needs no school and no database.
 """
 
 from __future__ import annotations
 
 import redis
-from flask import Blueprint, Flask, current_app, jsonify
+from flask import Blueprint, Flask, current_app, jsonify, send_from_directory
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.pool import NullPool
 
@@ -70,6 +73,15 @@ def readyz():
     }
     ready = checks["database"] == DatabaseState.READY.value and checks["valkey"] == "ok"
     return _no_store(jsonify(checks), 200 if ready else 503)
+
+
+@bp.get("/favicon.ico")
+@without_school
+def favicon():
+    """The site's icon (static/favicon.ico), cached for a day."""
+    return send_from_directory(
+        current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=86400
+    )
 
 
 def valkey_state(url: str) -> str:

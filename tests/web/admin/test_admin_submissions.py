@@ -76,7 +76,8 @@ def test_one_submission_shows_code_output_checks_measurements_and_feedback(brows
     body = page.get_data(as_text=True)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body and "<script>alert" not in body
     assert "hello &lt;worker&gt;" in body
-    assert "sends_message" in body and "&lt;b&gt;crossed&lt;/b&gt;" in body
+    # Unblock the Loop has no check named sends_message: its name is said in words.
+    assert "Sends message" in body and "&lt;b&gt;crossed&lt;/b&gt;" in body
     assert "A.D.A. thinks the loop stayed free." in body
     assert '<th scope="row">speedup.median</th><td>1.7</td>' in body
     chart = browsers["instructor"].client.get(f"/admin/submissions/{submission.id}/chart.svg")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from portal.models import LoginAttempt, User
 from tests.web.conftest import PASSWORD
 
 
@@ -16,15 +18,13 @@ def test_a_post_without_csrf_token_is_refused(browser, student):
     assert browser.client.get("/courses/node-workers/labs/thread-lab").status_code == 302
 
 
-def test_register_then_log_in_log_out_and_log_in_again(browser):
+def test_register_signs_in_then_log_out_and_log_in_again(browser):
     response = browser.register("Grace@Example.org", "Grace", PASSWORD)
     assert response.status_code == 302
-    assert response.headers["Location"] == "/auth/login"
-
-    response = browser.log_in("grace@example.org", PASSWORD)
-    assert response.status_code == 302
+    assert response.headers["Location"] == "/"  # signed in, not sent to log in
     page = browser.client.get("/").get_data(as_text=True)
-    assert "Grace" in page and "Log out" in page
+    assert "Grace" in page and "Log out" in page and "your account is ready" in page
+    assert browser.client.get("/courses/node-workers/labs/thread-lab").status_code == 200
 
     response = browser.log_out()
     assert response.status_code == 302
@@ -80,3 +80,24 @@ def test_a_logged_out_visitor_is_sent_to_log_in_and_a_script_gets_401(browser):
 def test_passwords_are_stored_as_argon2_hashes(student):
     assert student.password_hash.startswith("$argon2id$")
     assert "correct horse battery" not in student.password_hash
+
+
+def test_registering_records_a_successful_login_and_starts_a_fresh_session(app, db, browser):
+    browser.client.get("/auth/register")
+    with browser.client.session_transaction() as session:
+        session["planted"] = "by someone else"  # a fixated session must not survive
+    assert browser.register("grace@example.org", "Grace", PASSWORD).status_code == 302
+    with browser.client.session_transaction() as session:
+        assert "planted" not in session and session["user_id"]
+    attempts = db.scalars(select(LoginAttempt)).all()
+    assert [(a.email, a.succeeded) for a in attempts] == [("grace@example.org", True)]
+
+
+def test_an_address_locked_out_of_logins_cannot_register_its_way_in(app, db, browser):
+    for n in range(app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"]):
+        assert browser.log_in(f"someone{n}@example.org", "wrong password!").status_code == 401
+    response = browser.register("fresh@example.org", "Fresh", PASSWORD)
+    assert response.status_code == 429 and response.headers["Retry-After"]
+    assert "Too many failed attempts" in response.get_data(as_text=True)
+    assert db.scalars(select(User).where(User.email == "fresh@example.org")).first() is None
+    assert browser.client.get("/courses/node-workers/labs/thread-lab").status_code == 302

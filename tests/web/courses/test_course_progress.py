@@ -3,7 +3,11 @@ survives logging out, the profile page."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+
+from portal.models import StepCompletion, utc_now
 
 STEPS = [
     "event-loop",
@@ -21,13 +25,45 @@ GATE = "Log in to access advanced coding simulations"
 @pytest.mark.parametrize(("number", "step"), list(enumerate(STEPS, 1)))
 def test_a_guest_reads_steps_one_and_two_only(browser, number, step):
     page = browser.client.get(f"/courses/node-workers/steps/{step}").get_data(as_text=True)
-    assert f"Simulation progress: step {number} of 8" in page
+    assert f"Step {number} of 8" in page
     assert '<span id="exp-value">0</span> EXP' in page
     if number <= 2:
         assert GATE not in page
     else:
         assert GATE in page
         assert "Check answer" not in page
+
+
+def progress_bar(page: str) -> tuple[str, str]:
+    """The course bar's "K of N steps completed" label and its <progress> value."""
+    label = re.search(r'<span id="sim-progress-label">([^<]*)</span>', page).group(1)
+    value = re.search(r'<progress value="(\d+)" max="\d+" aria-labelledby="sim-progress', page)
+    return label, value.group(1)
+
+
+def test_a_guest_browsing_the_steps_does_not_fill_the_progress_bar(browser):
+    for step in STEPS:
+        page = browser.client.get(f"/courses/node-workers/steps/{step}").get_data(as_text=True)
+        assert progress_bar(page) == ("0 of 8 steps completed", "0")
+
+
+def test_the_progress_bar_counts_completed_steps_wherever_the_student_is(
+    db, student, student_browser
+):
+    for step in STEPS[:3]:
+        db.add(
+            StepCompletion(
+                tenant_id=student.tenant_id,
+                user_id=student.id,
+                course_id="node-workers",
+                step_id=step,
+                completed_at=utc_now(),
+            )
+        )
+    db.commit()
+    for path in ("steps/event-loop", "steps/wrap-up", "labs/thread-lab"):
+        page = student_browser.client.get(f"/courses/node-workers/{path}").get_data(as_text=True)
+        assert progress_bar(page) == ("3 of 8 steps completed", "3"), path
 
 
 def test_labs_send_guests_to_a_login_that_says_why(browser):
@@ -49,7 +85,7 @@ def test_every_step_renders_for_a_student_without_inline_script(student_browser)
         page = student_browser.client.get(f"/courses/node-workers/steps/{step}").get_data(
             as_text=True
         )
-        assert f"Simulation progress: step {number} of 8" in page
+        assert f"Step {number} of 8" in page
         assert "<script>" not in page and " onclick=" not in page and "style=" not in page
     wrap_up = student_browser.client.get("/courses/node-workers/steps/wrap-up").get_data(
         as_text=True

@@ -49,6 +49,10 @@ def test_status_goes_from_queued_to_running_to_graded(
         "passed": True,
         "message": "<b>A message</b> crossed.",
         "inconclusive": False,
+        # The title from the lab's content; title and message as sanitised HTML.
+        "title": "Sends a message with `postMessage`",
+        "title_html": "Sends a message with <code>postMessage</code>",
+        "message_html": "&lt;b&gt;A message&lt;/b&gt; crossed.",
     }
     assert graded["output"] == {
         "text": "hello from <worker>\n",
@@ -126,7 +130,8 @@ def test_an_inconclusive_result_shows_its_checks_and_does_not_count(
     assert graded["verdict_label"] == "Too noisy to judge"
     assert graded["counts"] is False
     assert graded["feedback"] == result.feedback  # why, in the grader's words
-    assert graded["checks"] == [dataclasses.asdict(noisy)]
+    (shown,) = graded["checks"]
+    assert {key: shown[key] for key in dataclasses.asdict(noisy)} == dataclasses.asdict(noisy)
     assert graded["achievements"] == []
     for _ in range(3):  # not in flight, not an attempt: the student may submit again at once
         assert student_browser.submit_code("console.log(2)").status_code == 302

@@ -63,6 +63,11 @@ def test_the_same_submission_is_never_enqueued_twice(app, student_browser, gradi
     assert grading_queue.count == 1
 
 
+NUL = (
+    "Your submission contains a NUL character (U+0000), which code cannot hold: remove it from line"
+)
+
+
 @pytest.mark.parametrize(
     ("code", "upload", "message"),
     [
@@ -70,9 +75,10 @@ def test_the_same_submission_is_never_enqueued_twice(app, student_browser, gradi
         ("  \r\n\t \n", None, "Your submission is empty."),
         ("x" * (64 * 1024 + 1), None, "Your submission is larger than 64 KiB."),
         ("//" + "é" * (32 * 1024), None, "Your submission is larger than 64 KiB."),
-        ("console.log(1)\x00", None, "Your submission is not UTF-8 text."),
+        ("console.log(1)\x00", None, f"{NUL} 1, column 15."),
+        ("// é\nlet a\x00 = 1", None, f"{NUL} 2, column 6."),
         ("typed code stays", (b"console.log('\xff\xfe')", "main.js"), "not UTF-8 text."),
-        ("typed code stays", (b"a\x00b", "main.js"), "Your submission is not UTF-8 text."),
+        ("typed code stays", (b"a\x00b", "main.js"), f"{NUL} 1, column 2."),
     ],
     ids=[
         "empty",
@@ -80,6 +86,7 @@ def test_the_same_submission_is_never_enqueued_twice(app, student_browser, gradi
         "over-64-KiB",
         "over-64-KiB-in-bytes",
         "nul",
+        "nul-on-line-2",
         "bad-upload",
         "nul-upload",
     ],

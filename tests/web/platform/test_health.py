@@ -130,3 +130,13 @@ def test_readyz_follows_valkey_going_down(make_app, tmp_path):
         503,
         {"database": "ok", "valkey": "unreachable"},
     )
+
+
+def test_favicon_is_an_icon_served_without_a_school(app):
+    response = app.test_client().get("/favicon.ico", base_url="http://no-such-school.localhost")
+    assert response.status_code == 200
+    assert response.mimetype == "image/vnd.microsoft.icon"
+    body = response.get_data()
+    response.close()  # a file response holds the file open until closed
+    assert body[:4] == b"\x00\x00\x01\x00"  # an ICO header: reserved 0, type 1 (icon)
+    assert int.from_bytes(body[4:6], "little") >= 1  # at least one image

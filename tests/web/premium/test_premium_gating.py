@@ -85,7 +85,7 @@ def test_the_step_shows_a_locked_card_with_a_link_to_the_upsell_page(pupil_brows
     assert 'class="lab-card premium-locked"' in html
     assert f'href="{LAB}"' not in html
     assert "/premium?course=node-workers" in html
-    assert "Unlock the Unblock the Loop with premium" in html
+    assert "Unlock the lab “Unblock the Loop” with premium" in html
 
 
 def test_with_premium_the_step_links_to_the_lab(pupil_browser, pupil, db, default_school):

@@ -2,10 +2,41 @@
 
 from __future__ import annotations
 
-from portal.models import Role
+from portal.models import Role, utc_now
+from portal.premium import codes
 from portal.premium.entitlements import grant_to_user
 from portal.premium.upsell import DEFAULT_HOW_TO
 from tests.web.conftest import PASSWORD
+
+
+def test_every_course_lists_ada_among_what_premium_unlocks(pupil_browser):
+    html = pupil_browser.client.get("/premium").get_data(as_text=True)
+    for course in ("Advanced Node.js", "Python Concurrency"):
+        section = html.split(course, 1)[1].split("</ul>", 1)[0]
+        assert "A.D.A.: ask the course's expert" in section, course
+    assert 'href="/courses/node-workers/ada"' not in html  # not a link before premium
+
+
+def test_after_redeeming_the_page_shows_what_the_student_has_and_since_when(
+    pupil_browser, db, default_school
+):
+    (code,) = codes.create_codes(db, default_school, None, count=1, course_id="node-workers")
+    redeemed = pupil_browser.post_form(
+        "/premium/redeem",
+        {"code": code.code, "course": "node-workers"},
+        form_page="/premium?course=node-workers",
+    )
+    assert redeemed.headers["Location"] == "/premium?course=node-workers"
+    html = pupil_browser.client.get(redeemed.headers["Location"]).get_data(as_text=True)
+    today = utc_now().date().isoformat()
+    assert "What you have" in html
+    assert f">{today}</time>, with a code you redeemed." in html
+    assert 'href="/courses/node-workers/ada"' in html
+    assert 'href="/courses/node-workers/labs/unblock-the-loop"' in html
+    assert "How to get premium" not in html and "Redeem a code" not in html
+    # Another course is still without premium: there, the way to get it is still shown.
+    elsewhere = pupil_browser.client.get("/premium").get_data(as_text=True)
+    assert "How to get premium" in elsewhere and "Redeem a code" in elsewhere
 
 
 def test_the_page_lists_the_premium_labs_of_the_course(pupil_browser):

@@ -113,7 +113,7 @@ def test_without_javascript_the_step_page_shows_the_feedback(student_browser):
     )
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "Simulation progress: step 2 of 8" in page
+    assert "Step 2 of 8" in page
     feedback = re.search(r'id="feedback-blocked-loop-requests".*?</section>', page, re.S)
     assert "Hint:" in feedback.group(0)
 
@@ -131,3 +131,25 @@ def test_a_guest_cannot_answer_a_members_question(browser):
     )
     assert response.status_code == 401
     assert "Log in to access advanced coding simulations" in response.get_data(as_text=True)
+
+
+SOLVED_BADGE = (
+    '<span id="q-blocked-loop-requests-badge" class="badge ok" hx-swap-oob="true">✓ Solved</span>'
+)
+
+
+def test_solving_in_place_swaps_the_questions_exp_badge_for_solved(student_browser):
+    page = student_browser.client.get(f"{STEP}/system-check").get_data(as_text=True)
+    assert '<span id="q-blocked-loop-requests-badge" class="badge">+50 EXP</span>' in page
+    wrong = answer(student_browser, "blocked-loop-requests", {"choice": "dropped"}, "system-check")
+    assert "q-blocked-loop-requests-badge" not in wrong.get_data(as_text=True)
+    right = answer(
+        student_browser, "blocked-loop-requests", {"choice": "wait-for-loop"}, "system-check"
+    )
+    assert SOLVED_BADGE in right.get_data(as_text=True)
+
+
+def test_a_guests_right_answer_keeps_the_exp_badge_it_did_not_earn(browser):
+    right = answer(browser, "blocked-loop-requests", {"choice": "wait-for-loop"}, "system-check")
+    assert "Correct" in right.get_data(as_text=True)
+    assert "q-blocked-loop-requests-badge" not in right.get_data(as_text=True)

@@ -16,6 +16,7 @@ from portal.auth.access import staff_required
 from portal.catalogue.catalogue import get_catalogue
 from portal.db import get_db
 from portal.labs.charts import chart_panels, chart_summary, render_chart_svg
+from portal.labs.check_display import feedback_html, shown_checks
 from portal.labs.status import VERDICT_LABELS
 from portal.models import User, utc_now
 from portal.tenancy import current_school
@@ -50,11 +51,14 @@ def _submission_or_404(submission_id: int):
 def submission_page(submission_id: int):
     submission = _submission_or_404(submission_id)
     chart = chart_panels(submission.analysis) if submission.is_final else []
+    lab = get_catalogue().lab(submission.course_id, submission.lab_id)
     return render_template(
         "admin/submission.html",
         submission=submission,
         student=get_db().get(User, submission.user_id),
-        lab=get_catalogue().lab(submission.course_id, submission.lab_id),
+        lab=lab,
+        checks=shown_checks(submission.checks or [], lab),
+        feedback_html=feedback_html(submission.feedback or ""),
         verdict_label=VERDICT_LABELS.get(submission.verdict or "", submission.verdict),
         measurements=measurement_rows(submission.measurements),
         chart_alt=chart_summary(chart) if chart else None,

@@ -39,24 +39,52 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            check_signup(school, form.email.data, form.invite_code.data)
-            service.register_user(
-                get_db(),
-                school,
-                email=form.email.data,
-                display_name=form.display_name.data,
-                password=form.password.data,
-            )
+            user = _register_and_sign_in(school, form)
+        except throttle.TooManyAttempts as refusal:
+            flash(TOO_MANY_ATTEMPTS.format(minutes=refusal.minutes), "error")
+            page = render_template("auth/register.html", form=form, policy=policy, school=school)
+            return page, 429, {"Retry-After": str(refusal.seconds)}
         except SignupRefused as refusal:
             getattr(form, refusal.field).errors.append(str(refusal))
         except service.EmailTaken:
             form.email.errors.append("An account with this email exists already. Log in?")
         else:
-            flash("Your account is ready. Log in to start.", "success")
-            return redirect(url_for("auth.login"))
+            flash(f"Welcome, {user.display_name}: your account is ready.", "success")
+            return redirect(url_for("courses.index"))
     status = 422 if form.errors else 200
     page = render_template("auth/register.html", form=form, policy=policy, school=school)
     return page, status
+
+
+def _register_and_sign_in(school, form: RegisterForm):
+    """Create the account and sign it in, under the same rules as a login.
+
+    An address locked out of logins gets no session by registering either (the throttle is
+    checked first, and nothing is created while it holds); the sign-in is recorded as a
+    successful login attempt and starts a fresh session, exactly as `login` does.
+    """
+    db = get_db()
+    remote_addr = request.remote_addr or ""
+    now = utc_now()
+    throttle.check_not_throttled(
+        db,
+        school,
+        form.email.data,
+        remote_addr,
+        throttle.LoginLimits.from_config(current_app.config),
+        now,
+    )
+    check_signup(school, form.email.data, form.invite_code.data)
+    user = service.register_user(
+        db,
+        school,
+        email=form.email.data,
+        display_name=form.display_name.data,
+        password=form.password.data,
+    )
+    throttle.record_attempt(db, school, user.email, remote_addr, succeeded=True, now=now)
+    log_in(user)
+    return user
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -7,6 +7,7 @@ out the app's one instance and there is nothing to tear down.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,20 @@ class Lab:
     exp: int = 100  # EXP for the first pass
     solution: Path | None = None  # the reference solution, graded by the content tests
     premium: bool = False  # only students with premium open it and submit to it
+    # Each check's title as students read it, by the name the grader reports it under.
+    check_titles: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def named(self) -> str:
+        """The lab as a sentence names it: "the Thread Lab", "the lab “Unblock the Loop”".
+
+        A title that is itself a noun ending in "Lab" takes "the"; any other title (often an
+        imperative, "Unblock the Loop", "Beat the GIL") is quoted after "the lab", so button
+        texts built from it stay grammatical ("Unlock the lab “Unblock the Loop” ...").
+        """
+        if self.title.split()[-1:] == ["Lab"]:
+            return f"the {self.title}"
+        return f"the lab “{self.title}”"
 
 
 @dataclass(frozen=True)

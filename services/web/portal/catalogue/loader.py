@@ -276,6 +276,7 @@ def _lab(item: dict[str, Any], course_id: str, queue_name: str, solution: Path |
         exp=item.get("exp", 100),
         solution=solution,
         premium=item.get("premium", False),
+        check_titles=dict(item["checks"]),
     )
 
 

@@ -27,7 +27,7 @@ def missing_for_step(state: LearnerState, step: Step, course: Course) -> list[st
     for lab_id in step.required_labs:
         if lab_id not in state.passed_labs:
             lab = course.lab(lab_id)
-            missing.append(f"pass the {lab.title if lab else lab_id}")
+            missing.append(f"pass {lab.named if lab else lab_id}")
     return missing
 
 

@@ -110,7 +110,15 @@ def read_submitted_code(raw: str | bytes, max_bytes: int) -> str:
     except UnicodeEncodeError:  # lone surrogates: not encodable text
         raise SubmissionRejected("Your submission is not UTF-8 text.") from None
     if "\x00" in text:
-        raise SubmissionRejected("Your submission is not UTF-8 text.")
+        # Valid UTF-8, but no source file holds a NUL: say what and where, so it can be found
+        # (it often comes with text pasted from a PDF or a terminal).
+        before = text.partition("\x00")[0]
+        line = before.count("\n") + 1
+        column = len(before.rpartition("\n")[2]) + 1
+        raise SubmissionRejected(
+            "Your submission contains a NUL character (U+0000), which code cannot hold: "
+            f"remove it from line {line}, column {column}."
+        )
     if not text.strip():
         raise SubmissionRejected("Your submission is empty.")
     if size > max_bytes:

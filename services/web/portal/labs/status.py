@@ -20,9 +20,11 @@ from rq.job import JobStatus
 import contract
 from portal.models import Submission, SubmissionStatus
 
+# One vocabulary for a verdict wherever a student reads it: the result panel, the history
+# of submissions and lab-status.js all show `verdict_text` ("Not passed yet — 75%").
 VERDICT_LABELS = {
     "passed": "Passed",
-    "failed": "Not yet",
+    "failed": "Not passed yet",
     "error": "Your code crashed",
     "timeout": "Time limit reached",
     "memory_exceeded": "Memory limit reached",
@@ -47,6 +49,12 @@ STATUS_LABELS = {
 REMEASURING = "remeasuring"
 RETRYING = "retrying"
 STARTS_SHORTLY = "Your code is saved. Grading will start shortly."
+
+
+def verdict_text(verdict: str | None, score: float | None, gradable: bool | None) -> str:
+    """The verdict in the student's words, with the score when it counted: "Passed — 100%"."""
+    label = VERDICT_LABELS.get(verdict or "", verdict or "")
+    return f"{label} — {round((score or 0.0) * 100)}%" if gradable else label
 
 
 def live_status(submission: Submission, queue: Queue) -> tuple[str, bool]:
@@ -85,6 +93,7 @@ def status_document(
         document.update(
             verdict=submission.verdict,
             verdict_label=VERDICT_LABELS.get(submission.verdict or "", submission.verdict),
+            verdict_text=verdict_text(submission.verdict, submission.score, submission.gradable),
             score=submission.score,
             score_percent=round((submission.score or 0.0) * 100),
             counts=bool(submission.gradable),

@@ -22,14 +22,16 @@ from portal.gamification.progress import course_progress
 from portal.gamification.service import achievements_for_submission, exp_total
 from portal.labs import runs, service
 from portal.labs.charts import chart_panels, chart_summary, render_chart_svg
+from portal.labs.check_display import feedback_html, shown_checks
 from portal.labs.forms import SubmitCodeForm
 from portal.labs.run_status import run_document
-from portal.labs.status import live_status, status_document
+from portal.labs.status import live_status, status_document, verdict_text
 from portal.models import Submission
 from portal.premium.access import premium_refusal, user_has_premium
 from portal.queue import get_queue
 
 bp = Blueprint("labs", __name__)
+bp.add_app_template_global(verdict_text, "verdict_text")
 
 
 def _lab_or_404(course_id: str, lab_id: str) -> Lab:
@@ -171,6 +173,9 @@ def _status_of(submission: Submission, lab: Lab) -> dict:
     achievements = achievements_for_submission(get_db(), submission)
     document = status_document(submission, status, job_known, achievements)
     if submission.is_final:
+        # Titles from the lab's content; messages and feedback as safe HTML from Markdown.
+        document["checks"] = shown_checks(document["checks"], lab)
+        document["feedback_html"] = feedback_html(document["feedback"])
         # What the page needs for the unlock toast and the EXP counter.
         catalogue = get_catalogue()
         found = [catalogue.achievement(a) for a in achievements]

@@ -24,6 +24,13 @@
     return node;
   }
 
+  // The same as templates/labs/_result_parts.html's output_block: no empty box.
+  function outputElement(output) {
+    return output.text
+      ? element("pre", "output", output.text)
+      : element("p", "note output-empty", "Your program printed nothing.");
+  }
+
   // The same structure as templates/labs/_run.html.
   function render(doc) {
     const parts = [element("p", "status status-" + doc.status, doc.status_label)];
@@ -40,7 +47,7 @@
         }
         parts.push(element("h3", null, "Measurements"), list);
       }
-      parts.push(element("h3", null, "Output"), element("pre", "output", doc.output.text));
+      parts.push(element("h3", null, "Output"), outputElement(doc.output));
       if (doc.output.truncated) {
         parts.push(element("p", "note", "Output shortened: " + doc.output.bytes_total + " bytes in all."));
       }

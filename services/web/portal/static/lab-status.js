@@ -1,7 +1,9 @@
 // Follows a submission's grading on the lab page: polls the status endpoint about once
 // a second until the submission is final, and redraws the status panel each time.
 // No inline script and no innerHTML: every text from the server goes in as textContent,
-// so the page stays safe under a strict Content-Security-Policy.
+// so the page stays safe under a strict Content-Security-Policy. The one exception is the
+// HTML the server sanitised for this purpose (check titles and messages, A.D.A.'s feedback:
+// portal/labs/check_display.py), parsed inert by DOMParser and moved in as nodes.
 (function () {
   "use strict";
 
@@ -24,15 +26,33 @@
     return node;
   }
 
+  // The same as templates/labs/_result_parts.html's output_block: no empty box.
+  function outputElement(output) {
+    return output.text
+      ? element("pre", "output", output.text)
+      : element("p", "note output-empty", "Your program printed nothing.");
+  }
+
+  // Nodes of HTML the server already sanitised (fields named *_html); DOMParser runs no
+  // script and loads nothing, and the nodes are moved in, never assigned as a string.
+  function sanitisedNodes(html) {
+    const parsed = new DOMParser().parseFromString(String(html || ""), "text/html");
+    return Array.from(parsed.body.childNodes);
+  }
+
   function renderChecks(checks) {
     const list = element("ul", "checks");
     for (const check of checks) {
       // The same words and classes as templates/labs/_result_parts.html's checks_list.
       const outcome = check.passed ? "passed" : check.inconclusive ? "inconclusive" : "failed";
       const item = element("li", outcome);
-      item.append(element("strong", null, check.name));
+      const title = element("strong");
+      title.append(...sanitisedNodes(check.title_html));
+      item.append(title);
       item.append(": " + (outcome === "inconclusive" ? "not judged (too noisy to measure)" : outcome) + " ");
-      item.append(element("span", "check-message", check.message));
+      const message = element("span", "check-message");
+      message.append(...sanitisedNodes(check.message_html));
+      item.append(message);
       list.append(item);
     }
     return list;
@@ -42,13 +62,10 @@
     const parts = [element("p", "status status-" + doc.status, doc.status_label)];
     if (doc.notice) parts.push(element("p", "notice", doc.notice));
     if (doc.final) {
-      const verdict = doc.counts
-        ? doc.verdict_label + ": score " + doc.score_percent + "%"
-        : doc.verdict_label;
-      parts.push(element("p", "verdict verdict-" + doc.verdict, verdict));
+      parts.push(element("p", "verdict verdict-" + doc.verdict, doc.verdict_text));
       if (doc.feedback) {
         const feedback = element("div", "feedback");
-        feedback.append(element("h3", null, "A.D.A. says"), element("p", null, doc.feedback));
+        feedback.append(element("h3", null, "A.D.A. says"), ...sanitisedNodes(doc.feedback_html));
         parts.push(feedback);
       }
       if (doc.chart) {
@@ -71,7 +88,7 @@
         parts.push(element("h3", null, "Checks"), renderChecks(doc.checks));
       }
       if (doc.counts) {
-        parts.push(element("h3", null, "Output"), element("pre", "output", doc.output.text));
+        parts.push(element("h3", null, "Output"), outputElement(doc.output));
         if (doc.output.truncated) {
           parts.push(element("p", "note",
             "Output shortened: " + doc.output.bytes_total + " bytes in all."));
@@ -87,8 +104,8 @@
     if (!row) return;
     row.querySelector("[data-field=status]").textContent = doc.status;
     if (doc.final) {
-      row.querySelector("[data-field=result]").textContent =
-        doc.verdict + (doc.counts ? " (" + doc.score_percent + "%)" : "");
+      // The same words as the panel above (portal/labs/status.py's verdict_text).
+      row.querySelector("[data-field=result]").textContent = doc.verdict_text;
     }
   }
 

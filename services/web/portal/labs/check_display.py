@@ -1,0 +1,57 @@
+"""A graded submission's checks and A.D.A.'s feedback as a student reads them.
+
+The grader names each check with an identifier (`imports_worker_threads`) and writes its
+messages in Markdown (`worker_threads` in backticks); the lab's content gives each check its
+title. Here both become safe HTML: titles are content (portal.catalogue.markdown); messages
+and feedback come from a grader and may quote what the student's code printed, so they go
+through the sanitiser for text nobody vetted (portal.rendering: raw HTML off, allow-list).
+The portal knows no lab kind: a check without a title in the content (which the content
+tests forbid for the shipped labs) falls back to its name in words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from markupsafe import Markup
+
+from portal.catalogue.catalogue import Lab
+from portal.catalogue.markdown import render_markdown_inline
+from portal.rendering import render_user_markdown
+
+
+def check_title(lab: Lab | None, name: str) -> str:
+    """The check's title from the lab's content, else its name in words."""
+    titles: Mapping[str, str] = lab.check_titles if lab is not None else {}
+    return titles.get(name) or name.replace("_", " ").capitalize()
+
+
+def shown_checks(checks: Iterable[Mapping[str, Any]], lab: Lab | None) -> list[dict[str, Any]]:
+    """The stored checks with `title` (plain text) and `title_html`, `message_html`."""
+    shown = []
+    for check in checks:
+        title = check_title(lab, str(check.get("name", "")))
+        shown.append(
+            {
+                **check,
+                "title": title,
+                "title_html": render_markdown_inline(title),
+                "message_html": inline_user_markdown(str(check.get("message", ""))),
+            }
+        )
+    return shown
+
+
+def inline_user_markdown(text: str) -> Markup:
+    """A grader's one-paragraph message as safe HTML without its <p> (it sits in a line)."""
+    html = render_user_markdown(text).strip()
+    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+        html = html[3:-4]
+    return Markup(html)
+
+
+def feedback_html(feedback: str) -> Markup:
+    """A.D.A.'s feedback, one paragraph a line, as safe HTML."""
+    lines = [line for line in feedback.splitlines() if line.strip()]
+    return Markup(render_user_markdown("\n\n".join(lines)))
