@@ -57,7 +57,7 @@ def test_the_catalogue_lists_both_courses_and_every_python_step_opens(student_br
     for number, step in enumerate(STEPS, 1):
         page = student_browser.client.get(f"{COURSE}/steps/{step}")
         assert page.status_code == 200, step
-        assert f"step {number} of {len(STEPS)}" in page.get_data(as_text=True)
+        assert f"Step {number} of {len(STEPS)}" in page.get_data(as_text=True)
 
 
 def test_the_python_lab_page_edits_and_takes_main_py(student_browser):

@@ -145,6 +145,7 @@ ACCESS = {
     # The orchestrator's probes: no school, no login, nothing but up or ready
     "health.healthz": GUEST,
     "health.readyz": GUEST,
+    "health.favicon": GUEST,
 }
 
 # Routes whose answer to an allowed role is not a plain "it worked".
