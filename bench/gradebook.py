@@ -22,13 +22,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from pages import PASSWORD, count_statements
-
-from portal import create_app
-from portal.auth.service import register_user
-from portal.db import make_engine
-from portal.migrations import upgrade_database
-from portal.models import Role, School
+from pages import PASSWORD, bench_school, count_statements
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.web.gradebook_support
 from tests.web.gradebook_support import fill_school  # noqa: E402
@@ -40,28 +34,7 @@ TARGET_RATIO = 2.0
 
 def build_school(database: Path, students: int):
     """An app on a fresh database whose school has `students` students with their work."""
-    upgrade_database(make_engine(f"sqlite:///{database}"))
-    app = create_app(
-        {
-            "DATABASE_URL": f"sqlite:///{database}",
-            "SECRET_KEY": "bench",
-            "PASSWORD_HASH_PROFILE": "CHEAPEST",
-            "WTF_CSRF_ENABLED": False,
-        }
-    )
-    factory = app.extensions["db_sessionmaker"]
-    with app.app_context(), factory() as session:
-        school = School(slug="default", name="Bench School")
-        session.add(school)
-        session.commit()
-        admin = register_user(
-            session,
-            school,
-            email="admin@example.org",
-            display_name="Admin",
-            password=PASSWORD,
-            role=Role.SCHOOL_ADMIN,
-        )
+    with bench_school(database) as (app, session, school, admin):
         course = app.extensions["catalogue"].courses["node-workers"]
         fill_school(session, school, course, students, admin.password_hash)
     return app

@@ -14,15 +14,19 @@ real app and its test client. Writes bench/out/pages.json and prints a short tab
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
+from flask import Flask
 from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from portal import create_app
 from portal.auth.service import register_user
@@ -37,8 +41,10 @@ PAGES = {"feed": "/feed/", "submissions": "/admin/submissions", "users": "/admin
 BODY = "Moving the **hashing** off the main thread kept the loop free: `new Worker(...)`."
 
 
-def build_school(database: Path, rows: int):
-    """An app on a fresh database whose school holds `rows` posts, submissions and users."""
+@contextlib.contextmanager
+def bench_school(database: Path) -> Iterator[tuple[Flask, Session, School, User]]:
+    """(app, session, school, its admin) on a fresh migrated SQLite database, inside the
+    app's context: what every page bench starts from before it adds its rows."""
     upgrade_database(make_engine(f"sqlite:///{database}"))
     app = create_app(
         {
@@ -61,6 +67,12 @@ def build_school(database: Path, rows: int):
             password=PASSWORD,
             role=Role.SCHOOL_ADMIN,
         )
+        yield app, session, school, admin
+
+
+def build_school(database: Path, rows: int):
+    """An app on a fresh database whose school holds `rows` posts, submissions and users."""
+    with bench_school(database) as (app, session, school, admin):
         html = render_user_markdown(BODY)
         students = [
             User(
