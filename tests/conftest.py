@@ -31,6 +31,21 @@ LEFTOVER_GRACE_SECONDS = 60
 SOLUTIONS = Path(__file__).parent / "integration" / "solutions"
 
 
+def host_command_lines() -> list[tuple[int, str]]:
+    """(pid, command line) of every process this host's /proc shows, arguments joined by
+    spaces; a process that ends while it is read is left out."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("latin-1")
+        except OSError:
+            continue
+        found.append((int(entry.name), command.strip()))
+    return found
+
+
 def require(available: bool, reason: str) -> None:
     """Skip (or, under CI=true, fail) the current test when a service is missing."""
     if available:

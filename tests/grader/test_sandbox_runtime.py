@@ -27,7 +27,7 @@ from grader.health_server import check_docker
 from grader.pipeline import grade_request
 from grader.runsc_leftovers import DEFAULT_EXEC_ROOT, reap_leaked_sandboxes, runsc_root
 from grader.sandbox import SANDBOX_LABEL, run_in_sandbox
-from tests.conftest import PYTHON_SANDBOX_IMAGE, SANDBOX_IMAGE, require
+from tests.conftest import PYTHON_SANDBOX_IMAGE, SANDBOX_IMAGE, host_command_lines, require
 
 COURSES = Path(__file__).resolve().parents[2] / "content" / "courses"
 # The content's grader names, and what grades them here.
@@ -151,17 +151,11 @@ def processes_gone(container_id: str) -> bool:
 
 def host_processes_naming(container_id: str) -> list[str]:
     """Host processes whose command line names the container (runsc's, its shim's)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("latin-1")
-        except OSError:
-            continue
-        if container_id in command and "pytest" not in command:
-            found.append(f"{entry.name}: {command[:100]}")
-    return found
+    return [
+        f"{pid}: {command[:100]}"
+        for pid, command in host_command_lines()
+        if container_id in command and "pytest" not in command
+    ]
 
 
 def require_image(client: docker.DockerClient, image: str) -> None:

@@ -32,6 +32,7 @@ import pytest
 from grader.adapters.node.labs.thread_lab import THREAD_LAB
 from grader.limits import TMPFS_INODES, TMPFS_MIB, outer_timeout_seconds
 from grader.sandbox import SUBMISSION_LABEL
+from tests.conftest import host_command_lines, require
 
 pytestmark = pytest.mark.docker
 
@@ -372,16 +373,21 @@ def sandbox_processes_outside_running_containers(client) -> list[str]:
 
     Read from this host's /proc (the Engine is local in the suite). A process that escaped
     its container, or outlived its removal, would show up here; other suites' sandboxes
-    running at the same time do not. A process caught between its container's removal and
-    its own end is given a moment before it counts.
+    running at the same time do not.
     """
-    if os.environ.get("DOCKER_HOST", "unix://").split("://")[0] != "unix":
-        pytest.skip("the Engine is remote: its host's processes cannot be read here")
+    return _strays(client, _sandbox_uid_processes)
+
+
+def _strays(client, processes) -> list[str]:
+    """`processes()` whose container does not run, as "pid N: command"; a process caught
+    between its container's removal and its own end is given a moment before it counts."""
+    local = os.environ.get("DOCKER_HOST", "unix://").split("://")[0] == "unix"
+    require(local, "the Engine is remote: its host's processes cannot be read here")
     for _ in range(20):
         running = {container.id for container in client.containers.list()}
         strays = [
-            f"pid {pid}: {command}"
-            for pid, command, container in _sandbox_uid_processes()
+            f"pid {pid}: {command[:120]}"
+            for pid, command, container in processes()
             if container not in running
         ]
         if not strays:
@@ -415,36 +421,17 @@ def runsc_processes_outside_running_containers(client) -> list[str]:
     not run: what a failed or killed runsc sandbox would leave on the host.
 
     Under runsc the student's processes live inside the Sentry, not in the host's /proc, so
-    this is where a leftover shows. A moment is given to one still ending.
+    this is where a leftover shows.
     """
-    if os.environ.get("DOCKER_HOST", "unix://").split("://")[0] != "unix":
-        pytest.skip("the Engine is remote: its host's processes cannot be read here")
-    for _ in range(20):
-        running = {container.id for container in client.containers.list()}
-        strays = [
-            f"pid {pid}: {command[:120]}"
-            for pid, command, container in _runtime_processes()
-            if container not in running
-        ]
-        if not strays:
-            return []
-        time.sleep(0.25)
-    return strays
+    return _strays(client, _runtime_processes)
 
 
 def _runtime_processes() -> list[tuple[int, str, str]]:
     """(pid, command, container id) of every runsc process and containerd shim."""
+    runtime = ("runsc", "/usr/bin/runsc", "/usr/bin/containerd-shim")
     found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("latin-1")
-        except OSError:
-            continue  # it ended while we looked
-        if not command.startswith(("runsc", "/usr/bin/runsc", "/usr/bin/containerd-shim")):
-            continue
+    for pid, command in host_command_lines():
         container = re.search(r"[0-9a-f]{64}", command)
-        if container:
-            found.append((int(entry.name), command.strip(), container.group(0)))
+        if command.startswith(runtime) and container:
+            found.append((pid, command, container.group(0)))
     return found
