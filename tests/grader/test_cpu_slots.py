@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,84 @@ def test_a_killed_holder_frees_its_slot(tmp_path, holder):
     holder.wait(10)
     with CpuSlots(tmp_path, host_cpus=2, wait_seconds=5).hold(2.0) as got:
         assert got is True
+
+
+GREEDY = """
+import sys
+from pathlib import Path
+from grader.cpu_slots import CpuSlots
+slots = CpuSlots(Path(sys.argv[1]), host_cpus=2, wait_seconds=1)
+with slots.hold(2.0) as got:
+    print("held" if got else "busy", flush=True)
+    sys.stdin.readline()
+with slots.hold(2.0) as got:  # the next grading, at once
+    print("held again" if got else "busy", flush=True)
+"""
+
+WAITER = """
+import sys
+from pathlib import Path
+from grader.cpu_slots import CpuSlots
+print("waiting", flush=True)
+with CpuSlots(Path(sys.argv[1]), host_cpus=2, wait_seconds=30).hold(2.0) as got:
+    print("held" if got else "busy", flush=True)
+    sys.stdin.read()
+"""
+
+
+@pytest.fixture
+def start(tmp_path):
+    """Start a script in its own process on tmp_path's slots; all are killed at the end."""
+    processes = []
+
+    def start_script(script: str) -> subprocess.Popen:
+        command = [sys.executable, "-c", script, str(tmp_path)]
+        process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        processes.append(process)
+        return process
+
+    yield start_script
+    for process in processes:
+        with process:
+            process.kill()
+
+
+def _queued(lock_dir: Path, count: int) -> None:
+    """Wait until `count` waiters stand in line."""
+    for _ in range(200):
+        queue = lock_dir / "queue"
+        if queue.exists() and len([n for n in os.listdir(queue) if n[0] != "."]) == count:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{count} waiter(s) never queued")
+
+
+def test_a_grader_that_wants_the_slot_back_at_once_waits_behind_the_one_already_waiting(
+    tmp_path, start
+):
+    greedy = start(GREEDY)
+    assert greedy.stdout.readline().strip() == "held"
+    waiter = start(WAITER)
+    assert waiter.stdout.readline().strip() == "waiting"
+    _queued(tmp_path, 1)
+    greedy.stdin.write("done\n")
+    greedy.stdin.flush()
+    assert waiter.stdout.readline().strip() == "held"
+    assert greedy.stdout.readline().strip() == "busy", "the slot went back to its holder"
+
+
+def test_a_waiter_killed_in_line_does_not_hold_up_the_line(tmp_path, holder, start):
+    waiter = start(WAITER)
+    assert waiter.stdout.readline().strip() == "waiting"
+    _queued(tmp_path, 1)
+    waiter.kill()
+    waiter.wait(10)
+    release(holder)
+    with CpuSlots(tmp_path, host_cpus=2, wait_seconds=5).hold(2.0) as got:
+        assert got is True
+    assert not [n for n in os.listdir(tmp_path / "queue") if n[0] != "."], "tickets left"
 
 
 def _slot_taken_during(lock_dir: Path):

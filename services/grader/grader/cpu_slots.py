@@ -7,9 +7,15 @@ host therefore share a directory of lock files (GRADER_CPU_LOCK_DIR; in compose,
 mounted into every replica): a speed-measuring grading holds one slot while its sandbox
 runs, and the host has `cores // quota` slots. Other labs never wait for a slot.
 
-The locks are `flock`s, so a grader killed mid-run frees its slot with its process. The
-wait is bounded: past it the grading runs anyway, and a measurement spoilt by the
-contention is inconclusive and measured again, as on a host busy with anything else.
+Waiters queue in the order they came (`queue/`, one ticket file each): only the first in
+line may take a slot that comes free. Without the line, a grader that finishes one grading
+and starts the next takes the slot back at once, while a waiter that polls finds it taken
+every time, runs out of patience and measures beside it, which spoils both measurements.
+
+Slots and tickets are `flock`s, so a grader killed mid-run or mid-wait frees its slot and
+its place with its process. The wait is bounded: past it the grading runs anyway, and a
+measurement spoilt by the contention is inconclusive and measured again, as on a host busy
+with anything else.
 """
 
 from __future__ import annotations
@@ -18,13 +24,16 @@ import contextlib
 import fcntl
 import math
 import os
+import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_LOCK_DIR = Path("/tmp/course-grader-cpu-slots")
-DEFAULT_WAIT_SECONDS = 30.0
+# One grading of a speed lab, re-measurements included, takes up to about 30 s: a waiter
+# second in line gets its turn within the bound.
+DEFAULT_WAIT_SECONDS = 60.0
 POLL_SECONDS = 0.05
 
 
@@ -56,19 +65,77 @@ class CpuSlots:
         self.lock_dir.mkdir(parents=True, exist_ok=True)
         paths = [self.lock_dir / f"slot-{index}.lock" for index in range(self.count(quota_cpus))]
         deadline = time.monotonic() + self.wait_seconds
-        while True:
-            for path in paths:
-                descriptor = _try_lock(path)
-                if descriptor is not None:
-                    try:
-                        yield True
-                    finally:
-                        os.close(descriptor)  # closing the file releases its flock
-                    return
-            if time.monotonic() >= deadline:
-                yield False
-                return
-            time.sleep(POLL_SECONDS)
+        with _Ticket(self.lock_dir / "queue") as ticket:
+            while True:
+                descriptor = _lock_any(paths) if ticket.waiters_ahead() < len(paths) else None
+                if descriptor is not None or time.monotonic() >= deadline:
+                    break
+                time.sleep(POLL_SECONDS)
+        if descriptor is None:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            os.close(descriptor)  # closing the file releases its flock
+
+
+class _Ticket:
+    """A place in the line of waiters: a file named by arrival time, locked while waiting.
+
+    The file is locked before it is given its name in the line, so a ticket that can be
+    locked by someone else belongs to a waiter that died: whoever finds it removes it.
+    """
+
+    def __init__(self, queue_dir: Path) -> None:
+        self.queue_dir = queue_dir
+        self.name = f"{time.time_ns():020d}-{os.getpid()}-{secrets.token_hex(4)}"
+
+    def __enter__(self) -> _Ticket:
+        self.queue_dir.mkdir(exist_ok=True)
+        pending = self.queue_dir / f".{self.name}"
+        self.descriptor = os.open(pending, os.O_RDWR | os.O_CREAT, 0o666)
+        fcntl.flock(self.descriptor, fcntl.LOCK_EX)
+        pending.rename(self.queue_dir / self.name)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        (self.queue_dir / self.name).unlink(missing_ok=True)
+        os.close(self.descriptor)
+
+    def waiters_ahead(self) -> int:
+        """How many live waiters came before this one (dead waiters' tickets are removed)."""
+        ahead = sorted(
+            name
+            for name in os.listdir(self.queue_dir)
+            if not name.startswith(".") and name < self.name
+        )
+        return sum(_waiting(self.queue_dir / name) for name in ahead)
+
+
+def _waiting(ticket: Path) -> bool:
+    """Whether the ticket's waiter still waits; a dead waiter's ticket is removed."""
+    try:
+        descriptor = os.open(ticket, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    else:
+        ticket.unlink(missing_ok=True)
+        return False
+    finally:
+        os.close(descriptor)
+
+
+def _lock_any(paths: list[Path]) -> int | None:
+    for path in paths:
+        descriptor = _try_lock(path)
+        if descriptor is not None:
+            return descriptor
+    return None
 
 
 def _try_lock(path: Path) -> int | None:
