@@ -8,9 +8,13 @@ child processes, a main thread blocked in Atomics.wait while its worker works, a
 awaited one after another are each caught by the measurement that tells. Each file's first
 line says its style. Solutions judged on where the work ran get a short job; the honest
 N-worker ones, whose full marks rest on the speedup, get the lab's default job.
+
+Under runsc (gVisor) there is no schedstat: each thread's CPU time comes from its stat
+file's clock ticks instead, and the dishonest solutions are caught all the same.
 """
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -46,11 +50,14 @@ DISHONEST = {
 pytestmark = pytest.mark.docker
 
 
-def grade(path: Path, image: str, check_config: dict | None = None) -> tuple[int, dict]:
+def grade(
+    path: Path, image: str, check_config: dict | None = None, runtime: str = "runc"
+) -> tuple[int, dict]:
     command = [GRADER, "grade", "--lab", "unblock-the-loop", str(path), "--image", image]
     if check_config is not None:
         command += ["--check-config", json.dumps(check_config)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    environment = os.environ | {"SANDBOX_RUNTIME": runtime}
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=environment)
     assert done.stdout, done.stderr
     return done.returncode, json.loads(done.stdout)
 
@@ -93,6 +100,20 @@ def test_honest_split_gets_full_marks_or_is_measured_again(solution, sandbox_ima
         assert (status, result["verdict"], result["score"]) == (0, "passed", 1.0), speeds_up
 
 
+@pytest.mark.parametrize("sandbox_runtime", ["runsc"], indirect=True)
+def test_under_runsc_each_threads_cpu_comes_from_its_stat_ticks(sandbox_runtime, sandbox_image):
+    status, result = grade(
+        VERDICTS / "honest" / "pool_between_calls.js", sandbox_image, runtime=sandbox_runtime
+    )
+
+    checks = checks_of(result)
+    assert result["measurements"]["thread_cpu"] == {"source": "stat", "precision_ms": 10}
+    assert all(checks[name]["passed"] for name in REQUIRED), result["checks"]
+    assert checks["splits_over_workers"]["passed"], checks["splits_over_workers"]
+    speeds_up = checks["speeds_up"]
+    assert speeds_up["passed"] or speeds_up["inconclusive"], speeds_up
+
+
 def test_one_worker_solution_passes_with_partial_marks(sandbox_image):
     status, result = grade(VERDICTS / "honest" / "one_worker_only.js", sandbox_image, SHORT_JOB)
 
@@ -104,10 +125,15 @@ def test_one_worker_solution_passes_with_partial_marks(sandbox_image):
 
 
 @pytest.mark.parametrize("solution", sorted(DISHONEST), ids=str)
-def test_dishonest_solution_is_caught_by_the_check_that_measures_it(solution, sandbox_image):
+@pytest.mark.parametrize("sandbox_runtime", ["runc", "runsc"], indirect=True)
+def test_dishonest_solution_is_caught_by_the_check_that_measures_it(
+    solution, sandbox_runtime, sandbox_image
+):
     verdict, deciding, says = DISHONEST[solution]
 
-    status, result = grade(VERDICTS / "dishonest" / solution, sandbox_image, SHORT_JOB)
+    status, result = grade(
+        VERDICTS / "dishonest" / solution, sandbox_image, SHORT_JOB, sandbox_runtime
+    )
 
     checks = checks_of(result)
     assert result["verdict"] == verdict, result["checks"]

@@ -191,11 +191,14 @@ module.exports = {
 // Per-thread CPU time: which thread of the process did the work.
 //
 // Linux keeps, for each thread, the time it spent on a CPU in /proc/self/task/<tid>/schedstat
-// (first field, in ns); the main thread's tid is the process id. A thread that ends takes
-// its file with it, so a call's threads are sampled every few ms while it runs (from the
-// main thread's timers: a main thread blocked by the call is not sampled, and only the
-// reads before and after it count) and each thread keeps the last value seen. Every
-// function used here is captured now, before the student's file loads.
+// (first field, in ns); the main thread's tid is the process id. gVisor (the runsc runtime)
+// has no schedstat, but keeps each thread's user and system time in clock ticks in
+// /proc/self/task/<tid>/stat: coarser (10 ms), still per thread. Whichever the kernel
+// offers is chosen once, below; without either the figures are null, never zeros. A thread
+// that ends takes its file with it, so a call's threads are sampled every few ms while it
+// runs (from the main thread's timers: a main thread blocked by the call is not sampled,
+// and only the reads before and after it count) and each thread keeps the last value seen.
+// Every function used here is captured now, before the student's file loads.
 
 const fsForThreads = require('fs');
 
@@ -205,23 +208,60 @@ const readSync = fsForThreads.readSync;
 const closeSync = fsForThreads.closeSync;
 const bufferToString = Buffer.prototype.toString;
 const stringIndexOf = String.prototype.indexOf;
+const stringLastIndexOf = String.prototype.lastIndexOf;
 const stringSlice = String.prototype.slice;
+const stringSplit = String.prototype.split;
 const NumberOriginal = Number;
 const createObject = Object.create;
 const objectKeys = Object.keys;
 const TASK_DIR = '/proc/self/task';
 const MAIN_TID = String(process.pid);
-const schedstatBuffer = Buffer.alloc(256);
+const threadFileBuffer = Buffer.alloc(1024);
 // Even on a host with four runnable threads per CPU a working thread gets a quarter of it.
 const WORKING_SHARE = 0.2;
+// USER_HZ, the unit of the times in /proc/<pid>/stat, is 100 on every Linux ABI (and gVisor).
+const NS_PER_TICK = 1e7;
+
+/** {file, toNs(text)} of the per-thread CPU source this kernel has, or null. */
+function threadCpuSource() {
+  const sources = [
+    { name: 'schedstat', file: 'schedstat', toNs: schedstatNs, precision_ms: 0 },
+    { name: 'stat', file: 'stat', toNs: statNs, precision_ms: NS_PER_TICK / 1e6 },
+  ];
+  for (let i = 0; i < sources.length; i++) {
+    try {
+      closeSync(openSync(`${TASK_DIR}/${MAIN_TID}/${sources[i].file}`, 'r'));
+      return sources[i];
+    } catch {
+      // not offered here: try the next
+    }
+  }
+  return null;
+}
+
+function schedstatNs(text) {
+  return NumberOriginal(reflectApply(stringSlice, text, [0, reflectApply(stringIndexOf, text, [' '])]));
+}
+
+function statNs(text) {
+  // "tid (name) state ppid ...": utime and stime are the 14th and 15th fields, the 12th and
+  // 13th after the name, which may itself hold spaces and parentheses.
+  const after = reflectApply(stringSlice, text, [reflectApply(stringLastIndexOf, text, [')']) + 2]);
+  const fields = reflectApply(stringSplit, after, [' ']);
+  return (NumberOriginal(fields[11]) + NumberOriginal(fields[12])) * NS_PER_TICK;
+}
+
+const THREAD_CPU = threadCpuSource();
 
 /**
- * {tid: ns on CPU} of every thread of this process now, or null without /proc. `files`
- * ({tid: fd}, optional) keeps each thread's schedstat open between calls: re-reading an
- * open file from offset 0 costs a tenth of opening it again, which keeps a sample's cost
- * on the main thread far below what the checks compare. closeThreadFiles(files) ends it.
+ * {tid: ns on CPU} of every thread of this process now, or null when the kernel shows no
+ * thread's CPU time. `files` ({tid: fd}, optional) keeps each thread's file open between
+ * calls: re-reading an open file from offset 0 costs a tenth of opening it again, which
+ * keeps a sample's cost on the main thread far below what the checks compare.
+ * closeThreadFiles(files) ends it.
  */
 function readThreadCpuNs(files = null) {
+  if (THREAD_CPU === null) return null;
   let names;
   try {
     names = readdirSync(TASK_DIR);
@@ -233,10 +273,10 @@ function readThreadCpuNs(files = null) {
     const tid = names[i];
     let fd = files === null ? undefined : files[tid];
     try {
-      if (fd === undefined) fd = openSync(`${TASK_DIR}/${tid}/schedstat`, 'r');
-      const length = readSync(fd, schedstatBuffer, 0, schedstatBuffer.length, 0);
-      const text = reflectApply(bufferToString, schedstatBuffer, ['latin1', 0, length]);
-      const value = NumberOriginal(reflectApply(stringSlice, text, [0, reflectApply(stringIndexOf, text, [' '])]));
+      if (fd === undefined) fd = openSync(`${TASK_DIR}/${tid}/${THREAD_CPU.file}`, 'r');
+      const length = readSync(fd, threadFileBuffer, 0, threadFileBuffer.length, 0);
+      const text = reflectApply(bufferToString, threadFileBuffer, ['latin1', 0, length]);
+      const value = THREAD_CPU.toNs(text);
       if (value >= 0) times[tid] = value;
       if (files === null) closeSync(fd);
       else files[tid] = fd;
@@ -336,4 +376,6 @@ function startThreadCpu(intervalMs) {
 }
 
 module.exports.readThreadCpuNs = readThreadCpuNs;
+module.exports.threadCpuSource = THREAD_CPU === null ? null : THREAD_CPU.name;
+module.exports.threadCpuPrecisionMs = THREAD_CPU === null ? null : THREAD_CPU.precision_ms;
 module.exports.startThreadCpu = startThreadCpu;

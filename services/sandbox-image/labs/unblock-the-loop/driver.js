@@ -71,6 +71,8 @@ async function main() {
     repeats: config.repeats,
     items,
     target_ms: config.target_ms,
+    thread_cpu_source: kit.threadCpuSource,
+    thread_cpu_precision_ms: kit.threadCpuPrecisionMs,
   };
 
   const loaded = await kit.loadExport(entryPath, 'solve');

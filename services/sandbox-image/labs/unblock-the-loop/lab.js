@@ -49,6 +49,10 @@ function summarize({ facts, runs, cpuQuotaCpus }) {
     workers,
     items: facts.items ?? null,
     repeats: facts.repeats ?? null,
+    thread_cpu: {
+      source: facts.thread_cpu_source ?? null,
+      precision_ms: facts.thread_cpu_precision_ms ?? null,
+    },
     problem: tooShort ? 'inconclusive' : (facts.problem ?? (runs.length === 0 ? 'not_measured' : null)),
     problem_detail: tooShort
       ? `the blocking run took ${blockingMs} ms, under the ${MIN_BLOCKING_MS} ms needed to time it`
@@ -88,7 +92,7 @@ function summarizeVariant(runs) {
     loop_delay_max_ms: spread(values('max_ms')),
     event_loop_utilization: spread(values('event_loop_utilization'), 3),
     peak_workers: Math.max(...runs.map((run) => run.peak_workers ?? 0)),
-    // Where the work ran (driver.js, threadFields): per-thread CPU time from schedstat.
+    // Where the work ran (driver.js, threadFields): per-thread CPU time (schedstat or stat).
     main_thread_cpu_ms: spread(values('main_thread_cpu_ms')),
     worker_threads_cpu_ms: spread(values('worker_threads_cpu_ms')),
     busy_threads: maxOrNull(values('busy_threads')),
