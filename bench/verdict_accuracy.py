@@ -11,6 +11,10 @@ graders: they share the host's CPU slots (grader/cpu_slots.py), so their Unblock
 gradings take turns, and every other grading runs beside the competitor's. The table's
 last column is the median time per grading, waits for a slot included.
 
+Each sandbox runtime the Engine has (runc, and runsc when registered: deploy/README.md
+"gVisor") gets its own table under the same load, side by side: the competing grader
+always runs under runc, so the load is the same for both.
+
 Right: an honest solution `passed`; a dishonest one got anything but `passed` (or, when its
 file says `// Expect: passed ...`, a pass below full marks: the lab gives partial marks for
 what it did). `inconclusive` is neither right nor wrong; `infra_error` is counted apart.
@@ -215,14 +219,19 @@ def competing_grader(lab: Lab, image: str) -> Iterator[Synchronized]:
 # --- the measured grader -------------------------------------------------------------
 
 
-def grade_all(solutions: list[Solution], labs: dict[str, Lab], rounds: int, condition: str):
-    """Grade every solution `rounds` times, interleaved, and return one record per grading."""
+def grade_all(
+    solutions: list[Solution], labs: dict[str, Lab], rounds: int, condition: str, runtime: str
+):
+    """Grade every solution `rounds` times, interleaved, under the sandbox `runtime`, and
+    return one record per grading."""
     config = GraderConfig.from_env()
-    runner = functools.partial(run_in_sandbox, docker.from_env(), config.sandbox_image)
+    runner = functools.partial(
+        run_in_sandbox, docker.from_env(), config.sandbox_image, runtime=runtime
+    )
     records = []
     for round_number in range(rounds):
         for index, solution in enumerate(solutions):
-            submission_id = f"bench-accuracy-{condition}-{round_number}-{index}"
+            submission_id = f"bench-accuracy-{runtime}-{condition}-{round_number}-{index}"
             request = build_request(labs[solution.lab], submission_id, solution.path)
             started = time.monotonic()
             result = grade_request(request, runner, config.ceilings)
@@ -244,7 +253,7 @@ def grade_all(solutions: list[Solution], labs: dict[str, Lab], rounds: int, cond
                 }
             )
             print(
-                f"  {condition} round {round_number + 1}/{rounds} {len(records):>4}  "
+                f"  {runtime} {condition} round {round_number + 1}/{rounds} {len(records):>4}  "
                 f"{solution.lab}/{solution.path.name}: {result.verdict} -> {outcome}",
                 flush=True,
             )
@@ -317,6 +326,32 @@ def print_summary(condition: str, summary: dict) -> None:
             print(f"      wrong because {message}")
 
 
+def print_side_by_side(summaries: dict[str, dict]) -> None:
+    """Each runtime's right / inconclusive / wrong shares under the same load, per lab and
+    class and in total, one column per runtime."""
+    print("\nverdict accuracy under load by sandbox runtime: right / inconclusive / wrong")
+    print(f"{'':<30}" + "".join(f"{runtime:>20}" for runtime in summaries))
+    groups = sorted({(row["lab"], row["class"]) for s in summaries.values() for row in s["rows"]})
+    for lab, cls in [*groups, ("total", "")]:
+        cells = ""
+        for summary in summaries.values():
+            rows = [*summary["rows"], {"lab": "total", "class": "", **summary["totals"]}]
+            row = next((r for r in rows if (r["lab"], r["class"]) == (lab, cls)), None)
+            shares = (
+                f"{row['right']:.0%} / {row['inconclusive']:.0%} / {row['wrong']:.0%}"
+                if row
+                else "-"
+            )
+            cells += f"{shares:>20}"
+        print(f"{lab + ' ' + cls:<30}{cells}")
+
+
+def engine_runtimes() -> list[str]:
+    """runc, and runsc when the Engine has it registered."""
+    known = docker.from_env().info().get("Runtimes") or {}
+    return ["runc", "runsc"] if "runsc" in known else ["runc"]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -324,6 +359,12 @@ def main() -> int:
     )
     parser.add_argument("--labs", nargs="+", choices=LABS, default=list(LABS), metavar="LAB")
     parser.add_argument("--quiet-too", action="store_true", help="also grade once without load")
+    parser.add_argument(
+        "--runtimes",
+        nargs="+",
+        choices=("runc", "runsc"),
+        help="sandbox runtimes to measure (default: runc, and runsc when the Engine has it)",
+    )
     parser.add_argument(
         "--out", type=Path, default=ROOT / "bench" / "out" / "verdict_accuracy.json"
     )
@@ -339,25 +380,34 @@ def main() -> int:
         "rounds": args.rounds,
         "cpus": os.cpu_count(),
     }
-    if args.quiet_too:
-        figures["quiet"] = summarize(grade_all(solutions, labs, args.rounds, "quiet"))
+    runtimes = args.runtimes or engine_runtimes()
+    figures["runtimes"] = runtimes
     load_lab = next(lab for lab in course.labs if lab.kind == LOAD_LAB)
-    with competing_grader(load_lab, image) as competing:
-        records = grade_all(solutions, labs, args.rounds, "loaded")
-    figures["competing_gradings"] = competing.value
-    figures["load_average_1min_median"] = statistics.median(r["load_1min"] for r in records)
-    figures["loaded"] = summarize(records)
+    for runtime in runtimes:
+        measured: dict[str, object] = {}
+        if args.quiet_too:
+            measured["quiet"] = summarize(grade_all(solutions, labs, args.rounds, "quiet", runtime))
+        with competing_grader(load_lab, image) as competing:
+            records = grade_all(solutions, labs, args.rounds, "loaded", runtime)
+        measured["competing_gradings"] = competing.value
+        measured["load_average_1min_median"] = statistics.median(r["load_1min"] for r in records)
+        measured["loaded"] = summarize(records)
+        figures[runtime] = measured
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(figures, indent=2) + "\n")
-    if args.quiet_too:
-        print_summary("quiet host", figures["quiet"])
-    print_summary(
-        f"under load: a second grader graded {figures['competing_gradings']} times meanwhile; "
-        f"median 1-min load average {figures['load_average_1min_median']} on "
-        f"{os.cpu_count()} CPUs",
-        figures["loaded"],
-    )
+    for runtime in runtimes:
+        measured = figures[runtime]
+        if args.quiet_too:
+            print_summary(f"{runtime}, quiet host", measured["quiet"])
+        print_summary(
+            f"{runtime}, under load: a second grader (runc) graded "
+            f"{measured['competing_gradings']} times meanwhile; median 1-min load average "
+            f"{measured['load_average_1min_median']} on {os.cpu_count()} CPUs",
+            measured["loaded"],
+        )
+    if len(runtimes) > 1:
+        print_side_by_side({runtime: figures[runtime]["loaded"] for runtime in runtimes})
     print(f"\nwritten to {args.out}")
     return 0
 

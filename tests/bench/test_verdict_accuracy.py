@@ -75,3 +75,34 @@ def test_totals_leave_infra_errors_out_of_the_shares_and_name_the_missed_targets
     assert (totals["right"], totals["inconclusive"], totals["wrong"]) == (0.7, 0.2, 0.1)
     assert not any(bench.targets_met(totals).values())
     assert all(bench.targets_met(bench.tally(["right"] * 9 + ["inconclusive"])).values())
+
+
+def test_each_runtime_gets_its_own_column_under_the_same_load(bench, capsys):
+    def summary(*outcomes):
+        records = [
+            {
+                "lab": "unblock-the-loop",
+                "class": "honest",
+                "file": f"{i}.js",
+                "style": "",
+                "expected": "passed",
+                "verdict": outcome,
+                "score": 1.0,
+                "outcome": outcome,
+                "message": "",
+                "seconds": 1.0,
+            }
+            for i, outcome in enumerate(outcomes)
+        ]
+        return bench.summarize(records)
+
+    bench.print_side_by_side(
+        {"runc": summary("right", "right"), "runsc": summary("right", "inconclusive")}
+    )
+
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[2].split() == ["runc", "runsc"]
+    row = next(line for line in lines if line.startswith("unblock-the-loop honest"))
+    assert row.split("honest", 1)[1].split() == "100% / 0% / 0% 50% / 50% / 0%".split()
+    total = next(line for line in lines if line.startswith("total"))
+    assert total.split()[1:] == "100% / 0% / 0% 50% / 50% / 0%".split()
