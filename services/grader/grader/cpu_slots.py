@@ -105,11 +105,11 @@ class _Ticket:
 
     def waiters_ahead(self) -> int:
         """How many live waiters came before this one (dead waiters' tickets are removed)."""
-        ahead = sorted(
+        ahead = [
             name
             for name in os.listdir(self.queue_dir)
             if not name.startswith(".") and name < self.name
-        )
+        ]
         return sum(_waiting(self.queue_dir / name) for name in ahead)
 
 
