@@ -14,6 +14,8 @@ and sandbox image. Writes bench/out/grading.json and prints a table, one column 
   create, file copy, start, harness, student run, report read, inspect, remove, judge,
   publish) and for the plain `docker run` (create, start, harness, student run, remove,
   the CLI's exit, from the Engine's events), printed as a table with each one's share.
+- between_jobs_ms_p50: in the throughput batch, a worker's time from publishing a result
+  to taking its next job (the median), which a loop of `docker run`s does not spend.
 - throughput_ratio: submissions per second through the queue with 2 grader workers,
   versus plain `docker run`s two at a time.
 - verdicts, checks_not_held: what the graded samples got, and the checks that failed or
@@ -283,11 +285,13 @@ BENCH_RUN_LABEL = "org.course-platform.bench-run"
 class PlainDockerRun:
     """The baseline: the same harness job through `docker run --rm` with the same limits.
 
-    After each run, `last_phases` says where its time went (grading_phases), read from the
-    Engine's events once the run is over, so the reading costs the run nothing.
+    With `phases`, `last_phases` says after each run where its time went (grading_phases),
+    read from the Engine's events once the run is over, outside the time it returns; the
+    throughput side reads none, as the events would slow its back-to-back runs.
     """
 
-    def __init__(self, grader: Grader) -> None:
+    def __init__(self, grader: Grader, phases: bool = True) -> None:
+        self.phases = phases
         self.last_phases: dict[str, float] = {}
         self._client = docker.from_env()
         files, job = grader.harness_job()
@@ -319,15 +323,19 @@ class PlainDockerRun:
         exited = time.time()
         if b"HARNESS-REPORT" not in done.stdout:
             raise RuntimeError(f"the baseline run failed: {done.stderr.decode()[-500:]}")
+        if self.phases:
+            self._read_phases(run_id, invoked, exited, done.stdout)
+        return elapsed
+
+    def _read_phases(self, run_id: str, invoked: float, exited: float, stdout: bytes) -> None:
         events = self._client.events(
             since=f"{invoked - 1:.6f}",
             until=f"{time.time():.6f}",
             filters={"type": "container", "label": f"{BENCH_RUN_LABEL}={run_id}"},
             decode=True,
         )
-        student_wall_ms = parse_report(done.stdout, self._read_details).wall_ms
+        student_wall_ms = parse_report(stdout, self._read_details).wall_ms
         self.last_phases = docker_run_phases(invoked, first_events(events), exited, student_wall_ms)
-        return elapsed
 
     def close(self) -> None:
         self._client.close()
@@ -382,8 +390,9 @@ def measure_throughput(redis_url: str, grader: Grader, batch: int) -> dict[str, 
         for index in range(batch):
             _wait_for_result(connection, f"{prefix}-{index}")
         queue_seconds = time.perf_counter() - started
+    gaps = between_jobs_ms(connection, [f"{prefix}-{index}" for index in range(batch)])
 
-    plain_run = PlainDockerRun(grader)
+    plain_run = PlainDockerRun(grader, phases=False)
     plain_run()
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -393,7 +402,27 @@ def measure_throughput(redis_url: str, grader: Grader, batch: int) -> dict[str, 
     return {
         "throughput_ratio": round((batch / queue_seconds) / (batch / docker_seconds), 3),
         "throughput_batch": batch,
+        "between_jobs_ms_p50": round(statistics.median(gaps), 1) if gaps else None,
     }
+
+
+def between_jobs_ms(connection: Redis, submission_ids: list[str]) -> list[float]:
+    """How long each worker of a busy queue spent between publishing one result and taking
+    its next job (the horse's ending, the worker's checks before a dequeue, the fork): time
+    in which a plain `docker run` loop is already running its next container."""
+    by_worker: dict[str, list[tuple[datetime, datetime]]] = {}
+    for submission_id in submission_ids:
+        job = Job.fetch(
+            grade_job_id(submission_id), connection=connection, serializer=JSONSerializer
+        )
+        published = _wait_for_result(connection, submission_id).enqueued_at
+        by_worker.setdefault(job.worker_name or "", []).append((job.started_at, published))
+    gaps = []
+    for jobs in by_worker.values():
+        jobs.sort()
+        for (_, published), (next_taken, _) in zip(jobs, jobs[1:], strict=False):
+            gaps.append((next_taken - published).total_seconds() * 1000)
+    return gaps
 
 
 # --- stability -----------------------------------------------------------------------
@@ -504,6 +533,9 @@ def print_table(figures: dict[str, Any], names: list[str]) -> None:
         phases = figures[name]["phases_ms"]
         print()
         print(format_breakdown(name, phases["grader"], phases["docker_run"]))
+        gap = figures[name].get("between_jobs_ms_p50")
+        print(f"  between jobs (throughput batch): {gap} ms median from a worker's result")
+        print("  published to its next job taken (a `docker run` loop: none)")
 
 
 if __name__ == "__main__":

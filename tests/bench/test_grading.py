@@ -195,4 +195,4 @@ def test_a_short_run_prints_where_the_time_goes_on_both_sides(breakdown, sandbox
     labels = {key: label for key, label, _ in breakdown.ROWS}
     for phase in GRADER_PHASES | DOCKER_RUN_PHASES:
         assert f"\n  {labels[phase]} " in table, phase
-    assert "record" in table
+    assert "record" in table and "between jobs" in table
