@@ -9,6 +9,13 @@ and sandbox image. Writes bench/out/grading.json and prints a table, one column 
   the worker takes the job, RQ's `started_at`, to the moment its result is published, the
   result job's `enqueued_at`) versus the same harness job (the same files, job.json and
   check settings) through `docker run` with the same limits, flags and image.
+- phases_ms: where the overhead samples' time went, phase by phase (bench/grading_phases.py):
+  each phase's median ms for the grader (queue pickup, job setup, prepare, container
+  create, file copy, start, harness, student run, report read, inspect, remove, judge,
+  publish) and for the plain `docker run` (create, start, harness, student run, remove,
+  the CLI's exit, from the Engine's events), printed as a table with each one's share.
+- between_jobs_ms_p50: in the throughput batch, a worker's time from publishing a result
+  to taking its next job (the median), which a loop of `docker run`s does not spend.
 - throughput_ratio: submissions per second through the queue with 2 grader workers,
   versus plain `docker run`s two at a time.
 - verdicts, checks_not_held: what the graded samples got, and the checks that failed or
@@ -30,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -39,6 +47,13 @@ from pathlib import Path
 from typing import Any
 
 import docker
+from grading_phases import (
+    docker_run_phases,
+    first_events,
+    format_breakdown,
+    grader_phases,
+    medians,
+)
 from redis import Redis
 from rq import Queue
 from rq.exceptions import NoSuchJobError
@@ -63,6 +78,7 @@ from grader.config import GraderConfig
 from grader.lab_kind import LabKind
 from grader.limits import clamp_limits, docker_run_options
 from grader.pipeline import grade_request, harness_job
+from grader.report import parse_report
 from grader.sandbox import LOG_OPTIONS, run_in_sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -189,18 +205,23 @@ def measure_overhead(redis_url: str, grader: Grader, samples: int) -> dict[str, 
     connection = Redis.from_url(redis_url)
     verdicts: Counter[str] = Counter()
     not_held: Counter[str] = Counter()
+    grader_phase_samples: list[dict[str, float]] = []
+    docker_phase_samples: list[dict[str, float]] = []
     with running_workers(redis_url, grader, count=1):
         grader_seconds, docker_seconds = [], []
         plain_run = PlainDockerRun(grader)
         for sample in range(samples + 1):
-            job_seconds, result = grade_through_queue(
+            graded = grade_through_queue(
                 connection, grader, f"{grader.adapter_name}-overhead-{sample}"
             )
+            job_seconds, result = graded.seconds, graded.result
             plain_seconds = plain_run()
             if sample == 0:
                 continue  # the first of each side warms caches; not counted
             grader_seconds.append(job_seconds)
             docker_seconds.append(plain_seconds)
+            grader_phase_samples.append(graded.phases)
+            docker_phase_samples.append(plain_run.last_phases)
             verdicts[result["verdict"]] += 1
             not_held.update(check["name"] for check in result["checks"] if not check["passed"])
         plain_run.close()
@@ -212,20 +233,38 @@ def measure_overhead(redis_url: str, grader: Grader, samples: int) -> dict[str, 
             _percentile(grader_seconds, 95) / _percentile(docker_seconds, 95), 3
         ),
         "overhead_samples": samples,
+        "phases_ms": {
+            "grader": medians(grader_phase_samples),
+            "docker_run": medians(docker_phase_samples),
+        },
         "verdicts": dict(verdicts),
         "checks_not_held": dict(not_held),
     }
 
 
-def grade_through_queue(
-    connection: Redis, grader: Grader, submission_id: str
-) -> tuple[float, dict[str, Any]]:
-    """Enqueue one submission; return worker-took-it to result-published, in seconds, and
-    the published GradeResult."""
+@dataclass(frozen=True)
+class Graded:
+    """One submission through the queue, as the benchmark saw it."""
+
+    seconds: float  # the worker took it -> its result was published
+    result: dict[str, Any]  # the published GradeResult
+    phases: dict[str, float]  # ms a phase (grading_phases.grader_phases)
+
+
+def grade_through_queue(connection: Redis, grader: Grader, submission_id: str) -> Graded:
+    """Enqueue one submission and wait for its published result."""
     enqueue(connection, grader, submission_id)
-    result = _wait_for_result(connection, submission_id)
+    published = _wait_for_result(connection, submission_id)
     job = Job.fetch(grade_job_id(submission_id), connection=connection, serializer=JSONSerializer)
-    return (result.enqueued_at - job.started_at).total_seconds(), result.args[0]
+    result = published.args[0]
+    phases = grader_phases(
+        job.enqueued_at,
+        job.started_at,
+        datetime.fromisoformat(result["times"]["started"]),
+        published.enqueued_at,
+        result.get("phases_ms", {}),
+    )
+    return Graded((published.enqueued_at - job.started_at).total_seconds(), result, phases)
 
 
 def enqueue(connection: Redis, grader: Grader, submission_id: str) -> None:
@@ -239,10 +278,22 @@ def enqueue(connection: Redis, grader: Grader, submission_id: str) -> None:
     )
 
 
-class PlainDockerRun:
-    """The baseline: the same harness job through `docker run --rm` with the same limits."""
+# Labels each baseline container with its run, so that its Engine events can be found.
+BENCH_RUN_LABEL = "org.course-platform.bench-run"
 
-    def __init__(self, grader: Grader) -> None:
+
+class PlainDockerRun:
+    """The baseline: the same harness job through `docker run --rm` with the same limits.
+
+    With `phases`, `last_phases` says after each run where its time went (grading_phases),
+    read from the Engine's events once the run is over, outside the time it returns; the
+    throughput side reads none, as the events would slow its back-to-back runs.
+    """
+
+    def __init__(self, grader: Grader, phases: bool = True) -> None:
+        self.phases = phases
+        self.last_phases: dict[str, float] = {}
+        self._client = docker.from_env()
         files, job = grader.harness_job()
         self._work = tempfile.TemporaryDirectory(prefix="bench-work-")
         work = Path(self._work.name)
@@ -258,18 +309,36 @@ class PlainDockerRun:
             "--rm",
             *cli_flags(grader.limits, grader.adapter.ipc_mode),
             f"--volume={work}:/work:ro",
-            grader.image,
         ]
+        self.image = grader.image
+        self._read_details = grader.adapter.read_details
 
     def __call__(self) -> float:
+        run_id = uuid.uuid4().hex
+        command = [*self.command, f"--label={BENCH_RUN_LABEL}={run_id}", self.image]
+        invoked = time.time()
         started = time.perf_counter()
-        done = subprocess.run(self.command, capture_output=True, check=False)
+        done = subprocess.run(command, capture_output=True, check=False)
         elapsed = time.perf_counter() - started
+        exited = time.time()
         if b"HARNESS-REPORT" not in done.stdout:
             raise RuntimeError(f"the baseline run failed: {done.stderr.decode()[-500:]}")
+        if self.phases:
+            self._read_phases(run_id, invoked, exited, done.stdout)
         return elapsed
 
+    def _read_phases(self, run_id: str, invoked: float, exited: float, stdout: bytes) -> None:
+        events = self._client.events(
+            since=f"{invoked - 1:.6f}",
+            until=f"{time.time():.6f}",
+            filters={"type": "container", "label": f"{BENCH_RUN_LABEL}={run_id}"},
+            decode=True,
+        )
+        student_wall_ms = parse_report(stdout, self._read_details).wall_ms
+        self.last_phases = docker_run_phases(invoked, first_events(events), exited, student_wall_ms)
+
     def close(self) -> None:
+        self._client.close()
         self._work.cleanup()
 
 
@@ -321,8 +390,9 @@ def measure_throughput(redis_url: str, grader: Grader, batch: int) -> dict[str, 
         for index in range(batch):
             _wait_for_result(connection, f"{prefix}-{index}")
         queue_seconds = time.perf_counter() - started
+    gaps = between_jobs_ms(connection, [f"{prefix}-{index}" for index in range(batch)])
 
-    plain_run = PlainDockerRun(grader)
+    plain_run = PlainDockerRun(grader, phases=False)
     plain_run()
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -332,7 +402,27 @@ def measure_throughput(redis_url: str, grader: Grader, batch: int) -> dict[str, 
     return {
         "throughput_ratio": round((batch / queue_seconds) / (batch / docker_seconds), 3),
         "throughput_batch": batch,
+        "between_jobs_ms_p50": round(statistics.median(gaps), 1) if gaps else None,
     }
+
+
+def between_jobs_ms(connection: Redis, submission_ids: list[str]) -> list[float]:
+    """How long each worker of a busy queue spent between publishing one result and taking
+    its next job (the horse's ending, the worker's checks before a dequeue, the fork): time
+    in which a plain `docker run` loop is already running its next container."""
+    by_worker: dict[str, list[tuple[datetime, datetime]]] = {}
+    for submission_id in submission_ids:
+        job = Job.fetch(
+            grade_job_id(submission_id), connection=connection, serializer=JSONSerializer
+        )
+        published = _wait_for_result(connection, submission_id).enqueued_at
+        by_worker.setdefault(job.worker_name or "", []).append((job.started_at, published))
+    gaps = []
+    for jobs in by_worker.values():
+        jobs.sort()
+        for (_, published), (next_taken, _) in zip(jobs, jobs[1:], strict=False):
+            gaps.append((next_taken - published).total_seconds() * 1000)
+    return gaps
 
 
 # --- stability -----------------------------------------------------------------------
@@ -439,6 +529,13 @@ def print_table(figures: dict[str, Any], names: list[str]) -> None:
         shown = figures[name]
         print(f"{name}: {shown['lab']} on {shown['image']}, verdicts {shown['verdicts']}", end="")
         print(f", checks not held {shown['checks_not_held']}" if shown["checks_not_held"] else "")
+    for name in names:
+        phases = figures[name]["phases_ms"]
+        print()
+        print(format_breakdown(name, phases["grader"], phases["docker_run"]))
+        gap = figures[name].get("between_jobs_ms_p50")
+        print(f"  between jobs (throughput batch): {gap} ms median from a worker's result")
+        print("  published to its next job taken (a `docker run` loop: none)")
 
 
 if __name__ == "__main__":

@@ -113,7 +113,10 @@ def _convert(hint: Any, value: Any, where: str) -> Any:
     if origin is dict:
         if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
             raise MessageError(f"{where}: expected an object")
-        return dict(value)
+        item_type = typing.get_args(hint)[1] if typing.get_args(hint) else typing.Any
+        if item_type is typing.Any:
+            return dict(value)
+        return {key: _convert(item_type, item, f"{where}.{key}") for key, item in value.items()}
     if origin in (typing.Union, types.UnionType):
         raise MessageError(f"{where}: unions are not supported in messages")
     return _scalar(hint, value, where)

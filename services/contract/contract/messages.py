@@ -165,6 +165,9 @@ class GradeResult:
     # refused submission, an Engine that failed) or from an older grader. Additive, as
     # grader_host: both versions carry it.
     sandbox_runtime: str = ""
+    # How long each phase took, in ms (grader.phases names them), for benches and operators;
+    # the portal shows none of it. {} from an older grader. Additive: both versions carry it.
+    phases_ms: dict[str, float] = field(default_factory=dict)
     # Version 2: what the portal shows, so that it needs to know nothing of the lab.
     findings: tuple[str, ...] = ()  # the key measurements, as sentences A.D.A. may quote
     diagnoses: tuple[Diagnosis, ...] = ()  # likely causes of a shortfall, most telling first

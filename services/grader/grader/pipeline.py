@@ -10,6 +10,7 @@ sentences) comes from the adapter (grader.adapter), by default the configured on
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import socket
 from collections.abc import Callable
@@ -27,7 +28,7 @@ from contract import (
     PhaseTimes,
     RunRequest,
 )
-from grader import metrics
+from grader import metrics, phases
 from grader.adapter import Adapter, Sentences, configured_adapter
 from grader.cpu_slots import CpuSlots
 from grader.feedback import compose_feedback
@@ -59,6 +60,7 @@ def grade_request(
     other's timings. `adapter` is the language's (default: the one GRADER_ADAPTER names).
     """
     started = utc_now()
+    clock = phases.PhaseClock()
     adapter = adapter or configured_adapter()
     try:
         kind = adapter.lab_kind(request.lab_kind)
@@ -67,7 +69,8 @@ def grade_request(
     except (KeyError, SubmissionRefused) as error:
         reason = error.args[0] if error.args else str(error)
         verdict = Verdict("error", f"This submission cannot be graded: {reason}", gradable=False)
-        return _result(request, verdict, [], NO_OUTPUT, {}, phase_times(request, started, ""))
+        times = phase_times(request, started, "")
+        return _timed(_result(request, verdict, [], NO_OUTPUT, {}, times), clock)
 
     limits = clamp_limits(request.limits, ceilings or Ceilings(), adapter.floors)
     source = files[request.entrypoint]
@@ -80,12 +83,14 @@ def grade_request(
         ipc_mode=adapter.ipc_mode,
     )
     measured_runs = 0
+    clock.lap(phases.PREPARE)
     slot = (
         (cpu_slots or CpuSlots.from_env()).hold(limits.cpus)
         if kind.times_speedup
         else contextlib.nullcontext()
     )
     with slot:
+        clock.lap(phases.CPU_SLOT)
         while True:
             measured_runs += 1
             try:
@@ -96,10 +101,13 @@ def grade_request(
                     f"The sandbox could not run ({error}); this attempt does not count.",
                     gradable=False,
                 )
+                clock.lap(phases.FAILED_RUN)
                 times = phase_times(request, started, "")
-                return _result(request, verdict, [], NO_OUTPUT, {}, times)
+                return _timed(_result(request, verdict, [], NO_OUTPUT, {}, times), clock)
 
+            clock.skip()  # the sandbox timed its own steps
             report = trusted_report(run, adapter)
+            clock.add(phases.split_run(run.phases_ms, report.wall_ms if report else None))
             checks = _checks(kind, facts, report, request, adapter.sentences)
             # Bonus checks raise a passing score (partial marks) but never decide the verdict.
             verdict = decide_verdict(
@@ -107,12 +115,22 @@ def grade_request(
             )
             if verdict.name != "inconclusive" or measured_runs > REMEASURE_RUNS:
                 break
+            clock.lap(phases.JUDGE)  # this run's, before the next
     output = Output(**report.output) if report else NO_OUTPUT
     measurements = {"wall_ms": report.wall_ms, **report.measurements} if report else {}
     if verdict.name == "inconclusive":
         measurements["measured_runs"] = measured_runs
     times = phase_times(request, started, run.container_started)
-    return _result(request, verdict, checks, output, measurements, times, kind, source, run.runtime)
+    result = _result(
+        request, verdict, checks, output, measurements, times, kind, source, run.runtime
+    )
+    return _timed(result, clock)
+
+
+def _timed(result: GradeResult, clock: phases.PhaseClock) -> GradeResult:
+    """`result` with its phases' laps, the time since the last lap counted as judging."""
+    clock.lap(phases.JUDGE)
+    return dataclasses.replace(result, phases_ms=clock.laps())
 
 
 def _checks(

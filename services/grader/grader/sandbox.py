@@ -14,7 +14,7 @@ import logging
 import os
 import tarfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,7 +24,7 @@ from docker.errors import APIError, DockerException, NotFound
 from docker.types import LogConfig, Mount
 
 from contract import Limits
-from grader import metrics
+from grader import metrics, phases
 from grader.limits import WORK_DIR, docker_run_options, outer_timeout_seconds
 
 SANDBOX_LABEL = "org.course-platform.sandbox"
@@ -79,6 +79,9 @@ class SandboxRun:
     outer_timeout: bool  # the grader had to kill the container
     container_started: str  # ISO time the container started
     runtime: str = ""  # the OCI runtime the Engine ran it under (its HostConfig.Runtime)
+    # Milliseconds each step took (grader.phases: create, copy, start, run, logs, inspect,
+    # remove), for the benches; timestamps only.
+    phases_ms: dict[str, float] = field(default_factory=dict)
 
 
 def run_in_sandbox(
@@ -91,6 +94,7 @@ def run_in_sandbox(
     """
     container = None
     creating = time.monotonic()
+    clock = phases.PhaseClock()
     try:
         container = client.containers.create(
             image,
@@ -100,8 +104,11 @@ def run_in_sandbox(
             runtime=runtime,
             **docker_run_options(job.limits, job.ipc_mode, runtime),
         )
+        clock.lap(phases.CREATE)
         container.put_archive(WORK_DIR, _work_archive(job))
+        clock.lap(phases.COPY)
         container.start()
+        clock.lap(phases.START)
         started = _now()
         # The job's log context names the submission (or the run); so does the container's
         # label, which is how an operator finds it in `docker ps`.
@@ -115,12 +122,15 @@ def run_in_sandbox(
             outer_timeout = True
             exit_code = None
             _kill(container)
+        clock.lap(phases.RUN)
         stdout = container.logs(stdout=True, stderr=False)[-LOG_CAP_BYTES:]
+        clock.lap(phases.LOGS)
         container.reload()
+        clock.lap(phases.INSPECT)
         oom_killed = bool(container.attrs.get("State", {}).get("OOMKilled"))
         ran_under = container.attrs.get("HostConfig", {}).get("Runtime") or runtime
         metrics.count_sandbox_run(oom_killed, outer_timeout)
-        return SandboxRun(exit_code, stdout, oom_killed, outer_timeout, started, ran_under)
+        run = SandboxRun(exit_code, stdout, oom_killed, outer_timeout, started, ran_under)
     except DockerException as error:
         metrics.count_sandbox_failure()
         raise InfrastructureError(f"the Docker Engine failed: {error}") from error
@@ -130,6 +140,8 @@ def run_in_sandbox(
     finally:
         if container is not None:
             _remove(container)
+            clock.lap(phases.REMOVE)
+    return replace(run, phases_ms=clock.laps())
 
 
 def _labels(job: SandboxJob) -> dict[str, str]:
