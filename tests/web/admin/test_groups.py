@@ -299,3 +299,29 @@ def test_the_group_filter_costs_no_statement_per_student(
         _statements(app, browser.client, f"{path}.csv".replace("progress?", "progress.csv?"))
         <= SQL_BOUND
     )
+
+
+def test_a_students_progress_page_names_their_groups(db, teacher, pupils):
+    for name in ("Year 10 B", "Node club"):
+        _create(teacher, name)
+        teacher.post_form(f"{GROUPS}/{_group(db, name).id}/members", {"emails": "a@example.org"})
+    page = teacher.client.get(f"/admin/progress/{pupils['a'].id}").get_data(as_text=True)
+    club, year = _group(db, "Node club"), _group(db, "Year 10 B")
+    assert f'<a href="{GROUPS}/{club.id}">Node club</a>, <a href="{GROUPS}/{year.id}">' in page
+    other = teacher.client.get(f"/admin/progress/{pupils['b'].id}").get_data(as_text=True)
+    assert "<dt>Groups</dt><dd>none</dd>" in other
+
+
+def test_the_unique_constraint_refuses_what_a_concurrent_request_created(
+    app, db, default_school, people, monkeypatch
+):
+    # Two staff members create "Year 10 B" at the same moment: both pass the name check,
+    # the database refuses the second, and it is told why rather than shown an error page.
+    from portal.admin import groups
+
+    db.add(StudentGroup(tenant_id=default_school.id, name="Year 10 B"))
+    db.commit()
+    monkeypatch.setattr(groups, "_clean_name", lambda *_args, **_kwargs: "Year 10 B")
+    with app.app_context(), pytest.raises(groups.GroupChangeRefused, match="already a group"):
+        groups.create_group(db, default_school, people["instructor"], "Year 10 B")
+    assert len(db.scalars(select(StudentGroup)).all()) == 1

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.audit import record_action
@@ -85,6 +86,18 @@ def members(session: Session, group: StudentGroup) -> list[User]:
     )
 
 
+def groups_of(session: Session, school: School, user: User) -> list[StudentGroup]:
+    """The school's groups `user` is in, by name."""
+    return list(
+        session.scalars(
+            select(StudentGroup)
+            .join(GroupMember, GroupMember.group_id == StudentGroup.id)
+            .where(GroupMember.user_id == user.id, StudentGroup.tenant_id == school.id)
+            .order_by(func.lower(StudentGroup.name), StudentGroup.id)
+        )
+    )
+
+
 def _clean_name(
     session: Session, school: School, name: str, keep: StudentGroup | None = None
 ) -> str:
@@ -104,13 +117,28 @@ def _clean_name(
     return clean
 
 
+def _commit(session: Session, refusal: str) -> None:
+    # Two staff members doing the same at the same moment: the unique constraints decide,
+    # and the second is told why instead of getting an error page.
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise GroupChangeRefused(refusal) from None
+
+
 def create_group(session: Session, school: School, actor: User, name: str) -> StudentGroup:
     """A new, empty group named `name` (committed)."""
     group = StudentGroup(tenant_id=school.id, name=_clean_name(session, school, name))
     session.add(group)
-    session.flush()
+    refusal = f"There is already a group named “{group.name}”."
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise GroupChangeRefused(refusal) from None
     record_action(session, school, actor, "group.created", f"group:{group.id}", name=group.name)
-    session.commit()
+    _commit(session, refusal)
     return group
 
 
@@ -178,7 +206,7 @@ def add_members(
             f"group:{group.id}",
             users=[user.id for user in added],
         )
-    session.commit()
+    _commit(session, "Someone else changed this group at the same moment: try again.")
     return added
 
 

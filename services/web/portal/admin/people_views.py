@@ -161,4 +161,5 @@ def _gradebook(
 def student_progress(user_id: int):
     user = _user_or_404(user_id)
     report = student_report(get_db(), current_school(), get_catalogue(), user)
-    return render_template("admin/progress.html", report=report)
+    in_groups = groups.groups_of(get_db(), current_school(), user)
+    return render_template("admin/progress.html", report=report, groups=in_groups)
