@@ -139,7 +139,9 @@ def progress_csv():
     if book is None:
         abort(404)
     header, rows = gradebook.csv_rows(book)
-    return csv_download(f"gradebook-{book.course.id}", exports.to_csv(header, rows))
+    # The group's id, not its name, in the file's name: a name is free text.
+    group = f"-group-{book.filters.group_id}" if book.filters.group_id is not None else ""
+    return csv_download(f"gradebook-{book.course.id}{group}", exports.to_csv(header, rows))
 
 
 def _gradebook(
