@@ -1,9 +1,9 @@
 """The school's dashboard in Chromium: reachable from the menu, accessible, CSP-clean.
 
 The demo student reports an error from a step; the demo school admin then walks the
-dashboard (users, a student's progress, the gradebook, submissions, error reports,
-settings), gives the school a colour, and every page is checked with axe-core and for CSP
-violations.
+dashboard (users, a student's progress, the gradebook, a group of students and the
+gradebook filtered to it, submissions, error reports, settings), gives the school a
+colour, and every page is checked with axe-core and for CSP violations.
 """
 
 from __future__ import annotations
@@ -68,6 +68,19 @@ def test_the_demo_admin_walks_the_dashboard(platform_url, chromium, artifacts):
     check("gradebook")
     page.get_by_role("row", name="Demo Student").get_by_role("link").first.click()
     expect(page.get_by_role("heading", name="Progress of Demo Student")).to_be_visible()
+
+    page.locator(".admin-nav").get_by_role("link", name="Groups").click()
+    page.get_by_label("Name", exact=True).fill("Year 10 B")
+    page.get_by_role("button", name="Create the group").click()
+    page.get_by_label("Students' emails").fill("student@example.org")
+    page.get_by_role("button", name="Add to the group").click()
+    expect(page.get_by_role("row", name="Demo Student")).to_be_visible()
+    check("group")
+    page.get_by_role("link", name="Gradebook of this group").click()
+    group_id = page.url.split("group=")[1].split("&")[0]
+    expect(page.get_by_label("Group", exact=True)).to_have_value(group_id)
+    expect(page.get_by_text("1 student in Year 10 B")).to_be_visible()
+    check("gradebook-group")
 
     page.locator(".admin-nav").get_by_role("link", name="Submissions").click()
     check("submissions")

@@ -2,8 +2,8 @@
 
 School A and school B each have a student and a school admin, a graded submission, a
 finished "Run" of lab code, question progress, a completed step, EXP, an achievement, an
-error report, a premium grant, a premium code, a notification, a Holo-Net post with a
-comment, and a row of every other tenant-owned table. Everything of school B is marked
+error report, a premium grant, a premium code, a notification, a student group, a Holo-Net
+post with a comment, and a row of every other tenant-owned table. Everything of school B is marked
 with `SCHOOL-B`, so a page that leaked any of it would show the marker. The fixtures
 `school_a` and `school_b` are in tests/web/platform/conftest.py.
 """
@@ -29,6 +29,7 @@ from portal.models import (
     ErrorReport,
     ExpEntry,
     Flag,
+    GroupMember,
     LabRun,
     LoginAttempt,
     Notification,
@@ -40,6 +41,7 @@ from portal.models import (
     Role,
     School,
     StepCompletion,
+    StudentGroup,
     Submission,
     User,
     utc_now,
@@ -72,6 +74,7 @@ class SchoolData:
     post: Post
     comment: Comment
     run: LabRun
+    group: StudentGroup
 
     def object_ids(self) -> dict[str, int]:
         """The school's ids, by the URL parameter names the routes use for them."""
@@ -85,6 +88,7 @@ class SchoolData:
             "post_id": self.post.id,
             "comment_id": self.comment.id,
             "run_id": self.run.id,
+            "group_id": self.group.id,
         }
 
 
@@ -203,10 +207,12 @@ def fill_school(db: Session, make_user, slug: str, marker: str) -> SchoolData:
         times={},
         finished_at=utc_now(),
     )
-    db.add(run)
+    group = StudentGroup(tenant_id=school.id, name=f"{marker} group")
+    db.add_all([run, group])
     db.flush()
     db.add_all(
         [
+            GroupMember(tenant_id=school.id, group_id=group.id, user_id=user.id),
             Reaction(tenant_id=school.id, post_id=post.id, user_id=admin.id, kind="like"),
             Flag(tenant_id=school.id, comment_id=comment.id, reporter_id=admin.id, reason=marker),
             AuditEvent(tenant_id=school.id, actor_id=admin.id, action="user.created"),
@@ -232,7 +238,18 @@ def fill_school(db: Session, make_user, slug: str, marker: str) -> SchoolData:
     )
     db.commit()
     return SchoolData(
-        school, user, admin, submission, report, grant, code, notification, post, comment, run
+        school,
+        user,
+        admin,
+        submission,
+        report,
+        grant,
+        code,
+        notification,
+        post,
+        comment,
+        run,
+        group,
     )
 
 

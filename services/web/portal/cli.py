@@ -40,13 +40,13 @@ from portal.database_state import (
     usable_database_required,
 )
 from portal.db import get_engine, get_unscoped_db
-from portal.demo import DEMO_ACCOUNTS, active_demo_accounts
+from portal.demo import DEMO_ACCOUNTS, DEMO_GROUP_MEMBER, DEMO_GROUP_NAME, active_demo_accounts
 from portal.feed.commands import feed_commands
 from portal.feed.guides import pin_course_guides
 from portal.graders import grading_queue_names
 from portal.labs.sweep import requeue_stale_submissions
 from portal.migrations import upgrade_database
-from portal.models import DEFAULT_SCHOOL_SLUG, School
+from portal.models import DEFAULT_SCHOOL_SLUG, GroupMember, School, StudentGroup
 from portal.premium.commands import premium_commands
 from portal.production import check_before_serving, is_production
 from portal.queue import get_queue
@@ -102,6 +102,21 @@ def seed_demo() -> None:
                 session, school, email=email, display_name=name, password=password, role=role
             )
         click.echo(f"{role.value:>13}: {email} / {password}")
+    _seed_demo_group(session, school)
+
+
+def _seed_demo_group(session, school: School) -> None:
+    """A class with the demo student in it, so the groups pages and the gradebook's group
+    filter have something to show (made once: a renamed or deleted group stays so)."""
+    if session.scalars(select(StudentGroup).where(StudentGroup.tenant_id == school.id)).first():
+        return
+    student = find_user_by_email(session, school, DEMO_GROUP_MEMBER)
+    group = StudentGroup(tenant_id=school.id, name=DEMO_GROUP_NAME)
+    session.add(group)
+    session.flush()
+    if student is not None:
+        session.add(GroupMember(tenant_id=school.id, group_id=group.id, user_id=student.id))
+    session.commit()
 
 
 @click.command("deactivate-demo")

@@ -19,6 +19,9 @@ DEMO_ACCOUNTS = (
     ("platform@example.org", "Demo Operator", "platform-demo-pass", Role.PLATFORM_ADMIN),
 )
 DEMO_EMAILS = tuple(email for email, _name, _password, _role in DEMO_ACCOUNTS)
+# A class with the demo student in it, for the groups pages and the gradebook's filter.
+DEMO_GROUP_NAME = "Demo class"
+DEMO_GROUP_MEMBER = "student@example.org"
 
 
 def active_demo_accounts(session: Session) -> list[User]:

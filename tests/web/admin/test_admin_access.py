@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from portal.auth.service import register_user
-from portal.models import ErrorReport, School
+from portal.models import ErrorReport, GroupMember, School, StudentGroup
 from tests.web.admin_support import add_submission
 from tests.web.conftest import PASSWORD
 
@@ -14,6 +14,7 @@ from tests.web.conftest import PASSWORD
 STAFF_PAGES = [
     "/admin/",
     "/admin/progress",
+    "/admin/groups",
     "/admin/submissions",
     "/admin/reports",
     "/admin/exports/grades.csv",
@@ -110,8 +111,12 @@ def test_every_dashboard_page_with_another_schools_ids_shows_nothing_of_it(
             submission_id=submission.id,
         )
     )
+    group = StudentGroup(tenant_id=school.id, name="MARKER-B group")
+    db.add(group)
+    db.flush()
+    db.add(GroupMember(tenant_id=school.id, group_id=group.id, user_id=stranger.id))
     db.commit()
-    ids = {"user_id": stranger.id, "submission_id": submission.id}
+    ids = {"user_id": stranger.id, "submission_id": submission.id, "group_id": group.id}
     admin = browsers["school_admin"].client
     swept = 0
     for rule in app.url_map.iter_rules():

@@ -8,7 +8,7 @@ from rq.job import JobStatus
 from sqlalchemy import select, update
 
 import contract
-from portal.models import School, Submission, User
+from portal.models import GroupMember, School, StudentGroup, Submission, User
 
 
 def test_db_upgrade_migrates_an_empty_database(make_app, tmp_path):
@@ -35,6 +35,11 @@ def test_seed_demo_is_idempotent_and_prints_the_logins(app, db, browser):
         "platform@example.org": "platform_admin",
     }
     assert browser.log_in("student@example.org", "student-demo-pass").status_code == 302
+    # One demo class holding the demo student, made once.
+    groups = db.scalars(select(StudentGroup)).all()
+    assert [group.name for group in groups] == ["Demo class"]
+    members = db.scalars(select(GroupMember.user_id)).all()
+    assert members == [db.scalars(select(User.id).where(User.email == "student@example.org")).one()]
 
 
 def test_requeue_stale_enqueues_lost_and_closes_failed_submissions(

@@ -24,6 +24,7 @@ from portal.models import (
     PremiumCode,
     Role,
     School,
+    StudentGroup,
     Submission,
     utc_now,
 )
@@ -86,6 +87,13 @@ ACCESS = {
     "admin.reports_list": STAFF,
     "admin.resolve_report": STAFF,
     "admin.reopen_report": STAFF,
+    "admin.groups_list": STAFF,
+    "admin.create_group": STAFF,
+    "admin.group_page": STAFF,
+    "admin.rename_group": STAFF,
+    "admin.delete_group": STAFF,
+    "admin.add_group_members": STAFF,
+    "admin.remove_group_member": STAFF,
     # the dashboard: the school's settings, its users and its premium
     "admin.users_list": SCHOOL_ADMIN,
     "admin.user_page": SCHOOL_ADMIN,
@@ -269,7 +277,8 @@ def cast(app: Flask, db, make_user, make_browser) -> Cast:
         outcome="completed",
         message="Done.",
     )
-    db.add_all([comment, run])
+    group = StudentGroup(tenant_id=tenant_id, name="Year 10 B")
+    db.add_all([comment, run, group])
     db.commit()
     return Cast(
         browsers,
@@ -284,6 +293,7 @@ def cast(app: Flask, db, make_user, make_browser) -> Cast:
             "post_id": post.id,
             "comment_id": comment.id,
             "run_id": run.id,
+            "group_id": group.id,
         },
     )
 

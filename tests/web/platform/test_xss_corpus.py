@@ -1,8 +1,8 @@
 """Every payload of the XSS corpus renders inert on the existing pages.
 
-Names, lab results, error reports, notifications, the school's name and its premium
-text: each test builds its data once for all payloads (one student per payload, one
-submission per payload, ...), visits every page that shows it, and collects what went
+Names, group names, lab results, error reports, notifications, the school's name and its
+premium text: each test builds its data once for all payloads (one student per payload,
+one submission per payload, ...), visits every page that shows it, and collects what went
 wrong by page and payload, so one run names every leak at once. The Holo-Net's posts and
 comments are tested with the feed.
 """
@@ -241,4 +241,28 @@ def test_the_school_name_and_premium_text_stay_inert(
         for path in ("/admin/settings", "/admin/premium"):
             findings.check(path, payload, admin.client.get(path))
         findings.check("/platform/", payload, platform.client.get("/platform/"), shown=True)
+    assert findings.problems == []
+
+
+def test_group_names_stay_inert_on_every_page_that_shows_them(admin):
+    findings = Findings()
+    for number, typed in enumerate(PAYLOADS):
+        # Numbered: two payloads that differ only by case would be one group's name.
+        payload = f"{number} {typed}"
+        # Twice: the second is refused as a duplicate, and its error names the first.
+        created = admin.post_form("/admin/groups", {"name": payload})
+        if len(payload) > 80:  # refused as too long: the form shows it again
+            assert created.status_code == 422, payload
+            findings.check("groups (too long)", payload, created)
+            continue
+        assert created.status_code == 302, payload
+        group_page = created.headers["Location"]
+        duplicate = admin.post_form("/admin/groups", {"name": payload})
+        assert duplicate.status_code == 422, payload
+        findings.check("groups (duplicate)", payload, duplicate, shown=True)
+        findings.check("group", payload, admin.client.get(group_page), shown=True)
+        group_id = group_page.rstrip("/").rsplit("/", 1)[1]
+        book = admin.client.get(f"/admin/progress?group={group_id}")
+        findings.check("gradebook of the group", payload, book, shown=True)
+    findings.check("groups", "all of them", admin.client.get("/admin/groups"))
     assert findings.problems == []

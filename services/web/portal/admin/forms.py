@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from portal.admin.branding import COLOUR_SHAPE
-from portal.models import SignupPolicy
+from portal.models import GROUP_NAME_MAX, SignupPolicy
 
 ROLE_CHOICES = [
     ("student", "Student"),
@@ -104,3 +104,24 @@ class AdaEndpointForm(FlaskForm):
         "never shown again.",
     )
     clear_key = BooleanField("Clear the key")
+
+
+class GroupForm(FlaskForm):
+    """A group's name; `portal.admin.groups` checks it is unique at the school."""
+
+    name = StringField(
+        "Name",
+        # Room for spaces and controls the service trims; it enforces the real maximum.
+        validators=[Length(max=4 * GROUP_NAME_MAX)],
+        description=f"e.g. Year 10 B; at most {GROUP_NAME_MAX} characters.",
+    )
+
+
+class GroupMembersForm(FlaskForm):
+    """Students to put into a group, by email (pasted from a spreadsheet works)."""
+
+    emails = TextAreaField(
+        "Students' emails",
+        validators=[Length(max=100_000)],
+        description="One a line, or separated by commas or spaces.",
+    )

@@ -1,21 +1,21 @@
-"""The gradebook: a course's students by steps and labs, in three queries whatever its size.
+"""The gradebook: a course's students by steps and labs, in four queries whatever its size.
 
 One row per student of the school: the steps they completed (and when), and for every lab
 their best score, whether they passed it and the attempts that counted (graded, and not
-our fault). Filters narrow the students (name or email) and the activity (a date range:
-only step completions and submissions inside it count); any column sorts the table.
+our fault). Filters narrow the students (a group, name or email) and the activity (a date
+range: only step completions and submissions inside it count); any column sorts the table.
 
 The page and its CSV export read the same rows, so a spreadsheet shows what the page
 showed. Four statements whatever the number of students (students; steps completed and
 submissions, each grouped in SQL; the step-by-step dates of the rows shown), each through
 the request's session, which `portal.scoping` limits to the school; the explicit
-`tenant_id` filters say so too.
-Schools have no groups or classes in the model, so there is no group filter.
+`tenant_id` filters say so too. The group filter is a subquery of the students' statement,
+not a statement of its own (the page's list of groups, for its filter, is one more).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -24,7 +24,15 @@ from sqlalchemy.orm import Session
 
 from portal import paging
 from portal.catalogue.catalogue import Course
-from portal.models import Role, School, StepCompletion, Submission, SubmissionStatus, User
+from portal.models import (
+    GroupMember,
+    Role,
+    School,
+    StepCompletion,
+    Submission,
+    SubmissionStatus,
+    User,
+)
 from portal.paging import Page
 
 SORT_KEYS = ("name", "email", "steps", "last")  # and "lab:<lab id>"
@@ -38,6 +46,7 @@ class Filters:
     """What the staff asked for; built from the query string by `filters_from`."""
 
     course_id: str
+    group_id: int | None = None  # only the students of this group of the school
     query: str = ""
     since: date | None = None
     until: date | None = None  # inclusive
@@ -48,6 +57,7 @@ class Filters:
         """The query string that asks for these filters (with `changes`), for links."""
         values = {
             "course": self.course_id,
+            "group": str(self.group_id) if self.group_id is not None else "",
             "q": self.query,
             "from": self.since.isoformat() if self.since else "",
             "to": self.until.isoformat() if self.until else "",
@@ -65,8 +75,19 @@ def _date(text: str | None) -> date | None:
         return None
 
 
-def filters_from(args: Mapping[str, str], courses: Mapping[str, Course]) -> Filters:
-    """Filters from a request's arguments; unknown or malformed values fall back."""
+def _group_id(text: str | None, group_ids: Collection[int]) -> int | None:
+    try:
+        group_id = int(text) if text else None
+    except ValueError:
+        return None
+    return group_id if group_id in group_ids else None
+
+
+def filters_from(
+    args: Mapping[str, str], courses: Mapping[str, Course], group_ids: Collection[int] = ()
+) -> Filters:
+    """Filters from a request's arguments; unknown or malformed values fall back (a group
+    that is not one of `group_ids`, the school's, to every student)."""
     course_id = args.get("course", "")
     if course_id not in courses:
         course_id = next(iter(courses), "")
@@ -77,6 +98,7 @@ def filters_from(args: Mapping[str, str], courses: Mapping[str, Course]) -> Filt
         sort = "name"
     return Filters(
         course_id=course_id,
+        group_id=_group_id(args.get("group"), group_ids),
         query=args.get("q", "").strip()[:254],
         since=_date(args.get("from")),
         until=_date(args.get("to")),
@@ -167,6 +189,14 @@ def gradebook(
     students = select(User.id, User.display_name, User.email, User.is_active).where(
         User.tenant_id == school.id, User.role == Role.STUDENT.value
     )
+    if filters.group_id is not None:
+        students = students.where(
+            User.id.in_(
+                select(GroupMember.user_id).where(
+                    GroupMember.tenant_id == school.id, GroupMember.group_id == filters.group_id
+                )
+            )
+        )
     needle = filters.query.lower()
     if needle:
         students = students.where(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
-from portal.admin import exports, gradebook, users
+from portal.admin import exports, gradebook, groups, users
 from portal.admin.blueprint import bp
 from portal.admin.forms import ROLE_CHOICES, ActionForm, RoleForm
 from portal.admin.progress import student_report
@@ -119,11 +119,15 @@ def reset_password(user_id: int):
 @staff_required
 def progress_list():
     """The gradebook of one course (the old list of names grew into it)."""
-    book = _gradebook(request.args.get("page", 1, type=int))
+    choices = groups.group_choices(get_db(), current_school())
+    book = _gradebook(choices, request.args.get("page", 1, type=int))
     if book is None:
-        return render_template("admin/gradebook.html", book=None, courses=[])
+        return render_template("admin/gradebook.html", book=None, courses=[], groups=[])
     return render_template(
-        "admin/gradebook.html", book=book, courses=list(get_catalogue().courses.values())
+        "admin/gradebook.html",
+        book=book,
+        courses=list(get_catalogue().courses.values()),
+        groups=choices,
     )
 
 
@@ -131,17 +135,23 @@ def progress_list():
 @staff_required
 def progress_csv():
     """The gradebook's table as CSV, under the same filters as the page."""
-    book = _gradebook()
+    book = _gradebook(groups.group_choices(get_db(), current_school()))
     if book is None:
         abort(404)
     header, rows = gradebook.csv_rows(book)
-    return csv_download(f"gradebook-{book.course.id}", exports.to_csv(header, rows))
+    # The group's id, not its name, in the file's name: a name is free text.
+    group = f"-group-{book.filters.group_id}" if book.filters.group_id is not None else ""
+    return csv_download(f"gradebook-{book.course.id}{group}", exports.to_csv(header, rows))
 
 
-def _gradebook(page: int | None = None) -> gradebook.Gradebook | None:
-    """The gradebook the request's arguments ask for: page `page`, or every row."""
+def _gradebook(
+    group_choices: list[tuple[int, str]], page: int | None = None
+) -> gradebook.Gradebook | None:
+    """The gradebook the request's arguments ask for, among the school's groups
+    `group_choices`: page `page`, or every row."""
     courses = get_catalogue().courses
-    filters = gradebook.filters_from(request.args, courses)
+    group_ids = {group_id for group_id, _ in group_choices}
+    filters = gradebook.filters_from(request.args, courses, group_ids)
     course = courses.get(filters.course_id)
     if course is None:
         return None
@@ -153,4 +163,5 @@ def _gradebook(page: int | None = None) -> gradebook.Gradebook | None:
 def student_progress(user_id: int):
     user = _user_or_404(user_id)
     report = student_report(get_db(), current_school(), get_catalogue(), user)
-    return render_template("admin/progress.html", report=report)
+    in_groups = groups.groups_of(get_db(), current_school(), user)
+    return render_template("admin/progress.html", report=report, groups=in_groups)

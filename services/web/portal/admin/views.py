@@ -4,6 +4,7 @@ Importing the view modules attaches their routes to the one `admin` blueprint.
 """
 
 from portal.admin import (  # noqa: F401  (imported for their routes)
+    group_views,
     home_views,
     people_views,
     report_views,

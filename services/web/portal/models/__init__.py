@@ -5,6 +5,7 @@ from portal.models.ada import AdaConsultation
 from portal.models.audit import AuditEvent
 from portal.models.base import Base, utc_now
 from portal.models.feed import Comment, Flag, Post, Reaction
+from portal.models.group import GROUP_NAME_MAX, GroupMember, StudentGroup
 from portal.models.lab_run import LabRun, RunStatus
 from portal.models.notifications import Notification
 from portal.models.premium import CodeRedemption, Entitlement, GrantSource, PremiumCode
@@ -34,7 +35,9 @@ __all__ = [
     "ErrorReport",
     "ExpEntry",
     "Flag",
+    "GROUP_NAME_MAX",
     "GrantSource",
+    "GroupMember",
     "LabRun",
     "LoginAttempt",
     "Notification",
@@ -48,6 +51,7 @@ __all__ = [
     "School",
     "SignupPolicy",
     "StepCompletion",
+    "StudentGroup",
     "Submission",
     "SubmissionStatus",
     "User",
