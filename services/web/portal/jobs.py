@@ -24,8 +24,8 @@ from portal import create_app
 from portal.catalogue.catalogue import get_catalogue
 from portal.db import get_unscoped_db
 from portal.graders import grading_queue_names
-from portal.labs.results import ResultMismatch, UnknownSubmission, record_grade_result
 from portal.labs.push import publish_recorded
+from portal.labs.results import ResultMismatch, UnknownSubmission, record_grade_result
 from portal.labs.runs import UnknownRun, record_run_result
 from portal.labs.service import dispatch_waiting
 from portal.metrics.grading import observe_recorded_result
