@@ -12,6 +12,7 @@ from __future__ import annotations
 import http.cookiejar
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -119,12 +120,17 @@ def platform(tmp_path: Path, redis_url: str):
                 str(REPO / "services" / "web" / "gunicorn.conf.py"),
                 "--bind",
                 f"127.0.0.1:{port}",
+                # Far longer than the tests wait: a stream that held a stopping worker
+                # would be seen hanging, not cut by gunicorn's own default of 30 s.
+                "--graceful-timeout",
+                "600",
                 "portal.wsgi:app",
             ],
             env=env,
             cwd=tmp_path,
             stdout=output,
             stderr=output,
+            start_new_session=True,  # its workers end with it, whatever the test did
         )
     try:
         deadline = time.monotonic() + PATIENCE_SECONDS
@@ -136,14 +142,18 @@ def platform(tmp_path: Path, redis_url: str):
             except OSError:
                 assert time.monotonic() < deadline, log.read_text()
                 time.sleep(0.2)
-        yield port, env, flask, tmp_path
+        yield port, env, flask, tmp_path, server
     finally:
         server.terminate()
-        server.wait(timeout=60)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
 
 
 def test_200_waiting_pages_leave_the_portal_serving_and_all_get_the_verdict(platform, redis_url):
-    port, env, flask, cwd = platform
+    port, env, flask, cwd, _ = platform
     student = Student(f"http://127.0.0.1:{port}")
     status, _ = student.post_form(
         "/auth/login", {"email": "student@example.org", "password": "student-demo-pass"}
@@ -181,3 +191,29 @@ def test_200_waiting_pages_leave_the_portal_serving_and_all_get_the_verdict(plat
     finally:
         for stream in streams:
             stream.close()
+
+
+def test_a_stopping_worker_ends_its_streams_at_once(platform):
+    # A stop or a rolling restart: the waiting page's stream ends (and the page polls
+    # another worker) instead of holding the worker for its whole graceful timeout.
+    port, _env, _flask, _cwd, server = platform
+    student = Student(f"http://127.0.0.1:{port}")
+    student.post_form(
+        "/auth/login", {"email": "student@example.org", "password": "student-demo-pass"}
+    )
+    status, _ = student.post_form(
+        "/courses/node-workers/labs/thread-lab", {"code": "console.log('stop')"}
+    )
+    assert status == 302
+    stream = open_stream(port, "/submissions/1/events", student.cookie_header())
+    try:
+        seen = read_until(stream, b'"status":"queued"')
+        server.terminate()
+        deadline = time.monotonic() + PATIENCE_SECONDS  # a bound on a hang
+        while chunk := stream.recv(4096):  # to the end: the server closed it
+            seen += chunk
+            assert time.monotonic() < deadline, f"the stream outlived its worker: {seen!r}"
+        assert b'"final":true' not in seen
+        assert server.wait(timeout=PATIENCE_SECONDS) == 0
+    finally:
+        stream.close()
