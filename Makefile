@@ -33,6 +33,7 @@ bench: $(VENV)/.synced sandbox-image python-sandbox-image
 	$(VENV)/bin/python bench/verdict_accuracy.py
 	$(VENV)/bin/python bench/fairness.py
 	$(VENV)/bin/python bench/portal_load.py
+	SANDBOX_IMAGE=$(SANDBOX_IMAGE) $(VENV)/bin/python bench/verdict_push.py
 
 # Validate content/: every problem as path:line: message, non-zero exit if any.
 check-content: $(VENV)/.synced

@@ -310,7 +310,7 @@ class Student:
         if form is not None:
             body = urlencode(form)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-        # gunicorn's sync workers close every connection: one connection per request.
+        # One connection per request, as a crowd of browsers mostly opens them.
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         try:
             connection.request(method, path, body=body, headers=headers)

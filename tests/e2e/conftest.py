@@ -83,6 +83,8 @@ def platform_url(
     commands = {
         "web": [
             str(BIN / "gunicorn"),
+            "-c",  # gthread workers, as every deployment runs them (the lab page's stream)
+            str(REPO / "services" / "web" / "gunicorn.conf.py"),
             "--workers",
             "2",
             "--bind",

@@ -130,13 +130,28 @@ def test_a_new_student_walks_through_the_whole_course(platform_url, chromium, ar
         "() => { const code = document.querySelector('.CodeMirror').CodeMirror.getValue();"
         " return code.includes('new Worker(__filename);') && !code.includes('// Main'); }"
     )
+    streams: list[str] = []
+    page.on(
+        "request", lambda request: streams.append(request.url) if "/events" in request.url else None
+    )
     page.get_by_role("button", name="Submit").click()
+    panel = page.locator(".submission-status")
     verdict = page.locator(".submission-status .verdict")
     expect(verdict).to_contain_text("Passed", timeout=GRADING_TIMEOUT_MS)
+    # Pushed on the submission's event stream: the page never had to fall back to polling.
+    expect(panel).to_have_attribute("data-following", "push")
+    assert any(url.endswith("/submissions/1/events") for url in streams), streams
     expect(page.locator(".submission-status .feedback")).to_contain_text("A.D.A.")
     expect_toast(page, "Thread Master")
     expect(page.locator("#exp-value")).to_have_text("150")
     check_page(page, artifacts, "desktop-step-4-lab", found)
+    # With the stream cut (a proxy that refuses it), the verdict comes by polling instead.
+    page.route("**/submissions/*/events", lambda route: route.abort())
+    page.get_by_role("button", name="Submit").click()
+    expect(panel.locator("h2")).to_have_text("Submission #2")
+    expect(panel).to_have_attribute("data-following", "polling")
+    expect(verdict).to_contain_text("Passed", timeout=GRADING_TIMEOUT_MS)
+    page.unroute("**/submissions/*/events")
     page.get_by_role("link", name=re.compile("Back to step 4")).first.click()
     expect(page.locator(".lab-card")).to_contain_text("Passed")
     check_page(page, artifacts, "desktop-step-4", found)

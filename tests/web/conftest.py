@@ -192,6 +192,8 @@ def make_app(app_config: dict) -> Iterator:
 
     yield make
     for app in apps:
+        app.extensions["result_listener"].stop()  # the lab page's stream's thread, if any
+        app.extensions["result_listener"].join()
         app.extensions["db_engine"].dispose()
         app.extensions["redis_pool"].disconnect()
 

@@ -37,6 +37,7 @@ from portal.config import load_config
 from portal.courses import views as courses_views
 from portal.feed import views as feed_views
 from portal.gamification import views as gamification_views
+from portal.labs import push
 from portal.labs import views as labs_views
 from portal.metrics import views as metrics_views
 from portal.notifications import views as notifications_views
@@ -55,6 +56,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     tenancy.init_app(app)
     queue.init_app(app)
+    push.init_app(app)  # the lab page's result stream
     catalogue.init_app(app)
     ada_passages.init_app(app)
     markdown.init_app(app)

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from portal.graders import GraderQueuesError, grader_queues_from_env
+from portal.labs.push import streams_per_worker
 
 # services/web/portal/config.py -> the repository root (the workspace is installed editable).
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -48,6 +49,9 @@ def load_config(instance_path: str, overrides: Mapping[str, Any] | None = None) 
         # many of them waiting or running at once.
         "RUNS_PER_MINUTE": int(os.environ.get("RUNS_PER_MINUTE", "6")),
         "RUNS_IN_FLIGHT_PER_USER": 1,
+        # Lab pages one web worker process streams a submission's result to at once
+        # (portal.labs.push); gunicorn.conf.py gives each worker as many threads more.
+        "PUSH_STREAMS_PER_WORKER": streams_per_worker(),
         # Refuse huge request bodies before they are parsed (the code limit is far below).
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         # argon2-cffi profile name; tests pick CHEAPEST to stay fast.

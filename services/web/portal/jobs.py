@@ -24,11 +24,12 @@ from portal import create_app
 from portal.catalogue.catalogue import get_catalogue
 from portal.db import get_unscoped_db
 from portal.graders import grading_queue_names
+from portal.labs.push import publish_recorded
 from portal.labs.results import ResultMismatch, UnknownSubmission, record_grade_result
 from portal.labs.runs import UnknownRun, record_run_result
 from portal.labs.service import dispatch_waiting
 from portal.metrics.grading import observe_recorded_result
-from portal.queue import get_queue
+from portal.queue import get_queue, get_redis
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,9 @@ def record_result(payload: dict[str, Any]) -> dict[str, Any]:
                 "grader_host": result.grader_host,
             },
         )
+        # The lab page waiting for it shows it now (portal.labs.push); also after a
+        # duplicate: a page that missed the first publish learns it from this one.
+        publish_recorded(get_redis(), result.tenant_id, result.submission_id)
         _dispatch_school(int(result.tenant_id))
     if recorded:  # a duplicate changes nothing, so it counts nothing
         observe_recorded_result(result, recorded_at=datetime.now(UTC))

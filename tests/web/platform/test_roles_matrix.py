@@ -56,6 +56,7 @@ ACCESS = {
     "labs.lab_page": MEMBER,
     "labs.submit": MEMBER,
     "labs.submission_status": MEMBER,
+    "labs.submission_events": MEMBER,
     "labs.submission_chart": MEMBER,
     "labs.run": MEMBER,
     "labs.run_status": MEMBER,
@@ -162,6 +163,10 @@ SPECIAL = {
     # A submission is its owner's: staff read it through the admin pages.
     **{
         ("labs.submission_status", role): (404,)
+        for role in ("instructor", "school_admin", "platform_admin")
+    },
+    **{
+        ("labs.submission_events", role): (404,)
         for role in ("instructor", "school_admin", "platform_admin")
     },
     **{

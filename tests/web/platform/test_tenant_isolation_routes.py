@@ -90,7 +90,12 @@ def _sweep_get(app: Flask, browser: Browser, own: SchoolData, other: SchoolData)
 def test_a_student_sees_nothing_of_another_school_on_any_page(app, school_a, school_b):
     student = logged_in_at(app, HOST_A, school_a.user)
     swept = _sweep_get(app, student, school_a, school_b)
-    swept_for_students = {"labs.submission_status", "labs.run_status", "gamification.profile"}
+    swept_for_students = {
+        "labs.submission_status",
+        "labs.submission_events",
+        "labs.run_status",
+        "gamification.profile",
+    }
     assert swept_for_students | {"premium.upsell"} <= set(swept)
 
 
@@ -121,6 +126,7 @@ def test_the_sweep_ids_work_for_their_own_school(app, school_a):
     own = school_a.submission.id
     student = logged_in_at(app, HOST_A, school_a.user)
     assert student.client.get(f"/submissions/{own}/status").status_code == 200
+    assert student.client.get(f"/submissions/{own}/events").status_code == 200
     assert student.client.get(f"/submissions/{own}/chart.svg").status_code == 200
     assert student.client.get(f"/runs/{school_a.run.id}/status").status_code == 200
     own_run = f"/courses/node-workers/labs/thread-lab?run={school_a.run.id}"

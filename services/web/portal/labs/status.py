@@ -1,7 +1,8 @@
 """What the student sees of a submission, as a JSON-ready document.
 
-The page renders it once and `static/lab-status.js` polls it every second until it is
-final. The database knows queued and graded; "running" comes from RQ: a job a grader has
+The page renders it once and `static/lab-status.js` fetches it again each time the
+submission's stream (portal.labs.push) says its status changed, or polls it when there is
+no stream. The database knows queued and graded; "running" comes from RQ: a job a grader has
 started while the row still says queued; "remeasuring" too: a job whose measurements were
 inconclusive and that waits for (or runs) its later try, which the grader marks in its meta;
 "retrying" as well: a job whose grader died mid-job and that a live grader put back on the
@@ -59,22 +60,28 @@ def verdict_text(verdict: str | None, score: float | None, gradable: bool | None
 
 def live_status(submission: Submission, queue: Queue) -> tuple[str, bool]:
     """The status to show and whether the grading job is known to the queue."""
-    if submission.is_final:
-        return submission.status, True
+    return live_status_of(submission.id, submission.status, queue)
+
+
+def live_status_of(submission_id: int, stored_status: str, queue: Queue) -> tuple[str, bool]:
+    """`live_status` from the submission's id and stored status alone (the lab page's
+    stream asks RQ between its reads of the database)."""
+    if stored_status == SubmissionStatus.GRADED:
+        return stored_status, True
     try:
-        job = queue.fetch_job(contract.grade_job_id(str(submission.id)))
+        job = queue.fetch_job(contract.grade_job_id(str(submission_id)))
         job_status = job.get_status() if job is not None else None
     except RedisError:
-        return submission.status, False
+        return stored_status, False
     if job_status is None:
-        return submission.status, False
+        return stored_status, False
     if job.meta.get(contract.REGRADING_META) or job.meta.get(contract.INFRA_RETRY_META):
         return RETRYING, True
     if job.meta.get(contract.REMEASURING_META):
         return REMEASURING, True
     if job_status == JobStatus.STARTED:
         return SubmissionStatus.RUNNING.value, True
-    return submission.status, True
+    return stored_status, True
 
 
 def status_document(

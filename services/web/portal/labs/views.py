@@ -1,4 +1,5 @@
-"""The lab page, its submit and run actions and the status endpoints the page polls."""
+"""The lab page, its submit and run actions, the status endpoints the page polls and the
+stream that pushes a submission's status to it (portal.labs.push)."""
 
 from __future__ import annotations
 
@@ -12,21 +13,23 @@ from flask import (
     redirect,
     render_template,
     request,
+    stream_with_context,
     url_for,
 )
+from sqlalchemy import select
 
 from portal.auth.access import login_required, wants_json
 from portal.catalogue.catalogue import Lab, get_catalogue
 from portal.db import get_db
 from portal.gamification.progress import course_progress
 from portal.gamification.service import achievements_for_submission, exp_total
-from portal.labs import runs, service
+from portal.labs import push, runs, service
 from portal.labs.charts import chart_panels, chart_summary, render_chart_svg
 from portal.labs.check_display import feedback_html, shown_checks
 from portal.labs.forms import SubmitCodeForm
 from portal.labs.run_status import run_document
-from portal.labs.status import live_status, status_document, verdict_text
-from portal.models import Submission
+from portal.labs.status import live_status, live_status_of, status_document, verdict_text
+from portal.models import Submission, SubmissionStatus
 from portal.premium.access import premium_refusal, user_has_premium
 from portal.queue import get_queue
 
@@ -202,6 +205,52 @@ def submission_status(submission_id: int):
         abort(404)
     response = jsonify(_status_of(submission, lab))
     response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/submissions/<int:submission_id>/events")
+@login_required
+def submission_events(submission_id: int):
+    """The student's own submission's statuses as server-sent events (portal.labs.push);
+    503 when this worker streams to as many pages as it may: the page polls instead."""
+    submission = service.find_submission(get_db(), g.user, submission_id)
+    lab = get_catalogue().lab(submission.course_id, submission.lab_id) if submission else None
+    if submission is None or lab is None:
+        abort(404)
+    release = push.take_stream_slot()
+    if release is None:
+        response = jsonify(error="Too many pages are waiting here: polling instead.")
+        response.status_code = 503
+        response.headers["Retry-After"] = "5"
+        return response
+    queue = get_queue(lab.queue_name)
+    user_id, tenant_id = g.user.id, g.user.tenant_id
+    stored = {"status": submission.status}
+
+    def check(reload: bool) -> tuple[str, bool] | None:
+        session = get_db()
+        try:
+            if reload:
+                found = session.scalar(
+                    select(Submission.status).where(
+                        Submission.id == submission_id,
+                        Submission.user_id == user_id,
+                        Submission.tenant_id == tenant_id,
+                    )
+                )
+                if found is None:
+                    return None
+                stored["status"] = found
+            status, _ = live_status_of(submission_id, stored["status"], queue)
+            return status, stored["status"] == SubmissionStatus.GRADED
+        finally:
+            session.rollback()  # no connection is held while the stream waits
+
+    stream = push.follow(push.get_listener(), (str(tenant_id), str(submission_id)), check)
+    response = current_app.response_class(stream_with_context(stream), mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Accel-Buffering"] = "no"  # a proxy passes each event on at once
+    response.call_on_close(release)
     return response
 
 
