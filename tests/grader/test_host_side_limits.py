@@ -35,7 +35,8 @@ const { spawn } = require('child_process');
 spawn('/bin/sh', ['-c', 'bomb() { bomb | bomb & }; bomb'], { stdio: 'ignore' });
 setInterval(() => {}, 1000);
 """
-# Two threads spinning on a one-CPU quota: the quota must hold them back.
+# Two threads spinning on a quarter of a CPU: the quota must hold them back, however busy
+# the host is.
 CPU_BOUND = """\
 const { Worker } = require('worker_threads');
 const spin = 'const end = Date.now() + 1200; while (Date.now() < end) {}';
@@ -49,7 +50,7 @@ def grade(sandbox_runtime, docker_client, sandbox_image, no_leftover_containers)
     """Grade a Node program as the thread lab, its sandbox under `sandbox_runtime`."""
     adapter = load_adapter("node")
 
-    def run(source: str) -> GradeResult:
+    def run(source: str, limits: Limits = LIMITS) -> GradeResult:
         request = GradeRequest(
             schema_version=SCHEMA_VERSION,
             submission_id=f"host-side-{uuid.uuid4().hex[:8]}",
@@ -58,7 +59,7 @@ def grade(sandbox_runtime, docker_client, sandbox_image, no_leftover_containers)
             lab_kind="thread-lab",
             files=(SubmittedFile("main.js", source),),
             entrypoint="main.js",
-            limits=LIMITS,
+            limits=limits,
             queued_at=datetime.now(UTC).isoformat(),
         )
         runner = functools.partial(
@@ -77,8 +78,8 @@ def test_a_memory_hog_is_memory_exceeded_with_its_peak_read_on_the_host(grade, s
 
     assert (result.verdict, result.gradable) == ("memory_exceeded", True), result.feedback
     usage = result.measurements["host_usage"]
-    assert usage["memory_peak_bytes"] is not None, usage
-    assert usage["memory_peak_bytes"] <= LIMITS.memory_mib << 20
+    # The hog was seen filling the container (the kernel may charge a page over the limit).
+    assert usage["memory_peak_bytes"] > (LIMITS.memory_mib << 20) // 2, usage
 
 
 def test_a_fork_bomb_gets_the_process_limit_verdict(grade):
@@ -90,11 +91,12 @@ def test_a_fork_bomb_gets_the_process_limit_verdict(grade):
 
 
 def test_a_cpu_bound_program_is_throttled_and_the_host_says_how_much(grade):
-    result = grade(CPU_BOUND)
+    quarter = Limits(**{**LIMITS.__dict__, "cpus": 0.25})
+    result = grade(CPU_BOUND, quarter)
 
     usage = result.measurements["host_usage"]
     assert usage["cpu_periods"] > 0, usage
     assert usage["throttled_periods"] > 0 and usage["throttled_ms"] > 0, usage
     # The quota the harness reports is the grader's, not what the cgroup inside shows
     # (under runsc: nothing).
-    assert result.measurements["cpu_quota_cpus"] == LIMITS.cpus
+    assert result.measurements["cpu_quota_cpus"] == quarter.cpus
