@@ -15,6 +15,7 @@ JOB = SandboxJob(
 class FakeContainer:
     def __init__(self, engine):
         self.engine = engine
+        self.id = "f" * 64  # no such cgroup here: the host figures stay None
         self.attrs = {"State": {"OOMKilled": engine.oom_killed}}
         self.removed = False
         self.killed = False

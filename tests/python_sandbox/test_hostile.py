@@ -150,11 +150,14 @@ except OSError:
 @both_runtimes
 def test_memory_over_the_limit_is_memory_exceeded_whoever_dies(grade_hostile):
     # Under runsc the OOM kill ends the whole sandbox, harness and report with it: only the
-    # Engine's State.OOMKilled says why, and that is the student's memory_exceeded, not ours.
+    # Engine's State.OOMKilled and the host cgroup say why, and that is the student's
+    # memory_exceeded, not ours.
     result = grade_hostile("blocks = []\nwhile True:\n    blocks.append(b'x' * (1 << 20))\n")
 
     assert result.verdict == "memory_exceeded", result.feedback
     assert result.gradable is True and result.score < 1
+    # Read on the host, whether the harness lived to report or not.
+    assert result.measurements["host_usage"]["memory_peak_bytes"] is not None
 
 
 def test_memory_over_the_limit_is_seen_as_an_oom_kill(run_python):

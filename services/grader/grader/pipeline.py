@@ -118,6 +118,8 @@ def grade_request(
             clock.lap(phases.JUDGE)  # this run's, before the next
     output = Output(**report.output) if report else NO_OUTPUT
     measurements = {"wall_ms": report.wall_ms, **report.measurements} if report else {}
+    # Read on the host for every runtime, and there even when the sandbox left no report.
+    measurements["host_usage"] = run.usage.as_measurements()
     if verdict.name == "inconclusive":
         measurements["measured_runs"] = measured_runs
     times = phase_times(request, started, run.container_started)
@@ -252,14 +254,22 @@ def utc_now() -> str:
 def harness_job(
     kind: LabKind, entrypoint: str, limits: Limits, check_config: dict[str, Any]
 ) -> dict[str, Any]:
-    """The job file the sandbox's harness reads: what to run, for how long, and the lab's
-    settings. A Run (trial.py) gets the same with its quick settings, and bench/grading.py
-    hands the very same file to its plain `docker run`s."""
+    """The job file the sandbox's harness reads: what to run, for how long, under which
+    limits, and the lab's settings. A Run (trial.py) gets the same with its quick settings,
+    and bench/grading.py hands the very same file to its plain `docker run`s."""
     return {
         "lab_kind": kind.name,
         "entrypoint": entrypoint,
         "wall_seconds": limits.wall_seconds,
         "output_bytes": limits.output_bytes,
+        # The limits the container runs under, so that the harness need not read them from
+        # a cgroup it may not see (under runsc /sys/fs/cgroup is empty).
+        "limits": {
+            "cpus": limits.cpus,
+            "memory_bytes": limits.memory_mib * 1024 * 1024,
+            "pids": limits.pids,
+            "wall_seconds": limits.wall_seconds,
+        },
         "goal": kind.goal,
         "stop_after_goal_ms": kind.stop_after_goal_ms,
         "check_config": check_config,

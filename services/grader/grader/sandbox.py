@@ -25,6 +25,7 @@ from docker.types import LogConfig, Mount
 
 from contract import Limits
 from grader import metrics, phases
+from grader.host_usage import HostUsage, UsageWatch
 from grader.limits import WORK_DIR, docker_run_options, outer_timeout_seconds
 
 SANDBOX_LABEL = "org.course-platform.sandbox"
@@ -79,6 +80,9 @@ class SandboxRun:
     outer_timeout: bool  # the grader had to kill the container
     container_started: str  # ISO time the container started
     runtime: str = ""  # the OCI runtime the Engine ran it under (its HostConfig.Runtime)
+    # What the container's host cgroup counted (grader.host_usage): the same figures under
+    # every runtime, all None when the grader cannot see the Engine's host.
+    usage: HostUsage = HostUsage()
     # Milliseconds each step took (grader.phases: create, copy, start, run, logs, inspect,
     # remove), for the benches; timestamps only.
     phases_ms: dict[str, float] = field(default_factory=dict)
@@ -115,13 +119,14 @@ def run_in_sandbox(
         log.info("sandbox container started", extra={"event": "container.started"})
         metrics.observe_container_start(time.monotonic() - creating)
         outer_timeout = False
-        try:
-            status = container.wait(timeout=outer_timeout_seconds(job.limits))
-            exit_code: int | None = status.get("StatusCode")
-        except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
-            outer_timeout = True
-            exit_code = None
-            _kill(container)
+        with UsageWatch(container.id, _cgroup_parent(container)) as watch:
+            try:
+                status = container.wait(timeout=outer_timeout_seconds(job.limits))
+                exit_code: int | None = status.get("StatusCode")
+            except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+                outer_timeout = True
+                exit_code = None
+                _kill(container)
         clock.lap(phases.RUN)
         stdout = container.logs(stdout=True, stderr=False)[-LOG_CAP_BYTES:]
         clock.lap(phases.LOGS)
@@ -130,7 +135,9 @@ def run_in_sandbox(
         oom_killed = bool(container.attrs.get("State", {}).get("OOMKilled"))
         ran_under = container.attrs.get("HostConfig", {}).get("Runtime") or runtime
         metrics.count_sandbox_run(oom_killed, outer_timeout)
-        run = SandboxRun(exit_code, stdout, oom_killed, outer_timeout, started, ran_under)
+        run = SandboxRun(
+            exit_code, stdout, oom_killed, outer_timeout, started, ran_under, watch.usage
+        )
     except DockerException as error:
         metrics.count_sandbox_failure()
         raise InfrastructureError(f"the Docker Engine failed: {error}") from error
@@ -153,6 +160,11 @@ def _labels(job: SandboxJob) -> dict[str, str]:
         INSTANCE_LABEL: os.environ.get(INSTANCE_ENV, ""),
         DEADLINE_LABEL: str(int(deadline)),
     }
+
+
+def _cgroup_parent(container: Any) -> str:
+    """The container's cgroup parent as created ("" for the Engine's default)."""
+    return (getattr(container, "attrs", None) or {}).get("HostConfig", {}).get("CgroupParent") or ""
 
 
 def _kill(container: Any) -> None:

@@ -68,8 +68,13 @@ def decide_verdict(
         problem = report.syntax_error
         where = f"line {problem.line}" if problem.line else "your code"
         return Verdict("error", f"Your code does not parse: {problem.message} ({where}).")
-    if report.oom_kills > 0 or run.oom_killed:
+    if report.oom_kills > 0 or _oom_killed(run):
         return _memory_exceeded(limits, report, heap_limit)
+    crashed = report.status == "exited" and (report.exit_code != 0 or report.signal)
+    if (report.status == "timeout" or crashed) and _forks_refused(run):
+        # A fork bomb spins at the pids limit until the wall time (or dies of it): the limit
+        # it hit explains the ending better than the clock or the crash does.
+        return _process_limit(limits)
     if report.status == "timeout":
         return Verdict("timeout", f"Stopped after {limits.wall_seconds:.1f} s of wall time.")
     if report.status == "output_limit":
@@ -78,7 +83,6 @@ def decide_verdict(
             f"Stopped after printing more than {_size(limits.output_bytes)} of output "
             f"(the limit is {_size(limits.output_bytes)}).",
         )
-    crashed = report.status == "exited" and (report.exit_code != 0 or report.signal)
     if crashed:
         what = report.error_line or (
             f"signal {report.signal}" if report.signal else f"exit code {report.exit_code}"
@@ -152,8 +156,13 @@ def score_of(verdict: Verdict, checks: list[CheckResult]) -> float:
 
 
 def _without_report(run: SandboxRun, limits: Limits) -> Verdict:
-    if run.oom_killed:
+    """A sandbox that died without a report: what its host cgroup and the Engine saw say
+    why. Under runsc an OOM in any process, or a fork bomb that exhausts the Sentry's host
+    tasks, ends the whole sandbox (exit 2, nothing printed): the student's doing, never ours."""
+    if _oom_killed(run):
         return _memory_exceeded(limits, None, None)
+    if _forks_refused(run):
+        return _process_limit(limits)
     if run.exit_code == 0:
         # The harness ended normally yet printed no valid report: that is our bug.
         return Verdict(
@@ -165,6 +174,25 @@ def _without_report(run: SandboxRun, limits: Limits) -> Verdict:
         "error",
         "The sandbox stopped before the grader could report: your program ended the "
         f"grader's harness (exit status {run.exit_code}).",
+    )
+
+
+def _oom_killed(run: SandboxRun) -> bool:
+    """The Engine's State.OOMKilled, or the host cgroup's own OOM-kill count."""
+    return run.oom_killed or (run.usage.oom_kills or 0) > 0
+
+
+def _forks_refused(run: SandboxRun) -> bool:
+    """Whether the kernel refused a fork or a thread at the container's pids limit."""
+    return (run.usage.forks_refused or 0) > 0
+
+
+def _process_limit(limits: Limits) -> Verdict:
+    return Verdict(
+        "error",
+        "Stopped: your program started more processes and threads than the sandbox allows "
+        f"(at most {limits.pids}). Look for code that starts processes or workers in a loop "
+        "that never ends.",
     )
 
 

@@ -11,6 +11,7 @@ cgroup.js.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 DEFAULT_ROOT = Path("/sys/fs/cgroup")
 # v1 reports "no limit" as a page-aligned LONG_MAX; anything this large is not a real limit.
@@ -68,6 +69,20 @@ def read_cgroup(root: Path = DEFAULT_ROOT) -> dict[str, int | float | None]:
             _limit(_read_text(root / "cpu" / "cpu.cfs_period_us")),
         ),
         "memory_limit_bytes": _limit(_read_text(root / "memory" / "memory.limit_in_bytes")),
+    }
+
+
+def with_job_limits(
+    cgroup: dict[str, int | float | None], limits: dict[str, Any] | None
+) -> dict[str, int | float | None]:
+    """`cgroup` with the CPU quota and memory limit the grader gave in the job, when it gave
+    them: the cgroup inside may not show them (under runsc it is empty)."""
+    if limits is None:
+        return cgroup
+    return {
+        **cgroup,
+        "cpu_quota_cpus": limits["cpus"],
+        "memory_limit_bytes": limits["memory_bytes"],
     }
 
 

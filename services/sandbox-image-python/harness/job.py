@@ -28,6 +28,10 @@ class Job:
     wall_seconds: float  # inner wall-time limit for the student's program
     output_bytes: int  # stop the program once it printed more than this
     check_config: dict[str, Any]  # the lab's settings from the course content (unused yet)
+    # The container's limits as the grader set them ({"cpus", "memory_bytes", "pids"}), or
+    # None from a grader that sends none: the truth the report gives, whatever the cgroup
+    # inside shows (under runsc, nothing).
+    limits: dict[str, Any] | None = None
 
 
 def _require(condition: bool, message: str) -> None:
@@ -65,4 +69,21 @@ def read_job(path: str) -> Job:
     _require(job.get("goal") is None, f"this harness knows no goal {job.get('goal')!r}")
     check_config = job.get("check_config") or {}
     _require(isinstance(check_config, dict), "check_config must be an object")
-    return Job(lab_kind, entrypoint, float(wall), output_bytes, check_config)
+    return Job(
+        lab_kind, entrypoint, float(wall), output_bytes, check_config, _limits(job.get("limits"))
+    )
+
+
+def _limits(limits: Any) -> dict[str, Any] | None:
+    if limits is None:
+        return None
+    _require(isinstance(limits, dict), "limits must be an object")
+    cpus = limits.get("cpus")
+    _require(_is_number(cpus) and cpus > 0, "limits.cpus must be a positive number")
+    for name in ("memory_bytes", "pids"):
+        value = limits.get(name)
+        _require(
+            isinstance(value, int) and not isinstance(value, bool) and value > 0,
+            f"limits.{name} must be a positive integer",
+        )
+    return {"cpus": cpus, "memory_bytes": limits["memory_bytes"], "pids": limits["pids"]}

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from cgroup import read_cgroup
+from cgroup import read_cgroup, with_job_limits
 
 LABS_DIR = Path(__file__).resolve().parent.parent / "labs"
 LAB_KIND = re.compile(r"^[a-z][a-z0-9-]{0,63}$")
@@ -35,7 +35,12 @@ class Lab:
     settings: dict[str, Any]
 
 
-def find_lab(lab_kind: str, check_config: dict[str, Any], wall_seconds: float) -> Lab | None:
+def find_lab(
+    lab_kind: str,
+    check_config: dict[str, Any],
+    wall_seconds: float,
+    limits: dict[str, Any] | None = None,
+) -> Lab | None:
     """The driven lab for `lab_kind`, or None when the kind runs the entry as a script."""
     if not LAB_KIND.match(lab_kind):
         return None
@@ -54,7 +59,7 @@ def find_lab(lab_kind: str, check_config: dict[str, Any], wall_seconds: float) -
     # The driver runs as the student does and could read these itself; passing them keeps
     # one reading of the quota (cgroup.py) for the whole report.
     settings["wall_seconds"] = wall_seconds
-    settings["cpu_quota_cpus"] = read_cgroup()["cpu_quota_cpus"]
+    settings["cpu_quota_cpus"] = with_job_limits(read_cgroup(), limits)["cpu_quota_cpus"]
     return Lab(lab_kind, driver_path, definition, settings)
 
 

@@ -15,7 +15,7 @@ import signal
 import sys
 from typing import Any
 
-from cgroup import cpu_stat_delta, read_cgroup, read_cpu_stat
+from cgroup import cpu_stat_delta, read_cgroup, read_cpu_stat, with_job_limits
 from diagnostics import find_error_line, out_of_memory
 from job import Job, read_job
 from labs import driver_arguments, find_lab, lab_measurements
@@ -76,7 +76,7 @@ def grade_run(job: Job) -> dict[str, Any]:
     if syntax is not None:
         return syntax_error_report(job, syntax)
     # A driven lab runs its driver, which imports the entry as a module (labs.py).
-    lab = find_lab(job.lab_kind, job.check_config, job.wall_seconds)
+    lab = find_lab(job.lab_kind, job.check_config, job.wall_seconds, job.limits)
     channel = None if lab is None else os.pipe()
     arguments = [entry_path] if lab is None else driver_arguments(lab, entry_path, channel[1])
     stat_before = read_cpu_stat()
@@ -89,7 +89,7 @@ def grade_run(job: Job) -> dict[str, Any]:
         channel=channel,
     )
     throttling = cpu_stat_delta(stat_before, read_cpu_stat())
-    cgroup = read_cgroup()
+    cgroup = with_job_limits(read_cgroup(), job.limits)
     error_line = find_error_line(run.stderr_text)
     if out_of_memory(error_line):
         cgroup["oom_kills"] = max(cgroup["oom_kills"] or 0, 1)
@@ -122,7 +122,7 @@ def syntax_error_report(job: Job, syntax: SyntaxCheck) -> dict[str, Any]:
         syntax_error=syntax.problem,
         error_line=syntax.problem["message"],
         output=output.snapshot(),
-        cgroup=read_cgroup(),
+        cgroup=with_job_limits(read_cgroup(), job.limits),
     )
 
 

@@ -80,6 +80,16 @@ function readCgroup(root = DEFAULT_ROOT) {
   return isUnified(root) ? readV2(root) : readV1(root);
 }
 
+/**
+ * `cgroup` with the CPU quota and memory limit the grader gave in the job (`limits`, see
+ * job.js), when it gave them: the cgroup inside may not show them (under runsc it is empty).
+ * A grader that sends none leaves what the cgroup showed.
+ */
+function withJobLimits(cgroup, limits) {
+  if (limits === null) return cgroup;
+  return { ...cgroup, cpu_quota_cpus: limits.cpus, memory_limit_bytes: limits.memoryBytes };
+}
+
 function isUnified(root) {
   return existsSync(path.join(root, 'cgroup.controllers'));
 }
@@ -113,4 +123,4 @@ function cpuStatDelta(before, after) {
   };
 }
 
-module.exports = { readCgroup, readCpuStat, cpuStatDelta };
+module.exports = { readCgroup, readCpuStat, cpuStatDelta, withJobLimits };

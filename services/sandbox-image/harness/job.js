@@ -16,7 +16,7 @@ function requireField(condition, message) {
 
 /**
  * Parse job.json at `file` into {labKind, entrypoint, wallMs, outputBytes, goal,
- * stopAfterGoalMs, checkConfig}. `check_config` is the lab's settings from the course
+ * stopAfterGoalMs, checkConfig, limits}. `check_config` is the lab's settings from the course
  * content (optional, an object); a lab driver reads and clamps what it knows of it.
  */
 function readJob(file) {
@@ -54,6 +54,7 @@ function readJob(file) {
     checkConfig !== null && typeof checkConfig === 'object' && !Array.isArray(checkConfig),
     'check_config must be an object',
   );
+  const limits = readLimits(job.limits ?? null);
   return {
     labKind: job.lab_kind,
     entrypoint,
@@ -62,7 +63,29 @@ function readJob(file) {
     goal,
     stopAfterGoalMs,
     checkConfig,
+    limits,
   };
+}
+
+/**
+ * The limits the grader gave the container ({cpus, memory_bytes, pids, wall_seconds}), or
+ * null from a grader that sends none. They are the truth the harness reports, whatever its
+ * cgroup shows (under runsc, nothing).
+ */
+function readLimits(limits) {
+  if (limits === null) return null;
+  requireField(typeof limits === 'object' && !Array.isArray(limits), 'limits must be an object');
+  requireField(
+    typeof limits.cpus === 'number' && limits.cpus > 0,
+    'limits.cpus must be a positive number',
+  );
+  for (const name of ['memory_bytes', 'pids']) {
+    requireField(
+      Number.isInteger(limits[name]) && limits[name] > 0,
+      `limits.${name} must be a positive integer`,
+    );
+  }
+  return { cpus: limits.cpus, memoryBytes: limits.memory_bytes, pids: limits.pids };
 }
 
 module.exports = { readJob, JobError };

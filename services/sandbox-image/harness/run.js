@@ -8,7 +8,7 @@
 const path = require('path');
 
 const { findErrorLine, heapOutOfMemory } = require('./diagnostics');
-const { cpuStatDelta, readCgroup, readCpuStat } = require('./cgroup');
+const { cpuStatDelta, readCgroup, readCpuStat, withJobLimits } = require('./cgroup');
 const { readJob } = require('./job');
 const { buildMeasurements, driverFailure, findLab, provideFiles, runReference } = require('./labs');
 const { buildReport, harnessErrorReport, printReport } = require('./report');
@@ -72,7 +72,7 @@ async function main() {
         : { ...options, entryPath: lab.driverPath, args: [entryPath, JSON.stringify(lab.settings)], job },
     );
     const throttling = cpuStatDelta(statBefore, readCpuStat());
-    const cgroup = readCgroup();
+    const cgroup = withJobLimits(readCgroup(), job.limits);
     if (heapOutOfMemory(run.stderrText)) cgroup.oom_kills = Math.max(cgroup.oom_kills ?? 0, 1);
     const measurements = buildMeasurements({ lab, tally: run.tally, cgroup, throttling, reference });
     // Without whole observations a thread lab would be failed for our fault, not the student's;
@@ -112,7 +112,7 @@ function syntaxErrorReport(job, syntax) {
     syntax_error: syntax.syntaxError,
     error_line: syntax.syntaxError.message,
     output: output.snapshot(),
-    cgroup: readCgroup(),
+    cgroup: withJobLimits(readCgroup(), job.limits),
   });
 }
 

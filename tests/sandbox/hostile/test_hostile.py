@@ -77,6 +77,8 @@ class Hostile:
     # inside the container, before it.
     needs_outer_timeout: bool = False
     check_output: Callable[[dict[str, Any]], None] | None = None
+    # Another honest ending (verdict, says) where the runtime decides between two.
+    or_else: tuple[str, str] | None = None
 
 
 def output_json(output: dict[str, Any]) -> Any:
@@ -176,8 +178,8 @@ CASES = [
     Hostile("sleep_forever.js", "timeout", "Stopped after 3.0 s of wall time.", SHORT_WALL_SECONDS),
     Hostile(
         "fork_bomb.js",
-        "timeout",
-        "Stopped after 3.0 s of wall time.",
+        "error",
+        "more processes and threads than the sandbox allows",
         SHORT_WALL_SECONDS,
         check_output=check_fork_bomb,
     ),
@@ -233,10 +235,13 @@ CASES = [
 
 # Under runsc (gVisor) a selection, to keep CI's budget: the limits (memory, processes,
 # time), the escapes (network, writes, the Engine's socket, the host's processes and
-# environment) and the forged report. One verdict differs: a fork bomb spends the host-side
+# environment) and the forged report. A fork bomb ends differently: it spends the host-side
 # pids of gVisor's Sentry (its own threads grow with every task the bomb starts, whatever
 # RLIMIT_NPROC holds inside), so runsc ends the whole sandbox (exit 2) before the wall time
-# and no report comes; that is the student's `error`, never our `infra_error`.
+# and no report comes; the host cgroup's refused forks give it the same verdict as under
+# runc, the student's `error` naming the process limit, never our `infra_error`. Not every
+# time: when RLIMIT_NPROC inside holds the bomb before the Sentry exhausts the host's pids,
+# the bomb spins to the wall time and the harness reports a `timeout` (seen once in six runs).
 RUNSC_PROGRAMS = (
     "memory_hog.js",
     "kill_pid1.js",
@@ -249,7 +254,13 @@ RUNSC_PROGRAMS = (
 )
 RUNSC_CASES = [
     *(case for case in CASES if case.program in RUNSC_PROGRAMS),
-    Hostile("fork_bomb.js", "error", "your program ended the grader's harness", SHORT_WALL_SECONDS),
+    Hostile(
+        "fork_bomb.js",
+        "error",
+        "more processes and threads than the sandbox allows",
+        SHORT_WALL_SECONDS,
+        or_else=("timeout", "Stopped after 3.0 s of wall time."),
+    ),
 ]
 
 
@@ -299,11 +310,13 @@ def test_hostile_program_holds_under_runsc(
 ):
     graded = grade(HOSTILE / case.program, built_sandbox_image, case.wall_seconds, sandbox_runtime)
     result = graded.result
+    endings = [(case.verdict, case.says), *([case.or_else] if case.or_else else [])]
+    says = dict(endings).get(result["verdict"])
 
-    assert (graded.exit_status, result["verdict"]) == (1, case.verdict), result["feedback"]
+    assert graded.exit_status == 1 and says is not None, result["feedback"]
     assert result["sandbox_runtime"] == "runsc"
     assert result["gradable"] is True and result["score"] < 1
-    assert case.says in result["feedback"]
+    assert says in result["feedback"]
     if case.check_output is not None:
         case.check_output(result["output"])
     leaked = [name for name, value in FAKE_SECRETS.items() if value in json.dumps(result)]

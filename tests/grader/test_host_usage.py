@@ -1,0 +1,153 @@
+"""What the host's cgroup counted for a sandbox: read for cgroup v1 and v2, and how it
+classifies a death without a report (an OOM, a fork bomb) under either runtime."""
+
+from pathlib import Path
+
+import pytest
+
+from grader.host_usage import HostUsage, UsageWatch, cgroup_dirs, read_usage
+from grader.pipeline import grade_request
+from grader.sandbox import SandboxRun
+from tests.grader.test_pipeline import report, request
+
+CONTAINER = "c0ffee" * 10
+
+
+def v1_host(root: Path, parent: str = "docker") -> Path:
+    """A cgroup v1 tree holding the container's counters: 0.25 s throttled, 300 MiB peak,
+    one OOM kill, 17 forks refused."""
+    files = {
+        "cpu/cpu.stat": "nr_periods 40\nnr_throttled 12\nthrottled_time 250000000\n",
+        "memory/memory.max_usage_in_bytes": f"{300 << 20}\n",
+        "memory/memory.oom_control": "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n",
+        "pids/pids.events": "max 17\n",
+    }
+    for name, text in files.items():
+        controller, file = name.split("/")
+        place = root / controller / parent / CONTAINER
+        place.mkdir(parents=True, exist_ok=True)
+        (place / file).write_text(text)
+    return root
+
+
+def v2_host(root: Path) -> Path:
+    """A cgroup v2 tree (systemd driver) with the same counters as v1_host."""
+    (root / "cgroup.controllers").write_text("cpu memory pids\n")
+    place = root / "system.slice" / f"docker-{CONTAINER}.scope"
+    place.mkdir(parents=True)
+    (place / "cpu.stat").write_text(
+        "usage_usec 9000\nnr_periods 40\nnr_throttled 12\nthrottled_usec 250000\n"
+    )
+    (place / "memory.peak").write_text(f"{300 << 20}\n")
+    (place / "memory.events").write_text("low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n")
+    (place / "pids.events").write_text("max 17\n")
+    return root
+
+
+EXPECTED = HostUsage(
+    cpu_periods=40,
+    throttled_periods=12,
+    throttled_ms=250.0,
+    memory_peak_bytes=300 << 20,
+    oom_kills=1,
+    forks_refused=17,
+)
+
+
+@pytest.mark.parametrize("make_host", [v1_host, v2_host], ids=["cgroup-v1", "cgroup-v2"])
+def test_the_counters_read_the_same_under_either_cgroup_version(tmp_path, make_host):
+    assert read_usage(CONTAINER, "", make_host(tmp_path)) == EXPECTED
+
+
+def test_a_cgroup_parent_the_engine_was_given_is_followed(tmp_path):
+    root = v1_host(tmp_path, parent="graders/host-a")
+
+    assert read_usage(CONTAINER, "/graders/host-a", root) == EXPECTED
+    assert read_usage(CONTAINER, "", root) == HostUsage()
+
+
+def test_a_host_without_the_cgroup_reports_nothing_rather_than_a_guess(tmp_path):
+    # A remote Engine, or a grader in a container of its own: no figure, never a zero.
+    assert read_usage(CONTAINER, "", tmp_path) == HostUsage()
+    assert set(HostUsage().as_measurements().values()) == {None}
+
+
+def test_v2_places_the_systemd_scope_first(tmp_path):
+    (tmp_path / "cgroup.controllers").write_text("")
+    assert cgroup_dirs("abc", "", tmp_path)[0].name == "docker-abc.scope"
+
+
+def test_readings_merge_to_the_largest_of_each_counter():
+    earlier = HostUsage(cpu_periods=10, memory_peak_bytes=5, forks_refused=None)
+    later = HostUsage(cpu_periods=12, memory_peak_bytes=None, forks_refused=2)
+
+    assert earlier.merged(later) == HostUsage(cpu_periods=12, memory_peak_bytes=5, forks_refused=2)
+
+
+def test_the_watch_keeps_what_it_read_after_the_cgroup_is_gone(tmp_path):
+    # runc removes the container's cgroup once it exits: the last sample must survive that.
+    root = v1_host(tmp_path)
+    with UsageWatch(CONTAINER, "", root) as watch:
+        while watch.usage.memory_peak_bytes is None:
+            pass
+        for controller in ("cpu", "memory", "pids"):
+            for file in (root / controller / "docker" / CONTAINER).iterdir():
+                file.unlink()
+
+    assert watch.usage == EXPECTED
+
+
+def died(exit_code: int, usage: HostUsage, oom_killed: bool = False, stdout: bytes = b""):
+    """A runner whose sandbox ended as the Engine and the host cgroup saw it."""
+    return lambda job: SandboxRun(exit_code, stdout, oom_killed, False, "t", "runsc", usage)
+
+
+@pytest.mark.parametrize(
+    ("run", "verdict", "says"),
+    [
+        # runsc: an OOM in a child process ends the whole sandbox; even without the Engine's
+        # OOMKilled, the host cgroup counted the kill.
+        (died(137, HostUsage(oom_kills=1)), "memory_exceeded", "used 256 MiB of 256 MiB"),
+        (died(137, HostUsage(), oom_killed=True), "memory_exceeded", "used 256 MiB of 256 MiB"),
+        # runsc: a fork bomb spends the Sentry's host tasks; it panics, exit 2, no output.
+        (died(2, HostUsage(forks_refused=40)), "error", "more processes and threads"),
+        # A harness that ended 0 with no report because the bomb left it no process to
+        # write one with: the student's doing as well.
+        (died(0, HostUsage(forks_refused=3)), "error", "(at most 64)"),
+        # Nothing on the host explains it: our harness broke, or the student ended it.
+        (died(0, HostUsage()), "infra_error", "does not count"),
+        (died(2, HostUsage()), "error", "ended the grader's harness"),
+    ],
+    ids=["oom-count", "oom-killed", "fork-bomb", "fork-bomb-exit-0", "no-report", "killed"],
+)
+def test_a_sandbox_that_died_without_a_report_gets_the_students_verdict(run, verdict, says):
+    result = grade_request(request(), run)
+
+    assert result.verdict == verdict, result.feedback
+    assert says in result.feedback
+    assert result.gradable is (verdict != "infra_error")
+
+
+def test_a_fork_bomb_that_ran_to_the_wall_time_is_the_process_limit_not_the_clock():
+    # runc: the bomb spins at the pids limit and the harness reports a timeout.
+    spun = report(status="timeout", exit_code=None, signal="SIGKILL")
+
+    result = grade_request(request(), died(0, HostUsage(forks_refused=900), stdout=spun))
+
+    assert result.verdict == "error" and "more processes and threads" in result.feedback
+
+
+def test_refused_forks_never_fail_a_program_that_ended_well():
+    result = grade_request(request(), died(0, HostUsage(forks_refused=1), stdout=report()))
+
+    assert result.verdict == "passed"
+
+
+def test_the_host_figures_are_in_the_measurements_with_or_without_a_report():
+    usage = HostUsage(throttled_periods=3, memory_peak_bytes=1 << 28, oom_kills=1)
+
+    reported = grade_request(request(), died(0, usage, stdout=report()))
+    silent = grade_request(request(), died(137, usage))
+
+    assert reported.measurements["host_usage"]["throttled_periods"] == 3
+    assert silent.measurements["host_usage"]["memory_peak_bytes"] == 1 << 28
