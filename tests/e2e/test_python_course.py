@@ -230,6 +230,9 @@ def test_a_student_walks_the_python_course_graded_by_the_python_grader(
         "The counting ran on threads of the main process, which take turns on the GIL."
     )
     expect(ada).to_contain_text("no child process was alive during the call")
+    # A.D.A. names the failed check by its title, as the result panel does (issue 14).
+    expect(ada).to_contain_text("“The work runs in other processes”")
+    expect(ada).not_to_contain_text("work_ran_in_processes")
     expect(ada).to_contain_text("use a ProcessPoolExecutor or a multiprocessing Pool")
     check_page(page, artifacts, "ada-diagnosis", found)
 

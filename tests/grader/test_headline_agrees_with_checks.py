@@ -154,7 +154,9 @@ def scenarios():
             yield pytest.param(lab, scenario, id=f"{lab}-{scenario}")
 
 
-def grade(lab, scenario, monkeypatch):
+def grade(lab, scenario, monkeypatch, outer_timeout=False):
+    """Grade `lab` on the scenario's scripted report; `outer_timeout`: the grader had to kill
+    the container (the harness left no report)."""
     outcome, changes = SCENARIOS[scenario]
     kind = forced(lab_kind(lab), outcome)
     monkeypatch.setitem(NODE.lab_kinds, kind.name, kind)
@@ -168,9 +170,10 @@ def grade(lab, scenario, monkeypatch):
         entrypoint="main.js",
         limits=kind.default_limits,
     )
-    stdout = report(lab, **changes)
+    stdout = b"" if outer_timeout else report(lab, **changes)
+    exit_code = None if outer_timeout else 0
     return kind, pipeline.grade_request(
-        request, lambda job: SandboxRun(0, stdout, False, False, "t")
+        request, lambda job: SandboxRun(exit_code, stdout, False, outer_timeout, "t")
     )
 
 
@@ -185,8 +188,8 @@ def expected_score(kind, verdict, checks):
     if verdict == "passed":
         held = sum(check.passed for check in bonus) / len(bonus) if bonus else 1.0
         return round(kind.pass_score + (1 - kind.pass_score) * held, 2)
-    if verdict == "infra_error" or not checks:
-        return 0.0
+    if verdict in ("infra_error", "timeout") or not checks:
+        return 0.0  # a run that never ended earns nothing for the checks that held
     share = min(sum(check.passed for check in required) / len(required), 0.99)
     return round(round(share, 2) * kind.pass_score, 2)
 
@@ -328,9 +331,19 @@ def test_an_infrastructure_failure_shows_no_checks_and_no_judgement(monkeypatch)
     assert (result.findings, result.diagnoses, result.charts) == ((), (), ())
 
 
+@pytest.mark.parametrize("outer_timeout", [False, True], ids=["harness_stopped", "grader_stopped"])
 @pytest.mark.parametrize("lab", LABS)
-def test_start_here_points_at_a_run_that_never_ended_before_the_labs_own_checks(lab, monkeypatch):
-    _, result = grade(lab, "timeout", monkeypatch)
+def test_start_here_points_at_a_run_that_never_ended_before_the_labs_own_checks(
+    lab, outer_timeout, monkeypatch
+):
+    kind, result = grade(lab, "timeout", monkeypatch, outer_timeout=outer_timeout)
+    # Issue 14: an endless loop scored 12% (for `parses` and the static checks that held).
+    assert (result.verdict, result.score) == ("timeout", 0.0)
+    assert result.checks[0].name == "parses" and result.checks[0].passed
+    seconds = kind.default_limits.wall_seconds
+    assert headline(result).startswith(
+        f"Your program ran out of time. Stopped after {seconds:.1f} s"
+    )
     # Listed last (after the lab's own checks, some of which fail too), yet fixed first.
     assert result.checks[-1].name == "exits_cleanly" and not result.checks[-1].passed
     start_here = [line for line in result.feedback.splitlines() if line.startswith("Start here")]

@@ -108,7 +108,7 @@ def grade_request(
             clock.skip()  # the sandbox timed its own steps
             report = trusted_report(run, adapter)
             clock.add(phases.split_run(run.phases_ms, report.wall_ms if report else None))
-            checks = _checks(kind, facts, report, request, adapter.sentences)
+            checks = _checks(kind, facts, report, request, adapter.sentences, run.outer_timeout)
             # Bonus checks raise a passing score (partial marks) but never decide the verdict.
             verdict = decide_verdict(
                 run, report, checks, limits, kind.required(checks), adapter.heap_limit
@@ -141,6 +141,7 @@ def _checks(
     report: HarnessReport | None,
     request: GradeRequest,
     sentences: Sentences,
+    outer_timeout: bool = False,
 ) -> list[CheckResult]:
     if report is not None and report.syntax_error is not None:
         problem = report.syntax_error
@@ -153,10 +154,23 @@ def _checks(
         return [parses, *skipped]
     parses = CheckResult("parses", True, "Your code parses.")
     checks = [parses, *kind.judge(facts, report, request.check_config)]
-    return [*checks, _clean_exit_check(report, sentences)]
+    return [*checks, _clean_exit_check(report, sentences, outer_timeout)]
 
 
-def _clean_exit_check(report: HarnessReport | None, sentences: Sentences) -> CheckResult:
+# Why a program stopped at the time limit did not end, and where to look: "Start here" quotes
+# it before any of the lab's checks (grader.feedback.FIX_FIRST).
+NEVER_ENDED = (
+    "Your program was stopped at the time limit before it ended: look for a loop "
+    "that never ends, or for work that waits for something that never comes."
+)
+
+
+def _clean_exit_check(
+    report: HarnessReport | None, sentences: Sentences, outer_timeout: bool = False
+) -> CheckResult:
+    if report is None and outer_timeout:
+        # The harness itself was held past the time limit (the verdict is `timeout`).
+        return CheckResult("exits_cleanly", False, NEVER_ENDED)
     if report is None:
         return CheckResult("exits_cleanly", False, "Your program did not finish normally.")
     if report.status == "stopped_after_goal":
@@ -167,12 +181,7 @@ def _clean_exit_check(report: HarnessReport | None, sentences: Sentences) -> Che
         detail = report.error_line or f"exit code {report.exit_code}"
         return CheckResult("exits_cleanly", False, f"Your program crashed: {detail}.")
     if report.status == "timeout":
-        return CheckResult(
-            "exits_cleanly",
-            False,
-            "Your program was stopped at the time limit before it ended: look for a loop "
-            "that never ends, or for work that waits for something that never comes.",
-        )
+        return CheckResult("exits_cleanly", False, NEVER_ENDED)
     return CheckResult("exits_cleanly", False, "Your program was stopped before it ended.")
 
 

@@ -145,11 +145,19 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
+# Verdicts that score 0 whatever checks held: ours (infra_error), and a program that did not
+# finish within the time limit, whose few checks that held (it parses, it imports a module)
+# would otherwise read as partial credit for a run that never ended (issue 14: 12% for an
+# endless loop).
+SCORES_NOTHING = ("infra_error", "timeout")
+
+
 def score_of(verdict: Verdict, checks: list[CheckResult]) -> float:
-    """Share of checks that hold; only a passed run scores 1."""
+    """Share of checks that hold; only a passed run scores 1, and a run stopped at the time
+    limit (or failed on our side) scores 0."""
     if verdict.name == "passed":
         return 1.0
-    if not checks or verdict.name == "infra_error":
+    if not checks or verdict.name in SCORES_NOTHING:
         return 0.0
     held = sum(check.passed for check in checks)
     return round(min(held / len(checks), 0.99), 2)

@@ -90,3 +90,24 @@ def test_a_memory_error_is_reported_as_cpythons(grade_python):
 
     assert result.verdict == "memory_exceeded"
     assert "MemoryError" in result.feedback
+
+
+@pytest.mark.parametrize("lab", ["beat-the-gil", "async-gather"])
+def test_a_program_that_never_ends_scores_nothing_and_is_told_to_find_the_loop(grade_python, lab):
+    # `while True: pass` at the top of main.py: the driver never got to time anything.
+    result = grade_python(
+        lab,
+        {"problem": "not_measured", "problem_detail": None},
+        source="while True:\n    pass\n",
+        status="timeout",
+        exit_code=None,
+        signal="SIGKILL",
+    )
+
+    assert (result.verdict, result.score) == ("timeout", 0.0)  # issue 14: it scored 20-33%
+    assert result.feedback.splitlines()[0].startswith("Your program ran out of time.")
+    start_here = [line for line in result.feedback.splitlines() if line.startswith("Start here")]
+    assert start_here == [
+        "Start here: Your program was stopped at the time limit before it ended: look for a "
+        "loop that never ends, or for work that waits for something that never comes."
+    ]

@@ -92,3 +92,19 @@ def test_dishonest_solutions_fail_on_the_check_that_measures_it(
     assert not failed.passed and not failed.inconclusive, failed
     assert says in failed.message, failed.message
     assert result.diagnoses
+
+
+def test_a_function_that_never_returns_is_stopped_scores_nothing_and_says_so(
+    grade_solution, tmp_path
+):
+    """Issue 14: a run that never ended scored partial marks for the checks that held."""
+    path = tmp_path / "main.py"
+    path.write_text("async def fetch_all(urls):\n    while True:\n        pass\n")
+
+    result = grade_solution("async-gather", path, GATHER_SETTINGS, wall_seconds=5.0)
+
+    assert (result.verdict, result.score) == ("timeout", 0.0), result.feedback
+    lines = result.feedback.splitlines()
+    assert lines[0] == "Your program ran out of time. Stopped after 5.0 s of wall time."
+    assert lines[1].startswith("Start here: Your program was stopped at the time limit")
+    assert not check(result, "exits_cleanly").passed

@@ -45,8 +45,13 @@ def test_a_slow_split_is_explained_with_its_speedup_and_causes(db, learner, answ
     assert answer.submission_id == submission.id
     assert "Unblock the Loop" in answer.text
     assert "0.97x as fast" in answer.text and "the ideal on a 2-CPU quota is 2.00x" in answer.text
-    # The failed checks are named, not repeated: the diagnosis says what they mean.
-    assert "The checks `splits_over_workers` and `speeds_up` did not pass." in answer.text
+    # The failed checks are named by their titles, not repeated: the diagnosis says what
+    # they mean.
+    assert (
+        "The checks “The work is split over several workers” and “More workers make it "
+        "faster” did not pass." in answer.text
+    )
+    assert "splits_over_workers" not in answer.text and "speeds_up" not in answer.text
     assert "2 workers finished 0.97x as fast" not in answer.text
     assert "**Your workers ran one after another instead of at the same time.**" in answer.text
     assert "At most 1 of your 2 workers ran at once." in answer.text
@@ -115,8 +120,8 @@ def test_a_missing_or_malformed_analysis_gives_no_facts_rather_than_a_crash(anal
     submission = Submission(
         id=1, lab_id="lab", status="graded", verdict="failed", checks=[], analysis=analysis
     )
-    facts = submission_facts(submission, "U")
-    assert facts.verdict_sentence() == "Your latest submission to U failed."
+    facts = submission_facts(submission, None)  # a lab the course no longer has
+    assert facts.verdict_sentence() == "Your latest submission to lab failed."
     assert facts.diagnoses == [] and facts.measured in ([], ["It ran."])
 
 
@@ -142,3 +147,24 @@ def test_every_diagnosed_answer_is_whole_sentences_with_a_step_to_read(app, db, 
                 assert following.startswith(("Step ", "**", "Sources: ")), (case_id, following)
         if expected:
             assert "explains it:" in answer.text, case_id
+
+
+def test_a_failed_check_is_named_by_its_title_from_the_content(db, learner, answer_to):
+    """Issue 14: A.D.A. said "The check `imports_worker_threads` did not pass"."""
+    checks = [
+        {"name": "parses", "passed": True, "message": "Your code parses."},
+        {
+            "name": "imports_worker_threads",
+            "passed": False,
+            "message": "Load the module first: `require('worker_threads')`.",
+        },
+    ]
+    add_submission(db, learner, "thread-lab", "failed", checks, {})
+
+    answer = answer_to("Why did my submission fail?")
+
+    assert (
+        "The check “Loads the `worker_threads` module” did not pass: Load the module first: "
+        "`require('worker_threads')`." in answer.text
+    )
+    assert "imports_worker_threads" not in answer.text

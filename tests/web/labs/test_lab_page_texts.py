@@ -104,3 +104,42 @@ def test_checks_read_as_their_titles_with_markdown_rendered_safely(
         "<h3>A.D.A. says</h3><p>Close, but not there yet.</p>\n"
         "<p>Start here: load the <code>worker_threads</code> module.</p>"
     ) in page
+
+
+def test_a_verdict_brings_the_parts_of_the_page_it_changes_for_the_script_to_swap_in(
+    app, student, student_browser, submission, make_grade_result
+):
+    """Issue 14: "Back to step N to complete it" appeared only after a reload. The page keeps
+    an element of each id whatever it shows; the final status carries their new state."""
+    client = student_browser.client
+    page = client.get(LAB).get_data(as_text=True)
+    for part in ('id="lab-passed-mark"', 'id="lab-step-actions"', 'id="course-bar"'):
+        assert part in page
+    assert BACK_TO_STEP not in page
+    status_url = f"/submissions/{submission.id}/status"
+    in_flight = client.get(status_url, headers={"Accept": "application/json"}).get_json()
+    assert "progress_html" not in in_flight
+
+    record(app, submission, student, make_grade_result)
+    status = client.get(status_url, headers={"Accept": "application/json"}).get_json()
+
+    parts = status["progress_html"]
+    assert '<span id="lab-passed-mark"> <span class="done-mark">✓ passed</span></span>' in parts
+    step_actions = parts.split('<div id="lab-step-actions">', 1)[1].split("</div>", 1)[0]
+    assert BACK_TO_STEP in step_actions
+    assert 'href="/courses/node-workers/steps/' in step_actions
+    assert '<div class="course-bar" id="course-bar">' in parts
+    # The same as the page a reload draws.
+    reloaded = client.get(LAB).get_data(as_text=True)
+    assert step_actions in reloaded
+
+
+def test_a_verdict_that_did_not_pass_brings_no_way_back_to_the_step(
+    app, student, student_browser, submission, make_grade_result
+):
+    record(app, submission, student, make_grade_result, "timeout", score=0.0)
+    status = student_browser.client.get(
+        f"/submissions/{submission.id}/status", headers={"Accept": "application/json"}
+    ).get_json()
+    assert BACK_TO_STEP not in status["progress_html"]
+    assert "✓ passed" not in status["progress_html"]

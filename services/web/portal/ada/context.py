@@ -75,9 +75,7 @@ def gather_context(session: Session, user: User, course: Course, question: str) 
     facts = None
     submission = latest_submission(session, user, course.id)
     if submission is not None:
-        lab = course.lab(submission.lab_id)
-        title = lab.title if lab else submission.lab_id
-        facts = submission_facts(submission, title)
+        facts = submission_facts(submission, course.lab(submission.lab_id))
     asked = asks_about_submission(question, facts)
     about = facts is not None and (asked or facts.failed)
     query = f"{question} {facts.lab_title}" if asked and facts else question

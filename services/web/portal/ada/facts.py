@@ -4,7 +4,8 @@ The grader says what to show (GradeResult version 2): the key measurements as se
 (findings) and the likely causes of a shortfall (diagnoses). The portal only reads them
 back from the submission, so A.D.A. works for any lab of any grader without knowing its
 kind; a submission graded by an older grader has neither, and A.D.A. says only its verdict
-and checks.
+and checks. A check is named by its title from the lab's content, as the result pages name
+it, never by the identifier the grader reports it under.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal.catalogue.catalogue import Lab, check_title
 from portal.models import Submission, User
 
 
@@ -41,7 +43,8 @@ class SubmissionFacts:
     lab_id: str
     lab_title: str
     verdict: str | None  # None while it is still being graded
-    failed_checks: list[tuple[str, str]] = field(default_factory=list)  # (name, message)
+    # (title from the lab's content, the grader's message), both Markdown
+    failed_checks: list[tuple[str, str]] = field(default_factory=list)
     measured: list[str] = field(default_factory=list)  # the key numbers, as sentences
     diagnoses: list[Diagnosis] = field(default_factory=list)  # what the numbers point to
 
@@ -62,17 +65,17 @@ class SubmissionFacts:
         return f"Your latest submission to {self.lab_title} {_verdict_text(self.verdict)}."
 
     def checks_sentences(self) -> list[str]:
-        """The failed checks: only their names when a diagnosis explains them."""
+        """The failed checks: only their titles when a diagnosis explains them."""
         if not self.failed_checks:
             return []
         if self.diagnoses:
-            names = [f"`{name}`" for name, _message in self.failed_checks]
+            names = [f"“{title}”" for title, _message in self.failed_checks]
             listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
             noun = "check" if len(names) == 1 else "checks"
             return [f"The {noun} {listed} did not pass."]
         return [
-            f"The check `{name}` did not pass: {_sentence(message)}"
-            for name, message in self.failed_checks
+            f"The check “{title}” did not pass: {_sentence(message)}"
+            for title, message in self.failed_checks
         ]
 
     def sentences(self) -> list[str]:
@@ -93,13 +96,15 @@ def latest_submission(session: Session, user: User, course_id: str) -> Submissio
     return session.scalars(query).first()
 
 
-def submission_facts(submission: Submission, lab_title: str) -> SubmissionFacts:
-    """The facts of `submission`, as its grader stated them."""
+def submission_facts(submission: Submission, lab: Lab | None) -> SubmissionFacts:
+    """The facts of `submission`, as its grader stated them; `lab` is the content's (None
+    when the course no longer has it: its id stands for its title)."""
+    lab_title = lab.title if lab is not None else submission.lab_id
     if not submission.is_final:
         return SubmissionFacts(submission.id, submission.lab_id, lab_title, None)
     checks = [check for check in submission.checks or [] if isinstance(check, dict)]
     failed = [
-        (str(check.get("name", "")), str(check.get("message", "")))
+        (check_title(lab, str(check.get("name", ""))), str(check.get("message", "")))
         for check in checks
         if not check.get("passed") and not check.get("inconclusive")
     ]

@@ -52,6 +52,16 @@ class Lab:
         return f"the lab “{self.title}”"
 
 
+def check_title(lab: Lab | None, name: str) -> str:
+    """A check's title from the lab's content (Markdown), else its name in words.
+
+    Every page and A.D.A. name a check by it, never by the identifier the grader reports
+    (`imports_worker_threads`); the content tests give every shipped lab's checks a title.
+    """
+    titles: Mapping[str, str] = lab.check_titles if lab is not None else {}
+    return titles.get(name) or name.replace("_", " ").capitalize()
+
+
 @dataclass(frozen=True)
 class Course:
     """A course: its steps in order, its labs, glossary, guide and achievements."""

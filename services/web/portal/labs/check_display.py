@@ -16,15 +16,9 @@ from typing import Any
 
 from markupsafe import Markup
 
-from portal.catalogue.catalogue import Lab
+from portal.catalogue.catalogue import Lab, check_title
 from portal.catalogue.markdown import render_markdown_inline
 from portal.rendering import render_user_markdown
-
-
-def check_title(lab: Lab | None, name: str) -> str:
-    """The check's title from the lab's content, else its name in words."""
-    titles: Mapping[str, str] = lab.check_titles if lab is not None else {}
-    return titles.get(name) or name.replace("_", " ").capitalize()
 
 
 def shown_checks(checks: Iterable[Mapping[str, Any]], lab: Lab | None) -> list[dict[str, Any]]:

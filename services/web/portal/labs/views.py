@@ -9,6 +9,7 @@ from flask import (
     current_app,
     flash,
     g,
+    get_template_attribute,
     jsonify,
     redirect,
     render_template,
@@ -203,7 +204,10 @@ def submission_status(submission_id: int):
     lab = get_catalogue().lab(submission.course_id, submission.lab_id)
     if lab is None:
         abort(404)
-    response = jsonify(_status_of(submission, lab))
+    document = _status_of(submission, lab)
+    if document["final"]:
+        document["progress_html"] = _progress_html(lab)
+    response = jsonify(document)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -252,6 +256,16 @@ def submission_events(submission_id: int):
     response.headers["X-Accel-Buffering"] = "no"  # a proxy passes each event on at once
     response.call_on_close(release)
     return response
+
+
+def _progress_html(lab: Lab) -> str:
+    """What the verdict changed on the lab page (its "passed" mark, "Back to step N to
+    complete it", the course bar), drawn by the page's own template for lab-status.js to
+    swap in without a reload."""
+    course = get_catalogue().course(lab.course_id)
+    parts = get_template_attribute("labs/_progress.html", "progress_parts")
+    progress = course_progress(get_db(), g.user, course)
+    return str(parts(course, lab, course.step_of_lab(lab.id), progress))
 
 
 @bp.get("/submissions/<int:submission_id>/chart.svg")

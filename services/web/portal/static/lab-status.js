@@ -8,7 +8,9 @@
 // No inline script and no innerHTML: every text from the server goes in as textContent,
 // so the page stays safe under a strict Content-Security-Policy. The one exception is the
 // HTML the server sanitised for this purpose (check titles and messages, A.D.A.'s feedback:
-// portal/labs/check_display.py), parsed inert by DOMParser and moved in as nodes.
+// portal/labs/check_display.py) or drew from the page's own template (what a verdict
+// changes around the panel: templates/labs/_progress.html), parsed inert by DOMParser and
+// moved in as nodes.
 (function () {
   "use strict";
 
@@ -114,6 +116,15 @@
     }
   }
 
+  // The parts of the page a verdict changes (the "passed" mark, "Back to step N to complete
+  // it", the course bar), as a reload would draw them: each replaces the element of its id.
+  function swapProgress(html) {
+    for (const node of sanitisedNodes(html)) {
+      const current = node.id ? document.getElementById(node.id) : null;
+      if (current) current.replaceWith(node);
+    }
+  }
+
   // The grade just arrived: update the EXP counter and toast what it unlocked.
   function celebrate(doc) {
     const counter = document.getElementById("exp-value");
@@ -143,6 +154,7 @@
     render(doc);
     if (!doc.final) return "waiting";
     panel.dataset.final = "true";
+    if (doc.progress_html) swapProgress(doc.progress_html);
     celebrate(doc);
     return "final";
   }
