@@ -132,9 +132,9 @@ def remapped_engine(docker_client, sandbox_image) -> Iterator[RemappedEngine]:
     directory.mkdir()
     engine = RemappedEngine(directory)
     try:
-        saved = subprocess.Popen(["docker", "save", sandbox_image], stdout=subprocess.PIPE)
-        engine.docker("load", "--quiet", stdin=saved.stdout, capture_output=True)
-        assert saved.wait(timeout=120) == 0
+        with subprocess.Popen(["docker", "save", sandbox_image], stdout=subprocess.PIPE) as saved:
+            engine.docker("load", "--quiet", stdin=saved.stdout, capture_output=True)
+        assert saved.returncode == 0
         yield engine
     finally:
         engine.close()
