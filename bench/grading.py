@@ -80,6 +80,7 @@ from grader.limits import clamp_limits, docker_run_options
 from grader.pipeline import grade_request, harness_job
 from grader.report import parse_report
 from grader.sandbox import LOG_OPTIONS, run_in_sandbox
+from grader.seccomp import profile_path
 
 ROOT = Path(__file__).resolve().parent.parent
 UNBLOCK_SOLUTIONS = ROOT / "tests" / "integration" / "solutions" / "unblock-the-loop"
@@ -353,7 +354,7 @@ FLAGS = {
     "ipc_mode": lambda value: [f"--ipc={value}"],
     "shm_size": lambda value: [f"--shm-size={value}"],
     "cap_drop": lambda value: [f"--cap-drop={cap}" for cap in value],
-    "security_opt": lambda value: [f"--security-opt={opt}" for opt in value],
+    "security_opt": lambda value: [f"--security-opt={_cli_option(opt)}" for opt in value],
     "pids_limit": lambda value: [f"--pids-limit={value}"],
     "mem_limit": lambda value: [f"--memory={value}"],
     "memswap_limit": lambda value: [f"--memory-swap={value}"],
@@ -362,6 +363,14 @@ FLAGS = {
     "hostname": lambda value: [f"--hostname={value}"],
     "ulimits": lambda value: [f"--ulimit={u.name}={u.soft}:{u.hard}" for u in value],
 }
+
+
+def _cli_option(option: str) -> str:
+    """A SecurityOpt entry as `docker run` takes it: the CLI reads a seccomp profile from a
+    file and sends its text, the grader sends the text of grader.seccomp's file itself."""
+    if option.startswith("seccomp="):
+        return f"seccomp={profile_path()}"
+    return option
 
 
 def cli_flags(limits: Limits, ipc_mode: str) -> list[str]:

@@ -21,6 +21,7 @@ from grader.cpu_slots import CpuSlots
 from grader.limits import docker_run_options
 from grader.pipeline import grade_request
 from grader.sandbox import InfrastructureError
+from grader.seccomp import PROFILE_PATH
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "grading.py"
 # The phases a run must show: the grader's and the plain `docker run`'s (grading_phases).
@@ -109,6 +110,8 @@ def test_the_baseline_flags_spell_out_every_option_the_grader_gives_the_engine(b
     assert f"--memory={limits.memory_mib}m" in flags
     assert f"--memory-swap={limits.memory_mib}m" in flags
     assert {"--read-only", "--init", "--network=none", "--cap-drop=ALL"} <= set(flags)
+    # The CLI reads the grader's seccomp profile from its file (grader.seccomp).
+    assert f"--security-opt=seccomp={PROFILE_PATH}" in flags
 
 
 def test_an_option_the_baseline_cannot_spell_stops_the_benchmark(bench, monkeypatch):

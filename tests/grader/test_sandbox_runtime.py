@@ -1,10 +1,10 @@
 """The host's sandbox runtime (SANDBOX_RUNTIME) on a real Engine: chosen, checked, recorded.
 
-Under runsc (gVisor, registered with the Engine as deploy/README.md says) the labs'
-reference solutions are never failed: a measurement gVisor cannot make precise enough is
-inconclusive, not a fail. A runtime the Engine lacks keeps the grader out of work with a
-reason an operator can act on, and a start that fails under runsc leaves nothing behind
-once the janitor has run.
+Under either runtime (runsc: gVisor, registered with the Engine as deploy/README.md says;
+runc: with the grader's seccomp profile) the labs' reference solutions are never failed: a
+measurement gVisor cannot make precise enough is inconclusive, not a fail. A runtime the
+Engine lacks keeps the grader out of work with a reason an operator can act on, and a start
+that fails under runsc leaves nothing behind once the janitor has run.
 """
 
 from __future__ import annotations
@@ -27,7 +27,13 @@ from grader.health_server import check_docker
 from grader.pipeline import grade_request
 from grader.runsc_leftovers import DEFAULT_EXEC_ROOT, reap_leaked_sandboxes, runsc_root
 from grader.sandbox import SANDBOX_LABEL, run_in_sandbox
-from tests.conftest import PYTHON_SANDBOX_IMAGE, SANDBOX_IMAGE, host_command_lines, require
+from tests.conftest import (
+    PYTHON_SANDBOX_IMAGE,
+    SANDBOX_IMAGE,
+    both_runtimes,
+    host_command_lines,
+    require,
+)
 
 COURSES = Path(__file__).resolve().parents[2] / "content" / "courses"
 # The content's grader names, and what grades them here.
@@ -76,10 +82,11 @@ def test_an_engine_with_runsc_registered_is_ready_for_it(sandbox_runtime, sandbo
     REFERENCE_LABS,
     ids=[f"{course}/{lab['id']}" for course, lab in REFERENCE_LABS],
 )
-@pytest.mark.parametrize("sandbox_runtime", ["runsc"], indirect=True)
-def test_a_reference_solution_is_never_failed_under_runsc(
+@both_runtimes
+def test_a_reference_solution_is_never_failed_under_either_runtime(
     course, lab, sandbox_runtime, docker_client, no_leftover_containers
 ):
+    """Under runc with the seccomp profile (grader.seccomp), which refuses no honest call."""
     adapter_name, image = GRADERS[lab["grader"]]
     require_image(docker_client, image)
     adapter = load_adapter(adapter_name)
@@ -101,7 +108,7 @@ def test_a_reference_solution_is_never_failed_under_runsc(
 
     result = grade_request(request, runner, adapter=adapter)
 
-    assert result.sandbox_runtime == "runsc"
+    assert result.sandbox_runtime == sandbox_runtime
     # inconclusive: a speed check gVisor measured too coarsely to decide, never a fail.
     assert result.verdict in ("passed", "inconclusive"), result.feedback
 

@@ -22,6 +22,7 @@ import jsonschema
 import pytest
 
 from contract import load_schema
+from grader.seccomp import PROFILE_PATH
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 IMAGE_CONTEXT = REPO_ROOT / "services" / "sandbox-image"
@@ -38,6 +39,7 @@ HARDENING_FLAGS = [
     "--user=10001:10001",
     "--cap-drop=ALL",
     "--security-opt=no-new-privileges",
+    f"--security-opt=seccomp={PROFILE_PATH}",  # the CLI reads the file, the grader sends it
     "--pids-limit=64",
     "--memory=256m",
     "--memory-swap=256m",

@@ -13,6 +13,7 @@ from typing import Any
 from docker.types import Ulimit
 
 from contract import Limits
+from grader.seccomp import security_options
 
 SANDBOX_USER = "10001:10001"
 SANDBOX_ENVIRONMENT = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8"}
@@ -105,7 +106,8 @@ def docker_run_options(
         "ipc_mode": ipc_mode,
         **shm,
         "cap_drop": ["ALL"],
-        "security_opt": ["no-new-privileges"],
+        # Under runc, with our seccomp profile (grader.seccomp); runsc filters calls itself.
+        "security_opt": security_options(runtime),
         "pids_limit": pids_limit,
         "mem_limit": memory,
         "memswap_limit": memory,  # equal: no swap on top of the memory limit
