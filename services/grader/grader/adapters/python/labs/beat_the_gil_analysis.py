@@ -15,6 +15,7 @@ from grader.adapters.python.labs.beat_the_gil import (
     DUPLICATED_WORK_CPU,
     MAIN_PROCESS_MAX_SHARE,
     MIN_EFFICIENCY,
+    main_process_job_cpu,
     quota_text,
 )
 from grader.adapters.python.labs.charts import beat_the_gil_charts
@@ -119,12 +120,13 @@ def _wrong_total(m: dict[str, Any]) -> Diagnosis | None:
 
 def _work_in_main_process(m: dict[str, Any], source: str) -> Diagnosis | None:
     job = number_at(m, "variants", "serial", "cpu_ms", "median")
-    main = number_at(m, "variants", "processes", "main_cpu_ms", "median")
+    main = main_process_job_cpu(m)  # counted as the verdict counts it
     if not job or main is None or main <= MAIN_PROCESS_MAX_SHARE * job:
         return None
     seen = int(number_at(m, "variants", "processes", "processes_seen") or 0)
     evidence = (
-        f"During parallel_count() the main process spent {duration_text(main)} of CPU, "
+        f"During parallel_count() the main process spent {duration_text(main)} of CPU on the "
+        "job, "
         f"{percent_text(main / job)} of the {duration_text(job)} the job takes on one "
         "process"
     )
