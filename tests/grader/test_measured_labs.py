@@ -331,14 +331,13 @@ def test_on_a_busy_host_a_main_thread_that_ran_the_job_still_fails_uses_worker()
 
 
 def under_gvisor(one_worker_cpu, one_worker_main_cpu):
-    """Runs measured under runsc, whose thread clock ticks every 10 ms: the process's CPU
-    counts the sandbox's own threads several times over, and starting cold workers costs
-    the grader's split's main thread about the job itself (figures from one grading)."""
+    """Runs measured under runsc, whose thread clock ticks every 10 ms (figures from one
+    grading of an honest pool: a 290 ms job, and the grader's split's main thread 300 ms)."""
     measurements = unblock_measurements(
         thread_variant(1, 180, 10.0, 1, cpu=one_worker_cpu, main_cpu=one_worker_main_cpu),
-        thread_variant(2, 260, 17.0, 2, cpu=450, main_cpu=70),
+        thread_variant(2, 260, 17.0, 2, cpu=650, main_cpu=320),
         1.3,
-        blocking=thread_variant(0, 340, 330, 0, cpu=870, main_cpu=290),
+        blocking=thread_variant(0, 340, 330, 0, cpu=290, main_cpu=290),
         reference=thread_variant(2, 660, 21.0, 2, cpu=1500, main_cpu=300),
     )
     return measurements | {"thread_cpu": {"source": "stat", "precision_ms": 10}}
@@ -350,10 +349,10 @@ def under_gvisor(one_worker_cpu, one_worker_main_cpu):
         (500, 300, "held"),  # the worker: 200 ms of a 290 ms job
         (470, 300, "inconclusive"),  # 170 ms: a tick or two from the 174 ms line
         (330, 300, "not held"),  # 30 ms: far below it, ticks or not
-        (650, 640, "not held"),  # the main thread: 340 ms beyond the split's start-up cost
+        (700, 420, "not held"),  # the main thread: 120 ms beyond the split's start-up cost
     ],
 )
-def test_under_gvisor_the_job_is_the_main_threads_and_the_ticks_decide_nothing(
+def test_under_gvisor_a_figure_within_a_few_ticks_of_its_line_decides_nothing(
     cpu, main_cpu, verdict
 ):
     result = grade("unblock-the-loop", report("unblock-the-loop", under_gvisor(cpu, main_cpu)))
@@ -363,7 +362,6 @@ def test_under_gvisor_the_job_is_the_main_threads_and_the_ticks_decide_nothing(
         "inconclusive" if uses_worker.inconclusive else "held" if uses_worker.passed else "not held"
     )
     assert seen == verdict, uses_worker.message
-    assert "costs 290 ms on one thread" in uses_worker.message or verdict == "held"
     if verdict == "inconclusive":
         assert "ticks every 10 ms" in uses_worker.message
         assert result.verdict == "inconclusive"

