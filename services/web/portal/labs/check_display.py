@@ -6,11 +6,14 @@ title. Here both become safe HTML: titles are content (portal.catalogue.markdown
 and feedback come from a grader and may quote what the student's code printed, so they go
 through the sanitiser for text nobody vetted (portal.rendering: raw HTML off, allow-list).
 The portal knows no lab kind: a check without a title in the content (which the content
-tests forbid for the shipped labs) falls back to its name in words.
+tests forbid for the shipped labs) falls back to its name in words. A grader's sentences may
+name a check by its identifier ("fix `exports_solve` first"); the portal knows the lab's check
+names from the content, so it puts each one's title in its place before showing the text.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -31,7 +34,9 @@ def shown_checks(checks: Iterable[Mapping[str, Any]], lab: Lab | None) -> list[d
                 **check,
                 "title": title,
                 "title_html": render_markdown_inline(title),
-                "message_html": inline_user_markdown(str(check.get("message", ""))),
+                "message_html": inline_user_markdown(
+                    with_check_titles(str(check.get("message", "")), lab)
+                ),
             }
         )
     return shown
@@ -45,7 +50,26 @@ def inline_user_markdown(text: str) -> Markup:
     return Markup(html)
 
 
-def feedback_html(feedback: str) -> Markup:
-    """A.D.A.'s feedback, one paragraph a line, as safe HTML."""
-    lines = [line for line in feedback.splitlines() if line.strip()]
+def with_check_titles(text: str, lab: Lab | None) -> str:
+    """`text` with each of the lab's check identifiers replaced by the check's title, quoted.
+
+    A name in backticks is replaced whatever it is; a bare one only as a whole word with an
+    underscore in it, so that a check named like a plain word (`parses`) leaves prose alone.
+    """
+    if lab is None or not lab.check_titles:
+        return text
+    names = sorted(lab.check_titles, key=len, reverse=True)  # the longest name wins
+    alternatives = "|".join(re.escape(name) for name in names)
+    bare = "|".join(re.escape(name) for name in names if "_" in name)
+    pattern = rf"`({alternatives})`" + (rf"|(?<![\w`])({bare})(?![\w`])" if bare else "")
+
+    def title(match: re.Match[str]) -> str:
+        return f"“{check_title(lab, match.group(1) or match.group(2))}”"
+
+    return re.sub(pattern, title, text)
+
+
+def feedback_html(feedback: str, lab: Lab | None = None) -> Markup:
+    """A.D.A.'s feedback, one paragraph a line, as safe HTML (check names as their titles)."""
+    lines = [line for line in with_check_titles(feedback, lab).splitlines() if line.strip()]
     return Markup(render_user_markdown("\n\n".join(lines)))
