@@ -35,6 +35,8 @@ ROLES = {
     "guest": None,
     "student": ("student@example.org", "student-demo-pass"),
     "school-admin": ("admin@example.org", "admin-demo-pass"),
+    # After the school admin: the staff pages they share are only measured, not re-checked.
+    "instructor": ("instructor@example.org", "instructor-demo-pass"),
     "platform-admin": ("platform@example.org", "platform-demo-pass"),
 }
 START = ("/", "/auth/login", "/auth/register", "/auth/forgot")
