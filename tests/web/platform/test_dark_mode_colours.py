@@ -64,8 +64,8 @@ def test_every_literal_colour_is_a_theme_property_or_a_named_exception():
 
 def test_code_the_editor_and_toasts_take_the_schemes_surface_and_ink():
     rules = {(s, p): v for s, p, v, dark in _rules(CSS.read_text()) if not dark}
-    assert rules[(".CodeMirror", "background")] == "var(--surface)"
-    assert rules[(".CodeMirror", "color")] == "var(--ink)"
+    assert rules[(".CodeMirror.cm-s-default", "background")] == "var(--surface)"
+    assert rules[(".CodeMirror.cm-s-default", "color")] == "var(--ink)"
     assert rules[("pre.code, .guide pre, pre.blanks-code", "background")] == "var(--surface-2)"
     assert rules[("pre.code, .guide pre, pre.blanks-code", "color")] == "var(--ink)"
     toast = ".toast"
