@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from portal.ada.facts import submission_facts
 from portal.catalogue.loader import load_catalogue
 from portal.labs.check_display import feedback_html, shown_checks
+from portal.models import Submission
+from portal.models.submission import SubmissionStatus
 
 CONTENT = Path(__file__).resolve().parents[3] / "content"
 
@@ -60,3 +63,24 @@ def test_the_too_noisy_headline_names_checks_by_title_and_leaves_plain_words_alo
     assert html.rstrip().endswith(
         "Your code parses.</p>"
     )  # `parses` is a check too, but no identifier here
+
+
+def test_ada_is_told_the_failed_checks_messages_with_titles_too():
+    submission = Submission(
+        lab_id="unblock-the-loop",
+        status=SubmissionStatus.GRADED,
+        verdict="failed",
+        checks=[
+            {"name": "exports_solve", "passed": False, "message": "No `solve` export."},
+            {
+                "name": "correct_result",
+                "passed": False,
+                "message": "Not measured: fix `exports_solve` first.",
+            },
+        ],
+    )
+    facts = submission_facts(submission, _lab())
+    assert facts.failed_checks[1] == (
+        "`solve()` returns the right result",
+        "Not measured: fix “Exports `solve()`” first.",
+    )

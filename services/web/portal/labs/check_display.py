@@ -13,13 +13,12 @@ names from the content, so it puts each one's title in its place before showing 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from markupsafe import Markup
 
-from portal.catalogue.catalogue import Lab, check_title
+from portal.catalogue.catalogue import Lab, check_title, with_check_titles
 from portal.catalogue.markdown import render_markdown_inline
 from portal.rendering import render_user_markdown
 
@@ -48,25 +47,6 @@ def inline_user_markdown(text: str) -> Markup:
     if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
         html = html[3:-4]
     return Markup(html)
-
-
-def with_check_titles(text: str, lab: Lab | None) -> str:
-    """`text` with each of the lab's check identifiers replaced by the check's title, quoted.
-
-    A name in backticks is replaced whatever it is; a bare one only as a whole word with an
-    underscore in it, so that a check named like a plain word (`parses`) leaves prose alone.
-    """
-    if lab is None or not lab.check_titles:
-        return text
-    names = sorted(lab.check_titles, key=len, reverse=True)  # the longest name wins
-    alternatives = "|".join(re.escape(name) for name in names)
-    bare = "|".join(re.escape(name) for name in names if "_" in name)
-    pattern = rf"`({alternatives})`" + (rf"|(?<![\w`])({bare})(?![\w`])" if bare else "")
-
-    def title(match: re.Match[str]) -> str:
-        return f"“{check_title(lab, match.group(1) or match.group(2))}”"
-
-    return re.sub(pattern, title, text)
 
 
 def feedback_html(feedback: str, lab: Lab | None = None) -> Markup:
