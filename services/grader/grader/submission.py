@@ -23,7 +23,9 @@ def check_submission(files: dict[str, str]) -> None:
     for path, text in files.items():
         _check_path(path)
         if "\x00" in text:
-            raise SubmissionRefused(f"{path} is not UTF-8 text (it contains NUL bytes).")
+            raise SubmissionRefused(
+                f"{path} contains a NUL character (U+0000), which code files cannot hold."
+            )
         try:
             total += len(text.encode("utf-8"))
         except UnicodeEncodeError as error:

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.catalogue.catalogue import Lab, check_title
+from portal.catalogue.catalogue import Lab, check_title, with_check_titles
 from portal.models import Submission, User
 
 
@@ -104,7 +104,10 @@ def submission_facts(submission: Submission, lab: Lab | None) -> SubmissionFacts
         return SubmissionFacts(submission.id, submission.lab_id, lab_title, None)
     checks = [check for check in submission.checks or [] if isinstance(check, dict)]
     failed = [
-        (check_title(lab, str(check.get("name", ""))), str(check.get("message", "")))
+        (
+            check_title(lab, str(check.get("name", ""))),
+            with_check_titles(str(check.get("message", "")), lab),
+        )
         for check in checks
         if not check.get("passed") and not check.get("inconclusive")
     ]

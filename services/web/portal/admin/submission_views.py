@@ -58,7 +58,7 @@ def submission_page(submission_id: int):
         student=get_db().get(User, submission.user_id),
         lab=lab,
         checks=shown_checks(submission.checks or [], lab),
-        feedback_html=feedback_html(submission.feedback or ""),
+        feedback_html=feedback_html(submission.feedback or "", lab),
         verdict_label=VERDICT_LABELS.get(submission.verdict or "", submission.verdict),
         measurements=measurement_rows(submission.measurements),
         chart_alt=chart_summary(chart) if chart else None,

@@ -7,6 +7,7 @@ out the app's one instance and there is nothing to tear down.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +61,25 @@ def check_title(lab: Lab | None, name: str) -> str:
     """
     titles: Mapping[str, str] = lab.check_titles if lab is not None else {}
     return titles.get(name) or name.replace("_", " ").capitalize()
+
+
+def with_check_titles(text: str, lab: Lab | None) -> str:
+    """`text` with each of the lab's check identifiers replaced by the check's title, quoted.
+
+    A name in backticks is replaced whatever it is; a bare one only as a whole word with an
+    underscore in it, so that a check named like a plain word (`parses`) leaves prose alone.
+    """
+    if lab is None or not lab.check_titles:
+        return text
+    names = sorted(lab.check_titles, key=len, reverse=True)  # the longest name wins
+    alternatives = "|".join(re.escape(name) for name in names)
+    bare = "|".join(re.escape(name) for name in names if "_" in name)
+    pattern = rf"`({alternatives})`" + (rf"|(?<![\w`])({bare})(?![\w`])" if bare else "")
+
+    def title(match: re.Match[str]) -> str:
+        return f"“{check_title(lab, match.group(1) or match.group(2))}”"
+
+    return re.sub(pattern, title, text)
 
 
 @dataclass(frozen=True)

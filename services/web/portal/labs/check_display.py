@@ -6,7 +6,9 @@ title. Here both become safe HTML: titles are content (portal.catalogue.markdown
 and feedback come from a grader and may quote what the student's code printed, so they go
 through the sanitiser for text nobody vetted (portal.rendering: raw HTML off, allow-list).
 The portal knows no lab kind: a check without a title in the content (which the content
-tests forbid for the shipped labs) falls back to its name in words.
+tests forbid for the shipped labs) falls back to its name in words. A grader's sentences may
+name a check by its identifier ("fix `exports_solve` first"); the portal knows the lab's check
+names from the content, so it puts each one's title in its place before showing the text.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from portal.catalogue.catalogue import Lab, check_title
+from portal.catalogue.catalogue import Lab, check_title, with_check_titles
 from portal.catalogue.markdown import render_markdown_inline
 from portal.rendering import render_user_markdown
 
@@ -31,7 +33,9 @@ def shown_checks(checks: Iterable[Mapping[str, Any]], lab: Lab | None) -> list[d
                 **check,
                 "title": title,
                 "title_html": render_markdown_inline(title),
-                "message_html": inline_user_markdown(str(check.get("message", ""))),
+                "message_html": inline_user_markdown(
+                    with_check_titles(str(check.get("message", "")), lab)
+                ),
             }
         )
     return shown
@@ -45,7 +49,7 @@ def inline_user_markdown(text: str) -> Markup:
     return Markup(html)
 
 
-def feedback_html(feedback: str) -> Markup:
-    """A.D.A.'s feedback, one paragraph a line, as safe HTML."""
-    lines = [line for line in feedback.splitlines() if line.strip()]
+def feedback_html(feedback: str, lab: Lab | None = None) -> Markup:
+    """A.D.A.'s feedback, one paragraph a line, as safe HTML (check names as their titles)."""
+    lines = [line for line in with_check_titles(feedback, lab).splitlines() if line.strip()]
     return Markup(render_user_markdown("\n\n".join(lines)))

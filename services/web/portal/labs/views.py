@@ -179,7 +179,7 @@ def _status_of(submission: Submission, lab: Lab) -> dict:
     if submission.is_final:
         # Titles from the lab's content; messages and feedback as safe HTML from Markdown.
         document["checks"] = shown_checks(document["checks"], lab)
-        document["feedback_html"] = feedback_html(document["feedback"])
+        document["feedback_html"] = feedback_html(document["feedback"], lab)
         # What the page needs for the unlock toast and the EXP counter.
         catalogue = get_catalogue()
         found = [catalogue.achievement(a) for a in achievements]
