@@ -61,7 +61,7 @@ def submission_page(submission_id: int):
         feedback_html=feedback_html(submission.feedback or "", lab),
         verdict_label=VERDICT_LABELS.get(submission.verdict or "", submission.verdict),
         measurements=measurement_rows(submission.measurements),
-        chart_alt=chart_summary(chart) if chart else None,
+        chart_alt=chart_summary(chart, lab) if chart else None,
     )
 
 
@@ -74,7 +74,8 @@ def submission_chart(submission_id: int):
     if not chart:
         abort(404)
     narrow = request.args.get("layout") == "narrow"  # a phone's <picture> source
-    svg = render_chart_svg(chart, narrow=narrow)
+    lab = get_catalogue().lab(submission.course_id, submission.lab_id)
+    svg = render_chart_svg(chart, narrow=narrow, lab=lab)
     response = current_app.response_class(svg, mimetype="image/svg+xml")
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'"

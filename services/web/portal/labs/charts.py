@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
 
+from portal.catalogue.catalogue import Lab, check_title
+
 WIDTH = 720
 BAR_HEIGHT = 22
 LABEL_WIDTH = 150
-TEXT_WIDTH = 250  # right of the longest bar: "1.16x (speeds_up did not hold)"
+TEXT_WIDTH = 250  # right of the longest bar: "1.16x (did not hold)"
 PLOT_WIDTH = WIDTH - LABEL_WIDTH - TEXT_WIDTH
 NARROW_WIDTH = 360  # a phone's chart: drawn as wide as it is shown, so 13 px stay 13 px
 NARROW_PLOT_WIDTH = NARROW_WIDTH - 10  # the bar's text goes above it
@@ -34,9 +36,21 @@ class Bar:
 
     label: str
     value: float
-    text: str  # the number, then the judging check's outcome when one judged it
+    number: str  # the value as the grader wrote it, e.g. "1.7x"
     colour: str
-    judgement: str = ""  # e.g. "speeds_up did not hold"; empty when no check judged it
+    check: str = ""  # the identifier of the check that judged it; empty when none did
+    outcome: str = ""  # that check's outcome in words, e.g. "did not hold"
+
+    @property
+    def text(self) -> str:
+        """What the chart writes beside the bar: the number, then the outcome, if judged."""
+        return f"{self.number} ({self.outcome})" if self.check else self.number
+
+    def spoken(self, lab: Lab | None) -> str:
+        """The bar in words for the alternative text, naming its check by the lab's title."""
+        if not self.check:
+            return f"{self.label} {self.number}"
+        return f"{self.label} {self.number} (“{check_title(lab, self.check)}” {self.outcome})"
 
 
 @dataclass(frozen=True)
@@ -65,24 +79,26 @@ def chart_panels(analysis: Any) -> list[Panel]:
     return panels
 
 
-def chart_summary(panels: list[Panel]) -> str:
-    """The chart in one sentence: its alternative text for screen readers."""
+def chart_summary(panels: list[Panel], lab: Lab | None = None) -> str:
+    """The chart in one sentence: its alternative text for screen readers, each judged
+    value with the title of the check that judged it (the bar itself says only the
+    outcome: a title would not fit beside it)."""
     parts = []
     for panel in panels:
-        shown = ", ".join(f"{bar.label} {bar.text}" for bar in panel.bars)
+        shown = ", ".join(bar.spoken(lab) for bar in panel.bars)
         ideal = f" ({panel.ideal_label})" if panel.ideal and panel.ideal_label else ""
         parts.append(f"{panel.title}: {shown}{ideal}")
     return "; ".join(parts) + "."
 
 
-def render_chart_svg(panels: list[Panel], narrow: bool = False) -> str:
+def render_chart_svg(panels: list[Panel], narrow: bool = False, lab: Lab | None = None) -> str:
     """The SVG document of `panels`; `narrow`: a phone's layout, NARROW_WIDTH wide with
     each label above its bar, so that shown at a phone's width its text keeps its size."""
     rows: list[str] = []
     y = 10
     for panel in panels:
         y = _panel(rows, y, panel, narrow)
-    title = escape(chart_summary(panels))
+    title = escape(chart_summary(panels, lab))
     width = NARROW_WIDTH if narrow else WIDTH
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{y}" '
@@ -139,8 +155,7 @@ def _bar(stored: Any) -> Bar | None:
     outcome, check = stored.get("outcome"), stored.get("check")
     if outcome not in OUTCOME_COLOURS or not isinstance(check, str) or not check:
         return Bar(label, value, text, colour)
-    judgement = f"{check} {OUTCOME_WORDS[outcome]}"
-    return Bar(label, value, f"{text} ({judgement})", OUTCOME_COLOURS[outcome], judgement)
+    return Bar(label, value, text, OUTCOME_COLOURS[outcome], check, OUTCOME_WORDS[outcome])
 
 
 def _number(value: Any) -> float | None:

@@ -191,7 +191,7 @@ def _status_of(submission: Submission, lab: Lab) -> dict:
     if chart:
         url = url_for(".submission_chart", submission_id=submission.id)
         narrow = url_for(".submission_chart", submission_id=submission.id, layout="narrow")
-        document["chart"] = {"url": url, "narrow_url": narrow, "alt": chart_summary(chart)}
+        document["chart"] = {"url": url, "narrow_url": narrow, "alt": chart_summary(chart, lab)}
     return document
 
 
@@ -276,7 +276,8 @@ def submission_chart(submission_id: int):
     if not chart:
         abort(404)
     narrow = request.args.get("layout") == "narrow"  # a phone's <picture> source
-    svg = render_chart_svg(chart, narrow=narrow)
+    lab = get_catalogue().lab(submission.course_id, submission.lab_id)
+    svg = render_chart_svg(chart, narrow=narrow, lab=lab)
     response = current_app.response_class(svg, mimetype="image/svg+xml")
     response.headers["X-Content-Type-Options"] = "nosniff"
     # Opened directly, the SVG is a document of its own: it may run nothing at all.
