@@ -4,8 +4,12 @@ root is an unprivileged uid of the host.
 
 The test starts a second Engine of its own: its socket, data root, exec root and pidfile in
 a temporary directory, no bridge, no iptables rules, no TCP listener, its own containerd
-namespaces, and the host's daemon.json left unread. It loads the sandbox image from the
-host's Engine (`docker save | docker load`) and grades through the grader's own runner.
+namespaces, and the host's daemon.json left unread. It runs in a network namespace of its
+own: an Engine started with `--bridge none` deletes the interface `docker0` where it runs,
+which in the host's namespace is the host Engine's bridge (every later `docker build` and
+bridged container then fails with "could not find bridge docker0"). It loads the sandbox
+image from the host's Engine (`docker save | docker load`) and grades through the grader's
+own runner.
 On first use dockerd adds the `dockremap` user and its subordinate id ranges to the host
 (/etc/passwd, /etc/subuid, /etc/subgid), as it does on a grader host.
 """
@@ -59,6 +63,7 @@ class RemappedEngine:
         config = directory / "daemon.json"
         config.write_text("{}\n")  # not the host's /etc/docker/daemon.json
         command = [
+            "unshare", "--net", "--",  # a network namespace of its own (module docstring)
             "dockerd",
             "--config-file", str(config),
             "--host", f"unix://{self.socket}",
@@ -130,6 +135,8 @@ def remapped_engine(docker_client, sandbox_image) -> Iterator[RemappedEngine]:
     # Short: a unix socket's path has at most 107 bytes, and containerd's lie below.
     directory = Path(f"/tmp/userns-{uuid.uuid4().hex[:8]}")
     directory.mkdir()
+    host_bridge = Path("/sys/class/net/docker0")
+    had_bridge = host_bridge.exists()
     engine = RemappedEngine(directory)
     try:
         with subprocess.Popen(["docker", "save", sandbox_image], stdout=subprocess.PIPE) as saved:
@@ -138,6 +145,7 @@ def remapped_engine(docker_client, sandbox_image) -> Iterator[RemappedEngine]:
         yield engine
     finally:
         engine.close()
+    assert host_bridge.exists() or not had_bridge, "the second Engine deleted the host's docker0"
 
 
 def thread_lab_request() -> GradeRequest:
