@@ -131,9 +131,10 @@ def test_dishonest_solution_is_caught_by_the_check_that_measures_it(
 ):
     verdict, deciding, says = DISHONEST[solution]
 
-    status, result = grade(
-        VERDICTS / "dishonest" / solution, sandbox_image, SHORT_JOB, sandbox_runtime
-    )
+    # gVisor stalls the main thread for tens of ms as workers start: against the short job's
+    # ~150 ms blocking stall that is a quarter of it, so there the lab's own job is timed.
+    job = SHORT_JOB if sandbox_runtime == "runc" else None
+    status, result = grade(VERDICTS / "dishonest" / solution, sandbox_image, job, sandbox_runtime)
 
     checks = checks_of(result)
     assert result["verdict"] == verdict, result["checks"]
