@@ -23,7 +23,7 @@ import contract
 from grader.adapter import AdapterError, load_adapter
 from grader.adapters.node import ADAPTER as NODE
 from grader.cli import main
-from grader.config import GraderConfig
+from grader.config import ConfigError, GraderConfig
 
 GRADER = str(Path(sys.executable).parent / "grader")
 
@@ -60,6 +60,20 @@ def test_an_adapter_outside_the_grader_needs_no_runner_edit(tmp_path, monkeypatc
     config = GraderConfig.from_env({"GRADER_ADAPTER": module})
     assert config.loaded_adapter().name == "other"
     assert config.sandbox_image == "other-sandbox:1"  # the adapter's image is the default
+
+
+def test_the_host_cgroup_dir_is_the_hosts_own_unless_a_container_mounts_it_elsewhere():
+    assert GraderConfig.from_env({}).host_cgroup_dir == Path("/sys/fs/cgroup")
+    moved = GraderConfig.from_env({"GRADER_HOST_CGROUP_DIR": "/host/sys/fs/cgroup"})
+    assert moved.host_cgroup_dir == Path("/host/sys/fs/cgroup")
+
+
+def test_a_relative_host_cgroup_dir_is_refused_and_the_worker_does_not_start(monkeypatch, capsys):
+    with pytest.raises(ConfigError, match="GRADER_HOST_CGROUP_DIR='sys/fs/cgroup'"):
+        GraderConfig.from_env({"GRADER_HOST_CGROUP_DIR": "sys/fs/cgroup"})
+    monkeypatch.setenv("GRADER_HOST_CGROUP_DIR", "host-cgroup")
+    assert main(["worker", "--burst", "--redis-url", "redis://127.0.0.1:1/0"]) == 2
+    assert "expected an absolute path" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("name", ["cobol", "grader.adapters.cobol", "../node", "grader.config"])

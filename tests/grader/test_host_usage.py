@@ -7,13 +7,14 @@ import pytest
 
 from grader.host_usage import HostUsage, UsageWatch, cgroup_dirs, read_usage
 from grader.pipeline import grade_request
-from grader.sandbox import SandboxRun
+from grader.sandbox import SandboxRun, run_in_sandbox
 from tests.grader.test_pipeline import report, request
+from tests.grader.test_sandbox import JOB, FakeEngine
 
 CONTAINER = "c0ffee" * 10
 
 
-def v1_host(root: Path, parent: str = "docker") -> Path:
+def v1_host(root: Path, parent: str = "docker", container: str = CONTAINER) -> Path:
     """A cgroup v1 tree holding the container's counters: 0.25 s throttled, 300 MiB peak,
     one OOM kill, 17 forks refused."""
     files = {
@@ -24,16 +25,16 @@ def v1_host(root: Path, parent: str = "docker") -> Path:
     }
     for name, text in files.items():
         controller, file = name.split("/")
-        place = root / controller / parent / CONTAINER
+        place = root / controller / parent / container
         place.mkdir(parents=True, exist_ok=True)
         (place / file).write_text(text)
     return root
 
 
-def v2_host(root: Path) -> Path:
+def v2_host(root: Path, slice_dir: str = "system.slice") -> Path:
     """A cgroup v2 tree (systemd driver) with the same counters as v1_host."""
     (root / "cgroup.controllers").write_text("cpu memory pids\n")
-    place = root / "system.slice" / f"docker-{CONTAINER}.scope"
+    place = root / slice_dir / f"docker-{CONTAINER}.scope"
     place.mkdir(parents=True)
     (place / "cpu.stat").write_text(
         "usage_usec 9000\nnr_periods 40\nnr_throttled 12\nthrottled_usec 250000\n"
@@ -70,6 +71,31 @@ def test_a_host_without_the_cgroup_reports_nothing_rather_than_a_guess(tmp_path)
     # A remote Engine, or a grader in a container of its own: no figure, never a zero.
     assert read_usage(CONTAINER, "", tmp_path) == HostUsage()
     assert set(HostUsage().as_measurements().values()) == {None}
+
+
+def test_v1_with_the_systemd_driver_is_read_from_the_scope(tmp_path):
+    # Docker's systemd driver on a cgroup v1 host: memory/system.slice/docker-<id>.scope.
+    root = v1_host(tmp_path, parent=f"system.slice/docker-{CONTAINER}.scope", container="")
+
+    assert read_usage(CONTAINER, "", root) == EXPECTED
+
+
+def test_a_slice_the_engine_was_given_is_followed_to_its_place(tmp_path):
+    # systemd nests a slice under each of its dash-separated prefixes.
+    root = v2_host(tmp_path, slice_dir="graders.slice/graders-node.slice")
+
+    assert read_usage(CONTAINER, "graders-node.slice", root) == EXPECTED
+
+
+def test_the_sandbox_run_reads_the_host_tree_where_the_grader_mounts_it(tmp_path):
+    # A grader in a container (compose): the host's /sys/fs/cgroup is mounted elsewhere
+    # (GRADER_HOST_CGROUP_DIR); its own /sys/fs/cgroup shows only its own cgroup.
+    mounted = v1_host(tmp_path / "host" / "sys" / "fs" / "cgroup", container="f" * 64)
+
+    run = run_in_sandbox(FakeEngine(), "img", JOB, cgroup_root=mounted)
+
+    assert run.usage == EXPECTED
+    assert run_in_sandbox(FakeEngine(), "img", JOB).usage == HostUsage()
 
 
 def test_v2_places_the_systemd_scope_first(tmp_path):

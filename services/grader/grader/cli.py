@@ -153,6 +153,7 @@ def _grade(args: argparse.Namespace) -> int:
         docker.from_env(),
         args.image or config.sandbox_image,
         runtime=config.sandbox_runtime,
+        cgroup_root=config.host_cgroup_dir,
     )
     result = grade_request(request, runner, config.ceilings, adapter=adapter)
     # The newest version, findings, diagnoses and charts included: what a lab author checks.

@@ -9,6 +9,11 @@ SANDBOX_RUNTIME picks the OCI runtime every sandbox container runs under: `runc`
 Engine's default) or `runsc` (gVisor: a user-space kernel between the student's code and
 the host's, for hosts that want a second boundary; it must be registered with the Engine,
 see deploy/README.md). It is a host's choice, never a message's.
+
+GRADER_HOST_CGROUP_DIR is where the grader finds the cgroup filesystem of the Engine's host,
+from which it reads what each sandbox used (grader.host_usage). On the host itself that is
+/sys/fs/cgroup; a grader in a container sees its own cgroup namespace there, so compose, the
+swarm stack and the Kubernetes manifests mount the host's tree read-only elsewhere and name it.
 """
 
 from __future__ import annotations
@@ -16,9 +21,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from contract import GRADING_QUEUE
 from grader.adapter import Adapter, adapter_name, load_adapter
+from grader.host_usage import CGROUP_ROOT
 from grader.limits import Ceilings
 
 # The OCI runtimes a grader host may run its sandboxes under (SANDBOX_RUNTIME).
@@ -40,12 +47,15 @@ class GraderConfig:
     queue: str = GRADING_QUEUE  # GRADER_QUEUE: the grading queue this grader consumes
     ceilings: Ceilings = field(default_factory=Ceilings)
     sandbox_runtime: str = DEFAULT_SANDBOX_RUNTIME  # SANDBOX_RUNTIME: one of SANDBOX_RUNTIMES
+    # GRADER_HOST_CGROUP_DIR: the Engine host's cgroup filesystem as the grader sees it
+    host_cgroup_dir: Path = CGROUP_ROOT
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> GraderConfig:
         """Build the config from REDIS_URL, GRADER_ADAPTER, GRADER_QUEUE, SANDBOX_IMAGE,
-        SANDBOX_RUNTIME and GRADER_MAX_* variables; raise grader.adapter.AdapterError for an
-        unknown adapter and ConfigError for an unknown runtime."""
+        SANDBOX_RUNTIME, GRADER_HOST_CGROUP_DIR and GRADER_MAX_* variables; raise
+        grader.adapter.AdapterError for an unknown adapter and ConfigError for an unknown
+        runtime or a cgroup directory that is not an absolute path."""
         env = os.environ if environ is None else environ
         defaults = Ceilings()
         ceilings = Ceilings(
@@ -61,6 +71,13 @@ class GraderConfig:
             raise ConfigError(
                 f"SANDBOX_RUNTIME={runtime!r}: expected one of {', '.join(SANDBOX_RUNTIMES)}"
             )
+        cgroup_dir = Path(env.get("GRADER_HOST_CGROUP_DIR") or CGROUP_ROOT)
+        if not cgroup_dir.is_absolute():
+            # A relative path would be read from whatever directory the worker started in.
+            raise ConfigError(
+                f"GRADER_HOST_CGROUP_DIR={str(cgroup_dir)!r}: expected an absolute path "
+                "(where the Engine host's /sys/fs/cgroup is mounted)"
+            )
         return cls(
             sandbox_image=env.get("SANDBOX_IMAGE") or load_adapter(adapter).sandbox_image,
             redis_url=env.get("REDIS_URL", cls.redis_url),
@@ -68,6 +85,7 @@ class GraderConfig:
             queue=env.get("GRADER_QUEUE") or GRADING_QUEUE,
             ceilings=ceilings,
             sandbox_runtime=runtime,
+            host_cgroup_dir=cgroup_dir,
         )
 
     def loaded_adapter(self) -> Adapter:

@@ -54,17 +54,26 @@ class HostUsage:
 def cgroup_dirs(container_id: str, cgroup_parent: str = "", root: Path = CGROUP_ROOT) -> list[Path]:
     """Where the container's host cgroup may be, for cgroup v2 or v1, most likely first.
 
-    v2 with the systemd driver: system.slice/docker-<id>.scope; with the cgroupfs driver
-    (v1 or v2): <parent>/<id>, the parent being the container's HostConfig.CgroupParent or
-    "docker". v1 keeps one tree per controller; the memory tree stands for all of them.
+    The systemd driver puts it in a scope, <slice>/docker-<id>.scope, the slice being the
+    container's HostConfig.CgroupParent or system.slice (a slice "a-b.slice" lies at
+    a.slice/a-b.slice); the cgroupfs driver in <parent>/<id>, the parent being the
+    CgroupParent or "docker". v2 has one tree; v1 one per controller, and the memory tree
+    stands for all of them. `root` is the host's cgroup filesystem as this process sees it:
+    /sys/fs/cgroup on the host, where the grader's container mounts it otherwise
+    (GRADER_HOST_CGROUP_DIR).
     """
-    parent = cgroup_parent.strip("/") or "docker"
+    parent = cgroup_parent.strip("/")
+    scope = _slice_path(parent if parent.endswith(".slice") else "system.slice")
+    places = [scope / f"docker-{container_id}.scope", Path(parent or "docker") / container_id]
     if (root / "cgroup.controllers").exists():
-        return [
-            root / "system.slice" / f"docker-{container_id}.scope",
-            root / parent / container_id,
-        ]
-    return [root / "memory" / parent / container_id]
+        return [root / place for place in places]
+    return [root / "memory" / place for place in places]
+
+
+def _slice_path(name: str) -> Path:
+    """Where systemd keeps a slice: each dash opens a level ("a-b.slice": a.slice/a-b.slice)."""
+    parts = name.removesuffix(".slice").split("-")
+    return Path(*("-".join(parts[: level + 1]) + ".slice" for level in range(len(parts))))
 
 
 def read_usage(container_id: str, cgroup_parent: str = "", root: Path = CGROUP_ROOT) -> HostUsage:

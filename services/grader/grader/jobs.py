@@ -59,7 +59,11 @@ def grade(payload: dict[str, Any]) -> dict[str, Any]:
 def _grade(request: GradeRequest) -> dict[str, Any]:
     config = GraderConfig.from_env()
     runner = functools.partial(
-        run_in_sandbox, _docker_client(), config.sandbox_image, runtime=config.sandbox_runtime
+        run_in_sandbox,
+        _docker_client(),
+        config.sandbox_image,
+        runtime=config.sandbox_runtime,
+        cgroup_root=config.host_cgroup_dir,
     )
     result = grade_request(request, runner, config.ceilings, adapter=config.loaded_adapter())
     job = get_current_job()
@@ -102,7 +106,11 @@ def run(payload: dict[str, Any]) -> dict[str, Any]:
 def _run(request: RunRequest) -> dict[str, Any]:
     config = GraderConfig.from_env()
     runner = functools.partial(
-        run_in_sandbox, _docker_client(), config.sandbox_image, runtime=config.sandbox_runtime
+        run_in_sandbox,
+        _docker_client(),
+        config.sandbox_image,
+        runtime=config.sandbox_runtime,
+        cgroup_root=config.host_cgroup_dir,
     )
     result = run_request(request, runner, config.ceilings, adapter=config.loaded_adapter())
     job = get_current_job()

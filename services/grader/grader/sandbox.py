@@ -16,6 +16,7 @@ import tarfile
 import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import docker
@@ -25,7 +26,7 @@ from docker.types import LogConfig, Mount
 
 from contract import Limits
 from grader import metrics, phases
-from grader.host_usage import HostUsage, UsageWatch
+from grader.host_usage import CGROUP_ROOT, HostUsage, UsageWatch
 from grader.limits import WORK_DIR, docker_run_options, outer_timeout_seconds
 
 SANDBOX_LABEL = "org.course-platform.sandbox"
@@ -89,10 +90,15 @@ class SandboxRun:
 
 
 def run_in_sandbox(
-    client: docker.DockerClient, image: str, job: SandboxJob, runtime: str = "runc"
+    client: docker.DockerClient,
+    image: str,
+    job: SandboxJob,
+    runtime: str = "runc",
+    cgroup_root: Path = CGROUP_ROOT,
 ) -> SandboxRun:
     """Run `job` in a fresh container of `image` under the OCI `runtime` (the host's
-    SANDBOX_RUNTIME, grader.config) and return what happened.
+    SANDBOX_RUNTIME, grader.config) and return what happened, with what its host cgroup
+    counted, read under `cgroup_root` (GRADER_HOST_CGROUP_DIR).
 
     Raises InfrastructureError when the Engine cannot create, start or inspect it.
     """
@@ -119,7 +125,7 @@ def run_in_sandbox(
         log.info("sandbox container started", extra={"event": "container.started"})
         metrics.observe_container_start(time.monotonic() - creating)
         outer_timeout = False
-        with UsageWatch(container.id, _cgroup_parent(container)) as watch:
+        with UsageWatch(container.id, _cgroup_parent(container), cgroup_root) as watch:
             try:
                 status = container.wait(timeout=outer_timeout_seconds(job.limits))
                 exit_code: int | None = status.get("StatusCode")
