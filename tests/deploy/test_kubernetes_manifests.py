@@ -325,6 +325,19 @@ def test_graders_run_on_grading_nodes_without_database_credentials(rendered, nam
     assert [v["hostPath"]["path"] for v in sockets] == ["/var/run/docker.sock"]
 
 
+@pytest.mark.parametrize("name", GRADERS)
+def test_graders_read_the_nodes_cgroup_tree_read_only_where_their_setting_says(rendered, name):
+    """What each sandbox used is read from the node's cgroup tree (grader/host_usage.py): the
+    pod's own /sys/fs/cgroup shows only the pod's cgroup."""
+    spec = pod_template(workload(rendered, "Deployment", name))["spec"]
+    (volume,) = [v for v in spec["volumes"] if v.get("hostPath", {}).get("path") == "/sys/fs/cgroup"]
+    (container,) = spec["containers"]
+    (mount,) = [m for m in container["volumeMounts"] if m["name"] == volume["name"]]
+    assert mount["readOnly"] is True
+    setting = grader_environment(workload(rendered, "Deployment", name))["GRADER_HOST_CGROUP_DIR"]
+    assert setting["value"] == mount["mountPath"]
+
+
 def test_no_other_pod_gets_a_host_path_or_a_service_account_token(rendered):
     for owner, template in pod_templates(rendered):
         assert template["spec"].get("automountServiceAccountToken") is False, name_of(owner)
@@ -369,7 +382,9 @@ def test_every_pod_but_the_graders_meets_pod_security_restricted(rendered):
         name_of(owner): restricted_profile_problems(template)
         for owner, template in pod_templates(rendered)
     }
-    host_paths = [f"volume {name} is a ['hostPath']" for name in ("docker-socket", "cpu-slots")]
+    host_paths = [
+        f"volume {name} is a ['hostPath']" for name in ("docker-socket", "cpu-slots", "host-cgroup")
+    ]
     for name in GRADERS:
         assert problems.pop(f"Deployment/{name}") == host_paths
     assert all(found == [] for found in problems.values()), problems

@@ -9,9 +9,12 @@ kernel's counters of the container's host cgroup hold for both runtimes: CPU thr
 The counters only grow, but the cgroup goes away with the container (runc removes it when
 the container exits), so `UsageWatch` samples it while the container runs and keeps the
 last reading; one more read after the exit catches the cgroups a runtime leaves behind
-(runsc under the cgroupfs driver). A grader that does not share the Engine's host (a remote
-Engine, a grader in a container of its own cgroup namespace) finds no cgroup: every figure
-is then None, never a guess.
+(runsc under the cgroupfs driver). A grader in a container sees its own cgroup namespace at
+/sys/fs/cgroup, so compose, the swarm stack and the Kubernetes manifests mount the host's
+tree read-only elsewhere and name it (GRADER_HOST_CGROUP_DIR, grader.config): a bind mount
+shows the host's whole hierarchy whatever the reader's cgroup namespace. A grader that
+cannot see it (a remote Engine, no such mount) finds no cgroup: every figure is then None,
+never a guess.
 """
 
 from __future__ import annotations

@@ -82,7 +82,7 @@ class SandboxRun:
     container_started: str  # ISO time the container started
     runtime: str = ""  # the OCI runtime the Engine ran it under (its HostConfig.Runtime)
     # What the container's host cgroup counted (grader.host_usage): the same figures under
-    # every runtime, all None when the grader cannot see the Engine's host.
+    # every runtime, all None when the grader cannot see the Engine's host's cgroup tree.
     usage: HostUsage = HostUsage()
     # Milliseconds each step took (grader.phases: create, copy, start, run, logs, inspect,
     # remove), for the benches; timestamps only.
