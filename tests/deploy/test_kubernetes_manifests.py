@@ -325,12 +325,15 @@ def test_graders_run_on_grading_nodes_without_database_credentials(rendered, nam
     assert [v["hostPath"]["path"] for v in sockets] == ["/var/run/docker.sock"]
 
 
+CGROUP_TREE = "/sys/fs/cgroup"
+
+
 @pytest.mark.parametrize("name", GRADERS)
 def test_graders_read_the_nodes_cgroup_tree_read_only_where_their_setting_says(rendered, name):
     """What each sandbox used is read from the node's cgroup tree (grader/host_usage.py): the
     pod's own /sys/fs/cgroup shows only the pod's cgroup."""
     spec = pod_template(workload(rendered, "Deployment", name))["spec"]
-    (volume,) = [v for v in spec["volumes"] if v.get("hostPath", {}).get("path") == "/sys/fs/cgroup"]
+    (volume,) = [v for v in spec["volumes"] if v.get("hostPath", {}).get("path") == CGROUP_TREE]
     (container,) = spec["containers"]
     (mount,) = [m for m in container["volumeMounts"] if m["name"] == volume["name"]]
     assert mount["readOnly"] is True
