@@ -5,7 +5,8 @@ project with a generated env file (random secrets, its own name, web on a free l
 port) serves every test here. A school and a student are made with the operators' CLI
 through `compose exec`; the student sets a password through the link the CLI printed,
 logs in and submits Thread Lab code over HTTP (as the TLS proxy relays it), and the
-grader container grades it in a sandbox container through the host's socket. The
+grader container grades it in a sandbox container through the host's socket, reading what
+the sandbox used from the host's cgroup tree mounted into it. The
 grader-python container grades a Python lab's request put on its own queue
 (tests/deploy/python_grading.py: the portal routes no Python lab until the Python course
 is published). Caddy
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import re
 import shutil
 import subprocess
@@ -144,6 +146,34 @@ def queued_grading_jobs(stack: ComposeStack) -> int:
     return int(count)
 
 
+# Run as `python -c MEASUREMENTS <submission id>` in the web container: the submission's
+# recorded measurements (JSON), as the web-worker stored the grader's result.
+MEASUREMENTS = """
+import json, os, sys
+import sqlalchemy as sa
+engine = sa.create_engine(os.environ["PORTAL_DATABASE_URL"])
+with engine.connect() as connection:
+    value = connection.execute(
+        sa.text("SELECT measurements FROM submissions WHERE id = :id"), {"id": int(sys.argv[1])}
+    ).scalar_one()
+print(value if isinstance(value, str) else json.dumps(value))
+"""
+
+
+def recorded_measurements(stack: ComposeStack, submission_id: str) -> dict:
+    """A graded submission's measurements, read from the database through the web container."""
+    return json.loads(stack.exec("web", "python", "-c", MEASUREMENTS, submission_id))
+
+
+def assert_host_figures(measurements: dict) -> None:
+    """The grader in its container read the sandbox's host cgroup (GRADER_HOST_CGROUP_DIR):
+    every figure is there, none left null as when it saw only its own cgroup namespace."""
+    usage = measurements["host_usage"]
+    assert None not in usage.values(), usage
+    assert usage["memory_peak_bytes"] > 0 and usage["cpu_periods"] > 0, usage
+    assert usage["oom_kills"] == 0 and usage["forks_refused"] == 0, usage
+
+
 def latest_mail(stack: ComposeStack) -> str:
     """The text of the last message the portal wrote to its outbox (no SMTP host set)."""
     raw = stack.exec("web", "sh", "-c", 'cat "$(ls -t /var/lib/portal/outbox/*.eml | head -n 1)"')
@@ -185,6 +215,7 @@ def test_a_student_made_by_the_cli_is_graded_passed_by_the_grader_container(stac
     status = status_of(graded_student.browser, graded_student.submission_id)
     assert status["verdict"] == "passed"
     assert "main received" in status["output"]["text"]
+    assert_host_figures(recorded_measurements(stack, graded_student.submission_id))
     # The session cookie is Secure and came back over the proxy's https.
     assert "session" in graded_student.browser.cookies
 
@@ -197,6 +228,7 @@ def test_the_python_grader_container_grades_a_python_lab_from_its_own_queue(stac
     assert result is not None, f"no GradeResult published; the grading job is {status}"
     assert (status, result["verdict"]) == ("finished", "passed"), result
     assert result["lab_id"] == "async-gather"
+    assert_host_figures(result["measurements"])
     # Graded in grader-python's container (its host name), not in the Node grader's.
     assert result["grader_host"] == stack.exec("grader-python", "hostname").strip()
 
