@@ -38,6 +38,7 @@ from tests.deploy.compose_stack import (
     ProxiedBrowser,
     build_images,
 )
+from tests.deploy.host_figures import assert_host_figures
 from tests.deploy.python_grading import enqueue_python_grading, published_result
 
 pytestmark = pytest.mark.docker
@@ -163,15 +164,6 @@ print(value if isinstance(value, str) else json.dumps(value))
 def recorded_measurements(stack: ComposeStack, submission_id: str) -> dict:
     """A graded submission's measurements, read from the database through the web container."""
     return json.loads(stack.exec("web", "python", "-c", MEASUREMENTS, submission_id))
-
-
-def assert_host_figures(measurements: dict) -> None:
-    """The grader in its container read the sandbox's host cgroup (GRADER_HOST_CGROUP_DIR):
-    every figure is there, none left null as when it saw only its own cgroup namespace."""
-    usage = measurements["host_usage"]
-    assert None not in usage.values(), usage
-    assert usage["memory_peak_bytes"] > 0 and usage["cpu_periods"] > 0, usage
-    assert usage["oom_kills"] == 0 and usage["forks_refused"] == 0, usage
 
 
 def latest_mail(stack: ComposeStack) -> str:

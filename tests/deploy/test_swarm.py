@@ -35,6 +35,7 @@ import pytest
 from grader.sandbox import SANDBOX_LABEL, SUBMISSION_LABEL
 from tests.conftest import PYTHON_SANDBOX_IMAGE, SANDBOX_IMAGE, require
 from tests.deploy.compose_stack import ROOT, ProxiedBrowser, build_images, docker_socket_gid
+from tests.deploy.host_figures import assert_host_figures
 from tests.deploy.python_grading import enqueue_python_grading, published_result
 from tests.deploy.swarm_nodes import (  # noqa: F401 (two_node_swarm is a fixture)
     SwarmNode,
@@ -306,6 +307,8 @@ def test_a_burst_is_graded_on_both_nodes_each_submission_once(stack, school):
     assert (status, result["verdict"]) == ("finished", "passed"), result
     (python_node,) = [name for name, ids in healthy_graders(stack, "grader-python").items() if ids]
     assert result["grader_host"] == python_node
+    # Read from the node's cgroup tree, which the stack mounts into its graders.
+    assert_host_figures(result["measurements"])
     print(f"a Python lab graded passed on {python_node} in {time.monotonic() - started:.0f} s")
 
 
