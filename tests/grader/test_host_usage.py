@@ -31,10 +31,11 @@ def v1_host(root: Path, parent: str = "docker", container: str = CONTAINER) -> P
     return root
 
 
-def v2_host(root: Path, slice_dir: str = "system.slice") -> Path:
+def v2_host(root: Path, slice_dir: str = "system.slice", container: str = CONTAINER) -> Path:
     """A cgroup v2 tree (systemd driver) with the same counters as v1_host."""
+    root.mkdir(parents=True, exist_ok=True)
     (root / "cgroup.controllers").write_text("cpu memory pids\n")
-    place = root / slice_dir / f"docker-{CONTAINER}.scope"
+    place = root / slice_dir / f"docker-{container}.scope"
     place.mkdir(parents=True)
     (place / "cpu.stat").write_text(
         "usage_usec 9000\nnr_periods 40\nnr_throttled 12\nthrottled_usec 250000\n"
@@ -87,10 +88,11 @@ def test_a_slice_the_engine_was_given_is_followed_to_its_place(tmp_path):
     assert read_usage(CONTAINER, "graders-node.slice", root) == EXPECTED
 
 
-def test_the_sandbox_run_reads_the_host_tree_where_the_grader_mounts_it(tmp_path):
+@pytest.mark.parametrize("make_host", [v1_host, v2_host], ids=["cgroup-v1", "cgroup-v2"])
+def test_the_sandbox_run_reads_the_host_tree_where_the_grader_mounts_it(tmp_path, make_host):
     # A grader in a container (compose): the host's /sys/fs/cgroup is mounted elsewhere
     # (GRADER_HOST_CGROUP_DIR); its own /sys/fs/cgroup shows only its own cgroup.
-    mounted = v1_host(tmp_path / "host" / "sys" / "fs" / "cgroup", container="f" * 64)
+    mounted = make_host(tmp_path / "host" / "sys" / "fs" / "cgroup", container="f" * 64)
 
     run = run_in_sandbox(FakeEngine(), "img", JOB, cgroup_root=mounted)
 
