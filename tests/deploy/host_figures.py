@@ -12,6 +12,7 @@ from __future__ import annotations
 def assert_host_figures(measurements: dict) -> None:
     """Every host figure is there, and an honest solution's run shows no kill and no refusal."""
     usage = measurements["host_usage"]
+    print(f"\nhost_usage: {usage}")
     assert None not in usage.values(), usage
     assert usage["memory_peak_bytes"] > 0 and usage["cpu_periods"] > 0, usage
     assert usage["oom_kills"] == 0 and usage["forks_refused"] == 0, usage
