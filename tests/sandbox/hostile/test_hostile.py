@@ -82,9 +82,6 @@ class Hostile:
     # inside the container, before it.
     needs_outer_timeout: bool = False
     check_output: Callable[[dict[str, Any]], None] | None = None
-    # A check of the whole GradeResult (its host-side measurements), where the output cannot
-    # tell.
-    check_result: Callable[[dict[str, Any]], None] | None = None
     # Another honest ending (verdict, says) where the runtime decides between two.
     or_else: tuple[str, str] | None = None
     # What differs under runsc (gVisor), field by field, for a reason the case's comment
@@ -163,13 +160,6 @@ def check_cpu_share(output: dict[str, Any]) -> None:
     # A bound on the quota, not a performance figure: 8 spinning threads get the lab's CPUs
     # (plus the slack of one CFS period per sample), never the host's.
     assert max(shares) <= LAB.cpus + 0.5, shares
-
-
-def check_quota_from_host(result: dict[str, Any]) -> None:
-    usage = result["measurements"]["host_usage"]
-    # The host's side of the same bound: the container's cgroup found its quota spent and
-    # held the workers back.
-    assert usage["cpu_periods"] and usage["throttled_periods"] > 0, usage
 
 
 def check_daemon(output: dict[str, Any]) -> None:
@@ -285,10 +275,12 @@ CASES = [
         "Stopped after 3.0 s of wall time.",
         SHORT_WALL_SECONDS,
         check_output=check_cpu_share,
-        check_result=check_quota_from_host,
         # Under runsc `process.cpuUsage()` is gVisor's figure, which counts every spinning
-        # thread as running (shares of 4.3 to 7.3 seen on 1 CPU): only the host's cgroup
-        # tells what the quota allowed.
+        # thread as running (shares of 4.3 to 7.3 seen on 1 CPU), so the share bound cannot
+        # be read inside; the quota is the Engine's, the same as under runc. The host
+        # cgroup's throttling cannot stand in for it: on a host busy enough that the
+        # container never gets its quota, nothing is throttled (0 of 68 periods seen under
+        # runc), and host_usage does not record the CPU time used.
         under_runsc={"check_output": None},
     ),
     Hostile("non_utf8_output.js", "failed", "checks did not hold", check_output=check_not_utf8),
@@ -320,8 +312,6 @@ def test_hostile_program_gets_its_verdict_and_leaves_nothing_behind(
     assert says in result["feedback"]
     if expected.check_output is not None:
         expected.check_output(result["output"])
-    if expected.check_result is not None:
-        expected.check_result(result)
     leaked = [name for name, value in FAKE_SECRETS.items() if value in json.dumps(result)]
     assert not leaked, f"secrets of the grader's host reached the sandbox: {leaked}"
 
