@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from contract import SCHEMA_VERSION, GradeRequest, Limits, SubmittedFile
-from grader.adapter import load_adapter
+from grader.adapter import KNOWN_ADAPTERS, load_adapter
 from grader.config import ConfigError, GraderConfig
 from grader.health_server import check_docker
 from grader.pipeline import grade_request
@@ -35,7 +35,8 @@ from tests.conftest import (
     require,
 )
 
-COURSES = Path(__file__).resolve().parents[2] / "content" / "courses"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+COURSES = REPO_ROOT / "content" / "courses"
 # The content's grader names, and what grades them here.
 GRADERS = {
     "node-sandbox": ("node", SANDBOX_IMAGE),
@@ -53,6 +54,24 @@ def reference_labs() -> list[tuple[str, dict]]:
 
 
 REFERENCE_LABS = reference_labs()
+# Each adapter's sandbox image, where every lab it grades has a directory of its own.
+IMAGE_LABS = {
+    "node": REPO_ROOT / "services" / "sandbox-image" / "labs",
+    "python": REPO_ROOT / "services" / "sandbox-image-python" / "labs",
+}
+
+
+def test_every_lab_a_grader_grades_has_a_reference_solution_graded_under_both_runtimes():
+    """The reference-solution test below covers every lab there is: each lab kind of each
+    adapter, and each lab directory of its sandbox image, is a content lab with a solution.
+    A lab added without one fails here instead of going ungraded under runsc in CI."""
+    assert set(IMAGE_LABS) == set(KNOWN_ADAPTERS) == {name for name, _ in GRADERS.values()}
+    graded = {(GRADERS[lab["grader"]][0], lab["kind"]) for _, lab in REFERENCE_LABS}
+    for name in KNOWN_ADAPTERS:
+        kinds = set(load_adapter(name).lab_kinds)
+        in_image = {path.name for path in IMAGE_LABS[name].iterdir() if path.is_dir()}
+        assert kinds == in_image - {"__pycache__"}, name
+        assert {(name, kind) for kind in kinds} <= graded, name
 
 
 def test_the_runtime_is_the_hosts_choice_among_the_known_ones():

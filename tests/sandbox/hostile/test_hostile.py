@@ -11,6 +11,11 @@ after it passes.
 
 Cases that end by a timeout run with a 3 s wall limit (the grader's ceiling clamps the lab's
 5 s) to keep the suite short; every other limit is the Thread Lab's default.
+
+Every case runs under both OCI runtimes a grader host may choose (SANDBOX_RUNTIME): runc and
+runsc (gVisor). Where gVisor ends a run another way, or shows the program another view, the
+case says what differs under runsc and why (`under_runsc`); the checks on secrets, leftovers,
+the grader's memory and the correct submission after it are the same.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ import pytest
 from grader.adapters.node.labs.thread_lab import THREAD_LAB
 from grader.limits import TMPFS_INODES, TMPFS_MIB, outer_timeout_seconds
 from grader.sandbox import SUBMISSION_LABEL
-from tests.conftest import host_command_lines, require
+from tests.conftest import both_runtimes, host_command_lines, require
 
 pytestmark = pytest.mark.docker
 
@@ -79,6 +84,13 @@ class Hostile:
     check_output: Callable[[dict[str, Any]], None] | None = None
     # Another honest ending (verdict, says) where the runtime decides between two.
     or_else: tuple[str, str] | None = None
+    # What differs under runsc (gVisor), field by field, for a reason the case's comment
+    # gives: its own kernel shows its own /proc and cgroups, and ends some runs its own way.
+    under_runsc: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def under(self, runtime: str) -> Hostile:
+        """What this program must get under the OCI `runtime`."""
+        return dataclasses.replace(self, **self.under_runsc) if runtime == "runsc" else self
 
 
 def output_json(output: dict[str, Any]) -> Any:
@@ -176,14 +188,34 @@ CASES = [
         check_output=lambda output: output["text"] == "spinning forever\n",
     ),
     Hostile("sleep_forever.js", "timeout", "Stopped after 3.0 s of wall time.", SHORT_WALL_SECONDS),
+    # Under runsc the bomb spends the host-side pids of gVisor's Sentry (its own threads grow
+    # with every task the bomb starts, whatever RLIMIT_NPROC holds inside), so runsc ends the
+    # whole sandbox (exit 2) before the wall time and no report comes: the host cgroup's
+    # refused forks give it the same verdict as under runc, never our `infra_error`. Not every
+    # time: when RLIMIT_NPROC inside holds the bomb first, it spins to the wall time and the
+    # harness reports a `timeout`. Inside gVisor /sys/fs/cgroup is empty, so the program
+    # cannot print the refused forks; the host's count is what decides the verdict.
     Hostile(
         "fork_bomb.js",
         "error",
         "more processes and threads than the sandbox allows",
         SHORT_WALL_SECONDS,
         check_output=check_fork_bomb,
+        under_runsc={
+            "check_output": None,
+            "or_else": ("timeout", "Stopped after 3.0 s of wall time."),
+        },
     ),
-    Hostile("thread_storm.js", "memory_exceeded", "used 256 MiB of 256 MiB"),
+    # Under runsc RLIMIT_NPROC holds the storm inside gVisor at the lab's 64 tasks (the
+    # grader moves the process limit there, grader/limits.py) before the workers' memory
+    # reaches the limit (a host peak of 206 MiB of 256 seen): the refused workers are
+    # swallowed, the program never ends, and the wall time stops it.
+    Hostile(
+        "thread_storm.js",
+        "memory_exceeded",
+        "used 256 MiB of 256 MiB",
+        under_runsc={"verdict": "timeout", "says": "Stopped after 5.0 s of wall time."},
+    ),
     Hostile("memory_hog.js", "memory_exceeded", "used 256 MiB of 256 MiB"),
     Hostile(
         "output_flood.js",
@@ -200,7 +232,22 @@ CASES = [
     ),
     Hostile("network_egress.js", "failed", "checks did not hold", check_output=check_network),
     Hostile("write_outside_tmp.js", "failed", "checks did not hold", check_output=check_writes),
-    Hostile("fill_tmp.js", "failed", "checks did not hold", check_output=check_fill),
+    # Under runsc a known weakness of gVisor (runsc 0.0~20221219): its tmpfs keeps the size
+    # bound (ENOSPC at 64 MiB) but not `nr_inodes` (a probe made 23,338 empty files past the
+    # 16,384 bound without an error), and it makes files slowly (about 7,000 a second), so
+    # the program is still making files at the lab's wall time: `timeout`, with no output.
+    # What bounds it there is the memory limit (the Sentry's memory is the container's).
+    Hostile(
+        "fill_tmp.js",
+        "failed",
+        "checks did not hold",
+        check_output=check_fill,
+        under_runsc={
+            "verdict": "timeout",
+            "says": "Stopped after 5.0 s of wall time.",
+            "check_output": None,
+        },
+    ),
     Hostile("native_binary.js", "failed", "checks did not hold", check_output=check_binary_refused),
     Hostile("env_dump.js", "failed", "checks did not hold", check_output=check_environment),
     Hostile("docker_socket.js", "failed", "checks did not hold", check_output=check_docker_socket),
@@ -228,39 +275,15 @@ CASES = [
         "Stopped after 3.0 s of wall time.",
         SHORT_WALL_SECONDS,
         check_output=check_cpu_share,
+        # Under runsc `process.cpuUsage()` is gVisor's figure, which counts every spinning
+        # thread as running (shares of 4.3 to 7.3 seen on 1 CPU), so the share bound cannot
+        # be read inside; the quota is the Engine's, the same as under runc. The host
+        # cgroup's throttling cannot stand in for it: on a host busy enough that the
+        # container never gets its quota, nothing is throttled (0 of 68 periods seen under
+        # runc), and host_usage does not record the CPU time used.
+        under_runsc={"check_output": None},
     ),
     Hostile("non_utf8_output.js", "failed", "checks did not hold", check_output=check_not_utf8),
-]
-
-
-# Under runsc (gVisor) a selection, to keep CI's budget: the limits (memory, processes,
-# time), the escapes (network, writes, the Engine's socket, the host's processes and
-# environment) and the forged report. A fork bomb ends differently: it spends the host-side
-# pids of gVisor's Sentry (its own threads grow with every task the bomb starts, whatever
-# RLIMIT_NPROC holds inside), so runsc ends the whole sandbox (exit 2) before the wall time
-# and no report comes; the host cgroup's refused forks give it the same verdict as under
-# runc, the student's `error` naming the process limit, never our `infra_error`. Not every
-# time: when RLIMIT_NPROC inside holds the bomb before the Sentry exhausts the host's pids,
-# the bomb spins to the wall time and the harness reports a `timeout` (seen once in six runs).
-RUNSC_PROGRAMS = (
-    "memory_hog.js",
-    "kill_pid1.js",
-    "infinite_loop.js",
-    "network_egress.js",
-    "write_outside_tmp.js",
-    "env_dump.js",
-    "proc_host.js",
-    "fake_report.js",
-)
-RUNSC_CASES = [
-    *(case for case in CASES if case.program in RUNSC_PROGRAMS),
-    Hostile(
-        "fork_bomb.js",
-        "error",
-        "more processes and threads than the sandbox allows",
-        SHORT_WALL_SECONDS,
-        or_else=("timeout", "Stopped after 3.0 s of wall time."),
-    ),
 ]
 
 
@@ -273,21 +296,26 @@ def test_every_hostile_program_has_a_case():
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.program.removesuffix(".js") for case in CASES])
+@both_runtimes
 def test_hostile_program_gets_its_verdict_and_leaves_nothing_behind(
-    case, built_sandbox_image, docker_client
+    case, sandbox_runtime, built_sandbox_image, docker_client
 ):
-    graded = grade(HOSTILE / case.program, built_sandbox_image, case.wall_seconds)
+    expected = case.under(sandbox_runtime)
+    graded = grade(HOSTILE / case.program, built_sandbox_image, case.wall_seconds, sandbox_runtime)
     result = graded.result
+    endings = dict([(expected.verdict, expected.says), *filter(None, [expected.or_else])])
+    says = endings.get(result["verdict"])
 
-    assert (graded.exit_status, result["verdict"]) == (1, case.verdict), result["feedback"]
+    assert graded.exit_status == 1 and says is not None, (result["verdict"], result["feedback"])
+    assert result["sandbox_runtime"] == sandbox_runtime
     assert result["gradable"] is True and result["score"] < 1
-    assert case.says in result["feedback"]
-    if case.check_output is not None:
-        case.check_output(result["output"])
+    assert says in result["feedback"]
+    if expected.check_output is not None:
+        expected.check_output(result["output"])
     leaked = [name for name, value in FAKE_SECRETS.items() if value in json.dumps(result)]
     assert not leaked, f"secrets of the grader's host reached the sandbox: {leaked}"
 
-    limits = LAB.__class__(**{**LAB.__dict__, "wall_seconds": case.wall_seconds})
+    limits = dataclasses.replace(LAB, wall_seconds=case.wall_seconds)
     bound = outer_timeout_seconds(limits)
     if case.needs_outer_timeout:
         bound += AFTER_OUTER_TIMEOUT_SECONDS
@@ -295,36 +323,16 @@ def test_hostile_program_gets_its_verdict_and_leaves_nothing_behind(
     assert graded.peak_rss_mib < GRADER_PEAK_RSS_CAP_MIB
 
     assert containers_of(docker_client, result["submission_id"]) == []
+    # Under runc the student's processes are host processes of the sandbox's uid. Under runsc
+    # they live inside gVisor's Sentry, so one of that uid on the host would be an escape,
+    # and what a killed sandbox leaves shows as gVisor's own processes (sandbox, gofer) or a
+    # containerd shim.
     assert sandbox_processes_outside_running_containers(docker_client) == []
+    if sandbox_runtime == "runsc":
+        assert runsc_processes_outside_running_containers(docker_client) == []
 
-    after = grade(SOLUTION, built_sandbox_image, LAB.wall_seconds).result
+    after = grade(SOLUTION, built_sandbox_image, LAB.wall_seconds, sandbox_runtime).result
     assert after["verdict"] == "passed", after["feedback"]
-
-
-@pytest.mark.parametrize(
-    "case", RUNSC_CASES, ids=[case.program.removesuffix(".js") for case in RUNSC_CASES]
-)
-@pytest.mark.parametrize("sandbox_runtime", ["runsc"], indirect=True)
-def test_hostile_program_holds_under_runsc(
-    case, sandbox_runtime, built_sandbox_image, docker_client
-):
-    graded = grade(HOSTILE / case.program, built_sandbox_image, case.wall_seconds, sandbox_runtime)
-    result = graded.result
-    endings = [(case.verdict, case.says), *([case.or_else] if case.or_else else [])]
-    says = dict(endings).get(result["verdict"])
-
-    assert graded.exit_status == 1 and says is not None, result["feedback"]
-    assert result["sandbox_runtime"] == "runsc"
-    assert result["gradable"] is True and result["score"] < 1
-    assert says in result["feedback"]
-    if case.check_output is not None:
-        case.check_output(result["output"])
-    leaked = [name for name, value in FAKE_SECRETS.items() if value in json.dumps(result)]
-    assert not leaked, f"secrets of the grader's host reached the sandbox: {leaked}"
-    limits = dataclasses.replace(LAB, wall_seconds=case.wall_seconds)
-    assert graded.elapsed_seconds < outer_timeout_seconds(limits), "a termination bound"
-    assert containers_of(docker_client, result["submission_id"]) == []
-    assert runsc_processes_outside_running_containers(docker_client) == []
 
 
 # `grader grade` (the console script calls the same `main`), which at exit prints its own peak
