@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from grader.adapters.python import ADAPTER
 from tests.conftest import both_runtimes
 
 pytestmark = pytest.mark.docker
@@ -71,10 +72,12 @@ print("main done")
     assert run.text == "main done\n"
 
 
-@pytest.mark.parametrize(
-    "source",
-    [
-        "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n",
+# Fork bombs, bare and through multiprocessing.
+FORK_BOMBS = {
+    "os.fork": (
+        "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
+    ),
+    "multiprocessing": (
         "import multiprocessing, time\n"
         "def spread():\n"
         "    while True:\n"
@@ -84,10 +87,12 @@ print("main done")
         "            time.sleep(0.01)\n"
         "if __name__ == '__main__':\n"
         "    multiprocessing.set_start_method('fork')\n"
-        "    spread()\n",
-    ],
-    ids=["os.fork", "multiprocessing"],
-)
+        "    spread()\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("source", FORK_BOMBS.values(), ids=FORK_BOMBS.keys())
 def test_a_fork_bomb_is_contained_and_the_report_still_comes(run_python, source):
     run = run_python(source, wall_seconds=2.0, pids=64)
 
@@ -95,6 +100,20 @@ def test_a_fork_bomb_is_contained_and_the_report_still_comes(run_python, source)
     assert run.report.harness_error is None
     # Reported within the wall time plus the reaping, far from the grader's outer timeout.
     assert run.report.wall_ms < 4000
+
+
+@both_runtimes
+@pytest.mark.parametrize("source", FORK_BOMBS.values(), ids=FORK_BOMBS.keys())
+def test_a_fork_bomb_is_the_process_limit_verdict_whoever_dies(grade_hostile, source):
+    # Under runc the bomb spins at the pids limit until the wall time; under runsc gVisor
+    # may end the whole sandbox, or hang it, with no report. Either way the student's
+    # process_limit_exceeded, quoting the limit, never ours and never the clock's.
+    result = grade_hostile(source)
+
+    assert result.verdict == "process_limit_exceeded", (result.feedback, result.measurements)
+    assert result.gradable is True and result.score == 0.0
+    limit = ADAPTER.lab_kind("async-gather").default_limits.pids
+    assert f"(at most {limit})" in result.feedback
 
 
 @both_runtimes
