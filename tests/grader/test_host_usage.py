@@ -163,6 +163,34 @@ def test_a_sandbox_hung_past_the_outer_timeout_with_no_refused_fork_is_a_timeout
     assert grade_request(request(), hung).verdict == "timeout"
 
 
+@pytest.mark.parametrize(
+    ("tasks", "verdict"),
+    [
+        ({"count": 64, "limit": 64}, "process_limit_exceeded"),
+        ({"count": 12, "limit": 64}, "timeout"),  # an endless loop, far from the limit
+        (None, "timeout"),  # an older harness counts nothing
+    ],
+    ids=["at-the-limit", "below-it", "not-counted"],
+)
+def test_under_runsc_the_harness_count_at_the_wall_time_tells_a_fork_bomb(tasks, verdict):
+    # runsc: RLIMIT_NPROC inside gVisor held the bomb, so the host refused no fork; only the
+    # harness, counting the sandbox's tasks before its kill, saw every one of them in use.
+    spun = report(status="timeout", exit_code=None, signal="SIGKILL", tasks_at_stop=tasks)
+
+    result = grade_request(request(), died(0, HostUsage(forks_refused=0), stdout=spun))
+
+    assert result.verdict == verdict, result.feedback
+    assert result.score == 0.0
+
+
+def test_a_malformed_task_count_makes_the_report_untrusted():
+    spun = report(status="timeout", exit_code=None, tasks_at_stop={"count": -1, "limit": 64})
+
+    result = grade_request(request(), died(0, HostUsage(), stdout=spun))
+
+    assert result.verdict == "infra_error"
+
+
 def test_refused_forks_never_fail_a_program_that_ended_well():
     result = grade_request(request(), died(0, HostUsage(forks_refused=1), stdout=report()))
 

@@ -75,9 +75,12 @@ def decide_verdict(
     if report.oom_kills > 0 or _oom_killed(run):
         return _memory_exceeded(limits, report, heap_limit)
     crashed = report.status == "exited" and (report.exit_code != 0 or report.signal)
-    if (report.status == "timeout" or crashed) and _forks_refused(run):
-        # A fork bomb spins at the pids limit until the wall time (or dies of it): the limit
-        # it hit explains the ending better than the clock or the crash does.
+    at_limit = report.tasks_at_stop is not None and report.tasks_at_stop.at_limit
+    if (report.status == "timeout" or crashed) and (_forks_refused(run) or at_limit):
+        # A fork bomb spins at the process limit until the wall time (or dies of it): the
+        # limit it hit explains the ending better than the clock or the crash does. Under
+        # runsc the limit is RLIMIT_NPROC inside gVisor, which the host never sees refuse a
+        # fork: there the harness's count of tasks at the wall timeout says it.
         return _process_limit(limits)
     if report.status == "timeout":
         return Verdict("timeout", f"Stopped after {limits.wall_seconds:.1f} s of wall time.")

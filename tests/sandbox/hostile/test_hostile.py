@@ -178,8 +178,8 @@ CASES = [
     Hostile("sleep_forever.js", "timeout", "Stopped after 3.0 s of wall time.", SHORT_WALL_SECONDS),
     Hostile(
         "fork_bomb.js",
-        "error",
-        "more processes and threads than the sandbox allows",
+        "process_limit_exceeded",
+        "more processes and threads than the sandbox allows (at most 64)",
         SHORT_WALL_SECONDS,
         check_output=check_fork_bomb,
     ),
