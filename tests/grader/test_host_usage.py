@@ -181,6 +181,7 @@ def test_under_runsc_the_harness_count_at_the_wall_time_tells_a_fork_bomb(tasks,
 
     assert result.verdict == verdict, result.feedback
     assert result.score == 0.0
+    assert result.measurements.get("tasks_at_stop") == tasks
 
 
 def test_a_malformed_task_count_makes_the_report_untrusted():

@@ -128,6 +128,8 @@ def grade_request(
     measurements = {"wall_ms": report.wall_ms, **report.measurements} if report else {}
     # Read on the host for every runtime, and there even when the sandbox left no report.
     measurements["host_usage"] = run.usage.as_measurements()
+    if report is not None and report.tasks_at_stop is not None:
+        measurements["tasks_at_stop"] = dataclasses.asdict(report.tasks_at_stop)
     if verdict.name == "inconclusive":
         measurements["measured_runs"] = measured_runs
     times = phase_times(request, started, run.container_started)
