@@ -103,15 +103,22 @@ def test_a_fork_bomb_is_contained_and_the_report_still_comes(run_python, source)
 
 
 @both_runtimes
-@pytest.mark.parametrize("source", FORK_BOMBS.values(), ids=FORK_BOMBS.keys())
-def test_a_fork_bomb_is_the_process_limit_verdict_whoever_dies(grade_hostile, source):
-    # Under runc the bomb spins at the pids limit until the wall time; under runsc gVisor
-    # may end the whole sandbox, or hang it, with no report. Either way the student's
-    # process_limit_exceeded, quoting the limit, never ours and never the clock's.
-    result = grade_hostile(source)
+def test_a_fork_bomb_is_the_students_limit_whoever_dies(grade_hostile, sandbox_runtime):
+    # The bare bomb, at the module's top level: the lab's subject runs it on import (the
+    # multiprocessing one waits for __main__, which a driven lab never runs). Under runc it
+    # spins at the pids limit until the wall time: process_limit_exceeded, quoting the limit.
+    result = grade_hostile(FORK_BOMBS["os.fork"])
 
+    assert result.gradable is True, result.feedback
+    if sandbox_runtime == "runsc" and result.verdict == "memory_exceeded":
+        # Under runsc each forked Python costs the host about 10 MB (gVisor's copy of the
+        # pages the child writes: 677 MB at the process limit with 1 GiB granted), so the
+        # lab's 256 MiB ends the bomb first, with an OOM kill the host counted: the limit it
+        # really hit, still the student's (5 runs of 5 here).
+        assert result.measurements["host_usage"]["oom_kills"], result.measurements
+        return
     assert result.verdict == "process_limit_exceeded", (result.feedback, result.measurements)
-    assert result.gradable is True and result.score == 0.0
+    assert result.score == 0.0
     limit = ADAPTER.lab_kind("async-gather").default_limits.pids
     assert f"(at most {limit})" in result.feedback
 
