@@ -14,6 +14,7 @@ import jsonschema
 import pytest
 
 from contract import (
+    GRADE_RESULT_VERSION,
     GRADE_RESULT_VERSIONS,
     GradeRequest,
     GradeResult,
@@ -55,16 +56,16 @@ def test_a_newer_portals_request_is_read_by_an_older_grader_as_version_1():
     wire = over_the_wire(encode(request))
 
     # An N-1 grader accepts schema_version 1 and ignores the field it does not know.
-    assert wire["schema_version"] == 1 and wire["result_versions"] == [1, 2]
+    assert wire["schema_version"] == 1 and wire["result_versions"] == [1, 2, 3]
     older_fields = {field.name for field in dataclasses.fields(GradeRequest)} - {"result_versions"}
     assert older_fields <= set(wire)
     jsonschema.validate(wire, load_schema("grade-request"))
-    assert result_version_for(decode(GradeRequest, wire)) == 2
+    assert result_version_for(decode(GradeRequest, wire)) == 3
 
 
 def test_a_newer_portal_reads_an_older_graders_result_and_a_newer_ones():
     older = over_the_wire(encode_grade_result(RESULT, 1))
-    newer = over_the_wire(encode_grade_result(RESULT, 2))
+    newer = over_the_wire(encode_grade_result(RESULT, GRADE_RESULT_VERSION))
 
     jsonschema.validate(newer, load_schema("grade-result"))
     assert decode(GradeResult, older).diagnoses == ()
@@ -74,11 +75,12 @@ def test_a_newer_portal_reads_an_older_graders_result_and_a_newer_ones():
 def test_a_grader_answers_in_the_highest_version_both_know():
     future = dataclasses.replace(REQUEST, result_versions=(1, 2, 7))
     assert result_version_for(future) == 2
+    assert result_version_for(dataclasses.replace(REQUEST, result_versions=(1, 2, 3, 7))) == 3
     unknown = dataclasses.replace(REQUEST, result_versions=(7,))
     assert result_version_for(unknown) == 1  # the version every portal reads
 
 
-@pytest.mark.parametrize("version", [0, 3, None])
+@pytest.mark.parametrize("version", [0, 4, None])
 def test_a_result_version_nobody_reads_is_neither_written_nor_read(version):
     with pytest.raises(MessageError, match="schema_version"):
         encode_grade_result(RESULT, version)

@@ -9,6 +9,7 @@ from contract import (
     RECORD_RUN_JOB,
     RUN_JOB,
     RUN_OUTCOMES,
+    RUN_RESULT_VERSION,
     SCHEMA_VERSION,
     Limits,
     MessageError,
@@ -106,7 +107,7 @@ def test_malformed_result_is_refused(change, complaint):
 
 @pytest.mark.parametrize("outcome", RUN_OUTCOMES)
 def test_every_outcome_is_in_the_schema(outcome):
-    wire = encode(RESULT) | {"outcome": outcome}
+    wire = encode(RESULT) | {"outcome": outcome, "schema_version": RUN_RESULT_VERSION}
     jsonschema.validate(wire, load_schema("run-result"))
     assert decode(RunResult, wire).outcome == outcome
 

@@ -24,6 +24,7 @@ from grader import pipeline
 from grader.adapters.node import ADAPTER as NODE
 from grader.adapters.node.labs.kinds import lab_kind, lab_kinds
 from grader.feedback import OPENINGS
+from grader.host_usage import HostUsage
 from grader.lab_kind import outcome_of
 from grader.sandbox import InfrastructureError, SandboxRun
 from portal.catalogue.loader import load_catalogue
@@ -41,6 +42,11 @@ SCENARIOS = {
     "error": (None, {"exit_code": 1, "error_line": "ReferenceError: x is not defined"}),
     "timeout": (None, {"status": "timeout", "exit_code": None, "signal": "SIGKILL"}),
     "memory_exceeded": (None, {"cgroup": {"oom_kills": 1}, "exit_code": None}),
+    # A fork bomb spun at the pids limit to the wall time; the host counted refused forks.
+    "process_limit_exceeded": (
+        None,
+        {"status": "timeout", "exit_code": None, "signal": "SIGKILL", "forks_refused": 40},
+    ),
     "output_limit": (None, {"status": "output_limit", "exit_code": None}),
     "infra_error": (None, {"status": "harness_error", "harness_error": "x"}),
     "inconclusive": ("inconclusive", {}),
@@ -170,10 +176,13 @@ def grade(lab, scenario, monkeypatch, outer_timeout=False):
         entrypoint="main.js",
         limits=kind.default_limits,
     )
-    stdout = b"" if outer_timeout else report(lab, **changes)
+    reported = {name: value for name, value in changes.items() if name != "forks_refused"}
+    stdout = b"" if outer_timeout else report(lab, **reported)
     exit_code = None if outer_timeout else 0
+    usage = HostUsage(forks_refused=changes.get("forks_refused", 0))
     return kind, pipeline.grade_request(
-        request, lambda job: SandboxRun(exit_code, stdout, False, outer_timeout, "t")
+        request,
+        lambda job: SandboxRun(exit_code, stdout, False, outer_timeout, "t", usage=usage),
     )
 
 
@@ -188,7 +197,7 @@ def expected_score(kind, verdict, checks):
     if verdict == "passed":
         held = sum(check.passed for check in bonus) / len(bonus) if bonus else 1.0
         return round(kind.pass_score + (1 - kind.pass_score) * held, 2)
-    if verdict in ("infra_error", "timeout") or not checks:
+    if verdict in ("infra_error", "timeout", "process_limit_exceeded") or not checks:
         return 0.0  # a run that never ended earns nothing for the checks that held
     share = min(sum(check.passed for check in required) / len(required), 0.99)
     return round(round(share, 2) * kind.pass_score, 2)

@@ -138,10 +138,14 @@ def died(exit_code: int, usage: HostUsage, oom_killed: bool = False, stdout: byt
         (died(137, HostUsage(oom_kills=1)), "memory_exceeded", "used 256 MiB of 256 MiB"),
         (died(137, HostUsage(), oom_killed=True), "memory_exceeded", "used 256 MiB of 256 MiB"),
         # runsc: a fork bomb spends the Sentry's host tasks; it panics, exit 2, no output.
-        (died(2, HostUsage(forks_refused=40)), "error", "more processes and threads"),
+        (
+            died(2, HostUsage(forks_refused=40)),
+            "process_limit_exceeded",
+            "more processes and threads",
+        ),
         # A harness that ended 0 with no report because the bomb left it no process to
         # write one with: the student's doing as well.
-        (died(0, HostUsage(forks_refused=3)), "error", "(at most 64)"),
+        (died(0, HostUsage(forks_refused=3)), "process_limit_exceeded", "(at most 64)"),
         # Nothing on the host explains it: our harness broke, or the student ended it.
         (died(0, HostUsage()), "infra_error", "does not count"),
         (died(2, HostUsage()), "error", "ended the grader's harness"),
@@ -162,7 +166,58 @@ def test_a_fork_bomb_that_ran_to_the_wall_time_is_the_process_limit_not_the_cloc
 
     result = grade_request(request(), died(0, HostUsage(forks_refused=900), stdout=spun))
 
-    assert result.verdict == "error" and "more processes and threads" in result.feedback
+    assert result.verdict == "process_limit_exceeded" and "(at most 64)" in result.feedback
+    assert result.score == 0.0  # the checks that held before the bomb earn nothing
+    start_here = next(check for check in result.checks if check.name == "exits_cleanly")
+    assert "more processes and threads than the sandbox allows" in start_here.message
+
+
+def test_a_sandbox_hung_past_the_outer_timeout_after_refused_forks_is_the_process_limit():
+    # runsc: once the host refused the Sentry's forks, the sandbox can hang until the
+    # grader's own timeout kills it, with no report.
+    hung = lambda job: SandboxRun(  # noqa: E731
+        None, b"", False, True, "t", "runsc", HostUsage(forks_refused=12)
+    )
+
+    result = grade_request(request(), hung)
+
+    assert (result.verdict, result.gradable, result.score) == ("process_limit_exceeded", True, 0)
+    assert "(at most 64)" in result.feedback
+
+
+def test_a_sandbox_hung_past_the_outer_timeout_with_no_refused_fork_is_a_timeout():
+    hung = lambda job: SandboxRun(None, b"", False, True, "t", "runsc", HostUsage())  # noqa: E731
+
+    assert grade_request(request(), hung).verdict == "timeout"
+
+
+@pytest.mark.parametrize(
+    ("tasks", "verdict"),
+    [
+        ({"count": 64, "limit": 64}, "process_limit_exceeded"),
+        ({"count": 12, "limit": 64}, "timeout"),  # an endless loop, far from the limit
+        (None, "timeout"),  # an older harness counts nothing
+    ],
+    ids=["at-the-limit", "below-it", "not-counted"],
+)
+def test_under_runsc_the_harness_count_at_the_wall_time_tells_a_fork_bomb(tasks, verdict):
+    # runsc: RLIMIT_NPROC inside gVisor held the bomb, so the host refused no fork; only the
+    # harness, counting the sandbox's tasks before its kill, saw every one of them in use.
+    spun = report(status="timeout", exit_code=None, signal="SIGKILL", tasks_at_stop=tasks)
+
+    result = grade_request(request(), died(0, HostUsage(forks_refused=0), stdout=spun))
+
+    assert result.verdict == verdict, result.feedback
+    assert result.score == 0.0
+    assert result.measurements.get("tasks_at_stop") == tasks
+
+
+def test_a_malformed_task_count_makes_the_report_untrusted():
+    spun = report(status="timeout", exit_code=None, tasks_at_stop={"count": -1, "limit": 64})
+
+    result = grade_request(request(), died(0, HostUsage(), stdout=spun))
+
+    assert result.verdict == "infra_error"
 
 
 def test_refused_forks_never_fail_a_program_that_ended_well():

@@ -12,6 +12,7 @@ from contract import (
     RECORD_RUN_JOB,
     RESULTS_QUEUE,
     RUN_OUTCOMES,
+    RUN_RESULT_VERSION,
     SCHEMA_VERSION,
     Limits,
     RunRequest,
@@ -21,6 +22,7 @@ from contract import (
     encode,
     run_result_job_id,
 )
+from grader.host_usage import HostUsage
 from grader.limits import Ceilings
 from grader.publish import publish_run_result
 from grader.sandbox import InfrastructureError, SandboxRun
@@ -89,10 +91,12 @@ def report(**changes):
     return b"HARNESS-REPORT " + json.dumps(data).encode() + b"\n"
 
 
-def runner(stdout=b"", exit_code=0, oom_killed=False, outer_timeout=False):
+def runner(stdout=b"", exit_code=0, oom_killed=False, outer_timeout=False, usage=None):
     def run(job):
         run.job = job
-        return SandboxRun(exit_code, stdout, oom_killed, outer_timeout, "t")
+        return SandboxRun(
+            exit_code, stdout, oom_killed, outer_timeout, "t", usage=usage or HostUsage()
+        )
 
     return run
 
@@ -153,6 +157,19 @@ def test_es_module_code_runs_from_an_mjs_file_as_when_graded():
         ),
         (runner(b"no report", exit_code=0), "infra_error", "our side"),
         (runner(report(status="harness_error", harness_error="boom")), "infra_error", "our side"),
+        (
+            runner(exit_code=2, usage=HostUsage(forks_refused=40)),
+            "process_limit_exceeded",
+            "more processes and threads than the sandbox allows",
+        ),
+        (
+            runner(
+                report(status="timeout", exit_code=None, signal="SIGKILL"),
+                usage=HostUsage(forks_refused=900),
+            ),
+            "process_limit_exceeded",
+            "(at most",
+        ),
     ],
 )
 def test_each_ending_has_its_outcome_and_sentence(run, outcome, quoted):
@@ -227,7 +244,7 @@ def test_a_driven_lab_that_could_not_measure_says_why_without_judging(problem, q
 def test_the_result_is_published_for_record_run_under_its_own_job_id(redis_url):
     connection = Redis.from_url(redis_url)
     result = run_request(request(), runner(report()))
-    publish_run_result(connection, result)
+    publish_run_result(connection, result, RUN_RESULT_VERSION)
     queue = Queue(RESULTS_QUEUE, connection=connection, serializer=JSONSerializer)
     jobs = queue.get_jobs()
     assert [job.id for job in jobs] == [run_result_job_id("9")]

@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from grader.adapters.python import ADAPTER
 from tests.conftest import both_runtimes
 
 pytestmark = pytest.mark.docker
@@ -71,10 +72,12 @@ print("main done")
     assert run.text == "main done\n"
 
 
-@pytest.mark.parametrize(
-    "source",
-    [
-        "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n",
+# Fork bombs, bare and through multiprocessing.
+FORK_BOMBS = {
+    "os.fork": (
+        "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
+    ),
+    "multiprocessing": (
         "import multiprocessing, time\n"
         "def spread():\n"
         "    while True:\n"
@@ -84,10 +87,12 @@ print("main done")
         "            time.sleep(0.01)\n"
         "if __name__ == '__main__':\n"
         "    multiprocessing.set_start_method('fork')\n"
-        "    spread()\n",
-    ],
-    ids=["os.fork", "multiprocessing"],
-)
+        "    spread()\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("source", FORK_BOMBS.values(), ids=FORK_BOMBS.keys())
 def test_a_fork_bomb_is_contained_and_the_report_still_comes(run_python, source):
     run = run_python(source, wall_seconds=2.0, pids=64)
 
@@ -95,6 +100,27 @@ def test_a_fork_bomb_is_contained_and_the_report_still_comes(run_python, source)
     assert run.report.harness_error is None
     # Reported within the wall time plus the reaping, far from the grader's outer timeout.
     assert run.report.wall_ms < 4000
+
+
+@both_runtimes
+def test_a_fork_bomb_is_the_students_limit_whoever_dies(grade_hostile, sandbox_runtime):
+    # The bare bomb, at the module's top level: the lab's subject runs it on import (the
+    # multiprocessing one waits for __main__, which a driven lab never runs). Under runc it
+    # spins at the pids limit until the wall time: process_limit_exceeded, quoting the limit.
+    result = grade_hostile(FORK_BOMBS["os.fork"])
+
+    assert result.gradable is True, result.feedback
+    if sandbox_runtime == "runsc" and result.verdict == "memory_exceeded":
+        # Under runsc each forked Python costs the host about 10 MB (gVisor's copy of the
+        # pages the child writes: 677 MB at the process limit with 1 GiB granted), so the
+        # lab's 256 MiB ends the bomb first, with an OOM kill the host counted: the limit it
+        # really hit, still the student's (5 runs of 5 here).
+        assert result.measurements["host_usage"]["oom_kills"], result.measurements
+        return
+    assert result.verdict == "process_limit_exceeded", (result.feedback, result.measurements)
+    assert result.score == 0.0
+    limit = ADAPTER.lab_kind("async-gather").default_limits.pids
+    assert f"(at most {limit})" in result.feedback
 
 
 @both_runtimes

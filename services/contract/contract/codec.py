@@ -16,6 +16,10 @@ from contract.messages import (
     GRADE_RESULT_VERSION,
     GRADE_RESULT_VERSIONS,
     RUN_OUTCOMES,
+    RUN_RESULT_VERSION,
+    RUN_RESULT_VERSIONS,
+    STATUS_FALLBACKS,
+    STATUS_SINCE,
     SUPPORTED_VERSIONS,
     VERDICTS,
     GradeRequest,
@@ -41,21 +45,39 @@ def encode(message: Any) -> dict[str, Any]:
     return _to_plain(dataclasses.asdict(message))
 
 
-def result_version_for(request: GradeRequest) -> int:
-    """The GradeResult version to answer `request` in: the highest both sides know."""
-    known = [v for v in request.result_versions if v in GRADE_RESULT_VERSIONS]
+def result_version_for(request: GradeRequest | RunRequest) -> int:
+    """The result version to answer `request` in (a GradeResult's for a GradeRequest, a
+    RunResult's for a RunRequest): the highest both sides know."""
+    versions = RUN_RESULT_VERSIONS if isinstance(request, RunRequest) else GRADE_RESULT_VERSIONS
+    known = [v for v in request.result_versions if v in versions]
     return max(known, default=1)
 
 
 def encode_grade_result(result: GradeResult, version: int = GRADE_RESULT_VERSION) -> dict:
-    """`result` as a reader of GradeResult `version` expects it (1 or 2)."""
+    """`result` as a reader of GradeResult `version` expects it (1, 2 or 3)."""
     if version not in GRADE_RESULT_VERSIONS:
         raise MessageError(f"GradeResult: cannot write schema_version {version!r}")
-    wire = encode(dataclasses.replace(result, schema_version=version))
+    verdict = _status_for(result.verdict, "GradeResult", version)
+    wire = encode(dataclasses.replace(result, schema_version=version, verdict=verdict))
     if version == 1:
         for name in GRADE_RESULT_V2_FIELDS:
             del wire[name]
     return wire
+
+
+def encode_run_result(result: RunResult, version: int = RUN_RESULT_VERSION) -> dict:
+    """`result` as a reader of RunResult `version` expects it (1 or 2)."""
+    if version not in RUN_RESULT_VERSIONS:
+        raise MessageError(f"RunResult: cannot write schema_version {version!r}")
+    outcome = _status_for(result.outcome, "RunResult", version)
+    return encode(dataclasses.replace(result, schema_version=version, outcome=outcome))
+
+
+def _status_for(status: str, message: str, version: int) -> str:
+    """The status a reader of `version` knows: a newer one becomes what it showed before."""
+    if version < STATUS_SINCE.get(status, {}).get(message, 1):
+        return STATUS_FALLBACKS[status]
+    return status
 
 
 def decode(message_type: type[T], data: Any) -> T:
@@ -63,7 +85,9 @@ def decode(message_type: type[T], data: Any) -> T:
     if not isinstance(data, dict):
         raise MessageError(f"{message_type.__name__}: expected an object")
     version = data.get("schema_version")
-    supported = GRADE_RESULT_VERSIONS if message_type is GradeResult else SUPPORTED_VERSIONS
+    supported = {GradeResult: GRADE_RESULT_VERSIONS, RunResult: RUN_RESULT_VERSIONS}.get(
+        message_type, SUPPORTED_VERSIONS
+    )
     if version not in supported:
         raise MessageError(
             f"{message_type.__name__}: unsupported schema_version {version!r} "
@@ -157,12 +181,14 @@ def _check_semantics(message: Any) -> None:
     if isinstance(message, GradeResult):
         if message.verdict not in VERDICTS:
             raise MessageError(f"GradeResult.verdict: unknown verdict {message.verdict!r}")
+        _check_status_version(message.verdict, "GradeResult", message.schema_version)
         if not 0.0 <= message.score <= 1.0:
             raise MessageError("GradeResult.score: must be between 0 and 1")
         _check_charts(message)
     if isinstance(message, RunResult):
         if message.outcome not in RUN_OUTCOMES:
             raise MessageError(f"RunResult.outcome: unknown outcome {message.outcome!r}")
+        _check_status_version(message.outcome, "RunResult", message.schema_version)
         for name, shown in message.measurements.items():
             if not (
                 isinstance(shown, dict)
@@ -172,6 +198,12 @@ def _check_semantics(message: Any) -> None:
                 raise MessageError(
                     f"RunResult.measurements.{name}: expected an object with a label and a text"
                 )
+
+
+def _check_status_version(status: str, message: str, version: int) -> None:
+    since = STATUS_SINCE.get(status, {}).get(message, 1)
+    if version < since:
+        raise MessageError(f"{message}: {status!r} needs schema_version {since} or later")
 
 
 def _check_charts(result: GradeResult) -> None:

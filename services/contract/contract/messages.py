@@ -5,12 +5,18 @@ version; a breaking change bumps the version of that message only, and the codec
 the versions listed for it, so that a rolling deploy can run old and new processes side by
 side in either order:
 
-- GradeRequest, RunRequest and RunResult are at version 1 (`SCHEMA_VERSION`).
-- GradeResult is at version 2 (`GRADE_RESULT_VERSION`): it carries what the portal shows
-  (findings, diagnoses, charts), and the portal stops reading lab-specific measurements.
-  A request says which result versions its portal reads (`result_versions`, additive: an
+- GradeRequest and RunRequest are at version 1 (`SCHEMA_VERSION`).
+- GradeResult is at version 3 (`GRADE_RESULT_VERSION`). Version 2 carries what the portal
+  shows (findings, diagnoses, charts), and the portal stops reading lab-specific
+  measurements. Version 3 may carry the verdict `process_limit_exceeded`.
+- RunResult is at version 2 (`RUN_RESULT_VERSION`): it may carry the outcome
+  `process_limit_exceeded`.
+- A request says which result versions its portal reads (`result_versions`, additive: an
   older portal sends none and means 1); a grader answers in the highest one both know, so
-  an older portal never receives a version it refuses, and a newer portal reads both.
+  an older portal never receives a version it refuses, and a newer portal reads them all.
+- A status is a closed set that an older portal refuses when it does not know a name, so a
+  new status comes with a new result version, and a grader answering an older reader
+  writes the status that reader showed for it before (`STATUS_FALLBACKS`).
 """
 
 from __future__ import annotations
@@ -18,10 +24,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = 1  # GradeRequest, RunRequest, RunResult
+SCHEMA_VERSION = 1  # GradeRequest, RunRequest
 SUPPORTED_VERSIONS = frozenset({1})
-GRADE_RESULT_VERSION = 2  # what graders write when the portal reads it
-GRADE_RESULT_VERSIONS = frozenset({1, 2})  # what a portal reads and a grader writes
+GRADE_RESULT_VERSION = 3  # what graders write when the portal reads it
+GRADE_RESULT_VERSIONS = frozenset({1, 2, 3})  # what a portal reads and a grader writes
+RUN_RESULT_VERSION = 2  # what graders write when the portal reads it
+RUN_RESULT_VERSIONS = frozenset({1, 2})  # what a portal reads and a grader writes
 
 VERDICTS = (
     "passed",  # every check held
@@ -29,6 +37,7 @@ VERDICTS = (
     "error",  # the student's code crashed or did not compile
     "timeout",  # the wall-time limit stopped it
     "memory_exceeded",  # the memory limit stopped it
+    "process_limit_exceeded",  # the process limit stopped it (a fork bomb); GradeResult 3
     "output_limit",  # it printed more than the output limit
     "infra_error",  # ours (daemon down, image missing): retried, never counted
     "inconclusive",  # measurements stayed noisier than their effect: re-measured, never counted
@@ -147,7 +156,7 @@ class Chart:
 class GradeResult:
     """A grader's answer to one GradeRequest."""
 
-    schema_version: int  # SCHEMA_VERSION when written
+    schema_version: int  # GRADE_RESULT_VERSION, or the older one its portal reads
     submission_id: str  # the request's submission_id
     tenant_id: str  # the request's tenant_id
     lab_id: str  # the request's lab_id
@@ -179,9 +188,16 @@ RUN_OUTCOMES = (
     "error",  # it crashed or did not parse
     "timeout",  # the wall-time limit stopped it
     "memory_exceeded",  # the memory limit stopped it
+    "process_limit_exceeded",  # the process limit stopped it (a fork bomb); RunResult 2
     "output_limit",  # it printed more than the output limit
     "infra_error",  # ours (daemon down, image missing): nothing to do with the code
 )
+
+# Statuses (verdicts and run outcomes alike) newer than the first result version: the
+# result version that brought each, and the status a reader of an older version showed for
+# it (before `process_limit_exceeded`, a fork bomb was an `error` naming the limit).
+STATUS_SINCE = {"process_limit_exceeded": {"GradeResult": 3, "RunResult": 2}}
+STATUS_FALLBACKS = {"process_limit_exceeded": "error"}
 
 
 @dataclass(frozen=True)
@@ -198,13 +214,15 @@ class RunRequest:
     limits: Limits  # requested limits; clamped by the grader like a grade's
     check_config: dict[str, Any] = field(default_factory=dict)  # the lab's settings
     queued_at: str = ""  # ISO 8601 UTC time the portal enqueued it
+    # The RunResult versions the requesting portal reads; absent (an older portal): 1.
+    result_versions: tuple[int, ...] = (1,)
 
 
 @dataclass(frozen=True)
 class RunResult:
     """A grader's answer to one RunRequest: what happened, never a verdict or a score."""
 
-    schema_version: int  # SCHEMA_VERSION when written
+    schema_version: int  # RUN_RESULT_VERSION, or the older one its portal reads
     run_id: str  # the request's run_id
     tenant_id: str  # the request's tenant_id
     lab_id: str  # the request's lab_id

@@ -20,6 +20,7 @@ OPENINGS = {
     "error": "Your code did not make it through.",
     "timeout": "Your program ran out of time.",
     "memory_exceeded": "Your program ran out of memory.",
+    "process_limit_exceeded": "Your program started too many processes.",
     "output_limit": "Your program printed too much.",
     "infra_error": "My apologies: the simulation failed on our side.",
     "inconclusive": "The measurements were too noisy to judge.",

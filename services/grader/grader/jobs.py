@@ -115,5 +115,5 @@ def _run(request: RunRequest) -> dict[str, Any]:
     result = run_request(request, runner, config.ceilings, adapter=config.loaded_adapter())
     job = get_current_job()
     if job is not None:
-        publish_run_result(job.connection, result)
+        publish_run_result(job.connection, result, result_version_for(request))
     return {"run_id": result.run_id, "outcome": result.outcome}

@@ -116,10 +116,20 @@ def grade_request(
             if verdict.name != "inconclusive" or measured_runs > REMEASURE_RUNS:
                 break
             clock.lap(phases.JUDGE)  # this run's, before the next
+    if verdict.name == "process_limit_exceeded":
+        # "Start here" names the limit the program hit, not the clock or a crash.
+        checks = [
+            dataclasses.replace(check, message=verdict.reason)
+            if check.name == "exits_cleanly"
+            else check
+            for check in checks
+        ]
     output = Output(**report.output) if report else NO_OUTPUT
     measurements = {"wall_ms": report.wall_ms, **report.measurements} if report else {}
     # Read on the host for every runtime, and there even when the sandbox left no report.
     measurements["host_usage"] = run.usage.as_measurements()
+    if report is not None and report.tasks_at_stop is not None:
+        measurements["tasks_at_stop"] = dataclasses.asdict(report.tasks_at_stop)
     if verdict.name == "inconclusive":
         measurements["measured_runs"] = measured_runs
     times = phase_times(request, started, run.container_started)

@@ -12,8 +12,8 @@ from contract import (
     RESULTS_QUEUE,
     GradeResult,
     RunResult,
-    encode,
     encode_grade_result,
+    encode_run_result,
     result_job_id,
     run_result_job_id,
 )
@@ -53,15 +53,16 @@ def publish_result(connection: Redis, result: GradeResult, version: int) -> None
     )
 
 
-def publish_run_result(connection: Redis, result: RunResult) -> None:
-    """Enqueue the portal's `record_run` job with the encoded run result.
+def publish_run_result(connection: Redis, result: RunResult, version: int) -> None:
+    """Enqueue the portal's `record_run` job with the run result encoded in `version`.
 
-    Same queue as the grades, job id derived from the run: recorded once on the portal.
+    `version` is the RunResult version the requesting portal reads, as for a grade. Same
+    queue as the grades, job id derived from the run: recorded once on the portal.
     """
     queue = Queue(RESULTS_QUEUE, connection=connection, serializer=JSONSerializer)
     queue.enqueue(
         RECORD_RUN_JOB,
-        encode(result),
+        encode_run_result(result, version),
         job_id=run_result_job_id(result.run_id),
         result_ttl=RESULT_TTL_SECONDS,
         failure_ttl=FAILURE_TTL_SECONDS,

@@ -37,6 +37,7 @@ ENVELOPE_FIELDS = frozenset(
         "cgroup",
         "harness_error",
         "measurements",
+        "tasks_at_stop",
     }
 )
 
@@ -69,6 +70,23 @@ class HarnessReport:
     harness_error: str | None
     measurements: dict[str, Any]
     details: Any = None  # the adapter's checked fields (Node: observations, child_process_calls)
+    # At the wall timeout, before the kill: the most tasks alive in the sandbox at once and
+    # the process limit they count against; None when not counted (an older harness, a run
+    # that ended otherwise).
+    tasks_at_stop: TasksAtStop | None = None
+
+
+@dataclass(frozen=True)
+class TasksAtStop:
+    """The sandbox's tasks (processes and threads) when the harness stopped the program."""
+
+    count: int  # the most seen at once over a few quick reads
+    limit: int  # the process limit they count against (RLIMIT_NPROC, else the job's pids)
+
+    @property
+    def at_limit(self) -> bool:
+        """Whether the program was holding every task the limit allows: a fork bomb."""
+        return self.count >= self.limit
 
 
 # The report's fields beyond the envelope -> the adapter's details, or ReportError.
@@ -145,6 +163,18 @@ def _checked(data: Any, read_details: ReadDetails) -> HarnessReport:
         harness_error=_optional(data.get("harness_error"), str, "harness_error"),
         measurements=measurements if isinstance(measurements, dict) else {},
         details=read_details(details),
+        tasks_at_stop=_tasks_at_stop(data.get("tasks_at_stop")),
+    )
+
+
+def _tasks_at_stop(value: Any) -> TasksAtStop | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ReportError("tasks_at_stop is malformed")
+    return TasksAtStop(
+        count=checked_count(value.get("count"), "tasks_at_stop.count"),
+        limit=checked_count(value.get("limit"), "tasks_at_stop.limit"),
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from contract import SCHEMA_VERSION, Limits, Output, PhaseTimes, RunRequest, RunResult
+from contract import RUN_RESULT_VERSION, Limits, Output, PhaseTimes, RunRequest, RunResult
 from grader.adapter import Adapter, configured_adapter
 from grader.cpu_slots import CpuSlots
 from grader.limits import Ceilings, clamp_limits
@@ -41,6 +41,7 @@ OUTCOME_OF_VERDICT = {
     "error": "error",
     "timeout": "timeout",
     "memory_exceeded": "memory_exceeded",
+    "process_limit_exceeded": "process_limit_exceeded",
     "output_limit": "output_limit",
     "infra_error": "infra_error",
 }
@@ -158,7 +159,7 @@ def _result(
     times: PhaseTimes,
 ) -> RunResult:
     return RunResult(
-        schema_version=SCHEMA_VERSION,
+        schema_version=RUN_RESULT_VERSION,
         run_id=request.run_id,
         tenant_id=request.tenant_id,
         lab_id=request.lab_id,

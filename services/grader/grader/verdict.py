@@ -52,6 +52,10 @@ def decide_verdict(
     language's own out-of-heap message, when its runtime has one (the adapter's).
     """
     required = checks if required is None else required
+    if run.outer_timeout and _forks_refused(run):
+        # Under runsc a fork bomb can leave the sandbox hung once the host refused the
+        # Sentry's forks, until the grader's own timeout: the limit it hit is the cause.
+        return _process_limit(limits)
     if run.outer_timeout:
         return Verdict(
             "timeout", f"Stopped after {limits.wall_seconds:.1f} s of wall time: it never ended."
@@ -71,9 +75,12 @@ def decide_verdict(
     if report.oom_kills > 0 or _oom_killed(run):
         return _memory_exceeded(limits, report, heap_limit)
     crashed = report.status == "exited" and (report.exit_code != 0 or report.signal)
-    if (report.status == "timeout" or crashed) and _forks_refused(run):
-        # A fork bomb spins at the pids limit until the wall time (or dies of it): the limit
-        # it hit explains the ending better than the clock or the crash does.
+    at_limit = report.tasks_at_stop is not None and report.tasks_at_stop.at_limit
+    if (report.status == "timeout" or crashed) and (_forks_refused(run) or at_limit):
+        # A fork bomb spins at the process limit until the wall time (or dies of it): the
+        # limit it hit explains the ending better than the clock or the crash does. Under
+        # runsc the limit is RLIMIT_NPROC inside gVisor, which the host never sees refuse a
+        # fork: there the harness's count of tasks at the wall timeout says it.
         return _process_limit(limits)
     if report.status == "timeout":
         return Verdict("timeout", f"Stopped after {limits.wall_seconds:.1f} s of wall time.")
@@ -148,8 +155,8 @@ def _count(number: int, noun: str) -> str:
 # Verdicts that score 0 whatever checks held: ours (infra_error), and a program that did not
 # finish within the time limit, whose few checks that held (it parses, it imports a module)
 # would otherwise read as partial credit for a run that never ended (issue 14: 12% for an
-# endless loop).
-SCORES_NOTHING = ("infra_error", "timeout")
+# endless loop), or that a fork bomb ended at the process limit.
+SCORES_NOTHING = ("infra_error", "timeout", "process_limit_exceeded")
 
 
 def score_of(verdict: Verdict, checks: list[CheckResult]) -> float:
@@ -197,7 +204,7 @@ def _forks_refused(run: SandboxRun) -> bool:
 
 def _process_limit(limits: Limits) -> Verdict:
     return Verdict(
-        "error",
+        "process_limit_exceeded",
         "Stopped: your program started more processes and threads than the sandbox allows "
         f"(at most {limits.pids}). Look for code that starts processes or workers in a loop "
         "that never ends.",

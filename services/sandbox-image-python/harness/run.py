@@ -87,6 +87,7 @@ def grade_run(job: Job) -> dict[str, Any]:
         wall_seconds=job.wall_seconds,
         output_bytes=job.output_bytes,
         channel=channel,
+        pids=(job.limits or {}).get("pids"),
     )
     throttling = cpu_stat_delta(stat_before, read_cpu_stat())
     cgroup = with_job_limits(read_cgroup(), job.limits)
@@ -105,6 +106,7 @@ def grade_run(job: Job) -> dict[str, Any]:
         error_line=error_line,
         output=run.output,
         cgroup=cgroup,
+        tasks_at_stop=run.tasks_at_stop,
         measurements=measurements,
     )
 

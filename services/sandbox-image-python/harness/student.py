@@ -23,6 +23,7 @@ from typing import Any
 
 from output import HeadTailCapture
 from reaper import kill_everything_else, kill_process_group
+from tasks import tasks_at_stop
 
 PYTHON = sys.executable or "/usr/bin/python3"
 STDERR_KEEP_BYTES = 32 * 1024
@@ -55,6 +56,8 @@ class StudentRun:
     output: dict[str, Any]  # stdout+stderr in arrival order, head and tail
     stderr_text: str  # stderr alone, head and tail, for the error line
     channel: bytes  # what a lab driver wrote to the channel (empty without a driver)
+    # At the wall timeout, before the kill (tasks.py); None when it ended otherwise.
+    tasks_at_stop: dict[str, int] | None = None
 
 
 def run_student(
@@ -65,12 +68,14 @@ def run_student(
     wall_seconds: float,
     output_bytes: int,
     channel: tuple[int, int] | None = None,
+    pids: int | None = None,
 ) -> StudentRun:
     """Run `python3 -I -u <arguments>` to its end, or stop it, and drain its output.
 
     `arguments` is the entry file, or a lab driver with its own arguments. `channel` is a
     pipe (read end, write end) whose write end the program inherits (a lab driver's
-    measurements); the harness keeps what arrives on it, up to CHANNEL_BYTES.
+    measurements); the harness keeps what arrives on it, up to CHANNEL_BYTES. `pids` is the
+    job's process limit, for the count of tasks at the wall timeout.
     """
     output = HeadTailCapture()
     stderr = HeadTailCapture(STDERR_KEEP_BYTES, STDERR_KEEP_BYTES)
@@ -102,6 +107,7 @@ def run_student(
     stop_reason: str | None = None
     stopped_at = 0.0
     ended_at: float | None = None
+    stopped_tasks: dict[str, int] | None = None
 
     def stop(reason: str) -> None:
         nonlocal stop_reason, stopped_at
@@ -123,6 +129,7 @@ def run_student(
                     break
             elif stop_reason is None:
                 if now >= deadline:
+                    stopped_tasks = tasks_at_stop(pids)
                     stop("timeout")
                     continue
                 wait = deadline - now
@@ -172,6 +179,7 @@ def run_student(
         output=output.snapshot(),
         stderr_text=stderr.snapshot()["text"],
         channel=bytes(received),
+        tasks_at_stop=stopped_tasks,
     )
 
 

@@ -93,6 +93,7 @@ async function main() {
         child_process_calls: run.tally.childProcessCalls(),
         output: run.output,
         cgroup,
+        tasks_at_stop: run.tasksAtStop,
         measurements,
         ...hooksFailed,
       }),

@@ -13,6 +13,7 @@ const { performance } = require('perf_hooks');
 const { EventTally } = require('./events');
 const { HeadTailCapture } = require('./output');
 const { killEverythingElse, killProcessGroup } = require('./reaper');
+const { tasksAtStop } = require('./tasks');
 
 const HOOKS_PATH = path.join(__dirname, 'hooks.cjs');
 // Once the program has exited and its stragglers are killed, the pipes close at once; the
@@ -26,7 +27,8 @@ const STDERR_KEEP_BYTES = 32 * 1024;
 /**
  * Run `node --require hooks.cjs entryPath ...args` and resolve, once it has ended and its
  * output is drained, to {status, exitCode, signal, wallMs, output, stderrText, observations,
- * observationFailure, tally}. For a lab with a driver, entryPath is the driver and args
+ * observationFailure, tally, tasksAtStop}; tasksAtStop is counted at the wall timeout only,
+ * before the kill (null otherwise). For a lab with a driver, entryPath is the driver and args
  * name the student's file.
  */
 function runStudent({ entryPath, args = [], cwd, env, job }) {
@@ -36,6 +38,7 @@ function runStudent({ entryPath, args = [], cwd, env, job }) {
     const output = new HeadTailCapture();
     const stderr = new HeadTailCapture(STDERR_KEEP_BYTES, STDERR_KEEP_BYTES);
     let stopReason = null;
+    let stoppedTasks = null;
     let exited = false;
     let goalTimer = null;
 
@@ -59,7 +62,10 @@ function runStudent({ entryPath, args = [], cwd, env, job }) {
       killProcessGroup(child.pid);
     };
 
-    const wallTimer = setTimeout(() => stop('timeout'), job.wallMs);
+    const wallTimer = setTimeout(() => {
+      if (stopReason === null && !exited) stoppedTasks = tasksAtStop(job.limits?.pids);
+      stop('timeout');
+    }, job.wallMs);
     const failsafe = setTimeout(() => {
       killProcessGroup(child.pid);
       reject(new Error('the student process was not reaped after SIGKILL'));
@@ -108,6 +114,7 @@ function runStudent({ entryPath, args = [], cwd, env, job }) {
           observations: tally.observations(),
           observationFailure: tally.observationFailure(),
           tally,
+          tasksAtStop: stoppedTasks,
         });
       });
     });

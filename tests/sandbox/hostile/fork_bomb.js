@@ -4,8 +4,8 @@
 // spins. The main program stays alive, so the harness must kill every process of the bomb at
 // the wall timeout, with no pid left to spare, and still report. It prints how often the
 // kernel refused a fork (the pids cgroup's "max" event count, v1 or v2).
-// Expected: `error` naming the process limit (the host cgroup counted the refused forks),
-// forks refused, nothing left running afterwards.
+// Expected: `process_limit_exceeded` quoting the limit (the host cgroup counted the refused
+// forks), forks refused, nothing left running afterwards.
 const { spawn } = require('child_process');
 const fs = require('fs');
 

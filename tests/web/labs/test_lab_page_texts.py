@@ -4,7 +4,9 @@ words, and only what there is to show."""
 from __future__ import annotations
 
 import contract
+from portal.ada.facts import SubmissionFacts
 from portal.jobs import record_result
+from portal.labs.status import VERDICT_LABELS
 from portal.models import StepCompletion, utc_now
 
 LAB = "/courses/node-workers/labs/thread-lab"
@@ -143,3 +145,39 @@ def test_a_verdict_that_did_not_pass_brings_no_way_back_to_the_step(
     ).get_json()
     assert BACK_TO_STEP not in status["progress_html"]
     assert "✓ passed" not in status["progress_html"]
+
+
+def test_a_fork_bomb_reads_as_the_process_limit_in_the_panel_the_history_and_for_ada(
+    app, student, student_browser, submission, make_grade_result
+):
+    limit = (
+        "Stopped: your program started more processes and threads than the sandbox allows "
+        "(at most 64)."
+    )
+    checks = (contract.CheckResult("exits_cleanly", False, limit),)
+    record(
+        app,
+        submission,
+        student,
+        make_grade_result,
+        "process_limit_exceeded",
+        score=0.0,
+        checks=checks,
+        feedback=f"Your program started too many processes. {limit}",
+    )
+    page = student_browser.client.get(f"{LAB}?submission={submission.id}").get_data(as_text=True)
+    panel = page.split('class="verdict verdict-process_limit_exceeded">', 1)[1].split("</p>", 1)[0]
+    history = page.split('data-field="result">', 1)[1].split("</td>", 1)[0]
+    assert panel == history == "Process limit reached — 0%"
+    assert "(at most 64)" in page
+    facts = SubmissionFacts(submission.id, "thread-lab", "Thread Lab", "process_limit_exceeded")
+    assert facts.verdict_sentence() == (
+        "Your latest submission to Thread Lab started more processes than the sandbox allows."
+    )
+
+
+def test_every_verdict_has_its_own_words_on_the_page_and_for_ada():
+    assert set(VERDICT_LABELS) == set(contract.VERDICTS)
+    for verdict in contract.VERDICTS:
+        sentence = SubmissionFacts(1, "thread-lab", "Thread Lab", verdict).verdict_sentence()
+        assert f"ended as {verdict}" not in sentence, sentence

@@ -138,6 +138,7 @@ def _verdict_text(verdict: str) -> str:
         "error": "stopped with an error",
         "timeout": "ran out of time",
         "memory_exceeded": "ran out of memory",
+        "process_limit_exceeded": "started more processes than the sandbox allows",
         "output_limit": "printed more than the output limit",
         "infra_error": "could not be graded (our fault, not yours)",
         "inconclusive": (

@@ -24,6 +24,7 @@ OUTCOME_LABELS = {
     "error": "Your code crashed",
     "timeout": "Time limit reached",
     "memory_exceeded": "Memory limit reached",
+    "process_limit_exceeded": "Process limit reached",
     "output_limit": "Too much output",
     "infra_error": "Could not run",
 }

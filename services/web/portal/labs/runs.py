@@ -198,6 +198,7 @@ def build_run_request(run: LabRun, lab: Lab, code: str) -> contract.RunRequest:
         limits=lab.limits,
         check_config=dict(lab.check_config),
         queued_at=run.created_at.isoformat(),
+        result_versions=tuple(sorted(contract.RUN_RESULT_VERSIONS)),
     )
 
 

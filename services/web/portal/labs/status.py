@@ -29,6 +29,7 @@ VERDICT_LABELS = {
     "error": "Your code crashed",
     "timeout": "Time limit reached",
     "memory_exceeded": "Memory limit reached",
+    "process_limit_exceeded": "Process limit reached",
     "output_limit": "Too much output",
     "infra_error": "Not graded",
     "inconclusive": "Too noisy to judge",
