@@ -15,8 +15,9 @@ plain run under it against one under runc) and how much the grader adds under it
 (overhead_over_plain, throughput_over_plain: the grader against a plain run under the same
 runtime). runsc starts about twice as slowly as runc, so a runtime other than runc gets
 half the overhead samples (rounded up) and half the throughput batch (rounded up, at
-least 2): its figures are rougher than runc's. Its overhead samples are interleaved with runc's (a
-worker under each runtime waits on a queue of its own), so host load drifts alike on both.
+least 2), to keep the run's extra time small: its figures are rougher than runc's. Its
+overhead samples are interleaved with runc's (a worker under each runtime waits on a queue
+of its own), so that a change in the host's load falls on both alike.
 
 - overhead_ratio_p50/p95: one submission through a warm grader worker (from the moment
   the worker takes the job, RQ's `started_at`, to the moment its result is published, the
@@ -34,6 +35,9 @@ worker under each runtime waits on a queue of its own), so host load drifts alik
 - verdicts, checks_not_held: what the graded samples got, and the checks that failed or
   were inconclusive in them (a measured lab judged inconclusive is measured again by the
   grader, which a plain run never is: such samples are slower for that).
+- by_runtime: the figures above under each runtime, as ratios against the plain run under
+  runc, and plain_ratio_p50/p95, overhead_over_plain_p50/p95, plain_throughput_ratio and
+  throughput_over_plain (above); at p50, overhead_ratio = plain_ratio x overhead_over_plain.
 - verdict_stability and speedup_cv (Node only, under runc only): reruns of a blocking and
   a worker solution of `unblock-the-loop`: the share with the modal verdict, and the
   coefficient of variation of the measured speedup (verdict accuracy under each runtime is
