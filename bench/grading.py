@@ -637,9 +637,11 @@ def running_workers(redis_url: str, grader: Grader, count: int) -> Iterator[None
         # some other test on this host is not counted as this grader's overhead.
         "GRADER_CPU_LOCK_DIR": slots.name,
     }
+    # RQ refuses a worker whose name a live one holds: workers under two runtimes run at once.
+    name = f"bench-{os.getpid()}-{grader.runtime}"
     workers = [
         subprocess.Popen(
-            [GRADER, "worker", "--redis-url", redis_url, "--name", f"bench-{os.getpid()}-{index}"],
+            [GRADER, "worker", "--redis-url", redis_url, "--name", f"{name}-{index}"],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
