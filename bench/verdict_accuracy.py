@@ -43,6 +43,7 @@ from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
 
 import docker
+from sandbox_runtimes import SANDBOX_RUNTIMES, engine_runtimes
 
 from contract import SCHEMA_VERSION, GradeRequest, GradeResult, SubmittedFile
 from grader.config import GraderConfig
@@ -346,12 +347,6 @@ def print_side_by_side(summaries: dict[str, dict]) -> None:
         print(f"{lab + ' ' + cls:<30}{cells}")
 
 
-def engine_runtimes() -> list[str]:
-    """runc, and runsc when the Engine has it registered."""
-    known = docker.from_env().info().get("Runtimes") or {}
-    return ["runc", "runsc"] if "runsc" in known else ["runc"]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -362,7 +357,7 @@ def main() -> int:
     parser.add_argument(
         "--runtimes",
         nargs="+",
-        choices=("runc", "runsc"),
+        choices=SANDBOX_RUNTIMES,
         help="sandbox runtimes to measure (default: runc, and runsc when the Engine has it)",
     )
     parser.add_argument(

@@ -12,12 +12,14 @@ BENCH = Path(__file__).resolve().parents[2] / "bench" / "verdict_accuracy.py"
 
 @pytest.fixture(scope="module")
 def bench():
+    sys.path.insert(0, str(BENCH.parent))  # as when run as a script: its sibling modules
     spec = importlib.util.spec_from_file_location("verdict_accuracy", BENCH)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # its dataclasses look their module up by name
     spec.loader.exec_module(module)
     yield module
     del sys.modules[spec.name]
+    sys.path.remove(str(BENCH.parent))
 
 
 def write(tmp_path: Path, text: str) -> Path:
