@@ -88,6 +88,8 @@ def test_honest_split_gets_full_marks_or_is_measured_again(solution, sandbox_ima
     status, result = grade(VERDICTS / "honest" / solution, sandbox_image)
 
     checks = checks_of(result)
+    # Under runc the job is sized as it always was: the lab's target, on process CPU time.
+    assert result["measurements"]["job"] == {"cpu_ms": 450, "clock": "process"}
     assert all(checks[name]["passed"] for name in REQUIRED), result["checks"]
     assert "the worker threads spent" in checks["uses_worker"]["message"]
     assert checks["splits_over_workers"]["passed"], checks["splits_over_workers"]
@@ -107,7 +109,14 @@ def test_under_runsc_each_threads_cpu_comes_from_its_stat_ticks(sandbox_runtime,
     )
 
     checks = checks_of(result)
-    assert result["measurements"]["thread_cpu"] == {"source": "stat", "precision_ms": 10}
+    m = result["measurements"]
+    assert m["thread_cpu"] == {"source": "stat", "precision_ms": 10}
+    # The job is sized on the main thread's own ticks, for at least 100 of them: gVisor's
+    # process CPU time charged a 40 ms calibration for the sandbox's work too and sized jobs
+    # of a fifth of that or less, which starting workers (hundreds of ms there) drowned.
+    assert m["job"] == {"cpu_ms": 1000, "clock": "main_thread"}
+    blocking_main = m["variants"]["blocking"]["main_thread_cpu_ms"]["median"]
+    assert blocking_main >= m["job"]["cpu_ms"] / 2, m["variants"]["blocking"]
     assert all(checks[name]["passed"] for name in REQUIRED), result["checks"]
     assert checks["splits_over_workers"]["passed"], checks["splits_over_workers"]
     speeds_up = checks["speeds_up"]

@@ -49,6 +49,8 @@ function summarize({ facts, runs, cpuQuotaCpus }) {
     workers,
     items: facts.items ?? null,
     repeats: facts.repeats ?? null,
+    // The CPU time the job was sized for, and the clock that timed the calibration.
+    job: { cpu_ms: facts.job_ms ?? null, clock: facts.calibration_clock ?? null },
     thread_cpu: {
       source: facts.thread_cpu_source ?? null,
       precision_ms: facts.thread_cpu_precision_ms ?? null,
