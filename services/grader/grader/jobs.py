@@ -27,6 +27,7 @@ from contract import (
 )
 from contract.logs import log_context
 from grader.config import GraderConfig
+from grader.engine_client import engine_client
 from grader.pipeline import grade_request
 from grader.publish import publish_result, publish_run_result
 from grader.sandbox import InfrastructureError, run_in_sandbox
@@ -81,8 +82,9 @@ def _grade(request: GradeRequest) -> dict[str, Any]:
 
 @functools.cache
 def _docker_client() -> docker.DockerClient:
-    # One client per process: a warm worker reuses its connection pool to the Engine.
-    return docker.from_env()
+    # One client per process (a horse runs one job), made without asking the Engine: the
+    # worker learnt its API version before forking (grader.engine_client).
+    return engine_client()
 
 
 def run(payload: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,6 @@ import logging
 import os
 import time
 
-import docker
 import requests
 from docker.errors import DockerException
 from redis import Redis
@@ -29,6 +28,7 @@ from rq.worker import WorkerStatus
 import grader.jobs  # noqa: F401  (imported before forking: every job starts warm)
 from grader.abandoned import JOB_MONITORING_SECONDS, platform_instance
 from grader.config import GraderConfig
+from grader.engine_client import engine_client
 from grader.health_server import check_docker
 from grader.janitor import remove_containers_of
 from grader.sandbox import INSTANCE_ENV
@@ -111,7 +111,7 @@ class GraderWorker(Worker):
         """Remove the sandbox containers labelled with this worker; how many, or None when
         the Engine could not be asked (the janitor removes them later)."""
         try:
-            client = docker.from_env(timeout=JANITOR_DOCKER_TIMEOUT_SECONDS)
+            client = engine_client(timeout=JANITOR_DOCKER_TIMEOUT_SECONDS)
             try:
                 instance = os.environ.get(INSTANCE_ENV, "")
                 return remove_containers_of(client, self.name, instance)
