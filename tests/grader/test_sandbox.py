@@ -5,7 +5,7 @@ import requests
 from docker.errors import APIError, ImageNotFound
 
 from contract import Limits
-from grader.sandbox import InfrastructureError, SandboxJob, run_in_sandbox
+from grader.sandbox import ContainerRemovals, InfrastructureError, SandboxJob, run_in_sandbox
 
 JOB = SandboxJob(
     "7", {"main.js": "console.log(1)"}, {"entrypoint": "main.js"}, Limits(2, 256, 1, 64, 4096)
@@ -114,3 +114,33 @@ def test_engine_failure_is_an_infrastructure_error_and_leaves_nothing(fail_on):
     with pytest.raises(InfrastructureError):
         run_in_sandbox(engine, "img", JOB)
     assert all(container.removed for container in engine.created)
+
+
+def test_handed_removals_remove_the_container_when_the_caller_is_done():
+    engine = FakeEngine()
+    with ContainerRemovals() as removals:
+        run = run_in_sandbox(engine, "img", JOB, removals=removals)
+        assert not engine.created[0].removed  # the caller answers first
+        assert "remove" not in run.phases_ms
+    assert engine.created[0].removed and removals.all_removed
+
+
+@pytest.mark.parametrize("fail_on", ["create", "start"])
+def test_handed_removals_remove_a_failed_runs_container_too(fail_on):
+    engine = FakeEngine(fail_on=fail_on)
+    with pytest.raises(InfrastructureError), ContainerRemovals() as removals:
+        run_in_sandbox(engine, "img", JOB, removals=removals)
+    assert all(container.removed for container in engine.created)
+
+
+def test_a_removal_that_fails_is_said_and_the_others_are_still_removed():
+    engine = FakeEngine()
+    with ContainerRemovals() as removals:
+        run_in_sandbox(engine, "img", JOB, removals=removals)
+        run_in_sandbox(engine, "img", JOB, removals=removals)
+        engine.created[0].remove = _unreachable
+    assert engine.created[1].removed and not removals.all_removed
+
+
+def _unreachable(force, v):
+    raise requests.exceptions.ConnectionError("the Engine went away")

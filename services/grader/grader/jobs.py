@@ -28,9 +28,9 @@ from contract import (
 from contract.logs import log_context
 from grader.config import GraderConfig
 from grader.engine_client import engine_client
-from grader.pipeline import grade_request
+from grader.pipeline import RunSandbox, grade_request
 from grader.publish import publish_result, publish_run_result
-from grader.sandbox import InfrastructureError, run_in_sandbox
+from grader.sandbox import ContainerRemovals, InfrastructureError, run_in_sandbox
 from grader.trial import run_request
 
 log = logging.getLogger(__name__)
@@ -58,10 +58,15 @@ def grade(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _grade(request: GradeRequest) -> dict[str, Any]:
+    # The sandbox containers are removed once the result is published (or the job ends
+    # otherwise): the student's result never waits for `docker rm`.
+    with ContainerRemovals() as removals:
+        return _grade_and_publish(request, removals)
+
+
+def _grade_and_publish(request: GradeRequest, removals: ContainerRemovals) -> dict[str, Any]:
     config = GraderConfig.from_env()
-    runner = functools.partial(
-        run_in_sandbox, _docker_client(), config.sandbox_image, runtime=config.sandbox_runtime
-    )
+    runner = _sandbox_runner(config, removals)
     result = grade_request(request, runner, config.ceilings, adapter=config.loaded_adapter())
     job = get_current_job()
     if result.verdict == "infra_error" and job is not None and job.retries_left:
@@ -78,6 +83,16 @@ def _grade(request: GradeRequest) -> dict[str, Any]:
         # In the version the requesting portal reads: an older one gets version 1.
         publish_result(job.connection, result, result_version_for(request))
     return {"submission_id": result.submission_id, "verdict": result.verdict}
+
+
+def _sandbox_runner(config: GraderConfig, removals: ContainerRemovals) -> RunSandbox:
+    return functools.partial(
+        run_in_sandbox,
+        _docker_client(),
+        config.sandbox_image,
+        runtime=config.sandbox_runtime,
+        removals=removals,
+    )
 
 
 @functools.cache
@@ -103,11 +118,10 @@ def run(payload: dict[str, Any]) -> dict[str, Any]:
 
 def _run(request: RunRequest) -> dict[str, Any]:
     config = GraderConfig.from_env()
-    runner = functools.partial(
-        run_in_sandbox, _docker_client(), config.sandbox_image, runtime=config.sandbox_runtime
-    )
-    result = run_request(request, runner, config.ceilings, adapter=config.loaded_adapter())
-    job = get_current_job()
-    if job is not None:
-        publish_run_result(job.connection, result)
+    with ContainerRemovals() as removals:  # removed once the result is published
+        runner = _sandbox_runner(config, removals)
+        result = run_request(request, runner, config.ceilings, adapter=config.loaded_adapter())
+        job = get_current_job()
+        if job is not None:
+            publish_run_result(job.connection, result)
     return {"run_id": result.run_id, "outcome": result.outcome}

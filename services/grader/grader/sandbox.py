@@ -1,7 +1,10 @@
 """One sandbox run: create -> put files -> start -> wait(timeout) -> inspect -> remove.
 
 The container is always removed, with its anonymous /work volume, whatever happens in
-between. Files go in with `put_archive` into that volume, which works with a read-only
+between: at the end of the run, or, when the caller passes its `ContainerRemovals`, once
+the caller is done with the result (the worker's job publishes the student's result
+first: nothing in it depends on the removal, which takes a tenth of a second or more).
+Files go in with `put_archive` into that volume, which works with a read-only
 root filesystem and with a remote Engine (no host path is shared). The harness prints
 its report on stdout, which the grader reads from the container's log.
 """
@@ -88,12 +91,47 @@ class SandboxRun:
     phases_ms: dict[str, float] = field(default_factory=dict)
 
 
+class ContainerRemovals:
+    """The containers of finished runs, removed when `remove_all` is called or the block
+    ends, whatever ends it: a caller's way to say "remove them, but after I answer".
+
+    A removal that fails leaves the container to the janitor (grader.janitor, and the
+    worker's own check before its next job when `all_removed` says so).
+    """
+
+    def __init__(self) -> None:
+        self._containers: list[Any] = []
+        self.all_removed = True  # False once a removal failed
+
+    def defer(self, container: Any) -> None:
+        """Remove `container` later, with the others."""
+        self._containers.append(container)
+
+    def remove_all(self) -> None:
+        """Remove every container deferred so far."""
+        while self._containers:
+            if not _remove(self._containers.pop()):
+                self.all_removed = False
+
+    def __enter__(self) -> ContainerRemovals:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.remove_all()
+
+
 def run_in_sandbox(
-    client: docker.DockerClient, image: str, job: SandboxJob, runtime: str = "runc"
+    client: docker.DockerClient,
+    image: str,
+    job: SandboxJob,
+    runtime: str = "runc",
+    removals: ContainerRemovals | None = None,
 ) -> SandboxRun:
     """Run `job` in a fresh container of `image` under the OCI `runtime` (the host's
     SANDBOX_RUNTIME, grader.config) and return what happened.
 
+    The container is removed before this returns, or, with `removals`, handed to them (its
+    removal is then not among the run's phases).
     Raises InfrastructureError when the Engine cannot create, start or inspect it.
     """
     container = None
@@ -145,7 +183,9 @@ def run_in_sandbox(
         metrics.count_sandbox_failure()
         raise InfrastructureError(f"the Docker Engine is unreachable: {error}") from error
     finally:
-        if container is not None:
+        if container is not None and removals is not None:
+            removals.defer(container)
+        elif container is not None:
             _remove(container)
             clock.lap(phases.REMOVE)
     return replace(run, phases_ms=clock.laps())
@@ -180,14 +220,16 @@ def _kill(container: Any) -> None:
             raise
 
 
-def _remove(container: Any) -> None:
+def _remove(container: Any) -> bool:
+    """Remove `container` and its volume; whether it is gone."""
     try:
         container.remove(force=True, v=True)
     except NotFound:
         pass
     except (DockerException, requests.exceptions.RequestException):
         # The janitor removes labelled leftovers; never let cleanup hide the real outcome.
-        pass
+        return False
+    return True
 
 
 def _work_archive(job: SandboxJob) -> bytes:
