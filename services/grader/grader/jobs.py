@@ -16,6 +16,7 @@ from typing import Any
 
 import docker
 from rq import get_current_job
+from rq.job import Job
 
 from contract import (
     INFRA_RETRY_META,
@@ -34,6 +35,10 @@ from grader.sandbox import ContainerRemovals, InfrastructureError, run_in_sandbo
 from grader.trial import run_request
 
 log = logging.getLogger(__name__)
+
+
+# In a job's return value: whether the Engine answered throughout (engine_answered).
+ENGINE_ANSWERED = "engine_answered"
 
 
 class RemeasureLater(Exception):
@@ -61,7 +66,10 @@ def _grade(request: GradeRequest) -> dict[str, Any]:
     # The sandbox containers are removed once the result is published (or the job ends
     # otherwise): the student's result never waits for `docker rm`.
     with ContainerRemovals() as removals:
-        return _grade_and_publish(request, removals)
+        outcome = _grade_and_publish(request, removals)
+        removals.remove_all()
+    answered = outcome["verdict"] != "infra_error" and removals.all_removed
+    return outcome | {ENGINE_ANSWERED: answered}
 
 
 def _grade_and_publish(request: GradeRequest, removals: ContainerRemovals) -> dict[str, Any]:
@@ -124,4 +132,18 @@ def _run(request: RunRequest) -> dict[str, Any]:
         job = get_current_job()
         if job is not None:
             publish_run_result(job.connection, result)
-    return {"run_id": result.run_id, "outcome": result.outcome}
+        removals.remove_all()
+    answered = result.outcome != "infra_error" and removals.all_removed
+    return {"run_id": result.run_id, "outcome": result.outcome, ENGINE_ANSWERED: answered}
+
+
+def engine_answered(job: Job) -> bool:
+    """Whether `job`, a grade or a run that has just ended, found its Docker Engine answering
+    from start to end: it ended without an infra_error and removed its sandbox containers.
+
+    Its worker then knows the Engine answered moments ago and need not ask it again before
+    the next job (grader.worker). A job that raised (an infra_error retried later) has no
+    return value, hence False. Asks Valkey for the job's result.
+    """
+    value = job.return_value(refresh=True)
+    return isinstance(value, dict) and value.get(ENGINE_ANSWERED) is True
