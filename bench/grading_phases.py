@@ -25,7 +25,7 @@ ROWS = (
     ("prepare", "prepare", "request checked, files prepared, limits clamped"),
     ("cpu_slot", "cpu slot", "waiting for a CPU slot (speed labs only)"),
     ("create", "container create", "docker run: the CLI started and the Engine created it"),
-    ("copy", "file copy", "put_archive into /work (docker run: a bind mount, no copy)"),
+    ("copy", "file copy", "the job and files on stdin (docker run: a bind mount, no copy)"),
     ("start", "container start", "docker run: created -> started, attach included"),
     ("harness", "harness start/stop", "started -> exited, less the student's run"),
     ("student_run", "student run", "the report's wall_ms"),

@@ -1,11 +1,13 @@
 """One sandbox run against a scripted Engine: the container is always removed."""
 
+import json
+
 import pytest
 import requests
 from docker.errors import APIError, ImageNotFound
 
 from contract import Limits
-from grader.sandbox import InfrastructureError, SandboxJob, run_in_sandbox
+from grader.sandbox import ContainerRemovals, InfrastructureError, SandboxJob, run_in_sandbox
 
 JOB = SandboxJob(
     "7", {"main.js": "console.log(1)"}, {"entrypoint": "main.js"}, Limits(2, 256, 1, 64, 4096)
@@ -20,8 +22,9 @@ class FakeContainer:
         self.removed = False
         self.killed = False
 
-    def put_archive(self, path, data):
-        self.engine.archives.append((path, data))
+    def attach_socket(self, params):
+        assert params == {"stdin": 1, "stream": 1}
+        return FakeStdin(self.engine)
 
     def start(self):
         if self.engine.fail_on == "start":
@@ -49,6 +52,24 @@ class FakeContainer:
         self.removed = True
 
 
+class FakeStdin:
+    """The attached stdin: what the grader wrote, and whether it ended it."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        engine.stdin = self
+        self.data, self.ended, self.closed = b"", False, False
+
+    def sendall(self, data):
+        self.data += data
+
+    def shutdown(self, how):
+        self.ended = True
+
+    def close(self):
+        self.closed = True
+
+
 class _Response:
     def __init__(self, status_code):
         self.status_code = status_code
@@ -62,7 +83,7 @@ class FakeEngine:
             hang,
             fail_on,
         )
-        self.archives, self.created, self.options = [], [], None
+        self.created, self.options, self.stdin = [], None, None
         self.containers = self
 
     def create(self, image, **options):
@@ -80,7 +101,12 @@ def test_normal_run_reports_exit_code_and_removes_the_container():
     assert run.exit_code == 0 and not run.outer_timeout and not run.oom_killed
     assert run.stdout.startswith(b"HARNESS-REPORT")
     assert engine.created[0].removed
-    assert engine.archives[0][0] == "/work"
+    # The job and the files went in on the harness's stdin, which was then ended.
+    sent = json.loads(engine.stdin.data)
+    assert sent == {"job": JOB.harness_job, "files": JOB.files}
+    assert engine.stdin.ended and engine.stdin.closed
+    assert engine.options["stdin_open"]
+    assert "mounts" not in engine.options  # no volume, no host path
     assert engine.options["network_mode"] == "none"
 
 
@@ -114,3 +140,33 @@ def test_engine_failure_is_an_infrastructure_error_and_leaves_nothing(fail_on):
     with pytest.raises(InfrastructureError):
         run_in_sandbox(engine, "img", JOB)
     assert all(container.removed for container in engine.created)
+
+
+def test_handed_removals_remove_the_container_when_the_caller_is_done():
+    engine = FakeEngine()
+    with ContainerRemovals() as removals:
+        run = run_in_sandbox(engine, "img", JOB, removals=removals)
+        assert not engine.created[0].removed  # the caller answers first
+        assert "remove" not in run.phases_ms
+    assert engine.created[0].removed and removals.all_removed
+
+
+@pytest.mark.parametrize("fail_on", ["create", "start"])
+def test_handed_removals_remove_a_failed_runs_container_too(fail_on):
+    engine = FakeEngine(fail_on=fail_on)
+    with pytest.raises(InfrastructureError), ContainerRemovals() as removals:
+        run_in_sandbox(engine, "img", JOB, removals=removals)
+    assert all(container.removed for container in engine.created)
+
+
+def test_a_removal_that_fails_is_said_and_the_others_are_still_removed():
+    engine = FakeEngine()
+    with ContainerRemovals() as removals:
+        run_in_sandbox(engine, "img", JOB, removals=removals)
+        run_in_sandbox(engine, "img", JOB, removals=removals)
+        engine.created[0].remove = _unreachable
+    assert engine.created[1].removed and not removals.all_removed
+
+
+def _unreachable(force, v):
+    raise requests.exceptions.ConnectionError("the Engine went away")

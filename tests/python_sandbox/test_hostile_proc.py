@@ -1,7 +1,7 @@
 """Hostile programs that read /proc: they see their own container only, and no secret.
 
 A private pid namespace shows docker-init, the harness and the program; what they may read
-there (command lines, environments, mounts, the job file) holds nothing of the grader's
+there (command lines, environments, mounts, stdins, its files) holds nothing of the grader's
 host: the grading process keeps fake secrets in its environment and the program looks for
 them in everything it can open.
 """
@@ -41,20 +41,25 @@ print(json.dumps({"processes": processes, "hostname": hostname}))
 
 def test_nothing_readable_in_proc_or_work_holds_a_secret_of_the_grader(grade_hostile):
     # Reads every process's command line and environment, the mounts, the kernel's command
-    # line and the files under /work (the job), and names each that holds a fake secret.
-    # Spelled backwards in the source, which the program also reads under /work.
+    # line, every process's stdin (the grader streams the job on the harness's, which the
+    # harness read to its end before the program started), the files under /work (a plain
+    # run's job) and its own files, and names each that holds a fake secret. Spelled
+    # backwards in the source, which the program also reads.
     backwards = sorted(value[::-1] for value in FAKE_SECRETS.values())
     source = f"""\
 import glob, json, os
 needles = [needle[::-1].encode() for needle in {backwards!r}]
 paths = glob.glob("/proc/[0-9]*/cmdline") + glob.glob("/proc/[0-9]*/environ")
 paths += ["/proc/self/mountinfo", "/proc/cmdline", "/proc/1/mountinfo"]
-paths += [path for path in glob.glob("/work/**", recursive=True) if os.path.isfile(path)]
+paths += glob.glob("/proc/[0-9]*/fd/0")
+files = glob.glob("/work/**", recursive=True) + glob.glob("/tmp/submission/**", recursive=True)
+paths += [path for path in files if os.path.isfile(path)]
 read, found = [], []
 for path in paths:
     try:
-        with open(path, "rb") as file:
-            data = file.read()
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a stdin never ended: no wait
+        with open(descriptor, "rb") as file:
+            data = file.read() or b""
     except OSError:
         continue
     read.append(path)
@@ -65,6 +70,7 @@ os._exit(0)
     result = grade_hostile(source)
 
     seen = json.loads(result.output.text)
-    assert "/proc/self/mountinfo" in seen["read"] and "/work/job.json" in seen["read"]
+    assert "/proc/self/mountinfo" in seen["read"] and "/tmp/submission/main.py" in seen["read"]
+    assert "/proc/1/fd/0" in seen["read"]  # docker-init's stdin, the container's: ended, empty
     assert seen["found"] == []
     assert result.verdict != "passed"

@@ -29,6 +29,7 @@ import redis
 import requests
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from grader.engine_client import engine_client, forget_api_version
 from grader.metrics import exposition_registry
 
 log = logging.getLogger(__name__)
@@ -68,8 +69,9 @@ def check_docker(image: str, runtime: str = "runc") -> str:
     operator sees it, rather than found by the students.
     """
     try:
-        client = docker.from_env(timeout=CHECK_TIMEOUT_SECONDS)
+        client = engine_client(timeout=CHECK_TIMEOUT_SECONDS)
     except docker.errors.DockerException as error:
+        forget_api_version()
         return f"the Docker Engine is unreachable: {error}"
     try:
         client.ping()
@@ -78,6 +80,7 @@ def check_docker(image: str, runtime: str = "runc") -> str:
     except docker.errors.ImageNotFound:
         return f"the sandbox image {image} is missing"
     except (docker.errors.DockerException, requests.exceptions.RequestException) as error:
+        forget_api_version()
         return f"the Docker Engine is unreachable: {error}"
     finally:
         client.close()

@@ -16,6 +16,7 @@ from typing import Any
 
 import docker
 from rq import get_current_job
+from rq.job import Job
 
 from contract import (
     INFRA_RETRY_META,
@@ -27,12 +28,17 @@ from contract import (
 )
 from contract.logs import log_context
 from grader.config import GraderConfig
-from grader.pipeline import grade_request
+from grader.engine_client import engine_client
+from grader.pipeline import RunSandbox, grade_request
 from grader.publish import publish_result, publish_run_result
-from grader.sandbox import InfrastructureError, run_in_sandbox
+from grader.sandbox import ContainerRemovals, InfrastructureError, run_in_sandbox
 from grader.trial import run_request
 
 log = logging.getLogger(__name__)
+
+
+# In a job's return value: whether the Engine answered throughout (engine_answered).
+ENGINE_ANSWERED = "engine_answered"
 
 
 class RemeasureLater(Exception):
@@ -57,14 +63,18 @@ def grade(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _grade(request: GradeRequest) -> dict[str, Any]:
+    # The sandbox containers are removed once the result is published (or the job ends
+    # otherwise): the student's result never waits for `docker rm`.
+    with ContainerRemovals() as removals:
+        outcome = _grade_and_publish(request, removals)
+        removals.remove_all()
+    answered = outcome["verdict"] != "infra_error" and removals.all_removed
+    return outcome | {ENGINE_ANSWERED: answered}
+
+
+def _grade_and_publish(request: GradeRequest, removals: ContainerRemovals) -> dict[str, Any]:
     config = GraderConfig.from_env()
-    runner = functools.partial(
-        run_in_sandbox,
-        _docker_client(),
-        config.sandbox_image,
-        runtime=config.sandbox_runtime,
-        cgroup_root=config.host_cgroup_dir,
-    )
+    runner = _sandbox_runner(config, removals)
     result = grade_request(request, runner, config.ceilings, adapter=config.loaded_adapter())
     job = get_current_job()
     if result.verdict == "infra_error" and job is not None and job.retries_left:
@@ -83,10 +93,22 @@ def _grade(request: GradeRequest) -> dict[str, Any]:
     return {"submission_id": result.submission_id, "verdict": result.verdict}
 
 
+def _sandbox_runner(config: GraderConfig, removals: ContainerRemovals) -> RunSandbox:
+    return functools.partial(
+        run_in_sandbox,
+        _docker_client(),
+        config.sandbox_image,
+        runtime=config.sandbox_runtime,
+        cgroup_root=config.host_cgroup_dir,
+        removals=removals,
+    )
+
+
 @functools.cache
 def _docker_client() -> docker.DockerClient:
-    # One client per process: a warm worker reuses its connection pool to the Engine.
-    return docker.from_env()
+    # One client per process (a horse runs one job), made without asking the Engine: the
+    # worker learnt its API version before forking (grader.engine_client).
+    return engine_client()
 
 
 def run(payload: dict[str, Any]) -> dict[str, Any]:
@@ -105,15 +127,24 @@ def run(payload: dict[str, Any]) -> dict[str, Any]:
 
 def _run(request: RunRequest) -> dict[str, Any]:
     config = GraderConfig.from_env()
-    runner = functools.partial(
-        run_in_sandbox,
-        _docker_client(),
-        config.sandbox_image,
-        runtime=config.sandbox_runtime,
-        cgroup_root=config.host_cgroup_dir,
-    )
-    result = run_request(request, runner, config.ceilings, adapter=config.loaded_adapter())
-    job = get_current_job()
-    if job is not None:
-        publish_run_result(job.connection, result, result_version_for(request))
-    return {"run_id": result.run_id, "outcome": result.outcome}
+    with ContainerRemovals() as removals:  # removed once the result is published
+        runner = _sandbox_runner(config, removals)
+        result = run_request(request, runner, config.ceilings, adapter=config.loaded_adapter())
+        job = get_current_job()
+        if job is not None:
+            publish_run_result(job.connection, result, result_version_for(request))
+        removals.remove_all()
+    answered = result.outcome != "infra_error" and removals.all_removed
+    return {"run_id": result.run_id, "outcome": result.outcome, ENGINE_ANSWERED: answered}
+
+
+def engine_answered(job: Job) -> bool:
+    """Whether `job`, a grade or a run that has just ended, found its Docker Engine answering
+    from start to end: it ended without an infra_error and removed its sandbox containers.
+
+    Its worker then knows the Engine answered moments ago and need not ask it again before
+    the next job (grader.worker). A job that raised (an infra_error retried later) has no
+    return value, hence False. Asks Valkey for the job's result.
+    """
+    value = job.return_value(refresh=True)
+    return isinstance(value, dict) and value.get(ENGINE_ANSWERED) is True

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 PREPARE = "prepare"  # the request checked, the files prepared, the limits clamped
 CPU_SLOT = "cpu_slot"  # waiting for a CPU slot (labs that time a speedup)
 CREATE = "create"  # the Engine creates the container
-COPY = "copy"  # put_archive: the files into its /work volume
+COPY = "copy"  # the job and the files on its stdin (attach, write, close)
 START = "start"  # the Engine starts it
 RUN = "run"  # from started to exited: the harness and the student's code
 LOGS = "logs"  # the report read back from the container's log

@@ -1,18 +1,24 @@
-"""One sandbox run: create -> put files -> start -> wait(timeout) -> inspect -> remove.
+"""One sandbox run: create -> attach stdin -> start -> job on stdin -> wait(timeout) ->
+inspect -> remove.
 
-The container is always removed, with its anonymous /work volume, whatever happens in
-between. Files go in with `put_archive` into that volume, which works with a read-only
-root filesystem and with a remote Engine (no host path is shared). The harness prints
-its report on stdout, which the grader reads from the container's log.
+The container is always removed whatever happens in between: at the end of the run, or,
+when the caller passes its `ContainerRemovals`, once the caller is done with the result
+(the worker's job publishes the student's result first: nothing in it depends on the
+removal, which takes a tenth of a second or more). The job and the student's files go in
+on the container's stdin, one JSON document the harness reads to its end before any
+student code runs (its job_input module); that works with a read-only root filesystem and
+with a remote Engine (no host path is shared), and costs a write on a socket where
+`put_archive` into a /work volume cost the Engine a mount, an unpacking process and the
+volume (about a tenth of a second a run). The harness prints its report on stdout, which
+the grader reads from the container's log.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import os
-import tarfile
+import socket
 import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -22,12 +28,12 @@ from typing import Any
 import docker
 import requests
 from docker.errors import APIError, DockerException, NotFound
-from docker.types import LogConfig, Mount
+from docker.types import LogConfig
 
 from contract import Limits
 from grader import metrics, phases
 from grader.host_usage import CGROUP_ROOT, HostUsage, UsageWatch
-from grader.limits import WORK_DIR, docker_run_options, outer_timeout_seconds
+from grader.limits import docker_run_options, outer_timeout_seconds
 
 SANDBOX_LABEL = "org.course-platform.sandbox"
 SUBMISSION_LABEL = "org.course-platform.submission"
@@ -65,8 +71,8 @@ class SandboxJob:
     """What to run: the files, and the job description the harness reads."""
 
     submission_id: str  # for the container's labels
-    files: dict[str, str]  # path inside /work/submission -> text
-    harness_job: dict[str, Any]  # written to /work/job.json
+    files: dict[str, str]  # path inside the submission -> text
+    harness_job: dict[str, Any]  # the harness's job (job.json in the plain runs' /work)
     limits: Limits  # already clamped
     ipc_mode: str = "none"  # the language adapter's; "none": no /dev/shm
 
@@ -89,17 +95,49 @@ class SandboxRun:
     phases_ms: dict[str, float] = field(default_factory=dict)
 
 
+class ContainerRemovals:
+    """The containers of finished runs, removed when `remove_all` is called or the block
+    ends, whatever ends it: a caller's way to say "remove them, but after I answer".
+
+    A removal that fails leaves the container to the janitor (grader.janitor, and the
+    worker's own check before its next job when `all_removed` says so).
+    """
+
+    def __init__(self) -> None:
+        self._containers: list[Any] = []
+        self.all_removed = True  # False once a removal failed
+
+    def defer(self, container: Any) -> None:
+        """Remove `container` later, with the others."""
+        self._containers.append(container)
+
+    def remove_all(self) -> None:
+        """Remove every container deferred so far."""
+        while self._containers:
+            if not _remove(self._containers.pop()):
+                self.all_removed = False
+
+    def __enter__(self) -> ContainerRemovals:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.remove_all()
+
+
 def run_in_sandbox(
     client: docker.DockerClient,
     image: str,
     job: SandboxJob,
     runtime: str = "runc",
     cgroup_root: Path = CGROUP_ROOT,
+    removals: ContainerRemovals | None = None,
 ) -> SandboxRun:
     """Run `job` in a fresh container of `image` under the OCI `runtime` (the host's
     SANDBOX_RUNTIME, grader.config) and return what happened, with what its host cgroup
     counted, read under `cgroup_root` (GRADER_HOST_CGROUP_DIR).
 
+    The container is removed before this returns, or, with `removals`, handed to them (its
+    removal is then not among the run's phases).
     Raises InfrastructureError when the Engine cannot create, start or inspect it.
     """
     container = None
@@ -109,16 +147,23 @@ def run_in_sandbox(
         container = client.containers.create(
             image,
             labels=_labels(job),
-            mounts=[Mount(target=WORK_DIR, source=None, type="volume")],
             log_config=LogConfig(type=LogConfig.types.JSON, config=dict(LOG_OPTIONS)),
             runtime=runtime,
+            # The harness's stdin, closed once the grader has written the job: docker-py sets
+            # StdinOnce with it for a container created attached (not detached), as here.
+            stdin_open=True,
             **docker_run_options(job.limits, job.ipc_mode, runtime),
         )
         clock.lap(phases.CREATE)
-        container.put_archive(WORK_DIR, _work_archive(job))
+        stdin = container.attach_socket(params={"stdin": 1, "stream": 1})
         clock.lap(phases.COPY)
-        container.start()
-        clock.lap(phases.START)
+        try:
+            container.start()
+            clock.lap(phases.START)
+            _write_to_the_end(stdin, _harness_input(job))
+        finally:
+            _close(stdin)
+        clock.lap(phases.COPY)
         started = _now()
         # The job's log context names the submission (or the run); so does the container's
         # label, which is how an operator finds it in `docker ps`.
@@ -147,11 +192,13 @@ def run_in_sandbox(
     except DockerException as error:
         metrics.count_sandbox_failure()
         raise InfrastructureError(f"the Docker Engine failed: {error}") from error
-    except requests.exceptions.RequestException as error:
+    except (requests.exceptions.RequestException, OSError) as error:
         metrics.count_sandbox_failure()
         raise InfrastructureError(f"the Docker Engine is unreachable: {error}") from error
     finally:
-        if container is not None:
+        if container is not None and removals is not None:
+            removals.defer(container)
+        elif container is not None:
             _remove(container)
             clock.lap(phases.REMOVE)
     return replace(run, phases_ms=clock.laps())
@@ -186,39 +233,40 @@ def _kill(container: Any) -> None:
             raise
 
 
-def _remove(container: Any) -> None:
+def _remove(container: Any) -> bool:
+    """Remove `container` and its volume; whether it is gone."""
     try:
         container.remove(force=True, v=True)
     except NotFound:
         pass
     except (DockerException, requests.exceptions.RequestException):
         # The janitor removes labelled leftovers; never let cleanup hide the real outcome.
-        pass
+        return False
+    return True
 
 
-def _work_archive(job: SandboxJob) -> bytes:
-    """A tar of /work: job.json and submission/, root-owned and read-only to the sandbox."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        _add_dir(archive, "submission")
-        _add_file(archive, "job.json", json.dumps(job.harness_job).encode("utf-8"))
-        for path, text in sorted(job.files.items()):
-            _add_file(archive, f"submission/{path}", text.encode("utf-8"))
-    return buffer.getvalue()
+def _harness_input(job: SandboxJob) -> bytes:
+    """What the harness reads on its stdin: the job and the student's files, as JSON."""
+    return json.dumps({"job": job.harness_job, "files": job.files}).encode("utf-8")
 
 
-def _add_dir(archive: tarfile.TarFile, name: str) -> None:
-    info = tarfile.TarInfo(name)
-    info.type = tarfile.DIRTYPE
-    info.mode = 0o755
-    archive.addfile(info)
+def _write_to_the_end(attached: Any, data: bytes) -> None:
+    """Write `data` on an attached stdin and end it (the harness reads to its end)."""
+    connection = _connection(attached)
+    connection.sendall(data)
+    connection.shutdown(socket.SHUT_WR)
 
 
-def _add_file(archive: tarfile.TarFile, name: str, data: bytes) -> None:
-    info = tarfile.TarInfo(name)
-    info.size = len(data)
-    info.mode = 0o644
-    archive.addfile(info, io.BytesIO(data))
+def _close(attached: Any) -> None:
+    # The socket and the file-like wrapper docker-py made of it: the socket's descriptor is
+    # freed only when both are closed.
+    _connection(attached).close()
+    attached.close()
+
+
+def _connection(attached: Any) -> Any:
+    # docker-py hands back a file-like wrapper of the connection's socket, or the socket.
+    return getattr(attached, "_sock", attached)
 
 
 def _now() -> str:

@@ -25,6 +25,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from grader.abandoned import HEARTBEAT_SECONDS, AbandonedJobDetector, is_alive, mark_alive
+from grader.engine_client import engine_client
 from grader.janitor import remove_orphaned_containers
 from grader.runsc_leftovers import reap_leaked_sandboxes
 
@@ -115,4 +116,4 @@ class GraderWatch(threading.Thread):
 def _docker_client() -> docker.DockerClient:
     # Bounded: an Engine that takes connections and never answers must not hold the watch
     # (and the grader's liveness with it) for docker-py's default minute.
-    return docker.from_env(timeout=JANITOR_DOCKER_TIMEOUT_SECONDS)
+    return engine_client(timeout=JANITOR_DOCKER_TIMEOUT_SECONDS)

@@ -9,6 +9,11 @@ process is started again, a heartbeat that fails mid-job is skipped, not fatal),
 peer (its watch, grader.watch, requeues the grading jobs a killed grader abandoned and
 removes the sandbox containers it left), and its Docker Engine unreachable (it takes no job
 until the Engine answers; the job in hand ends in infra_error and is retried).
+
+Between two jobs a busy worker asks the Engine nothing: a job that ran its sandbox and
+removed its container shows the Engine answered moments ago. It asks again (and looks for
+containers of its own left behind) after a job that did not end so, and when the last
+answer is older than ENGINE_TRUSTED_SECONDS (an idle worker, every dequeue timeout).
 """
 
 from __future__ import annotations
@@ -17,7 +22,6 @@ import logging
 import os
 import time
 
-import docker
 import requests
 from docker.errors import DockerException
 from redis import Redis
@@ -26,11 +30,12 @@ from rq import Queue, Worker
 from rq.serializers import JSONSerializer
 from rq.worker import WorkerStatus
 
-import grader.jobs  # noqa: F401  (imported before forking: every job starts warm)
 from grader.abandoned import JOB_MONITORING_SECONDS, platform_instance
 from grader.config import GraderConfig
+from grader.engine_client import engine_client
 from grader.health_server import check_docker
 from grader.janitor import remove_containers_of
+from grader.jobs import engine_answered  # imported before forking: every job starts warm
 from grader.sandbox import INSTANCE_ENV
 from grader.watch import JANITOR_DOCKER_TIMEOUT_SECONDS, GraderWatch
 from workerkit.resilient import wait_for_valkey, work_through_outages
@@ -46,6 +51,11 @@ SCHEDULER_CHECK_SECONDS = 30
 # How often a grader whose Docker Engine does not answer asks it again (it takes no job
 # meanwhile).
 ENGINE_CHECK_SECONDS = 2
+# How long an Engine that answered (the worker's check, or a job that ran its sandbox and
+# removed it) is taken to answer still: the worker asks it again before a dequeue after that.
+# A job taken after the Engine went away within this window ends in infra_error and is
+# retried, as one taken during a dequeue's wait always could.
+ENGINE_TRUSTED_SECONDS = 10
 
 
 class GraderWorker(Worker):
@@ -53,7 +63,7 @@ class GraderWorker(Worker):
 
     def request_stop(self, signum, frame) -> None:
         # RQ's SIGTERM handler raises StopRequested wherever the main thread is. Inside
-        # docker-py (the Engine checks below, before every dequeue) any exception becomes a
+        # docker-py (the Engine checks below, before a dequeue) any exception becomes a
         # DockerException, which those checks catch: the stop was lost and the worker went on
         # taking jobs. The flag survives that; the loops here and RQ's own stop on it.
         self._stop_requested = True
@@ -72,23 +82,51 @@ class GraderWorker(Worker):
         # lacks the sandbox image) is suspended in effect: a job it took would only end in
         # infra_error and spend one of the job's retries, while a grader that can run it, or
         # this one once its Engine is back, finds it waiting on the queue. Its /readyz says
-        # 503 meanwhile. A burst run (tests, one-off use) does not wait.
+        # 503 meanwhile. A burst run (tests, one-off use) does not wait. An Engine that
+        # answered moments ago (ENGINE_TRUSTED_SECONDS) is not asked again.
         super().check_for_suspension(burst)
-        if not burst:
+        if not burst and not self._engine_answered_recently():
             self._wait_for_the_engine()
-        if self._stop_requested:
+        if self._stop_requested or self._no_containers_left:
             return
         # No horse runs now, so a container still labelled with this worker is one that its
         # last horse could not remove (the Engine went away mid-run): remove it now.
         removed = self._remove_own_containers()
+        self._no_containers_left = removed is not None
         if removed:
             log.warning("removed %d sandbox container(s) its last job left", removed)
+
+    # When the Engine last answered (time.monotonic()), None when it has not since the last
+    # job that failed; and whether no container of this worker can be left (its last job
+    # removed its own, or the worker removed them since).
+    _engine_answered_at: float | None = None
+    _no_containers_left = False
+
+    def _engine_answered_recently(self) -> bool:
+        answered_at = self._engine_answered_at
+        return answered_at is not None and time.monotonic() - answered_at < ENGINE_TRUSTED_SECONDS
+
+    def execute_job(self, job, queue) -> None:
+        super().execute_job(job, queue)
+        self.note_how_the_engine_answered(job)
+
+    def note_how_the_engine_answered(self, job) -> None:
+        """After `job` ended: trust the Engine for a while if the job found it answering
+        throughout, else ask it (and look for this worker's containers) before the next."""
+        try:
+            answered = engine_answered(job)
+        except RedisError as error:
+            log.warning("how job %s ended is unknown (%s): asking the Engine", job.id, error)
+            answered = False
+        self._engine_answered_at = time.monotonic() if answered else None
+        self._no_containers_left = answered
 
     def _wait_for_the_engine(self) -> None:
         config = GraderConfig.from_env()
         image, runtime = config.sandbox_image, config.sandbox_runtime
         problem = check_docker(image, runtime)
         if problem == "ok":
+            self._engine_answered_at = time.monotonic()
             return
         log.warning(
             "%s: taking no job until it can run a sandbox", problem, extra={"event": "engine.lost"}
@@ -102,6 +140,7 @@ class GraderWorker(Worker):
         self.set_state(state)
         if self._stop_requested:
             return
+        self._engine_answered_at = time.monotonic()
         log.warning(
             "the Docker Engine and the sandbox image are back: taking jobs",
             extra={"event": "engine.back"},
@@ -111,7 +150,7 @@ class GraderWorker(Worker):
         """Remove the sandbox containers labelled with this worker; how many, or None when
         the Engine could not be asked (the janitor removes them later)."""
         try:
-            client = docker.from_env(timeout=JANITOR_DOCKER_TIMEOUT_SECONDS)
+            client = engine_client(timeout=JANITOR_DOCKER_TIMEOUT_SECONDS)
             try:
                 instance = os.environ.get(INSTANCE_ENV, "")
                 return remove_containers_of(client, self.name, instance)

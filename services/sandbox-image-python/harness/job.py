@@ -1,4 +1,4 @@
-"""Reads and checks /work/job.json, the grader's instructions for this run.
+"""Reads and checks the job (/work/job.json, or streamed on stdin), the grader's instructions.
 
 The grader writes the same job for every sandbox image (grader.sandbox: `harness_job`) and
 has already clamped the limits to its ceilings; checking them again here means a malformed
@@ -50,6 +50,11 @@ def read_job(path: str) -> Job:
             job = json.load(file)
     except (OSError, ValueError) as error:
         raise JobError(f"cannot read {path}: {error}") from error
+    return check_job(job)
+
+
+def check_job(job: Any) -> Job:
+    """Check a parsed job (job.json's content, or the job the grader streamed on stdin)."""
     _require(isinstance(job, dict), "not an object")
     lab_kind = job.get("lab_kind")
     _require(isinstance(lab_kind, str) and lab_kind != "", "lab_kind missing")

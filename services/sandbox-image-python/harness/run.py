@@ -1,10 +1,10 @@
 """The Python sandbox container's entry point (ENTRYPOINT python3 ... /opt/harness/run.py).
 
-It runs one student submission as the grader described it in /work/job.json and prints one
-HARNESS-REPORT line. It only observes; the grader judges. Whatever happens, including a bug
-in here, the last line of stdout is a report and the exit code is 0, so the grader can tell
-"the student's code failed" from "the harness failed". The report is printed only after
-every student process is gone, so no student line can follow it.
+It runs one student submission as the grader described it (its job, on stdin or in /work:
+job_input.py) and prints one HARNESS-REPORT line. It only observes; the grader judges.
+Whatever happens, including a bug in here, the last line of stdout is a report and the exit
+code is 0, so the grader can tell "the student's code failed" from "the harness failed". The
+report is printed only after every student process is gone, so no student line can follow it.
 """
 
 from __future__ import annotations
@@ -17,17 +17,16 @@ from typing import Any
 
 from cgroup import cpu_stat_delta, read_cgroup, read_cpu_stat, with_job_limits
 from diagnostics import find_error_line, out_of_memory
-from job import Job, read_job
+from job import Job
+from job_input import take_job_input
 from labs import driver_arguments, find_lab, lab_measurements
 from output import HeadTailCapture
 from reaper import wait_until_alone
 from report import build_report, harness_error_report, print_report
 from student import run_student
-from submission import copy_submission
 from syntax import SyntaxCheck, check_syntax
 
-JOB_PATH = "/work/job.json"
-SUBMISSION_SOURCE = "/work/submission"
+WORK_DIR = "/work"  # where a plain `docker run` mounts the job (job_input.py)
 SUBMISSION_DIR = "/tmp/submission"
 # Exactly what the student's program sees: no variable of the image or the grader leaks in.
 STUDENT_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8"}
@@ -45,7 +44,7 @@ def main() -> None:
     refuse_tracing()
     lab_kind = "unknown"
     try:
-        job = read_job(JOB_PATH)
+        job = take_job_input(WORK_DIR, SUBMISSION_DIR)
         lab_kind = job.lab_kind
         report = grade_run(job)
     except Exception as error:  # any failure of ours becomes a report, never a traceback
@@ -70,7 +69,6 @@ def refuse_tracing() -> None:
 
 def grade_run(job: Job) -> dict[str, Any]:
     """Check the entry's syntax, run it, and describe what happened."""
-    copy_submission(SUBMISSION_SOURCE, SUBMISSION_DIR)
     entry_path = os.path.join(SUBMISSION_DIR, job.entrypoint)
     syntax = check_syntax(entry_path)
     if syntax is not None:

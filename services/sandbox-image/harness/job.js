@@ -1,7 +1,8 @@
 'use strict';
-// Reads and checks /work/job.json, the grader's instructions for this run. The grader has
-// already clamped the limits to its ceilings; checking them again here means a malformed job
-// fails loudly as a harness_error instead of running the student's code without a limit.
+// Reads and checks the job (/work/job.json, or streamed on stdin: job_input.js), the grader's
+// instructions for this run. The grader has already clamped the limits to its ceilings;
+// checking them again here means a malformed job fails loudly as a harness_error instead of
+// running the student's code without a limit.
 
 const fs = require('fs');
 const path = require('path');
@@ -26,6 +27,11 @@ function readJob(file) {
   } catch (error) {
     throw new JobError(`cannot read ${file}: ${error.message}`);
   }
+  return checkJob(job);
+}
+
+/** Check a parsed job (job.json's content, or the job the grader streamed on stdin). */
+function checkJob(job) {
   requireField(job !== null && typeof job === 'object', 'not an object');
   requireField(typeof job.lab_kind === 'string' && job.lab_kind !== '', 'lab_kind missing');
   requireField(typeof job.entrypoint === 'string', 'entrypoint missing');
@@ -88,4 +94,4 @@ function readLimits(limits) {
   return { cpus: limits.cpus, memoryBytes: limits.memory_bytes, pids: limits.pids };
 }
 
-module.exports = { readJob, JobError };
+module.exports = { checkJob, readJob, JobError };

@@ -1,6 +1,6 @@
 'use strict';
 // The sandbox container's entry point (ENTRYPOINT node /opt/harness/run.js). It runs one
-// student submission as the grader described it in /work/job.json and prints one
+// student submission as the grader described it (its job, on stdin or in /work) and prints one
 // HARNESS-REPORT line. It only observes; the grader judges. Whatever happens, including a
 // bug in here, the last line of stdout is a report and the exit code is 0, so the grader can
 // tell "the student's code failed" from "the harness failed".
@@ -9,17 +9,16 @@ const path = require('path');
 
 const { findErrorLine, heapOutOfMemory } = require('./diagnostics');
 const { cpuStatDelta, readCgroup, readCpuStat, withJobLimits } = require('./cgroup');
-const { readJob } = require('./job');
+const { takeJobInput } = require('./job_input');
 const { buildMeasurements, driverFailure, findLab, provideFiles, runReference } = require('./labs');
 const { buildReport, harnessErrorReport, printReport } = require('./report');
 const { waitUntilAlone } = require('./reaper');
 const { runStudent } = require('./student');
-const { copySubmission } = require('./submission');
 const { checkSyntax } = require('./syntax');
 const { HeadTailCapture } = require('./output');
 
-const JOB_PATH = '/work/job.json';
-const SUBMISSION_SOURCE = '/work/submission';
+// The job and the student's files: on stdin from the grader, or in /work (job_input.js).
+const WORK_DIR = '/work';
 const SUBMISSION_DIR = '/tmp/submission';
 // Exactly what the student's program sees: no variable of the image or the grader leaks in.
 const STUDENT_ENV = Object.freeze({
@@ -48,10 +47,9 @@ async function finish(report) {
 
 async function main() {
   try {
-    const job = readJob(JOB_PATH);
+    const job = takeJobInput(WORK_DIR, SUBMISSION_DIR);
     labKind = job.labKind;
     const lab = findLab(job.labKind, job.checkConfig);
-    copySubmission(SUBMISSION_SOURCE, SUBMISSION_DIR);
     if (lab !== null) provideFiles(lab, SUBMISSION_DIR);
     const entryPath = path.join(SUBMISSION_DIR, job.entrypoint);
     const options = { cwd: SUBMISSION_DIR, env: { ...STUDENT_ENV } };

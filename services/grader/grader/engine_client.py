@@ -1,0 +1,39 @@
+"""Docker clients of the grader's Engine (DOCKER_HOST) that ask its API version only once.
+
+docker-py's default client asks the Engine `GET /version` when it is made, before any
+other call: one round trip per client. The worker makes clients for its checks and each
+work-horse makes one for its job, so that request used to come before every grading. The
+first client here asks it; the version is kept in this process, and the worker asks it
+before it forks its horses, so a horse inherits the version and its client is made
+without a word to the Engine.
+
+A horse makes its own client rather than inheriting one: a client's connection pool
+opened in the worker and used in both processes after the fork would put two processes'
+requests on one socket. A client made with a known version costs no I/O at all.
+
+A failed call forgets the version (`forget_api_version`), so an Engine replaced by another
+(an upgrade, a different host behind DOCKER_HOST) is asked again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import docker
+
+_api_version: str | None = None
+
+
+def engine_client(**kwargs: Any) -> docker.DockerClient:
+    """A client from the environment (`kwargs` as `docker.from_env`'s), its API version the
+    one this process learnt, or asked of the Engine (and learnt) when there is none yet."""
+    global _api_version
+    client = docker.from_env(version=_api_version or "auto", **kwargs)
+    _api_version = client.api.api_version
+    return client
+
+
+def forget_api_version() -> None:
+    """Ask the Engine its API version again with the next client (it failed a call)."""
+    global _api_version
+    _api_version = None

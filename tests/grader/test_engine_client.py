@@ -1,0 +1,75 @@
+"""The grader's Docker clients ask the Engine its API version once, not once per client.
+
+The "Engine" is a small HTTP server on a unix socket that answers `/version` and `/_ping`
+as dockerd does and notes every path it is asked, so the test sees the requests a client
+really sends (docker-py's own transport, no mock of it).
+"""
+
+from __future__ import annotations
+
+import json
+import socketserver
+import threading
+from http.server import BaseHTTPRequestHandler
+
+import pytest
+
+from grader.engine_client import engine_client, forget_api_version
+
+API_VERSION = "1.44"
+
+
+class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+
+@pytest.fixture
+def engine(tmp_path, monkeypatch):
+    asked: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+            asked.append(self.path)
+            if self.path.endswith("/version"):
+                body = json.dumps({"ApiVersion": API_VERSION, "Version": "fake"}).encode()
+            else:
+                body = b"OK"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format, *args) -> None:  # noqa: A002 (the stdlib's name)
+            pass
+
+        def address_string(self) -> str:
+            return "unix"
+
+    path = tmp_path / "docker.sock"
+    server = _Server(str(path), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{path}")
+    forget_api_version()
+    yield asked
+    forget_api_version()
+    server.shutdown()
+    server.server_close()
+
+
+def test_only_the_first_client_asks_the_engine_its_api_version(engine):
+    first = engine_client()
+    assert engine == ["/version"]
+    second = engine_client(timeout=3)
+    assert second.ping()
+    assert engine == ["/version", f"/v{API_VERSION}/_ping"]
+    first.close()
+    second.close()
+
+
+def test_a_forgotten_version_is_asked_again(engine):
+    engine_client().close()
+    forget_api_version()
+    engine_client().close()
+    assert engine == ["/version", "/version"]
