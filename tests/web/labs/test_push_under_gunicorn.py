@@ -28,6 +28,7 @@ from rq import Queue
 from rq.serializers import JSONSerializer
 
 import contract
+from portal.labs import push
 from tests.web.conftest import grade_result
 
 BIN = Path(sys.executable).parent
@@ -98,7 +99,7 @@ def read_until(stream: socket.socket, marker: bytes, seen: bytes = b"") -> bytes
 
 
 @pytest.fixture
-def platform(tmp_path: Path, redis_url: str):
+def platform(request, tmp_path: Path, redis_url: str):
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(tmp_path),
@@ -106,6 +107,7 @@ def platform(tmp_path: Path, redis_url: str):
         "REDIS_URL": redis_url,
         "SECRET_KEY": "push-test-secret",
         "WEB_CONCURRENCY": "2",  # as compose.yaml's web
+        **getattr(request, "param", {}),
     }
     flask = [str(BIN / "flask"), "--app", "portal"]
     for command in (["db", "upgrade"], ["seed-demo"]):
@@ -217,3 +219,38 @@ def test_a_stopping_worker_ends_its_streams_at_once(platform):
         assert server.wait(timeout=PATIENCE_SECONDS) == 0
     finally:
         stream.close()
+
+
+@pytest.mark.parametrize(
+    "platform", [{"WEB_CONCURRENCY": "1", "PUSH_STREAMS_PER_WORKER": "1"}], indirect=True
+)
+def test_a_page_that_left_frees_its_stream_for_the_next_before_any_heartbeat(platform):
+    # One worker with one stream slot: a closed tab's slot must come back at the stream's
+    # next check, not at its next heartbeat write, or the pages that come after it poll.
+    port, *_ = platform
+    student = Student(f"http://127.0.0.1:{port}")
+    student.post_form(
+        "/auth/login", {"email": "student@example.org", "password": "student-demo-pass"}
+    )
+    status, _ = student.post_form(
+        "/courses/node-workers/labs/thread-lab", {"code": "console.log('leaving')"}
+    )
+    assert status == 302
+    cookie = student.cookie_header()
+
+    def answer_to_a_new_page() -> bytes:
+        with open_stream(port, "/submissions/1/events", cookie) as stream:
+            return read_until(stream, b"\r\n").split(b"\r\n", 1)[0]
+
+    first = open_stream(port, "/submissions/1/events", cookie)
+    read_until(first, b'"status":"queued"')
+    assert b" 503 " in answer_to_a_new_page()  # the one slot is taken
+    first.close()
+
+    # Before any heartbeat could have told the server (its first comes HEARTBEAT_SECONDS
+    # after the status), the slot is free again: only the check of the socket frees it.
+    deadline = time.monotonic() + push.HEARTBEAT_SECONDS - 2
+    while b" 503 " in (answer := answer_to_a_new_page()):
+        assert time.monotonic() < deadline, "the slot of a page that left was still held"
+        time.sleep(0.5)
+    assert b" 200 " in answer, answer

@@ -28,6 +28,11 @@ connections cheaper still, but would mean a second server and a second app to ke
 step with the portal's login, tenancy and headers; a parked thread costs about its
 stack's touched pages, a few hundred kilobytes for 200.
 
+A page that leaves (a closed tab, a student who moved on) frees its slot at the stream's
+next check (`client_left`: a peek at the connection finds its end), within
+`CHECK_SECONDS`, rather than at the next heartbeat write up to 20 s later: students who
+come and go do not hold slots the next pages need.
+
 A lost stream (network, proxy, a restarted worker, the stream's `LAST_SECONDS`) costs
 nothing but speed: the page falls back to polling the status endpoint, which reads the
 database, so a result recorded while disconnected is still shown.
@@ -39,6 +44,7 @@ import contextlib
 import json
 import logging
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -91,6 +97,29 @@ def take_stream_slot() -> Callable[[], None] | None:
             slots.release()
 
     return release
+
+
+def client_left(environ: Mapping[str, object]) -> Callable[[], bool]:
+    """Whether the page at the other end of this request has closed its connection.
+
+    gunicorn hands the application the client's socket (`gunicorn.socket`); reading its
+    end without taking any byte says the page left. A server thread otherwise learns it
+    only when a write fails, at the next heartbeat. Without the socket (another server, a
+    test client) this never says so, and the heartbeat still does.
+    """
+    connection = environ.get("gunicorn.socket")
+    if not isinstance(connection, socket.socket):
+        return lambda: False
+
+    def left() -> bool:
+        try:
+            return connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+        except (BlockingIOError, InterruptedError):
+            return False  # open, nothing sent: still waiting
+        except OSError:
+            return True  # reset or closed under us
+
+    return left
 
 
 def publish_recorded(client: redis.Redis, tenant_id: str, submission_id: str) -> None:
@@ -227,6 +256,7 @@ def follow(
     key: Key,
     check: Callable[[bool], tuple[str, bool] | None],
     *,
+    left: Callable[[], bool] = lambda: False,
     clock: Callable[[], float] = time.monotonic,
 ) -> Iterator[str]:
     """The stream of one submission's statuses: a `status` event each time it changes,
@@ -234,7 +264,8 @@ def follow(
 
     `check(reload)` answers (status, final), reading the database when `reload` (else only
     RQ), or None when the submission is gone. The waiter is registered before the first
-    read, so a result recorded in between still wakes it. The intervals are read from the
+    read, so a result recorded in between still wakes it. It ends quietly once `left()`
+    says the page closed its connection, freeing its slot. The intervals are read from the
     module at each call (a test stretches them to see the publish alone wake a stream).
     """
     check_seconds, reload_seconds = CHECK_SECONDS, RELOAD_SECONDS
@@ -259,6 +290,8 @@ def follow(
             fired = woken.wait(check_seconds)
             if fired:
                 woken.clear()  # cleared before the read: a later publish is not lost
+            elif left():
+                return
             now = clock()
             reload = fired or now >= next_reload
             if reload:

@@ -250,7 +250,8 @@ def submission_events(submission_id: int):
         finally:
             session.rollback()  # no connection is held while the stream waits
 
-    stream = push.follow(push.get_listener(), (str(tenant_id), str(submission_id)), check)
+    key = (str(tenant_id), str(submission_id))
+    stream = push.follow(push.get_listener(), key, check, left=push.client_left(request.environ))
     response = current_app.response_class(stream_with_context(stream), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Accel-Buffering"] = "no"  # a proxy passes each event on at once
