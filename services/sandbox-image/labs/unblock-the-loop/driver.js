@@ -31,6 +31,7 @@ const path = require('path');
 const { Worker } = require('worker_threads');
 const { cpuStatDelta, readCpuStat } = require('../../harness/cgroup.js');
 const { combine, crunch } = require('./task.js');
+const { decided } = require('./stopping-rule.js');
 
 const VARIANTS = ['blocking', 'one_worker', 'n_workers', 'reference_workers'];
 const TASK_PATH = path.join(__dirname, 'task.js');
@@ -83,6 +84,8 @@ async function main() {
   const facts = {
     workers: config.workers,
     repeats: config.repeats,
+    repeats_asked: config.repeats,
+    stopped: null,
     items,
     target_ms: config.target_ms,
     job_ms: jobMs,
@@ -113,13 +116,26 @@ async function main() {
   }
 
   const callTimeoutMs = config.target_ms * 10 + 5000;
+  const plan = {
+    workers: config.workers,
+    repeats: config.repeats,
+    cpuQuotaCpus: typeof config.cpu_quota_cpus === 'number' ? config.cpu_quota_cpus : null,
+    tickMs: kit.threadCpuPrecisionMs,
+  };
+  const timed = [];
   let slowestRepeatMs = 0;
   for (let repeat = 0; repeat < config.repeats; repeat++) {
+    if (repeat > 0 && config.stop_when_decided === 1 && decided(timed, plan)) {
+      // The repetitions still to come could not change a check, the verdict or the score
+      // (stopping-rule.js): the grader judges the ones timed.
+      channel.send('lab_fact', { repeats: repeat, stopped: 'decided' });
+      break;
+    }
     if (repeat > 0 && kit.now() + 1.5 * slowestRepeatMs > TIME_BUDGET_MS) {
       // A host so busy that another repetition could run into the wall-time limit: report
       // the repetitions timed so far (fewer of them leave a speed check inconclusive more
       // often) rather than let the noise end the run as a timeout, counted as a failure.
-      channel.send('lab_fact', { repeats: repeat });
+      channel.send('lab_fact', { repeats: repeat, stopped: 'time_budget' });
       break;
     }
     const repeatStarted = kit.now();
@@ -138,7 +154,9 @@ async function main() {
       const run = runs[variant];
       const correct = run.error === null && run.result === expected;
       const threads = threadFields(run, blockingCpuMs);
-      channel.send('lab_run', { ...run.fields, ...threads, repeat, correct, error: run.error });
+      const record = { ...run.fields, ...threads, repeat, correct, error: run.error };
+      channel.send('lab_run', record);
+      timed[timed.length] = record;
       if (run.error !== null && failure === null) failure = run.error;
     }
     if (failure !== null) {
