@@ -309,6 +309,8 @@ def test_spawn_driver_counts_what_reached_the_code_and_hides_its_collector(run_i
     assert command["bytes_read_max"] == m["output_bytes"] and command["bytes_read_min"] == 0
     assert m["read_ratio"] == 0
     student, reference = m["variants"]["student"], m["variants"]["exec_reference"]
+    # The student's calls as asked; exec's solution once (it decides no check).
+    assert (student["runs"], reference["runs"]) == (2, 1)
     assert student["retained_at_output_end_bytes"] is not None
     assert reference["retained_at_output_end_bytes"] is None
     # exec's solution holds the whole output at once; a reader of chunks holds a few.
