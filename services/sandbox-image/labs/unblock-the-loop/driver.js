@@ -124,6 +124,9 @@ async function main() {
   };
   const timed = [];
   let slowestRepeatMs = 0;
+  // When the last timed call returned: the quiet time before the next call counts from
+  // there, so the measuring after a call (20 ms of it) is part of the next run's pause.
+  let lastCallEnded = null;
   for (let repeat = 0; repeat < config.repeats; repeat++) {
     if (repeat > 0 && config.stop_when_decided === 1 && decided(timed, plan)) {
       // The repetitions still to come could not change a check, the verdict or the score
@@ -143,8 +146,10 @@ async function main() {
     const runs = {};
     for (let step = 0; step < VARIANTS.length; step++) {
       const variant = VARIANTS[(step + repeat) % VARIANTS.length];
-      await kit.sleep(config.pause_ms);
+      const quietMs = lastCallEnded === null ? 0 : kit.now() - lastCallEnded;
+      await kit.sleep(max(0, config.pause_ms - quietMs));
       runs[variant] = await measure(variant, { solve, seed, items, config, callTimeoutMs });
+      lastCallEnded = runs[variant].ended;
     }
     slowestRepeatMs = max(slowestRepeatMs, kit.now() - repeatStarted);
     const expected = runs.blocking.result;
@@ -286,7 +291,8 @@ async function measure(variant, { solve, seed, items, config, callTimeoutMs }) {
   } catch (thrown) {
     error = kit.errorLine(thrown);
   }
-  const wallMs = kit.now() - started;
+  const ended = kit.now();
+  const wallMs = ended - started;
   const threadTimes = threadCpu.stop();
   const cpu = kit.cpuUsage(cpuBefore);
   const utilization = kit.eventLoopUtilization(utilizationBefore).utilization;
@@ -299,6 +305,7 @@ async function measure(variant, { solve, seed, items, config, callTimeoutMs }) {
     result,
     error,
     threadTimes,
+    ended,
     fields: {
       variant,
       workers,
