@@ -25,10 +25,11 @@ from tests.grader.test_measured_labs import grade, report
 
 LAB_DIR = Path(__file__).resolve().parents[2] / "services/sandbox-image/labs/unblock-the-loop"
 VARIANTS = ("blocking", "one_worker", "n_workers", "reference_workers")
-# Node reads the cases on stdin and answers, per case, the rule's answer after the runs
-# timed and the harness's summaries of those runs and of each completion.
+# Node reads the cases on stdin and answers, per case, the rule's answers after the runs
+# timed and the harness's summaries: of those runs, of each completion, and of each
+# completion with only the variants the rule still needs.
 RUN_CASES = f"""
-const {{ decided }} = require({json.dumps(str(LAB_DIR / "stopping-rule.js"))});
+const {{ decided, variantsNeeded }} = require({json.dumps(str(LAB_DIR / "stopping-rule.js"))});
 const {{ summarize }} = require({json.dumps(str(LAB_DIR / "lab.js"))});
 const cases = JSON.parse(require('fs').readFileSync(0, 'utf8'));
 const summary = (runs, plan) => summarize({{
@@ -36,11 +37,18 @@ const summary = (runs, plan) => summarize({{
            problem: null, thread_cpu_precision_ms: plan.tickMs }},
   runs, cpuQuotaCpus: plan.cpuQuotaCpus,
 }});
-process.stdout.write(JSON.stringify(cases.map((c) => ({{
-  decided: decided(c.timed, c.plan),
-  now: summary(c.timed, c.plan),
-  completions: c.completions.map((more) => summary([...c.timed, ...more], c.plan)),
-}}))));
+process.stdout.write(JSON.stringify(cases.map((c) => {{
+  const needed = variantsNeeded(c.timed, c.plan);
+  const only = (more) => more.filter((run) => needed.includes(run.variant));
+  return {{
+    decided: decided(c.timed, c.plan),
+    needed,
+    now: summary(c.timed, c.plan),
+    completions: c.completions.map((more) => summary([...c.timed, ...more], c.plan)),
+    // The same repetitions to come, timing only the variants the rule still needs.
+    needed_only: c.completions.map((more) => summary([...c.timed, ...only(more)], c.plan)),
+  }};
+}})));
 """
 
 
@@ -145,11 +153,25 @@ def random_kind(rng: random.Random) -> dict:
     }
 
 
-def make_cases(count: int, seed: int, timed_reps: int = 2, asked: int = 3) -> list[dict]:
+def working_kind(rng: random.Random) -> dict:
+    """A solution whose required checks hold clearly, on a host that may blur its speedup."""
+    return random_kind(rng) | {
+        "one_main": rng.uniform(0.02, 0.15),
+        "one_work": rng.uniform(0.9, 1.5),
+        "many_main": rng.uniform(0.02, 0.2),
+        "many_work": rng.uniform(0.9, 1.5),
+        "stall": 0.01,
+        "wrong_in": None,
+    }
+
+
+def make_cases(
+    count: int, seed: int, timed_reps: int = 2, asked: int = 3, kinds=random_kind
+) -> list[dict]:
     rng = random.Random(seed)
     cases = []
     for _ in range(count):
-        kind = random_kind(rng)
+        kind = kinds(rng)
         timed = [run for repeat in range(timed_reps) for run in repetition(rng, repeat, kind)]
         later = range(timed_reps, asked)
         completions = [
@@ -203,6 +225,25 @@ def test_a_decided_grading_is_the_one_every_later_repetition_would_give(timed_re
     # Both answers occur, and "not decided" was needed: later repetitions did change some.
     assert count * 0.1 <= decided <= count * 0.9
     assert changed_when_undecided >= count * 0.02
+
+
+@pytest.mark.parametrize(("timed_reps", "asked", "count"), [(2, 3, 200), (3, 5, 80)])
+def test_a_variant_left_out_changes_no_grading(timed_reps, asked, count):
+    cases = make_cases(count, 61 + asked, timed_reps, asked, kinds=working_kind)
+    answers = run_cases(cases)
+
+    left_out = 0
+    for case, answer in zip(cases, answers, strict=True):
+        if answer["decided"]:
+            assert answer["needed"] == []
+            continue
+        assert answer["needed"][0] == "blocking"  # every variant is measured against it
+        if len(answer["needed"]) == len(VARIANTS):
+            continue
+        left_out += 1
+        for full, fewer in zip(answer["completions"], answer["needed_only"], strict=True):
+            assert graded(fewer, case["plan"]) == graded(full, case["plan"]), answer["needed"]
+    assert left_out >= count * 0.2
 
 
 def test_a_wrong_answer_or_all_repetitions_timed_decide_at_once():
@@ -265,3 +306,16 @@ def test_the_rule_draws_the_graders_lines():
         "MIN_TRAIL_REPETITIONS": speedup.MIN_TRAIL_REPETITIONS,
         "MIN_BLOCKING_MS": int(blocking_floor.group(1)),
     }
+
+
+def test_a_one_worker_split_keeps_timing_n_workers_while_a_second_busy_thread_could_show():
+    rng = random.Random(8)
+    kind = working_kind(rng) | {"workers": 2, "busy": 1, "busy_flake": 0.0, "share": 0.97}
+    timed = [run for repeat in (0, 1) for run in repetition(rng, repeat, kind)]
+    case = {"timed": timed, "completions": [], "plan": plan_of(kind, 3)}
+
+    (answer,) = run_cases([case])
+
+    # speeds_up is not held whatever comes (one thread did nearly all the work), but
+    # splits_over_workers would hold if a later n_workers run had two busy threads.
+    assert answer["needed"] == ["blocking", "n_workers"]

@@ -38,33 +38,57 @@ const PASS = 1;
 const FAIL = 2;
 const UNSURE = 4;
 
+const VARIANTS = ['blocking', 'one_worker', 'n_workers', 'reference_workers'];
+const NONE = [];
+
 /**
- * Whether more repetitions could change the grading. `runs` are the driver's `lab_run`
- * records so far (every variant of every repetition timed); `plan`: {workers, repeats (the
- * repetitions asked), cpuQuotaCpus (or null), tickMs (the thread clock's precision, 0 or
- * null for nanoseconds)}. True when the checks, the verdict and the score come out the same
- * whether the driver stops now or times every repetition asked.
+ * The variants the next repetition must time, none when more repetitions could not change
+ * the grading. `runs` are the driver's `lab_run` records so far; `plan`: {workers, repeats
+ * (the repetitions asked), cpuQuotaCpus (or null), tickMs (the thread clock's precision, 0
+ * or null for nanoseconds)}. None when the checks, the verdict and the score come out the
+ * same whether the driver stops now or times every repetition asked. A variant is left out
+ * when every check that reads its figures is decided already: one_worker's are read by
+ * uses_worker and keeps_loop_responsive, n_workers' by uses_worker, splits_over_workers and
+ * speeds_up, reference_workers' by uses_worker and speeds_up. The blocking run times the job
+ * every other variant is measured against (its answer, its CPU time), so it always runs.
  */
-function decided(runs, plan) {
+function variantsNeeded(runs, plan) {
   const timed = repetitionsTimed(runs);
   const missing = max(0, plan.repeats - timed);
-  if (missing === 0) return true;
+  if (missing === 0) return NONE;
   for (let i = 0; i < runs.length; i++) {
     // A wrong answer of solve() already fails correct_result, and every later check with it.
     const variant = runs[i].variant;
-    if ((variant === 'one_worker' || variant === 'n_workers') && runs[i].correct !== true) return true;
+    if ((variant === 'one_worker' || variant === 'n_workers') && runs[i].correct !== true) return NONE;
   }
   const f = figures(runs, missing, plan);
   const tooShort = below(f.blockingWall, MIN_BLOCKING_MS);
-  if (tooShort === true) return true; // the grader's own fault: redone whatever comes
-  if (tooShort !== false) return false;
-  const usesWorker = usesWorkerOutcomes(f, plan);
-  const responsive = responsiveOutcomes(f);
-  if (!single(usesWorker) || !single(responsive)) return false;
+  if (tooShort === true) return NONE; // the grader's own fault: redone whatever comes
+  if (tooShort !== false) return VARIANTS;
+  const usesWorker = single(usesWorkerOutcomes(f, plan));
+  const responsive = single(responsiveOutcomes(f));
   // A required check that fails fixes the verdict (failed) and the score (the share of
   // required checks that hold): the bonus checks no longer count.
-  if (usesWorker === FAIL || responsive === FAIL) return true;
-  return single(splitsOutcomes(f, plan)) && single(speedsUpOutcomes(f, plan, timed));
+  const failed = (usesWorker && usesWorkerOutcomes(f, plan) === FAIL) || (responsive && responsiveOutcomes(f) === FAIL);
+  if (usesWorker && responsive && failed) return NONE;
+  const splits = single(splitsOutcomes(f, plan));
+  const speedsUp = single(speedsUpOutcomes(f, plan, timed));
+  const needs = {
+    one_worker: !(usesWorker && responsive),
+    n_workers: !(usesWorker && splits && speedsUp),
+    reference_workers: !(usesWorker && speedsUp),
+  };
+  if (!needs.one_worker && !needs.n_workers && !needs.reference_workers) return NONE;
+  const needed = ['blocking'];
+  for (let i = 1; i < VARIANTS.length; i++) {
+    if (needs[VARIANTS[i]]) needed[needed.length] = VARIANTS[i];
+  }
+  return needed;
+}
+
+/** Whether more repetitions could change the grading (no variant is needed any more). */
+function decided(runs, plan) {
+  return variantsNeeded(runs, plan).length === 0;
 }
 
 function single(outcomes) {
@@ -360,6 +384,7 @@ function duplicated(f) {
 
 module.exports = {
   decided,
+  variantsNeeded,
   medianBounds,
   // The lines, for the test that holds them equal to the grader's.
   LINES: {
