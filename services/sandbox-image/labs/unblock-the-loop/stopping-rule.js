@@ -59,17 +59,20 @@ function variantsNeeded(runs, plan) {
   for (let i = 0; i < runs.length; i++) {
     // A wrong answer of solve() already fails correct_result, and every later check with it.
     const variant = runs[i].variant;
-    if ((variant === 'one_worker' || variant === 'n_workers') && runs[i].correct !== true) return NONE;
+    const answers = variant === 'one_worker' || variant === 'n_workers';
+    if (answers && runs[i].correct !== true) return NONE;
   }
   const f = figures(runs, missing, plan);
   const tooShort = below(f.blockingWall, MIN_BLOCKING_MS);
   if (tooShort === true) return NONE; // the grader's own fault: redone whatever comes
   if (tooShort !== false) return VARIANTS;
-  const usesWorker = single(usesWorkerOutcomes(f, plan));
-  const responsive = single(responsiveOutcomes(f));
+  const usesWorkerCan = usesWorkerOutcomes(f, plan);
+  const responsiveCan = responsiveOutcomes(f);
+  const usesWorker = single(usesWorkerCan);
+  const responsive = single(responsiveCan);
   // A required check that fails fixes the verdict (failed) and the score (the share of
   // required checks that hold): the bonus checks no longer count.
-  const failed = (usesWorker && usesWorkerOutcomes(f, plan) === FAIL) || (responsive && responsiveOutcomes(f) === FAIL);
+  const failed = usesWorkerCan === FAIL || responsiveCan === FAIL;
   if (usesWorker && responsive && failed) return NONE;
   const splits = single(splitsOutcomes(f, plan));
   const speedsUp = single(speedsUpOutcomes(f, plan, timed));
@@ -107,14 +110,18 @@ function figures(runs, missing, plan) {
   const one = 'one_worker';
   const many = 'n_workers';
   const reference = 'reference_workers';
-  const median = (variant, key, digits) => medianBounds(values(runs, variant, key), missing, digits);
+  const median = (variant, key, digits) =>
+    medianBounds(values(runs, variant, key), missing, digits);
   const quota = plan.cpuQuotaCpus;
   return {
     blockingWall: median(blocking, 'wall_ms', 1),
     job: median(blocking, 'cpu_ms', 1),
     blockingStall: median(blocking, 'p99_ms', 1),
     oneStall: median(one, 'p99_ms', 1),
-    main: { one_worker: median(one, 'main_thread_cpu_ms', 1), n_workers: median(many, 'main_thread_cpu_ms', 1) },
+    main: {
+      one_worker: median(one, 'main_thread_cpu_ms', 1),
+      n_workers: median(many, 'main_thread_cpu_ms', 1),
+    },
     work: {
       one_worker: median(one, 'worker_threads_cpu_ms', 1),
       n_workers: median(many, 'worker_threads_cpu_ms', 1),
@@ -129,7 +136,7 @@ function figures(runs, missing, plan) {
     referenceLow: minimumBounds(ratios(runs, blocking, reference), missing, 2),
     pace: medianBounds(ratios(runs, reference, many), missing, 2),
     bestPace: maximumBounds(ratios(runs, reference, many), missing, 2),
-    ideal: roundTo(quota === null || quota === undefined ? plan.workers : min(plan.workers, quota), 2),
+    ideal: roundTo(typeof quota === 'number' ? min(plan.workers, quota) : plan.workers, 2),
   };
 }
 
@@ -138,9 +145,8 @@ function values(runs, variant, key) {
   const found = [];
   for (let i = 0; i < runs.length; i++) {
     const value = runs[i][key];
-    if (runs[i].variant === variant && typeof value === 'number' && value === value && value !== INFINITY && value !== -INFINITY) {
-      found[found.length] = value;
-    }
+    const finite = typeof value === 'number' && value - value === 0; // not NaN, not infinite
+    if (runs[i].variant === variant && finite) found[found.length] = value;
   }
   return found;
 }
@@ -273,7 +279,9 @@ function usesWorkerOutcomes(f, plan) {
     return main === null ? null : [max(0, main[0] - overhead[1]), max(0, main[1] - overhead[0])];
   };
   const step = (index, tooClose) => {
-    if (index === limits.length) return tooClose === true ? UNSURE : tooClose === false ? PASS : UNSURE | PASS;
+    if (index === limits.length) {
+      return tooClose === true ? UNSURE : tooClose === false ? PASS : UNSURE | PASS;
+    }
     const variant = limits[index][0];
     const asked = limits[index][1];
     const limit = limits[index][2];
@@ -284,12 +292,12 @@ function usesWorkerOutcomes(f, plan) {
     const workMargin = tick * max(1, asked);
     // Each line compared with the job's bounds: a product of bounds, both non-negative.
     const mainLine = (margin) => [limit * f.job[0] + margin, limit * f.job[1] + margin];
-    const workLine = (margin) => [WORKER_THREADS_MIN_SHARE * f.job[0] + margin, WORKER_THREADS_MIN_SHARE * f.job[1] + margin];
+    const share = WORKER_THREADS_MIN_SHARE;
+    const workLine = (margin) => [share * f.job[0] + margin, share * f.job[1] + margin];
     return branch(exceeds(main, mainLine(mainMargin)), () => FAIL, () =>
       branch(exceeds(workLine(-workMargin), work), () => FAIL, () => {
         const close = or(exceeds(main, mainLine(-mainMargin)), exceeds(workLine(workMargin), work));
-        const next = tooClose === true || close === true ? true : tooClose === false && close === false ? false : null;
-        return step(index + 1, next);
+        return step(index + 1, or(tooClose, close));
       }),
     );
   };
@@ -311,8 +319,10 @@ function or(a, b) {
 
 /** keeps_loop_responsive: the one-worker stall over the blocking one (lab.js stallRatio). */
 function responsiveOutcomes(f) {
-  if (f.oneStall === null || f.blockingStall === null || f.blockingWall === null) return FAIL | PASS;
-  const blocked = [min(f.blockingStall[0], f.blockingWall[0]), min(f.blockingStall[1], f.blockingWall[1])];
+  const stall = f.blockingStall;
+  const wall = f.blockingWall;
+  if (f.oneStall === null || stall === null || wall === null) return FAIL | PASS;
+  const blocked = [min(stall[0], wall[0]), min(stall[1], wall[1])];
   if (!(blocked[0] > 0)) return FAIL | PASS;
   const ratio = [roundTo(f.oneStall[0] / blocked[1], 3), roundTo(f.oneStall[1] / blocked[0], 3)];
   return branch(atMost(ratio, RESPONSIVE_MAX_STALL_RATIO), () => PASS, () => FAIL);
@@ -344,7 +354,7 @@ function speedsUpOutcomes(f, plan, timed) {
   for (let i = 0; i < notParallel.length; i++) structure = or(structure, notParallel[i]);
   return branch(structure, () => FAIL, () =>
     branch(atLeast(f.speedup, target), () => PASS, () =>
-      branch(and(atLeast(f.referenceSpeedup, target), atLeast(f.pace, KEEPS_UP_WITH_REFERENCE)), () => PASS, () =>
+      branch(keptUp(f, target), () => PASS, () =>
         branch(
           and(
             and(enoughRepetitions(timed, plan.repeats), atLeast(f.referenceLow, target)),
@@ -356,6 +366,11 @@ function speedsUpOutcomes(f, plan, timed) {
       ),
     ),
   );
+}
+
+/** KEPT_UP: the grader's split reached the target and the code kept up with its pace. */
+function keptUp(f, target) {
+  return and(atLeast(f.referenceSpeedup, target), atLeast(f.pace, KEEPS_UP_WITH_REFERENCE));
 }
 
 /** Whether the grader will count enough repetitions to call a trail: now, or at the end. */
