@@ -275,7 +275,7 @@ def plan_of(kind: dict, repeats: int) -> dict:
 )
 def test_median_bounds_hold_whatever_the_missing_repetitions_bring(known, missing, bounds):
     script = (
-        f"const {{ medianBounds }} = require({json.dumps(str(LAB_DIR / 'stopping-rule.js'))});"
+        f"const {{ medianBounds }} = require({json.dumps(str(LAB_DIR.parent / 'bounds.js'))});"
         f"const b = medianBounds({json.dumps(known)}, {missing}, 1);"
         "process.stdout.write(JSON.stringify(b.every(Number.isFinite) ? b : null));"
     )

@@ -7,16 +7,31 @@
 // those 2, whatever the third is. Each check below is the grader's own rule
 // (services/grader/grader/adapters/node/labs/unblock_the_loop.py and grader/speedup.py, the
 // same lines: a Python test holds them equal), judged over those bounds in three-valued
-// logic: a comparison is true, false, or "either" when the bounds straddle its line, and a
-// check that could come out two ways is not decided. Not a guess about noise: a repetition
+// logic (../bounds.js): a comparison is true, false, or "either" when the bounds straddle
+// its line, and a check that could come out two ways is not decided. Not a guess about noise: a repetition
 // is skipped only when no figure it could bring would change a check.
 //
 // It runs in the student's process after the student's file loaded, so it uses no method a
 // student could replace on a prototype: plain loops and indexing, and Math's functions
 // captured at load (the driver requires it before loading the student's file).
 
-const { max, min, round } = Math;
-const INFINITY = Infinity;
+const {
+  above,
+  and,
+  atLeast,
+  atMost,
+  below,
+  branch,
+  exceeds,
+  maximumBounds,
+  medianBounds,
+  minimumBounds,
+  or,
+  roundTo,
+  scaled,
+} = require('../bounds.js');
+
+const { max, min } = Math;
 
 // The grader's lines (unblock_the_loop.py, speedup.py; held equal by tests/grader).
 const MAIN_THREAD_MAX_SHARE = 0.3;
@@ -168,102 +183,6 @@ function ratios(runs, baseline, variant) {
   return found;
 }
 
-/**
- * Bounds of the median (lab.js `spread`, rounded the same way) of `known` and up to
- * `missing` values still to come: all of them below everything, or all above. Any number of
- * them in between, or fewer of them (a time budget that ends the run early), lands within.
- * Null when nothing is known yet: the figure may not even exist.
- */
-function medianBounds(known, missing, digits) {
-  if (known.length === 0) return null;
-  const low = padded(known, missing, -INFINITY);
-  const high = padded(known, missing, INFINITY);
-  return [roundTo(medianOf(low), digits), roundTo(medianOf(high), digits)];
-}
-
-function maximumBounds(known, missing, digits = 0) {
-  if (known.length === 0) return null;
-  let top = -INFINITY;
-  for (let i = 0; i < known.length; i++) top = max(top, known[i]);
-  return [roundTo(top, digits), missing > 0 ? INFINITY : roundTo(top, digits)];
-}
-
-function minimumBounds(known, missing, digits) {
-  if (known.length === 0) return null;
-  let bottom = INFINITY;
-  for (let i = 0; i < known.length; i++) bottom = min(bottom, known[i]);
-  return [missing > 0 ? -INFINITY : roundTo(bottom, digits), roundTo(bottom, digits)];
-}
-
-function padded(known, count, value) {
-  const all = [];
-  for (let i = 0; i < known.length; i++) all[all.length] = known[i];
-  for (let i = 0; i < count; i++) all[all.length] = value;
-  return sorted(all);
-}
-
-/** Ascending, by insertion (no Array.prototype.sort: see the header). */
-function sorted(list) {
-  for (let i = 1; i < list.length; i++) {
-    const value = list[i];
-    let j = i - 1;
-    while (j >= 0 && list[j] > value) {
-      list[j + 1] = list[j];
-      j--;
-    }
-    list[j + 1] = value;
-  }
-  return list;
-}
-
-function medianOf(sortedValues) {
-  const middle = (sortedValues.length / 2) | 0;
-  if (sortedValues.length % 2 === 1) return sortedValues[middle];
-  const a = sortedValues[middle - 1];
-  const b = sortedValues[middle];
-  // The mean of an infinite and a finite value is infinite: unbounded on that side.
-  return (a + b) / 2;
-}
-
-function roundTo(value, digits) {
-  if (value === INFINITY || value === -INFINITY) return value;
-  const scale = 10 ** digits;
-  return round(value * scale) / scale;
-}
-
-// Three-valued comparisons of bounds: true, false, or null ("either"; also for a figure not
-// measured yet, which a repetition still to come may bring).
-
-function above(bounds, line) {
-  if (bounds === null) return null;
-  if (bounds[0] > line) return true;
-  if (bounds[1] <= line) return false;
-  return null;
-}
-
-function below(bounds, line) {
-  if (bounds === null) return null;
-  if (bounds[1] < line) return true;
-  if (bounds[0] >= line) return false;
-  return null;
-}
-
-function atLeast(bounds, line) {
-  const result = below(bounds, line);
-  return result === null ? null : !result;
-}
-
-/** Outcomes of `condition ? whenTrue() : whenFalse()` when the condition may be either. */
-function branch(condition, whenTrue, whenFalse) {
-  if (condition === true) return whenTrue();
-  if (condition === false) return whenFalse();
-  return whenTrue() | whenFalse();
-}
-
-function scaled(bounds, factor, plus = 0) {
-  return bounds === null ? null : [factor * bounds[0] + plus, factor * bounds[1] + plus];
-}
-
 /** uses_worker (unblock_the_loop._uses_worker), both variants in the grader's order. */
 function usesWorkerOutcomes(f, plan) {
   if (f.job === null || !(f.job[0] > 0)) return FAIL | PASS | UNSURE;
@@ -304,19 +223,6 @@ function usesWorkerOutcomes(f, plan) {
   return step(0, false);
 }
 
-/** a > b for bounds a and b: true, false or null. */
-function exceeds(a, b) {
-  if (a[0] > b[1]) return true;
-  if (a[1] <= b[0]) return false;
-  return null;
-}
-
-function or(a, b) {
-  if (a === true || b === true) return true;
-  if (a === false && b === false) return false;
-  return null;
-}
-
 /** keeps_loop_responsive: the one-worker stall over the blocking one (lab.js stallRatio). */
 function responsiveOutcomes(f) {
   const stall = f.blockingStall;
@@ -326,11 +232,6 @@ function responsiveOutcomes(f) {
   if (!(blocked[0] > 0)) return FAIL | PASS;
   const ratio = [roundTo(f.oneStall[0] / blocked[1], 3), roundTo(f.oneStall[1] / blocked[0], 3)];
   return branch(atMost(ratio, RESPONSIVE_MAX_STALL_RATIO), () => PASS, () => FAIL);
-}
-
-function atMost(bounds, line) {
-  const result = above(bounds, line);
-  return result === null ? null : !result;
 }
 
 /** splits_over_workers: at least N busy threads in some n_workers run. */
@@ -380,12 +281,6 @@ function enoughRepetitions(timed, asked) {
   return now === atEnd ? now : null;
 }
 
-function and(a, b) {
-  if (a === false || b === false) return false;
-  if (a === true && b === true) return true;
-  return null;
-}
-
 /** N workers' CPU time above DUPLICATED_WORK_CPU x the grader's split's (both medians, > 0). */
 function duplicated(f) {
   if (f.work.n_workers === null || f.referenceWork === null) return null;
@@ -400,7 +295,6 @@ function duplicated(f) {
 module.exports = {
   decided,
   variantsNeeded,
-  medianBounds,
   // The lines, for the test that holds them equal to the grader's.
   LINES: {
     MAIN_THREAD_MAX_SHARE,
