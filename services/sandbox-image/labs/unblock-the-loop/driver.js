@@ -125,7 +125,8 @@ async function main() {
   const timed = [];
   let slowestRepeatMs = 0;
   // When the last timed call returned: the quiet time before the next call counts from
-  // there, so the measuring after a call (20 ms of it) is part of the next run's pause.
+  // there, so the measuring after a call and before the next (20 ms each, the main thread
+  // idle) are part of the next run's pause.
   let lastCallEnded = null;
   let needed = VARIANTS;
   for (let repeat = 0; repeat < config.repeats; repeat++) {
@@ -153,7 +154,7 @@ async function main() {
       const variant = VARIANTS[(step + repeat) % VARIANTS.length];
       if (!isIn(needed, variant)) continue;
       const quietMs = lastCallEnded === null ? 0 : kit.now() - lastCallEnded;
-      await kit.sleep(max(0, config.pause_ms - quietMs));
+      await kit.sleep(max(0, config.pause_ms - quietMs - 2 * RESOLUTION_MS));
       runs[variant] = await measure(variant, { solve, seed, items, config, callTimeoutMs });
       lastCallEnded = runs[variant].ended;
     }
