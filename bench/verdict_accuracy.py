@@ -15,6 +15,12 @@ Each sandbox runtime the Engine has (runc, and runsc when registered: deploy/REA
 "gVisor") gets its own table under the same load, side by side: the competing grader
 always runs under runc, so the load is the same for both.
 
+`--check-config` merges settings into every lab's check_config, the competitor's too: e.g.
+`'{"stop_when_decided": 0, "reference_repeats": 3}'` times every repetition asked and exec's
+solution three times, as the labs did before they stopped once decided, so that the same
+image measures both ways. Each row says how many repetitions its gradings timed (the
+report's `repeats`: Unblock the Loop's, Spawn vs Exec's calls).
+
 Right: an honest solution `passed`; a dishonest one got anything but `passed` (or, when its
 file says `// Expect: passed ...`, a pass below full marks: the lab gives partial marks for
 what it did). `inconclusive` is neither right nor wrong; `infra_error` is counted apart.
@@ -27,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import functools
 import json
 import multiprocessing
@@ -145,6 +152,15 @@ def find_solutions(labs: list[Lab]) -> list[Solution]:
     return found
 
 
+def with_settings(labs: dict[str, Lab], overrides: dict) -> dict[str, Lab]:
+    """`labs` with `overrides` merged into each one's check_config (a lab ignores what it
+    does not know: its harness clamps and picks its own settings)."""
+    return {
+        kind: dataclasses.replace(lab, check_config={**lab.check_config, **overrides})
+        for kind, lab in labs.items()
+    }
+
+
 def build_request(lab: Lab, submission_id: str, path: Path) -> GradeRequest:
     """The request the portal sends for a student who typed this file into `lab`."""
     entrypoint = "main.mjs" if path.suffix == ".mjs" else lab.entrypoint
@@ -251,6 +267,9 @@ def grade_all(
                     "message": deciding_message(solution, result) if outcome == "wrong" else "",
                     "load_1min": os.getloadavg()[0],
                     "seconds": round(seconds, 2),
+                    # Repetitions the (last) run timed, and why fewer than asked, if so.
+                    "repeats": result.measurements.get("repeats"),
+                    "stopped": result.measurements.get("stopped"),
                 }
             )
             print(
@@ -268,10 +287,14 @@ def summarize(records: list[dict]) -> dict:
     """Tallies per lab and class, the totals against the targets, and each solution's verdicts."""
     groups: dict[tuple[str, str], list[str]] = {}
     seconds: dict[tuple[str, str], list[float]] = {}
+    repeats: dict[tuple[str, str], Counter] = {}
     solutions: dict[tuple[str, str, str], list[dict]] = {}
     for record in records:
         groups.setdefault((record["lab"], record["class"]), []).append(record["outcome"])
         seconds.setdefault((record["lab"], record["class"]), []).append(record["seconds"])
+        timed = repeats.setdefault((record["lab"], record["class"]), Counter())
+        if record.get("repeats") is not None:
+            timed[str(record["repeats"])] += 1
         solutions.setdefault((record["lab"], record["class"], record["file"]), []).append(record)
     totals = tally([record["outcome"] for record in records])
     return {
@@ -281,6 +304,8 @@ def summarize(records: list[dict]) -> dict:
                 "class": cls,
                 **tally(outcomes),
                 "median_seconds": round(statistics.median(seconds[lab, cls]), 1),
+                # How many gradings timed how many repetitions ({"2": 5, "3": 2}).
+                "repeats": dict(sorted(repeats[lab, cls].items())),
             }
             for (lab, cls), outcomes in groups.items()
         ],
@@ -307,12 +332,13 @@ def print_summary(condition: str, summary: dict) -> None:
     """The accuracy table, the targets, and the per-solution list."""
     print(f"\nverdict accuracy, {condition}")
     header = f"{'lab':<18}{'class':<11}{'gradings':>9}{'right':>8}{'inconcl.':>9}{'wrong':>8}"
-    print(header + f"{'infra_err':>10}{'s/grading':>10}")
+    print(header + f"{'infra_err':>10}{'s/grading':>10}  repetitions timed: gradings")
     for row in [*summary["rows"], {"lab": "total", "class": "", **summary["totals"]}]:
+        timed = ", ".join(f"{count}: {times}" for count, times in row.get("repeats", {}).items())
         print(
             f"{row['lab']:<18}{row['class']:<11}{row['gradings']:>9}{row['right']:>8.0%}"
             f"{row['inconclusive']:>9.0%}{row['wrong']:>8.0%}{row['infra_error']:>10}"
-            f"{row.get('median_seconds', ''):>10}"
+            f"{row.get('median_seconds', ''):>10}  {timed}"
         )
     for target, met in summary["targets"].items():
         print(f"  target {target:<28} {'met' if met else 'MISSED'}")
@@ -361,12 +387,19 @@ def main() -> int:
         help="sandbox runtimes to measure (default: runc, and runsc when the Engine has it)",
     )
     parser.add_argument(
+        "--check-config",
+        type=json.loads,
+        default={},
+        help="settings (JSON) merged into every lab's check_config, the competitor's too",
+    )
+    parser.add_argument(
         "--out", type=Path, default=ROOT / "bench" / "out" / "verdict_accuracy.json"
     )
     args = parser.parse_args()
 
     course = load_catalogue(ROOT / "content").course(COURSE)
-    labs = {lab.kind: lab for lab in course.labs if lab.kind in args.labs}
+    every_lab = with_settings({lab.kind: lab for lab in course.labs}, args.check_config)
+    labs = {kind: lab for kind, lab in every_lab.items() if kind in args.labs}
     solutions = find_solutions(list(labs.values()))
     image = GraderConfig.from_env().sandbox_image
     figures: dict[str, object] = {
@@ -374,10 +407,11 @@ def main() -> int:
         "measured_at": datetime.now(UTC).isoformat(),
         "rounds": args.rounds,
         "cpus": os.cpu_count(),
+        "check_config": args.check_config,
     }
     runtimes = args.runtimes or engine_runtimes()
     figures["runtimes"] = runtimes
-    load_lab = next(lab for lab in course.labs if lab.kind == LOAD_LAB)
+    load_lab = every_lab[LOAD_LAB]
     for runtime in runtimes:
         measured: dict[str, object] = {}
         if args.quiet_too:

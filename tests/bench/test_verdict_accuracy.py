@@ -108,3 +108,46 @@ def test_each_runtime_gets_its_own_column_under_the_same_load(bench, capsys):
     assert row.split("honest", 1)[1].split() == "100% / 0% / 0% 50% / 50% / 0%".split()
     total = next(line for line in lines if line.startswith("total"))
     assert total.split()[1:] == "100% / 0% / 0% 50% / 50% / 0%".split()
+
+
+def test_each_row_counts_the_repetitions_its_gradings_timed(bench, capsys):
+    records = [
+        {
+            "lab": "unblock-the-loop",
+            "class": "honest",
+            "file": f"{i}.js",
+            "style": "",
+            "expected": "passed",
+            "verdict": "passed",
+            "score": 1.0,
+            "outcome": "right",
+            "message": "",
+            "seconds": 7.0,
+            "repeats": repeats,
+            "stopped": "decided" if repeats == 2 else None,
+        }
+        for i, repeats in enumerate((2, 3, 2, None))
+    ]
+
+    summary = bench.summarize(records)
+    bench.print_summary("quiet", summary)
+
+    assert summary["rows"][0]["repeats"] == {"2": 2, "3": 1}
+    row = next(line for line in capsys.readouterr().out.splitlines() if "honest" in line)
+    assert row.endswith("2: 2, 3: 1")
+
+
+def test_settings_reach_every_labs_check_config_and_keep_the_labs_own(bench):
+    course = bench.load_catalogue(bench.ROOT / "content").course(bench.COURSE)
+    labs = {lab.kind: lab for lab in course.labs}
+
+    changed = bench.with_settings(labs, {"stop_when_decided": 0, "reference_repeats": 3})
+
+    assert changed.keys() == labs.keys()
+    for kind, lab in changed.items():
+        assert lab.check_config == {
+            **labs[kind].check_config,
+            "stop_when_decided": 0,
+            "reference_repeats": 3,
+        }
+        assert lab.solution == labs[kind].solution

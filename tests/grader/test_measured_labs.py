@@ -229,6 +229,17 @@ def test_n_worker_solution_gets_full_marks_and_ada_quotes_the_numbers():
     assert "the worker threads spent 650 ms of CPU" in check(result, "uses_worker").message
 
 
+def test_ada_says_how_often_each_way_ran_when_a_repetition_left_one_out():
+    short = copy.deepcopy(N_WORKERS)
+    short["variants"]["one_worker"]["runs"] = 2  # the stopping rule left it out once
+
+    every = grade("unblock-the-loop", report("unblock-the-loop", N_WORKERS))
+    fewer = grade("unblock-the-loop", report("unblock-the-loop", short))
+
+    assert "Measured 3 times each" in every.feedback
+    assert "Measured 2 to 3 times each" in fewer.feedback
+
+
 def test_one_worker_solution_passes_with_partial_marks_and_says_what_full_marks_need():
     result = grade("unblock-the-loop", report("unblock-the-loop", ONE_WORKER))
 

@@ -61,6 +61,34 @@ def test_unblock_driver_measures_the_same_job_four_ways(run_in_sandbox):
     assert m["n_workers_vs_reference"]["median"] > 0
 
 
+@pytest.mark.parametrize("stop_when_decided", [1, 0])
+def test_unblock_driver_stops_repeating_only_when_decided(run_in_sandbox, stop_when_decided):
+    solution = (REFERENCE_SOLUTIONS / "unblock-the-loop.js").read_text()
+    settings = {**QUICK_UNBLOCK, "repeats": 3, "stop_when_decided": stop_when_decided}
+
+    run = run_in_sandbox(
+        {"main.js": solution},
+        lab_kind="unblock-the-loop",
+        check_config=settings,
+        wall_seconds=25,
+        docker_flags=TWO_CPUS,
+    )
+
+    report, m = run.report, run.report["measurements"]
+    assert (report["status"], report["exit_code"], report["harness_error"]) == ("exited", 0, None)
+    assert m["repeats_asked"] == 3 and m["stopped"] in (None, "decided", "time_budget")
+    runs = {name: variant["runs"] for name, variant in m["variants"].items()}
+    # Every repetition times the blocking run; the others at most once a repetition.
+    assert runs["blocking"] == m["repeats"]
+    assert all(1 <= count <= m["repeats"] for count in runs.values())
+    if m["stopped"] == "decided":
+        assert stop_when_decided == 1 and m["repeats"] == 2  # one of three decides nothing
+    elif m["stopped"] is None:
+        assert m["repeats"] == 3
+    if stop_when_decided == 0:
+        assert m["stopped"] != "decided" and len(set(runs.values())) == 1
+
+
 def test_unblock_driver_reports_a_missing_export_without_timing(run_in_sandbox):
     run = run_in_sandbox(
         {"main.js": "module.exports = { solved: () => 0 };\n"},
@@ -309,6 +337,8 @@ def test_spawn_driver_counts_what_reached_the_code_and_hides_its_collector(run_i
     assert command["bytes_read_max"] == m["output_bytes"] and command["bytes_read_min"] == 0
     assert m["read_ratio"] == 0
     student, reference = m["variants"]["student"], m["variants"]["exec_reference"]
+    # The student's calls as asked; exec's solution once (it decides no check).
+    assert (student["runs"], reference["runs"]) == (2, 1)
     assert student["retained_at_output_end_bytes"] is not None
     assert reference["retained_at_output_end_bytes"] is None
     # exec's solution holds the whole output at once; a reader of chunks holds a few.

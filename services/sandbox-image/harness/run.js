@@ -64,10 +64,14 @@ async function main() {
     const reference =
       lab === null ? null : await runReference(lab, { ...options, timeoutMs: job.wallMs });
     const statBefore = readCpuStat();
+    // A driver also learns the CPUs its quota grants (the job's, as the report says), which
+    // a stopping rule judges the speedup against.
+    const quota = withJobLimits(readCgroup(), job.limits).cpu_quota_cpus ?? null;
+    const driverConfig = JSON.stringify({ ...lab?.settings, cpu_quota_cpus: quota });
     const run = await runStudent(
       lab === null
         ? { ...options, entryPath, job }
-        : { ...options, entryPath: lab.driverPath, args: [entryPath, JSON.stringify(lab.settings)], job },
+        : { ...options, entryPath: lab.driverPath, args: [entryPath, driverConfig], job },
     );
     const throttling = cpuStatDelta(statBefore, readCpuStat());
     const cgroup = withJobLimits(readCgroup(), job.limits);

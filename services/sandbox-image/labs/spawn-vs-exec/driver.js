@@ -76,7 +76,10 @@ async function main() {
   const variant = reference ? 'exec_reference' : 'student';
   const rssBefore = kit.memoryUsage().rss;
   const noOutput = { command_spawns: 0, command_bytes_read: 0, other_spawns: 0, other_file: null };
-  for (let repeat = 0; repeat < config.repeats; repeat++) {
+  // The exec reference decides no check (its figures are shown beside the student's), so it
+  // runs reference_repeats times (once by default); the student's calls, `repeats` times.
+  const calls = reference ? (config.reference_repeats ?? config.repeats) : config.repeats;
+  for (let repeat = 0; repeat < calls; repeat++) {
     await kit.sleep(config.pause_ms);
     const outputBefore = reference ? noOutput : channel.commandOutput();
     const retainedBefore = retainedBytes(2);

@@ -9,9 +9,12 @@ const crypto = require('crypto');
 const { roundTo, spread } = require('../../harness/stats.js');
 const { clampSettings } = require('../settings.js');
 
+// reference_repeats: how often the grader's exec solution runs. No check reads its figures
+// (they are quoted beside the student's, for comparison), so once is enough by default.
 const DEFAULTS = Object.freeze({
   output_mib: 8,
   repeats: 3,
+  reference_repeats: 1,
   pause_ms: 50,
   call_timeout_ms: 10000,
   sample_ms: 200,
@@ -20,6 +23,7 @@ const BOUNDS = Object.freeze({
   sample_ms: [0, 1000],
   output_mib: [2, 32],
   repeats: [1, 5],
+  reference_repeats: [1, 5],
   pause_ms: [0, 500],
   call_timeout_ms: [1000, 20000],
 });

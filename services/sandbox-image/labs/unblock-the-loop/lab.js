@@ -8,12 +8,21 @@ const { roundTo, spread } = require('../../harness/stats.js');
 const { clampSettings } = require('../settings.js');
 
 const VARIANTS = ['blocking', 'one_worker', 'n_workers', 'reference_workers'];
-const DEFAULTS = Object.freeze({ workers: 2, repeats: 3, target_ms: 450, pause_ms: 100 });
+// stop_when_decided: 1 stops repeating once the repetitions still to come could not change
+// the grading (stopping-rule.js); 0 always times `repeats` of them (to compare the two).
+const DEFAULTS = Object.freeze({
+  workers: 2,
+  repeats: 3,
+  target_ms: 450,
+  pause_ms: 100,
+  stop_when_decided: 1,
+});
 const BOUNDS = Object.freeze({
   workers: [2, 8],
   repeats: [1, 7],
   target_ms: [100, 2000],
   pause_ms: [0, 500],
+  stop_when_decided: [0, 1],
 });
 
 // A blocking run shorter than this (ten ticks of the delay histogram) cannot show a stall
@@ -49,6 +58,10 @@ function summarize({ facts, runs, cpuQuotaCpus }) {
     workers,
     items: facts.items ?? null,
     repeats: facts.repeats ?? null,
+    // How many repetitions were asked, and why fewer were timed: `decided` (more could not
+    // change the grading), `time_budget` (a busy host), or null (all of them).
+    repeats_asked: facts.repeats_asked ?? null,
+    stopped: facts.stopped ?? null,
     // The CPU time the job was sized for, and the clock that timed the calibration.
     job: { cpu_ms: facts.job_ms ?? null, clock: facts.calibration_clock ?? null },
     thread_cpu: {

@@ -455,10 +455,9 @@ def explain_unblock_the_loop(
     one = number_at(m, "variants", "one_worker", "loop_delay_p99_ms", "median")
     many = number_at(m, "variants", "n_workers", "loop_delay_p99_ms", "median")
     workers = int(number_at(m, "workers") or 0)
-    repeats = int(number_at(m, "repeats") or 0)
     if blocked is not None and one is not None and many is not None:
         lines.append(
-            f"Measured {_times_each(repeats)} {_quota_text(m)}: run on the main thread, the job "
+            f"Measured {_times_each(m)} {_quota_text(m)}: run on the main thread, the job "
             f"stalled the event loop for {duration_text(blocked)}; your solve()'s longest "
             f"stall (p99) was {duration_text(one)} with workers: 1 and {duration_text(many)} "
             f"with workers: {workers}."
@@ -485,8 +484,17 @@ def explain_unblock_the_loop(
     return lines
 
 
-def _times_each(repeats: int) -> str:
-    return "once each" if repeats == 1 else f"{repeats} times each"
+def _times_each(m: dict[str, Any]) -> str:
+    """How often the quoted ways ran: a repetition the driver's stopping rule kept short
+    times only the ways whose figures could still change a check."""
+    ways = ("blocking", "one_worker", "n_workers")
+    counts = [int(number_at(m, "variants", way, "runs") or 0) for way in ways]
+    low, high = min(counts), max(counts)
+    if high == 0:  # older reports without the runs: the repetitions
+        low = high = int(number_at(m, "repeats") or 0)
+    if low != high:
+        return f"{low} to {high} times each"
+    return "once each" if high == 1 else f"{high} times each"
 
 
 def _limits_sentence(m: dict[str, Any], workers: int) -> list[str]:
