@@ -19,7 +19,7 @@ def spread(median, low=None, high=None):
     return {"median": median, "min": median if low is None else low, "max": high or median}
 
 
-def variant(wall=310.0, in_flight=URLS, lag=2.0, lag_least=None, p99=None, correct=True):
+def variant(wall=310.0, in_flight=URLS, lag=2.0, lag_least=None, p99=None, correct=True, span=1.0):
     return {
         "runs": 3,
         "correct": correct,
@@ -35,7 +35,7 @@ def variant(wall=310.0, in_flight=URLS, lag=2.0, lag_least=None, p99=None, corre
         "tick_ratio": spread(0.95 if lag < 100 else 0.02),
         "max_in_flight": spread(in_flight),
         "requests": spread(URLS),
-        "arrival_span_ms": spread(1.0),
+        "arrival_span_ms": span if isinstance(span, dict) else spread(span),
     }
 
 
@@ -175,14 +175,54 @@ def test_the_clock_at_its_boundaries(grade_python, wall, reference_wall, pace, o
 
 
 def test_some_requests_in_flight_fail_only_when_the_reference_had_them_all(grade_python):
-    bounded = grade_python("async-gather", measured(variant(wall=900.0, in_flight=8)))
-    host = grade_python(
-        "async-gather", measured(variant(wall=900.0, in_flight=8), variant(in_flight=12))
-    )
+    # Eight at a time: the ninth is sent only when an answer came back.
+    limited = variant(wall=900.0, in_flight=8, span=spread(480.0, 420.0, 530.0))
+    bounded = grade_python("async-gather", measured(limited))
+    host = grade_python("async-gather", measured(limited, variant(in_flight=12, span=70.0)))
 
     assert "at most 8 of your 20 requests" in check(bounded, "runs_concurrently").message
     assert bounded.verdict == "failed"
+    assert bounded.diagnoses[0].cause == "few_requests_in_flight"
     assert check(host, "runs_concurrently").inconclusive
+
+
+# An honest gather graded under runsc on a host loaded ~11: its one repetition called it
+# first, and the server received its 20 requests over longer than the shortest request
+# takes, so one was answered before the last arrived; the driver's gather, called next,
+# had all 20 open. The old judge failed it on "at most 19 of your 20".
+SLOW_START = variant(wall=380.0, in_flight=19, span=71.0)
+SLOW_START_REFERENCE = variant(wall=340.0, span=34.0)
+
+
+def test_a_peak_short_by_a_slow_start_is_not_judged_never_failed(grade_python):
+    m = {**measured(SLOW_START, SLOW_START_REFERENCE), "repeats": 1}
+
+    result = grade_python("async-gather", m)
+
+    concurrently = check(result, "runs_concurrently")
+    assert concurrently.inconclusive, concurrently.message
+    assert "received them over 71 ms" in concurrently.message
+    assert result.verdict == "inconclusive"
+    assert "few_requests_in_flight" not in [item.cause for item in result.diagnoses]
+
+
+@pytest.mark.parametrize(
+    ("span", "opening", "outcome"),
+    [
+        (79.9, 30.0, "not_judged"),  # within the gather's opening plus the shortest delay
+        (80.0, 30.0, "did_not_hold"),  # held back for the shortest delay beyond the opening
+        (spread(300.0, 79.9), 30.0, "not_judged"),  # not in every run
+        (300.0, spread(20.0, 10.0, 250.1), "not_judged"),  # the gather once opened that slowly
+    ],
+)
+def test_a_short_peak_fails_only_when_the_requests_waited_beyond_the_opening(
+    grade_python, span, opening, outcome
+):
+    m = measured(variant(wall=600.0, in_flight=19, span=span), variant(span=opening))
+
+    result = grade_python("async-gather", m)
+
+    assert result.measurements["judged"]["variants.fetch_all.wall_ms"]["outcome"] == outcome
 
 
 def test_bodies_in_arrival_order_fail_correct_result_and_keep_the_timing(grade_python):
@@ -267,7 +307,7 @@ def test_a_trailing_clock_or_a_short_peak_is_excused_when_the_host_held_the_loop
     grade_python, waited, inconclusive
 ):
     slow = with_run_queue(variant(wall=600.0), 2.0, waited=waited)
-    short_peak = with_run_queue(variant(wall=900.0, in_flight=19), 2.0, waited=waited)
+    short_peak = with_run_queue(variant(wall=900.0, in_flight=19, span=60.0), 2.0, waited=waited)
     reference = with_run_queue(variant(), 2.0)
 
     for student, pace in ((slow, spread(0.52, 0.5, 0.6)), (short_peak, None)):

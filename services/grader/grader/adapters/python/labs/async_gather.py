@@ -13,7 +13,12 @@ and the clock second:
   request at a time fails whatever the clock says; some requests missing from the peak,
   or a slow clock, fail only when the driver's own gather, timed beside it, did better
   and the loop's thread did not wait for a CPU as long as the shortest request in every
-  run (then the host explains it); otherwise inconclusive;
+  run (then the host explains it); otherwise inconclusive. A missing request also needs
+  the server to have received the student's requests, in every run, over at least the
+  shortest delay more than the driver's gather ever took to open all of its own: a limit
+  (a semaphore, batches) holds requests back until answers come, while a slow start (a
+  busy host, gVisor's costly system calls) only stretches the opening, and with an answer
+  due after the shortest delay, an opening that long loses a request from the peak;
 - `loop_never_blocked`: held when the ticker's p99 lateness stays within
   FREE_P99_TICKS ticks and its longest lateness below the shortest request's delay, and
   the driver's witness (which watches the loop's thread from outside the student's
@@ -156,19 +161,36 @@ def _runs_concurrently(m: dict[str, Any]) -> CheckResult:
             f"so each started only after the previous one was answered.{how}",
         )
     reference_peak = number_at(reference, "max_in_flight", "min")
-    host_held = _host_held_the_loop(student, shortest_delay_ms(m))
+    shortest = shortest_delay_ms(m)
+    host_held = _host_held_the_loop(student, shortest)
     if peak < urls:
-        if reference_peak is not None and reference_peak >= urls and not host_held:
-            return CheckResult(
-                "runs_concurrently",
-                False,
-                f"{took}: at most {int(peak)} of your {urls} requests were open at once, "
-                f"while the grader's own gather had all {urls} open. Start every request "
-                "before you await any.",
+        some = f"at most {int(peak)} of your {urls} requests were open at once"
+        if reference_peak is None or reference_peak < urls:
+            return _not_judged(
+                f"{some}, and the grader's own gather, timed beside yours, also had only "
+                f"{int(reference_peak or 0)}"
             )
-        return _not_judged(
-            f"at most {int(peak)} of your {urls} requests were open at once, and the "
-            f"grader's own gather, timed beside yours, also had only {int(reference_peak or 0)}"
+        if host_held:
+            return _not_judged(
+                f"{some}, while in every run the event loop's thread waited for a CPU as long "
+                "as the shortest request takes"
+            )
+        span = number_at(student, "arrival_span_ms", "min")
+        opening = number_at(reference, "arrival_span_ms", "max")
+        if span is None or opening is None or shortest is None or span - opening < shortest:
+            return _not_judged(
+                f"{some}, but the server received them over "
+                f"{duration_text(span or 0)}, no longer than this machine's own gather took to "
+                f"open all {urls} ({duration_text(opening or 0)}) plus the shortest request "
+                f"({duration_text(shortest or 0)}): a slow start, not a limit, can explain it"
+            )
+        return CheckResult(
+            "runs_concurrently",
+            False,
+            f"{took}: {some}, and the server received them over at least "
+            f"{duration_text(span)}, while the grader's own gather had all {urls} open "
+            f"within {duration_text(opening)}: some of yours waited for answers before they "
+            "were sent. Start every request before you await any.",
         )
     if over_slowest <= CONCURRENT_MAX_WALL_OVER_SLOWEST:
         return CheckResult(
