@@ -213,6 +213,8 @@ def test_a_peak_short_by_a_slow_start_is_not_judged_never_failed(grade_python):
         (80.0, 30.0, "did_not_hold"),  # held back for the shortest delay beyond the opening
         (spread(300.0, 79.9), 30.0, "not_judged"),  # not in every run
         (300.0, spread(20.0, 10.0, 250.1), "not_judged"),  # the gather once opened that slowly
+        (199.9, 100.0, "not_judged"),  # a slow opening: its own length again, not just 50 ms
+        (200.0, 100.0, "did_not_hold"),
     ],
 )
 def test_a_short_peak_fails_only_when_the_requests_waited_beyond_the_opening(
