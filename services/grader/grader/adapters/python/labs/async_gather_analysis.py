@@ -185,6 +185,11 @@ def _host_busy(m: dict[str, Any]) -> Diagnosis:
     tick = number_at(m, "tick_ms")
     if lag is not None and tick and lag > FREE_P99_TICKS * tick:
         parts.append(f"saw the loop late by up to {duration_text(lag)}")
+    opening = number_at(reference, "arrival_span_ms", "max")
+    urls = int(number_at(m, "urls") or 0)
+    peak = number_at(variant_of(m, "fetch_all"), "max_in_flight", "max")
+    if opening is not None and peak is not None and 1 < peak < urls:
+        parts.append(f"took up to {duration_text(opening)} to open its {urls} requests")
     shown = (
         f"The grader's own gather, timed beside yours, {' and '.join(parts)}."
         if parts
