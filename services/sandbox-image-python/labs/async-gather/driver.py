@@ -42,7 +42,7 @@ from server import item_body, start_server  # noqa: E402
 
 SUBJECT = HERE / "subject.py"
 VARIANTS = ("fetch_all", "reference_gather")
-# The untimed first call: the reference, so that no student code runs more than it asks.
+# The first call, never judged: the reference, so that no student code runs more than it asks.
 WARM_UP = "warm_up"
 PAUSE_SECONDS = 0.05
 # No repetition starts that might end after this share of the wall-time limit.

@@ -89,7 +89,7 @@ def _variant(
 
 
 def _warm_up(runs: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The driver's untimed first call (a reference gather), as the server saw it: never
+    """The driver's first call (a reference gather), as the server saw it: never
     judged, it shows what the first call in the sandbox costs."""
     warm = next((run for run in runs if run.get("variant") == WARM_UP), None)
     if warm is None:
