@@ -186,10 +186,11 @@ def test_some_requests_in_flight_fail_only_when_the_reference_had_them_all(grade
     assert check(host, "runs_concurrently").inconclusive
 
 
-# An honest gather graded under runsc on a host loaded ~11: its one repetition called it
-# first, and the server received its 20 requests over longer than the shortest request
-# takes, so one was answered before the last arrived; the driver's gather, called next,
-# had all 20 open. The old judge failed it on "at most 19 of your 20".
+# Shaped like an honest gather's failed grading under runsc on a host loaded ~11: 19 of
+# its 20 requests open at once, the driver's gather with all 20, one repetition. The spans
+# are illustrative (an opening longer than the shortest delay loses a request from the
+# peak; under a 0.3 CPU quota both variants' openings were measured at 80-99 ms). The old
+# judge failed it on "at most 19 of your 20".
 SLOW_START = variant(wall=380.0, in_flight=19, span=71.0)
 SLOW_START_REFERENCE = variant(wall=340.0, span=34.0)
 
