@@ -195,6 +195,13 @@ def _host_busy(m: dict[str, Any]) -> Diagnosis:
         if parts
         else "The grader marked its timing measurements as inconclusive."
     )
+    # A short peak's span is judged less this wait (async_gather._span_beyond_the_wait).
+    waited = number_at(variant_of(m, "fetch_all"), "run_queue_wait_ms", "max")
+    if waited and peak is not None and 1 < peak < urls:
+        shown += (
+            f" Your event loop's thread waited for a CPU for up to {duration_text(waited)} "
+            "during a call."
+        )
     return diagnosis(
         Cause.HOST_BUSY,
         "The grading machine was too busy to time the requests reliably.",
