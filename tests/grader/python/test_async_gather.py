@@ -283,6 +283,37 @@ def test_a_missing_function_is_explained(grade_python):
     assert "define async def fetch_all(urls)" in check(result, "correct_result").message
 
 
+@pytest.mark.parametrize(
+    ("least", "reference", "outcome"),
+    [
+        # Under gVisor (no schedstat, no witness) a grader's gather on a busy host is late by
+        # tens of ms: beyond REFERENCE_FREE_SHARE of the shortest delay, which used to leave
+        # even twenty 50 ms time.sleep calls in one turn of the loop (late by about 1 s in
+        # every run) not judged. Figures illustrative.
+        (950.0, spread(40.0, 30.0, 60.0), "did_not_hold"),
+        (119.9, spread(40.0, 30.0, 60.0), "not_judged"),  # 60 ms, its most, and 60 ms again
+        (120.0, spread(40.0, 30.0, 60.0), "did_not_hold"),
+        (79.9, spread(30.0), "not_judged"),  # the most, 30 ms, and the shortest delay, 50 ms
+        (80.0, spread(30.0), "did_not_hold"),
+        (950.0, spread(100.0, 30.0, 600.0), "not_judged"),  # once late by 600 ms itself
+    ],
+)
+def test_a_loop_late_far_beyond_a_busy_reference_fails_without_schedstat(
+    grade_python, least, reference, outcome
+):
+    student = variant(wall=1310.0, lag=max(least, 1000.0), lag_least=least)
+    gather = {**variant(), "lag_max_ms": reference}
+
+    result = grade_python("async-gather", measured(student, gather))
+
+    assert result.measurements["judged"]["variants.fetch_all.lag_max_ms"]["outcome"] == outcome
+    blocked = check(result, "loop_never_blocked")
+    assert blocked.inconclusive is (outcome == "not_judged"), blocked.message
+    if outcome == "did_not_hold":
+        most = reference["max"]
+        assert f"late by at most {most:.0f} ms" in blocked.message, blocked.message
+
+
 def with_run_queue(variant_measured, unexplained, unexplained_least=None, waited=0.0):
     """The variant with the driver's schedstat readings: the lateness the run queue does not
     explain (its median and least over the runs) and the loop thread's wait for a CPU."""
@@ -304,8 +335,11 @@ def with_run_queue(variant_measured, unexplained, unexplained_least=None, waited
         (49.9, 49.9, 2.0, "not_judged"),  # short of the shortest delay once the host's part is out
         (50.0, 50.0, 2.0, "did_not_hold"),  # the code's part alone reaches it, in every run
         (900.0, 40.0, 2.0, "not_judged"),  # not in every run
-        (900.0, 900.0, 25.0, "not_judged"),  # the reference's own loop was held off the queue
         (900.0, 900.0, 24.9, "did_not_hold"),
+        # The reference's own loop was held off the queue for 25 ms: the student's must pass
+        # that by the shortest delay (and by 25 ms again, less than the shortest) in every run.
+        (74.9, 74.9, 25.0, "not_judged"),
+        (75.0, 75.0, 25.0, "did_not_hold"),
     ],
 )
 def test_the_loop_counts_only_the_lateness_the_run_queue_does_not_explain(
