@@ -66,6 +66,13 @@ FOLDERS = {"beat-the-gil": "beat_the_gil", "async-gather": "async_gather"}
 SETTINGS = {"beat-the-gil": GIL_SETTINGS, "async-gather": GATHER_SETTINGS}
 # The labs graded under each runtime; the others under runc only.
 BOTH_RUNTIMES = {"async-gather"}
+# A limit's requests, like a slow start's, miss the peak: the judge tells them apart by
+# the span over which the server received them, less the loop's wait for a CPU, against
+# the grader's own gather's opening (async_gather._held_back). A semaphore of five spans
+# at least three shortest delays, so it is left undecided only when the grader's gather
+# took the shortest delay or more to open its requests (gVisor on a busy host) or the
+# loop waited that long for a CPU: then, and only then, inconclusive is true, never passed.
+BUSY_HOST_MAY_HIDE = {"semaphore.py"}
 
 pytestmark = pytest.mark.docker
 
@@ -81,6 +88,16 @@ def under_runtimes(cases):
 
 def check(result, name):
     return next(item for item in result.checks if item.name == name)
+
+
+def gather_host_was_busy(result):
+    """Whether, by the grader's own figures, the grader's gather took at least the shortest
+    delay to open its requests, or the student's loop waited at least that for a CPU."""
+    m = result.measurements
+    shortest = 2 * m["sum_ms"] / m["urls"] - m["slowest_ms"]
+    opening = m["variants"]["reference_gather"]["arrival_span_ms"]["max"]
+    waited = (m["variants"]["fetch_all"].get("run_queue_wait_ms") or {}).get("max") or 0.0
+    return max(opening, waited) >= shortest
 
 
 @pytest.mark.parametrize(
@@ -110,6 +127,13 @@ def test_dishonest_solutions_fail_on_the_check_that_measures_it(
     result = grade_solution(lab, STYLES / FOLDERS[lab] / solution, SETTINGS[lab])
 
     failed = check(result, name)
+    if solution in BUSY_HOST_MAY_HIDE and gather_host_was_busy(result):
+        assert result.verdict in ("failed", "inconclusive"), result.checks
+        assert failed.inconclusive or not failed.passed, failed
+        if failed.inconclusive:
+            assert "Not judged" in failed.message, failed.message
+            assert "host_busy" in [item.cause for item in result.diagnoses]
+            return
     assert result.verdict == "failed", result.checks
     assert not failed.passed and not failed.inconclusive, failed
     assert says in failed.message, failed.message
