@@ -22,7 +22,7 @@ and the clock second:
   (a cold first call, a busy host, gVisor's costly system calls) only stretches the
   opening, and an opening longer than the shortest delay loses a request from the peak
   however honest the code. The wait is taken off rather than excusing the peak outright:
-  it is counted over the whole call, which a limit makes several times longer than a
+  it is counted over the whole call, which a limit makes two or three times longer than a
   gather, so on a busy host it reaches the shortest delay for a semaphore of five however
   plainly its span shows the answers it waited for;
 - `loop_never_blocked`: held when the ticker's p99 lateness stays within
