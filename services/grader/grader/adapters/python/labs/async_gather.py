@@ -240,10 +240,10 @@ def _runs_concurrently(m: dict[str, Any]) -> CheckResult:
 def _held_back(span: float | None, opening: float | None, shortest: float | None) -> bool:
     """Whether the student's requests reached the server over a span (their least over the
     runs, less the loop's wait for a CPU: _span_beyond_the_wait) that the machine's
-    slowness does not explain: longer than the driver's gather ever
-    took to open all of its own (`opening`, its most), by the shortest delay (a request held
-    until an answer came waited at least that) and by the opening again (a slow start's
-    spread grows with its length)."""
+    slowness does not explain: longer than the driver's gather ever took to open all of its
+    own (`opening`, its most), by the shortest delay (a request held until an answer came
+    waited at least that) and by the opening again (a slow start's spread grows with its
+    length)."""
     if span is None or opening is None or shortest is None:
         return False
     return _clearly_beyond(span, opening, shortest)
