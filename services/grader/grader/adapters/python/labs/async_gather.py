@@ -33,7 +33,8 @@ and the clock second:
   what its thread waited for a CPU* (a busy host delays a free loop on the run queue, a
   synchronous call blocks it off the queue) while the driver's own gather kept it free
   (or, by the ticker, was late by far less: _clearly_beyond its most, as under gVisor,
-  which has no run-queue reading and makes a busy host's gather late by tens of ms), or
+  which has no run-queue reading and where the gather's loop was late by 11-83 ms on a
+  host loaded 0.4-2.5), or
   when the student's process refused to be watched; otherwise inconclusive.
 """
 
