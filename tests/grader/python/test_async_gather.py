@@ -383,9 +383,10 @@ def test_a_trailing_clock_is_excused_when_the_host_held_the_loop(
         # A limit (a semaphore) on a busy host, illustrative figures: the loop's wait for a
         # CPU over its long call passes the shortest delay in every run, yet its requests
         # came over 480 ms or more, at most 150 ms of it explained by the wait. The judge
-        # used to leave it inconclusive on the wait alone (measured under runc on a host
-        # loaded under 1: a semaphore of five waited 32-50 ms in its ~830 ms calls, the
-        # gather beside it 11-14 ms in ~310 ms; spans 582-585 ms against 2.1-2.3 ms).
+        # used to leave it inconclusive on the wait alone (measured under runc: a semaphore
+        # of five waited 32-50 ms for a CPU in its ~830 ms calls on a host loaded under 1,
+        # 157-166 ms on one loaded ~12, its span 584-642 ms against the gather's opening
+        # of 1.2-10.8 ms: the verdict test's INCONCLUSIVE on a loaded host).
         (spread(520.0, 480.0, 600.0), spread(120.0, 90.0, 150.0), "did_not_hold"),
     ],
 )
