@@ -24,6 +24,9 @@ def measure(run_lab, solution):
     assert measurements["problem"] is None
     assert (measurements["urls"], measurements["sum_ms"]) == (URLS, SUM_MS)
     assert measurements["repeats"] == 1
+    # The driver's untimed first call reached the server, and none of its requests is
+    # counted in a variant's (correct_result checks each URL was asked once).
+    assert measurements["warm_up"]["max_in_flight"] >= 1
     reference = measurements["variants"]["reference_gather"]
     assert reference["correct"] is True
     assert reference["max_in_flight"]["max"] == URLS
@@ -59,6 +62,16 @@ def test_sequential_awaits_have_one_request_in_flight(run_lab):
     assert student["correct"] is True
     assert student["max_in_flight"]["max"] == 1
     assert student["wall_over_sum"]["min"] >= 0.95
+
+
+def test_a_semaphore_of_five_holds_the_others_back_until_answers_come(run_lab):
+    student = measure(run_lab, "semaphore.py")
+
+    assert student["correct"] is True
+    assert 1 < student["max_in_flight"]["max"] <= 5
+    # The 20th request waits for 15 answers from 5 slots: one slot answered at least three
+    # in turn, each after the shortest delay at the least.
+    assert student["arrival_span_ms"]["min"] >= 3 * SHORTEST_MS, student
 
 
 def test_time_sleep_blocks_the_loop(run_lab):

@@ -23,9 +23,10 @@ from grader.sandbox import run_in_sandbox
 
 @pytest.fixture
 def grade_solution(
-    docker_client, python_sandbox_image, no_leftover_containers
+    docker_client, python_sandbox_image, no_leftover_containers, sandbox_runtime
 ) -> Callable[..., GradeResult]:
-    """Grade one solution file for a Python lab kind through the pipeline."""
+    """Grade one solution file for a Python lab kind through the pipeline, its sandbox under
+    `sandbox_runtime` (runc unless the test is parametrised with it), which the result names."""
 
     def grade(
         lab: str,
@@ -49,7 +50,11 @@ def grade_solution(
             check_config=check_config or {},
             queued_at=datetime.now(UTC).isoformat(),
         )
-        runner = functools.partial(run_in_sandbox, docker_client, python_sandbox_image)
-        return grade_request(request, runner, Ceilings(), adapter=ADAPTER)
+        runner = functools.partial(
+            run_in_sandbox, docker_client, python_sandbox_image, runtime=sandbox_runtime
+        )
+        result = grade_request(request, runner, Ceilings(), adapter=ADAPTER)
+        assert result.sandbox_runtime == sandbox_runtime
+        return result
 
     return grade

@@ -6,6 +6,10 @@ The solutions are the course's reference ones and tests/python_sandbox/solutions
 file's first line says its style). No assertion is on a duration: a dishonest solution
 fails on structure (where the CPU time went, requests in flight, a loop late by more than
 a request takes in every run), which a busy host cannot fake.
+
+Async Gather's are graded under both runtimes (runc and gVisor's runsc): under runsc a
+measured lab must stay truthful, its slower system calls making a check inconclusive at
+worst, never failed.
 """
 
 from pathlib import Path
@@ -48,6 +52,7 @@ DISHONEST = [
     ("beat-the-gil", "threads.py", "work_ran_in_processes", "the counting ran in the main"),
     ("beat-the-gil", "hard_coded.py", "correct_result", "a fixed number cannot be right"),
     ("async-gather", "sequential.py", "runs_concurrently", "never had more than one"),
+    ("async-gather", "semaphore.py", "runs_concurrently", "at most 5 of your 20 requests"),
     ("async-gather", "time_sleep.py", "loop_never_blocked", "a synchronous call held"),
     ("async-gather", "sync_urllib.py", "loop_never_blocked", "a synchronous call held"),
     (
@@ -59,19 +64,49 @@ DISHONEST = [
 ]
 FOLDERS = {"beat-the-gil": "beat_the_gil", "async-gather": "async_gather"}
 SETTINGS = {"beat-the-gil": GIL_SETTINGS, "async-gather": GATHER_SETTINGS}
+# The labs graded under each runtime; the others under runc only.
+BOTH_RUNTIMES = {"async-gather"}
+# A limit's requests, like a slow start's, miss the peak: the judge tells them apart by
+# the span over which the server received them, less the loop's wait for a CPU, against
+# the grader's own gather's opening (async_gather._held_back). A semaphore of five spans
+# at least three shortest delays, so it is left undecided only when the grader's gather
+# took the shortest delay or more to open its requests (gVisor on a busy host) or the
+# loop waited that long for a CPU: then, and only then, inconclusive is true, never passed.
+BUSY_HOST_MAY_HIDE = {"semaphore.py"}
 
 pytestmark = pytest.mark.docker
+
+
+def under_runtimes(cases):
+    """Each case with the runtime (the indirect `sandbox_runtime`) as its last value."""
+    return [
+        pytest.param(*case, runtime, id=f"{runtime}-{case[0]}-{getattr(case[1], 'name', case[1])}")
+        for case in cases
+        for runtime in (("runc", "runsc") if case[0] in BOTH_RUNTIMES else ("runc",))
+    ]
 
 
 def check(result, name):
     return next(item for item in result.checks if item.name == name)
 
 
+def gather_host_was_busy(result):
+    """Whether, by the grader's own figures, the grader's gather took at least the shortest
+    delay to open its requests, or the student's loop waited at least that for a CPU."""
+    m = result.measurements
+    shortest = 2 * m["sum_ms"] / m["urls"] - m["slowest_ms"]
+    opening = m["variants"]["reference_gather"]["arrival_span_ms"]["max"]
+    waited = (m["variants"]["fetch_all"].get("run_queue_wait_ms") or {}).get("max") or 0.0
+    return max(opening, waited) >= shortest
+
+
 @pytest.mark.parametrize(
-    ("lab", "path", "settings"), HONEST, ids=lambda value: getattr(value, "name", None)
+    ("lab", "path", "settings", "sandbox_runtime"),
+    under_runtimes(HONEST),
+    indirect=["sandbox_runtime"],
 )
 def test_honest_solutions_pass_or_are_inconclusive_never_failed(
-    grade_solution, lab, path, settings
+    grade_solution, lab, path, settings, sandbox_runtime
 ):
     result = grade_solution(lab, path, settings)
 
@@ -81,13 +116,24 @@ def test_honest_solutions_pass_or_are_inconclusive_never_failed(
     assert result.charts and result.findings
 
 
-@pytest.mark.parametrize(("lab", "solution", "name", "says"), DISHONEST)
+@pytest.mark.parametrize(
+    ("lab", "solution", "name", "says", "sandbox_runtime"),
+    under_runtimes(DISHONEST),
+    indirect=["sandbox_runtime"],
+)
 def test_dishonest_solutions_fail_on_the_check_that_measures_it(
-    grade_solution, lab, solution, name, says
+    grade_solution, lab, solution, name, says, sandbox_runtime
 ):
     result = grade_solution(lab, STYLES / FOLDERS[lab] / solution, SETTINGS[lab])
 
     failed = check(result, name)
+    if solution in BUSY_HOST_MAY_HIDE and gather_host_was_busy(result):
+        assert result.verdict in ("failed", "inconclusive"), result.checks
+        assert failed.inconclusive or not failed.passed, failed
+        if failed.inconclusive:
+            assert "Not judged" in failed.message, failed.message
+            assert "host_busy" in [item.cause for item in result.diagnoses]
+            return
     assert result.verdict == "failed", result.checks
     assert not failed.passed and not failed.inconclusive, failed
     assert says in failed.message, failed.message
