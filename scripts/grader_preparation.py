@@ -1,0 +1,108 @@
+"""Get the graders ready in the background while the portal already serves its pages.
+
+A grader may start once its sandbox image exists and the sandbox containers a previous run
+left behind are gone (`grader janitor`). On a fresh clone the images take from seconds to
+minutes to build (scripts/sandbox_builds.py), and nothing on the way to the first page
+needs them: so each grader's preparation runs in a thread of its own, the janitor in one
+more, and scripts/run_platform.py starts each grader when `ready()` names it. Meanwhile
+submissions wait, queued, and the console says what is being built and that it still is.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from progress import Progress, run_step
+from sandbox_builds import SandboxBuild, image_present
+
+# Between two "still building" lines: a build may take minutes, and the portal's URL is
+# already on the console above them.
+BUILD_HEARTBEAT_SECONDS = 15.0
+
+
+class GraderPreparation:
+    """Each named grader's image, waited for (or built) in the background, after the janitor."""
+
+    def __init__(
+        self, builds: dict[str, SandboxBuild], janitor: list[str], env: dict[str, str]
+    ) -> None:
+        self.builds = builds
+        self.janitor = janitor
+        self.env = env
+        self.stopping = threading.Event()
+        self._stop_lock = threading.Lock()  # no build starts once stop() has begun
+        self._executor = ThreadPoolExecutor(len(builds) + 1, thread_name_prefix="grader-prep")
+        self._pending: dict[str, Future] = {}
+        self._missing: set[str] = set()  # the graders whose image was missing at begin()
+        self._built: set[str] = set()  # ... and is there now
+
+    def begin(self) -> None:
+        """Start the janitor, and the wait for each missing image (built if nobody does)."""
+        self._missing = {name for name, b in self.builds.items() if not image_present(b.image)}
+        janitor = self._executor.submit(self._remove_leftovers)
+        for name, build in self.builds.items():
+            self._pending[name] = self._executor.submit(self._prepare, name, build, janitor)
+
+    def building(self) -> list[str]:
+        """The images still being built."""
+        return [self.builds[name].image for name in self._missing - self._built]
+
+    def ready(self) -> list[str]:
+        """The graders whose preparation ended since the last call, in the order given."""
+        done = [name for name, preparation in self._pending.items() if preparation.done()]
+        for name in done:
+            self._pending.pop(name).result()  # an error in a preparation is a bug: raise it
+        return done
+
+    def stop(self) -> None:
+        """Stop waiting; ask the builds this run still waits for to stop (Ctrl-C has
+        reached them already, SIGTERM has not)."""
+        with self._stop_lock:
+            self.stopping.set()
+        for name in self._pending:
+            self.builds[name].stop()
+        self._executor.shutdown(wait=True)
+
+    def _remove_leftovers(self) -> None:
+        # Containers a killed grader left behind (a previous `make run` stopped hard).
+        run_step(
+            "removing sandbox containers an earlier run left behind", self.janitor, env=self.env
+        )
+
+    def _prepare(self, name: str, build: SandboxBuild, janitor: Future) -> None:
+        if name in self._missing and self._wait_for(build):
+            self._built.add(name)
+        janitor.result()
+
+    def _wait_for(self, build: SandboxBuild) -> bool:
+        """Whether the image was built (or the build failed or was interrupted: said so)."""
+        with self._stop_lock:
+            if self.stopping.is_set():
+                return False
+            if not build.running() and build.exit_status() is None:
+                build.start(self.env)  # nobody asked for it yet (run_platform.py run directly)
+        progress = Progress(
+            f"building the sandbox image {build.image} (its log: {_shown(build)})",
+            interval=BUILD_HEARTBEAT_SECONDS,
+        ).start(since=build.started_at())
+        code = build.wait(self.stopping, progress.tick)
+        if self.stopping.is_set():
+            return False
+        if code == 0 and image_present(build.image):
+            progress.done("built")
+            return True
+        if code is None:
+            progress.done("interrupted: the grader starts without it")
+        else:
+            # No Engine (the script says so and succeeds), or a failed build: the grader
+            # starts anyway, reports itself not ready, and submissions wait queued.
+            progress.done(f"not built ({build.log_tail() or f'exit {code}'})")
+        return False
+
+
+def _shown(build: SandboxBuild) -> str:
+    try:
+        return str(build.log_path.relative_to(build.state_dir.parent.parent))
+    except ValueError:
+        return str(build.log_path)
