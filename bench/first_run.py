@@ -73,6 +73,9 @@ def main() -> int:
         "--fresh-bases", action="store_true", help="make the offline bases too (minutes)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument(
+        "--ref", default="HEAD", help="the commit to clone (an older one: a 'before' figure)"
+    )
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
 
@@ -86,6 +89,7 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="first-run-"))
     clone = workdir / "repo"
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+    subprocess.run(["git", "-C", str(clone), "checkout", "--quiet", args.ref], check=True)
     commit = _git(clone, "rev-parse", "--short", "HEAD")
     port, valkey_port, metrics_port = _free_port(), _free_port(), _free_port_pair()
     env = {k: v for k, v in os.environ.items() if k not in FOREIGN_SETTINGS} | {
