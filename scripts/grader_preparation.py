@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from progress import Progress, run_step
+from progress import Progress, run_step, say
 from sandbox_builds import SandboxBuild, image_present
 
 # Between two "still building" lines: a build may take minutes, and the portal's URL is
@@ -25,27 +25,33 @@ class GraderPreparation:
     """Each named grader's image, waited for (or built) in the background, after the janitor."""
 
     def __init__(
-        self, builds: dict[str, SandboxBuild], janitor: list[str], env: dict[str, str]
+        self,
+        builds: dict[str, SandboxBuild],
+        missing: set[str],
+        janitor: list[str],
+        env: dict[str, str],
     ) -> None:
+        """`missing`: the graders whose image was missing when `make run` started (their
+        builds may have ended since: said all the same)."""
         self.builds = builds
+        self._missing = missing
         self.janitor = janitor
         self.env = env
         self.stopping = threading.Event()
         self._stop_lock = threading.Lock()  # no build starts once stop() has begun
         self._executor = ThreadPoolExecutor(len(builds) + 1, thread_name_prefix="grader-prep")
         self._pending: dict[str, Future] = {}
-        self._missing: set[str] = set()  # the graders whose image was missing at begin()
-        self._built: set[str] = set()  # ... and is there now
+        self._built: set[str] = set()  # the missing images that are there now
 
     def begin(self) -> None:
         """Start the janitor, and the wait for each missing image (built if nobody does)."""
-        self._missing = {name for name, b in self.builds.items() if not image_present(b.image)}
+        self._built = {name for name in self._missing if image_present(self.builds[name].image)}
         janitor = self._executor.submit(self._remove_leftovers)
         for name, build in self.builds.items():
             self._pending[name] = self._executor.submit(self._prepare, name, build, janitor)
 
     def building(self) -> list[str]:
-        """The images still being built."""
+        """The missing images not built yet."""
         return [self.builds[name].image for name in self._missing - self._built]
 
     def ready(self) -> list[str]:
@@ -82,23 +88,30 @@ class GraderPreparation:
                 return False
             if not build.running() and build.exit_status() is None:
                 build.start(self.env)  # nobody asked for it yet (run_platform.py run directly)
-        progress = Progress(
-            f"building the sandbox image {build.image} (its log: {_shown(build)})",
-            interval=BUILD_HEARTBEAT_SECONDS,
-        ).start(since=build.started_at())
-        code = build.wait(self.stopping, progress.tick)
+        label = f"building the sandbox image {build.image} (its log: {_shown(build)})"
+        if build.exit_status() is not None and not build.running():
+            # It ended before the first page: one line with the build's own time.
+            code, seconds = build.exit_status(), build.seconds() or 0.0
+            built = code == 0 and image_present(build.image)
+            say(f"run: {label}: {_outcome(build, code, built)} in {seconds:.1f} s")
+            return built
+        progress = Progress(label, interval=BUILD_HEARTBEAT_SECONDS)
+        code = build.wait(self.stopping, progress.start(since=build.started_at()).tick)
         if self.stopping.is_set():
             return False
-        if code == 0 and image_present(build.image):
-            progress.done("built")
-            return True
-        if code is None:
-            progress.done("interrupted: the grader starts without it")
-        else:
-            # No Engine (the script says so and succeeds), or a failed build: the grader
-            # starts anyway, reports itself not ready, and submissions wait queued.
-            progress.done(f"not built ({build.log_tail() or f'exit {code}'})")
-        return False
+        built = code == 0 and image_present(build.image)
+        progress.done(_outcome(build, code, built))
+        return built
+
+
+def _outcome(build: SandboxBuild, code: int | None, built: bool) -> str:
+    if built:
+        return "built"
+    if code is None:
+        return "interrupted: the grader starts without it"
+    # No Engine (the script says so and succeeds), or a failed build: the grader starts
+    # anyway, reports itself not ready, and submissions wait queued.
+    return f"not built ({build.log_tail() or f'exit {code}'})"
 
 
 def _shown(build: SandboxBuild) -> str:

@@ -90,8 +90,7 @@ def main() -> int:
         for grader in GRADERS
     }
     # First, as they take longest: `make run` has started them already, unless run directly.
-    for image in start_missing(list(builds.values())):
-        say(f"run: building the sandbox image {image} in the background")
+    missing = start_missing(list(builds.values()))
     # Append-only file on: queued jobs and their state survive a restart of Valkey.
     valkey = ValkeyServer(
         port=int(os.environ.get("VALKEY_PORT", "6390")),
@@ -118,7 +117,12 @@ def main() -> int:
     (VAR / "metrics").mkdir()
     supervisor = Supervisor(console=sys.stdout)
     sweeps: list[subprocess.Popen] = []
-    graders = GraderPreparation(builds, janitor=[str(BIN / "grader"), "janitor"], env=env)
+    graders = GraderPreparation(
+        builds,
+        {name for name, b in builds.items() if b in missing},
+        [str(BIN / "grader"), "janitor"],
+        env,
+    )
     try:
         flask = [str(BIN / "flask"), "--app", "portal"]
         web = [

@@ -129,6 +129,13 @@ class SandboxBuild:
             return None
         return time.monotonic() - max(0.0, age)
 
+    def seconds(self) -> float | None:
+        """How long the last build took (its lock taken to its status written), if it ended."""
+        try:
+            return self.exit_path.stat().st_mtime - self.lock_path.stat().st_mtime
+        except FileNotFoundError:
+            return None
+
     def wait(
         self, stopping: threading.Event, tick: Callable[[], None] = lambda: None
     ) -> int | None:
@@ -243,13 +250,16 @@ def _record(target: SandboxBuild, code: int) -> None:
     partial.replace(target.exit_path)  # whole or absent, never half written
 
 
-def start_missing(builds: list[SandboxBuild], env: dict[str, str] | None = None) -> list[str]:
-    """Start a build of each missing image (none where one runs); the images started."""
-    started = []
-    for target in builds:
-        if not image_present(target.image) and target.start(env):
-            started.append(target.image)
-    return started
+def start_missing(
+    builds: list[SandboxBuild], env: dict[str, str] | None = None
+) -> list[SandboxBuild]:
+    """Start a build of each missing image where none runs yet, and say so; return the
+    builds of the missing images (started now or earlier)."""
+    missing = [target for target in builds if not image_present(target.image)]
+    for target in missing:
+        if target.start(env):
+            print(f"run: building the sandbox image {target.image} in the background", flush=True)
+    return missing
 
 
 def main(arguments: list[str]) -> int:
@@ -263,8 +273,7 @@ def main(arguments: list[str]) -> int:
     builds = [
         SandboxBuild(kind, image) for kind, image in zip(pairs[::2], pairs[1::2], strict=True)
     ]
-    for image in start_missing(builds):
-        print(f"run: building the sandbox image {image} in the background", flush=True)
+    start_missing(builds)
     return 0
 
 

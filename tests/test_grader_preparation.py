@@ -74,7 +74,8 @@ def test_each_grader_is_ready_when_its_own_image_is_built(tmp_path, engine, caps
         "third grader": SandboxBuild("node", "present:1", tmp_path / "state", script),
     }
     janitor_ran = tmp_path / "janitor-ran"
-    preparation = GraderPreparation(builds, ["touch", str(janitor_ran)], dict(os.environ))
+    missing = {"grader", "python grader"}
+    preparation = GraderPreparation(builds, missing, ["touch", str(janitor_ran)], dict(os.environ))
     try:
         preparation.begin()
         assert sorted(preparation.building()) == ["node:1", "python:1"]
@@ -102,7 +103,7 @@ def test_each_grader_is_ready_when_its_own_image_is_built(tmp_path, engine, caps
 def test_a_failed_build_says_why_and_the_grader_starts_all_the_same(tmp_path, engine, capsys):
     script = executable(tmp_path / "build.sh", "#!/bin/sh\necho 'no base image' >&2\nexit 1\n")
     builds = {"grader": SandboxBuild("node", "node:1", tmp_path / "state", script)}
-    preparation = GraderPreparation(builds, ["true"], dict(os.environ))
+    preparation = GraderPreparation(builds, {"grader"}, ["true"], dict(os.environ))
     try:
         preparation.begin()
         assert ready_within_limit(preparation, {"grader"}) == ["grader"]
@@ -112,11 +113,37 @@ def test_a_failed_build_says_why_and_the_grader_starts_all_the_same(tmp_path, en
     assert ": not built (no base image) in " in capsys.readouterr().out
 
 
+def test_a_build_that_ended_before_the_first_page_is_said_once_with_its_time(
+    tmp_path, engine, capsys
+):
+    script = build_script(tmp_path, engine)
+    (tmp_path / "go-node").touch()
+    build = SandboxBuild("node", "node:1", tmp_path / "state", script)
+    build.start(dict(os.environ))  # as `make run` does before the packages install
+    deadline = time.monotonic() + WAIT_LIMIT_SECONDS
+    while build.exit_status() is None:
+        assert time.monotonic() < deadline, "the build never ended"
+        time.sleep(0.05)
+    sandbox_builds._reap_builders()
+    preparation = GraderPreparation({"grader": build}, {"grader"}, ["true"], dict(os.environ))
+    try:
+        preparation.begin()
+        assert preparation.building() == []
+        assert ready_within_limit(preparation, {"grader"}) == ["grader"]
+    finally:
+        preparation.stop()
+
+    lines = [line for line in capsys.readouterr().out.splitlines() if "node:1" in line]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("run: building the sandbox image node:1 (its log: ")
+    assert ": built in " in lines[0]
+
+
 def test_stopping_stops_the_builds_it_waits_for(tmp_path, engine, monkeypatch):
     monkeypatch.setattr(sandbox_builds, "START_GRACE_SECONDS", 0.5)
     script = build_script(tmp_path, engine)  # never told to go
     build = SandboxBuild("node", "node:1", tmp_path / "state", script)
-    preparation = GraderPreparation({"grader": build}, ["true"], dict(os.environ))
+    preparation = GraderPreparation({"grader": build}, {"grader"}, ["true"], dict(os.environ))
     preparation.begin()
     deadline = time.monotonic() + WAIT_LIMIT_SECONDS
     while not build.running():
@@ -135,7 +162,7 @@ def test_stopping_stops_the_builds_it_waits_for(tmp_path, engine, monkeypatch):
 def test_stopping_at_once_stops_a_build_not_yet_under_way(tmp_path, engine):
     script = build_script(tmp_path, engine)  # never told to go
     build = SandboxBuild("node", "node:1", tmp_path / "state", script)
-    preparation = GraderPreparation({"grader": build}, ["true"], dict(os.environ))
+    preparation = GraderPreparation({"grader": build}, {"grader"}, ["true"], dict(os.environ))
     preparation.begin()
 
     preparation.stop()  # before its builder may even have taken the build's lock

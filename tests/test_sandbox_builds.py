@@ -70,21 +70,26 @@ def test_a_build_runs_the_script_and_records_its_output_and_exit_status(tmp_path
     assert not build.running()
 
 
-def test_asking_again_while_it_builds_starts_no_second_build(tmp_path, env):
+def test_asking_again_while_it_builds_starts_no_second_build(tmp_path, env, capsys):
     script = stand_in(tmp_path, f"while [ ! -e {tmp_path / 'go'} ]; do sleep 0.1; done")
     build = SandboxBuild("python", "sandbox:test", tmp_path / "state", script)
-    build.start(env)
-    deadline = time.monotonic() + WAIT_LIMIT_SECONDS
-    while not build.running():
-        assert time.monotonic() < deadline, "the builder never took its lock"
-        time.sleep(0.05)
+    try:
+        assert start_missing([build], env) == [build]
+        deadline = time.monotonic() + WAIT_LIMIT_SECONDS
+        while not build.running():
+            assert time.monotonic() < deadline, "the builder never took its lock"
+            time.sleep(0.05)
 
-    assert build.start(env) is False
-    assert start_missing([build], env) == []
-    assert build.started_at() is not None
-    (tmp_path / "go").touch()
+        assert build.start(env) is False
+        assert start_missing([build], env) == [build]  # missing still, and being built
+        assert build.started_at() is not None
+    finally:
+        (tmp_path / "go").touch()
     assert finished(build) == 0
     assert (tmp_path / "calls.txt").read_text() == "python sandbox:test\n"
+    said = capsys.readouterr().out.splitlines()
+    assert said == ["run: building the sandbox image sandbox:test in the background"]
+    assert build.seconds() is not None
 
 
 def test_a_previous_builds_status_is_not_taken_for_this_ones(tmp_path, env):
