@@ -1,11 +1,13 @@
 """Get the graders ready in the background while the portal already serves its pages.
 
-A grader may start once its sandbox image exists and the sandbox containers a previous run
-left behind are gone (`grader janitor`). On a fresh clone the images take from seconds to
-minutes to build (scripts/sandbox_builds.py), and nothing on the way to the first page
-needs them: so each grader's preparation runs in a thread of its own, the janitor in one
-more, and scripts/run_platform.py starts each grader when `ready()` names it. Meanwhile
-submissions wait, queued, and the console says what is being built and that it still is.
+A grader may start once its sandbox image exists. On a fresh clone the images take from
+seconds to minutes to build (scripts/sandbox_builds.py), and nothing on the way to the
+first page needs them: so each grader's wait runs in a thread of its own, and
+scripts/run_platform.py starts each grader when `ready()` names it. Meanwhile submissions
+wait, queued, and the console says what is being built and that it still is. The janitor
+(`grader janitor`: the sandbox containers a killed run left behind, all older than the
+longest run) runs in one more thread; the graders do not wait for it, as it never touches
+a container as young as theirs (and each live grader removes dead graders' containers too).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ BUILD_HEARTBEAT_SECONDS = 15.0
 
 
 class GraderPreparation:
-    """Each named grader's image, waited for (or built) in the background, after the janitor."""
+    """Each named grader's image, waited for (or built) in the background; the janitor."""
 
     def __init__(
         self,
@@ -46,9 +48,9 @@ class GraderPreparation:
     def begin(self) -> None:
         """Start the janitor, and the wait for each missing image (built if nobody does)."""
         self._built = {name for name in self._missing if image_present(self.builds[name].image)}
-        janitor = self._executor.submit(self._remove_leftovers)
+        self._executor.submit(self._remove_leftovers)
         for name, build in self.builds.items():
-            self._pending[name] = self._executor.submit(self._prepare, name, build, janitor)
+            self._pending[name] = self._executor.submit(self._prepare, name, build)
 
     def building(self) -> list[str]:
         """The missing images not built yet."""
@@ -76,10 +78,9 @@ class GraderPreparation:
             "removing sandbox containers an earlier run left behind", self.janitor, env=self.env
         )
 
-    def _prepare(self, name: str, build: SandboxBuild, janitor: Future) -> None:
+    def _prepare(self, name: str, build: SandboxBuild) -> None:
         if name in self._missing and self._wait_for(build):
             self._built.add(name)
-        janitor.result()
 
     def _wait_for(self, build: SandboxBuild) -> bool:
         """Whether the image was built (or the build failed or was interrupted: said so)."""
@@ -88,19 +89,20 @@ class GraderPreparation:
                 return False
             if not build.running() and build.exit_status() is None:
                 build.start(self.env)  # nobody asked for it yet (run_platform.py run directly)
-        label = f"building the sandbox image {build.image} (its log: {_shown(build)})"
         if build.exit_status() is not None and not build.running():
             # It ended before the first page: one line with the build's own time.
             code, seconds = build.exit_status(), build.seconds() or 0.0
             built = code == 0 and image_present(build.image)
-            say(f"run: {label}: {_outcome(build, code, built)} in {seconds:.1f} s")
+            say(f"run: {build.label}: {_outcome(build, code, built)} in {seconds:.1f} s")
+            build.forget_status()
             return built
-        progress = Progress(label, interval=BUILD_HEARTBEAT_SECONDS)
+        progress = Progress(build.label, interval=BUILD_HEARTBEAT_SECONDS)
         code = build.wait(self.stopping, progress.start(since=build.started_at()).tick)
         if self.stopping.is_set():
             return False
         built = code == 0 and image_present(build.image)
         progress.done(_outcome(build, code, built))
+        build.forget_status()
         return built
 
 
@@ -112,10 +114,3 @@ def _outcome(build: SandboxBuild, code: int | None, built: bool) -> str:
     # No Engine (the script says so and succeeds), or a failed build: the grader starts
     # anyway, reports itself not ready, and submissions wait queued.
     return f"not built ({build.log_tail() or f'exit {code}'})"
-
-
-def _shown(build: SandboxBuild) -> str:
-    try:
-        return str(build.log_path.relative_to(build.state_dir.parent.parent))
-    except ValueError:
-        return str(build.log_path)

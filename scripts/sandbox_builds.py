@@ -79,6 +79,15 @@ class SandboxBuild:
     def exit_path(self) -> Path:
         return self.state_dir / f"{self._name}.exit"
 
+    @property
+    def label(self) -> str:
+        """The build as the console names it (scripts/progress.py's step label)."""
+        try:
+            log = self.log_path.relative_to(ROOT)
+        except ValueError:
+            log = self.log_path
+        return f"building the sandbox image {self.image} (its log: {log})"
+
     def running(self) -> bool:
         """Whether a builder holds the lock now."""
         try:
@@ -128,6 +137,10 @@ class SandboxBuild:
         except FileNotFoundError:
             return None
         return time.monotonic() - max(0.0, age)
+
+    def forget_status(self) -> None:
+        """The build's end has been said: a later run must not say it again."""
+        self.exit_path.unlink(missing_ok=True)
 
     def seconds(self) -> float | None:
         """How long the last build took (its lock taken to its status written), if it ended."""
@@ -254,9 +267,17 @@ def start_missing(
     builds: list[SandboxBuild], env: dict[str, str] | None = None
 ) -> list[SandboxBuild]:
     """Start a build of each missing image where none runs yet, and say so; return the
-    builds of the missing images (started now or earlier)."""
-    missing = [target for target in builds if not image_present(target.image)]
-    for target in missing:
+    builds of the missing images (started now or earlier). A build that ended since it was
+    started (by `make run`, before the Python packages installed) is said here, once."""
+    missing = []
+    for target in builds:
+        if image_present(target.image):
+            code, seconds = target.exit_status(), target.seconds()
+            if code is not None and seconds is not None and not target.running():
+                print(f"run: {target.label}: built in {seconds:.1f} s", flush=True)
+                target.forget_status()
+            continue
+        missing.append(target)
         if target.start(env):
             print(f"run: building the sandbox image {target.image} in the background", flush=True)
     return missing

@@ -166,3 +166,19 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def test_a_build_that_ended_before_the_platform_looked_is_said_once(tmp_path, env, capsys):
+    script = stand_in(tmp_path, "exit 0")
+    build = SandboxBuild("node", "sandbox:test", tmp_path / "state", script)
+    build.start(env)
+    assert finished(build) == 0
+    executable(tmp_path / "bin" / "docker", "#!/bin/sh\nexit 0\n")  # the image is there now
+    capsys.readouterr()
+
+    assert start_missing([build], env) == []
+    assert start_missing([build], env) == []  # a later run: nothing more to say
+
+    said = capsys.readouterr().out.splitlines()
+    assert len(said) == 1
+    assert said[0].startswith(f"run: {build.label}: built in ")
