@@ -12,10 +12,11 @@ a container as young as theirs (and each live grader removes dead graders' conta
 
 from __future__ import annotations
 
+import subprocess
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from progress import Progress, run_step, say
+from progress import Progress, say
 from sandbox_builds import SandboxBuild, image_present
 
 # Between two "still building" lines: a build may take minutes, and the portal's URL is
@@ -40,7 +41,8 @@ class GraderPreparation:
         self.janitor = janitor
         self.env = env
         self.stopping = threading.Event()
-        self._stop_lock = threading.Lock()  # no build starts once stop() has begun
+        self._stop_lock = threading.Lock()  # no build nor janitor starts once stop() has begun
+        self._janitor: list[subprocess.Popen] = []
         self._executor = ThreadPoolExecutor(len(builds) + 1, thread_name_prefix="grader-prep")
         self._pending: dict[str, Future] = {}
         self._built: set[str] = set()  # the missing images that are there now
@@ -65,18 +67,36 @@ class GraderPreparation:
 
     def stop(self) -> None:
         """Stop waiting; ask the builds this run still waits for to stop (Ctrl-C has
-        reached them already, SIGTERM has not)."""
+        reached them already, SIGTERM has not), and the janitor, quietly (the next run
+        does its work)."""
         with self._stop_lock:
             self.stopping.set()
+            janitors = list(self._janitor)
+        for janitor in janitors:
+            if janitor.poll() is None:
+                janitor.terminate()
         for name in self._pending:
             self.builds[name].stop()
         self._executor.shutdown(wait=True)
 
     def _remove_leftovers(self) -> None:
         # Containers a killed grader left behind (a previous `make run` stopped hard).
-        run_step(
-            "removing sandbox containers an earlier run left behind", self.janitor, env=self.env
-        )
+        progress = Progress("removing sandbox containers an earlier run left behind")
+        with self._stop_lock:
+            if self.stopping.is_set():
+                return
+            progress.start()
+            # A session of its own: Ctrl-C reaches run_platform.py only, which stops it.
+            janitor = subprocess.Popen(self.janitor, env=self.env, start_new_session=True)
+            self._janitor.append(janitor)
+        while True:
+            try:
+                code = janitor.wait(timeout=0.5)
+                break
+            except subprocess.TimeoutExpired:
+                progress.tick()
+        if not self.stopping.is_set():
+            progress.done("done" if code == 0 else f"failed (exit {code})")
 
     def _prepare(self, name: str, build: SandboxBuild) -> None:
         if name in self._missing and self._wait_for(build):

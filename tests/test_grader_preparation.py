@@ -173,3 +173,19 @@ def test_stopping_at_once_stops_a_build_not_yet_under_way(tmp_path, engine):
         sandbox_builds._reap_builders()
         time.sleep(0.05)
     assert build.exit_status() is None
+
+
+def test_stopping_ends_a_running_janitor_quietly(tmp_path, engine, capsys):
+    started = tmp_path / "janitor-started"
+    janitor = ["sh", "-c", f"touch {started}; exec sleep 600"]
+    preparation = GraderPreparation({}, set(), janitor, dict(os.environ))
+    preparation.begin()
+    deadline = time.monotonic() + WAIT_LIMIT_SECONDS
+    while not started.exists():
+        assert time.monotonic() < deadline, "the janitor never started"
+        time.sleep(0.05)
+
+    preparation.stop()  # returns once the janitor has ended
+
+    said = capsys.readouterr().out.splitlines()
+    assert said == ["run: removing sandbox containers an earlier run left behind..."]
