@@ -41,6 +41,8 @@ BUILD_SCRIPT = ROOT / "scripts" / "build-sandbox-image.sh"
 # How long a build just asked for may go without its builder holding the lock (a Python
 # starting on a busy host) before it counts as gone.
 START_GRACE_SECONDS = 10.0
+# The builds' CPU priority (the script and all it starts: debootstrap, the Engine's CLI).
+BUILD_NICENESS = 10
 # How long a stopped build may take to end before it is killed.
 STOP_GRACE_SECONDS = 10.0
 
@@ -203,6 +205,9 @@ def build(target: SandboxBuild) -> int:
     if image_present(target.image):
         _record(target, 0)
         return 0
+    # Behind the steps on the way to the first page, which share the CPUs with it: measured
+    # with two offline bases made at once (debootstrap), the first page came 60% later.
+    os.nice(BUILD_NICENESS)
     stop_asked: list[int] = []  # the signals received, by the handler below
 
     def ask_to_stop(signum, frame):
