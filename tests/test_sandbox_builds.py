@@ -10,6 +10,7 @@ bench/first_run.py).
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import threading
 import time
@@ -182,3 +183,17 @@ def test_a_build_that_ended_before_the_platform_looked_is_said_once(tmp_path, en
     said = capsys.readouterr().out.splitlines()
     assert len(said) == 1
     assert said[0].startswith(f"run: {build.label}: built in ")
+
+
+@pytest.mark.skipif(not shutil.which("ionice"), reason="no ionice (util-linux) to set it")
+def test_the_build_runs_behind_everything_else_for_the_cpu_and_the_disk(tmp_path, env):
+    # What the script and its children inherit: the idle CPU and I/O classes.
+    script = stand_in(tmp_path, "chrt --pid $$\nionice --pid $$")
+    build = SandboxBuild("node", "sandbox:test", tmp_path / "state", script)
+
+    build.start(env)
+
+    assert finished(build) == 0
+    said = build.log_path.read_text()
+    assert "scheduling policy: SCHED_IDLE" in said  # chrt
+    assert said.splitlines()[-1] == "idle"  # ionice
