@@ -9,17 +9,14 @@ PYTHON_SANDBOX_IMAGE ?= course-sandbox-python:1
 # KEDA's models (npm), which the Kubernetes manifests' test validates the ScaledObject with.
 KEDA_MODELS := .tools/keda-models-2.0.0
 
-.PHONY: run start-sandbox-builds test lint format sandbox-image python-sandbox-image images bench \
+.PHONY: run test lint format sandbox-image python-sandbox-image images bench \
 	bench-first-run check-content clean
 
-# In this order: the missing sandbox images start building in the background (minutes when
-# their base must be made offline), the Python packages install meanwhile, and the platform
-# starts without waiting for the images: each grader starts once its image is there.
-run: start-sandbox-builds $(VENV)/.synced-run
+# The Python packages, then the platform; the missing sandbox images build in the background
+# once the first page answers (minutes when their base must be made offline), and each
+# grader starts once its image is there.
+run: $(VENV)/.synced-run
 	$(VENV)/bin/python scripts/run_platform.py
-
-start-sandbox-builds:
-	@$(PYTHON) scripts/sandbox_builds.py start node $(SANDBOX_IMAGE) python $(PYTHON_SANDBOX_IMAGE)
 
 test: $(VENV)/.synced sandbox-image python-sandbox-image $(KEDA_MODELS)/installed
 	$(VENV)/bin/pytest

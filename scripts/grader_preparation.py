@@ -2,7 +2,8 @@
 
 A grader may start once its sandbox image exists. On a fresh clone the images take from
 seconds to minutes to build (scripts/sandbox_builds.py), and nothing on the way to the
-first page needs them: so each grader's wait runs in a thread of its own, and
+first page needs them: so they are built once it answers, each grader's wait (and its
+build) runs in a thread of its own, and
 scripts/run_platform.py starts each grader when `ready()` names it. Meanwhile submissions
 wait, queued, and the console says what is being built and that it still is. The janitor
 (`grader janitor`: the sandbox containers a killed run left behind, all older than the
@@ -34,8 +35,8 @@ class GraderPreparation:
         janitor: list[str],
         env: dict[str, str],
     ) -> None:
-        """`missing`: the graders whose image was missing when `make run` started (their
-        builds may have ended since: said all the same)."""
+        """`missing`: the graders whose image was missing when the first page answered
+        (another run's build of it may have ended since: said all the same)."""
         self.builds = builds
         self._missing = missing
         self.janitor = janitor
@@ -108,9 +109,9 @@ class GraderPreparation:
             if self.stopping.is_set():
                 return False
             if not build.running() and build.exit_status() is None:
-                build.start(self.env)  # nobody asked for it yet (run_platform.py run directly)
+                build.start(self.env)  # unless another run of this clone builds it already
         if build.exit_status() is not None and not build.running():
-            # It ended before the first page: one line with the build's own time.
+            # Another run's build that ended meanwhile: one line with the build's own time.
             code, seconds = build.exit_status(), build.seconds() or 0.0
             built = code == 0 and image_present(build.image)
             say(f"run: {build.label}: {_outcome(build, code, built)} in {seconds:.1f} s")

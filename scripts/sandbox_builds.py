@@ -1,10 +1,9 @@
 """Build the graders' missing sandbox images in the background: `make run` never waits on them.
 
 A fresh clone has no sandbox image. Building one takes seconds on a base the Engine has,
-minutes when that base must first be made offline (debootstrap). So `make run` starts
-the builds first thing, before it installs the Python packages (this module needs only
-the standard library), the portal starts meanwhile, and each grader starts when its image
-is there (scripts/run_platform.py).
+minutes when that base must first be made offline (debootstrap). So `make run` starts the
+builds once its first page answers, the portal serves meanwhile, and each grader starts
+when its image is there (scripts/run_platform.py, scripts/grader_preparation.py).
 
 One build of an image at a time, whoever asks for it: a builder process (this file's
 `build` command) holds an exclusive lock on var/images/<image>.lock while it runs
@@ -15,9 +14,8 @@ terminal's process group, so Ctrl-C reaches it, and it stops the build (the scri
 a session of its own so that the whole of it, debootstrap or `docker build`, is stopped);
 a builder that ended without writing a status was interrupted.
 
-Usage: sandbox_builds.py start KIND IMAGE [KIND IMAGE ...]  (the missing ones; returns at once)
-KIND is build-sandbox-image.sh's: node or python. (The builder itself, which `start` runs:
-sandbox_builds.py build KIND IMAGE STATE_DIR SCRIPT.)
+Usage (the builder, which SandboxBuild.start runs): sandbox_builds.py build KIND IMAGE
+STATE_DIR SCRIPT, where KIND is build-sandbox-image.sh's: node or python.
 """
 
 from __future__ import annotations
@@ -290,39 +288,12 @@ def _record(target: SandboxBuild, code: int) -> None:
     partial.replace(target.exit_path)  # whole or absent, never half written
 
 
-def start_missing(
-    builds: list[SandboxBuild], env: dict[str, str] | None = None
-) -> list[SandboxBuild]:
-    """Start a build of each missing image where none runs yet, and say so; return the
-    builds of the missing images (started now or earlier). A build that ended since it was
-    started (by `make run`, before the Python packages installed) is said here, once."""
-    missing = []
-    for target in builds:
-        if image_present(target.image):
-            code, seconds = target.exit_status(), target.seconds()
-            if code is not None and seconds is not None and not target.running():
-                print(f"run: {target.label}: built in {seconds:.1f} s", flush=True)
-                target.forget_status()
-            continue
-        missing.append(target)
-        if target.start(env):
-            print(f"run: building the sandbox image {target.image} in the background", flush=True)
-    return missing
-
-
 def main(arguments: list[str]) -> int:
     if arguments[:1] == ["build"] and len(arguments) == 5:
         kind, image, state_dir, script = arguments[1:]
         return build(SandboxBuild(kind, image, Path(state_dir), Path(script)))
-    pairs = arguments[1:]
-    if arguments[:1] != ["start"] or not pairs or len(pairs) % 2:
-        print("usage:" + __doc__.split("Usage:")[1].split("KIND is")[0], file=sys.stderr, end="")
-        return 2
-    builds = [
-        SandboxBuild(kind, image) for kind, image in zip(pairs[::2], pairs[1::2], strict=True)
-    ]
-    start_missing(builds)
-    return 0
+    print("usage: sandbox_builds.py build KIND IMAGE STATE_DIR SCRIPT", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import sandbox_builds  # noqa: E402
-from sandbox_builds import SandboxBuild, main, start_missing  # noqa: E402
+from sandbox_builds import SandboxBuild, main  # noqa: E402
 
 WAIT_LIMIT_SECONDS = 60  # a bound on a hang, not a speed target
 
@@ -71,25 +71,22 @@ def test_a_build_runs_the_script_and_records_its_output_and_exit_status(tmp_path
     assert not build.running()
 
 
-def test_asking_again_while_it_builds_starts_no_second_build(tmp_path, env, capsys):
+def test_asking_again_while_it_builds_starts_no_second_build(tmp_path, env):
     script = stand_in(tmp_path, f"while [ ! -e {tmp_path / 'go'} ]; do sleep 0.1; done")
     build = SandboxBuild("python", "sandbox:test", tmp_path / "state", script)
     try:
-        assert start_missing([build], env) == [build]
+        assert build.start(env) is True
         deadline = time.monotonic() + WAIT_LIMIT_SECONDS
         while not build.running():
             assert time.monotonic() < deadline, "the builder never took its lock"
             time.sleep(0.05)
 
         assert build.start(env) is False
-        assert start_missing([build], env) == [build]  # missing still, and being built
         assert build.started_at() is not None
     finally:
         (tmp_path / "go").touch()
     assert finished(build) == 0
     assert (tmp_path / "calls.txt").read_text() == "python sandbox:test\n"
-    said = capsys.readouterr().out.splitlines()
-    assert said == ["run: building the sandbox image sandbox:test in the background"]
     assert build.seconds() is not None
 
 
@@ -109,8 +106,7 @@ def test_a_builder_that_finds_the_image_there_builds_nothing(tmp_path, env):
     script = stand_in(tmp_path, "exit 1")
     build = SandboxBuild("node", "sandbox:test", tmp_path / "state", script)
 
-    assert start_missing([build], env) == []  # present: not even started
-    build.start(env)  # asked all the same (it appeared meanwhile)
+    build.start(env)  # asked while it was missing (it appeared meanwhile)
 
     assert finished(build) == 0
     assert not (tmp_path / "calls.txt").exists()
@@ -156,9 +152,9 @@ def test_waiting_ends_when_the_platform_stops(tmp_path):
 
 def test_the_command_refuses_what_it_cannot_read(capsys):
     assert main([]) == 2
-    assert main(["start", "node"]) == 2
+    assert main(["start", "node", "image"]) == 2
     assert main(["build", "node", "image"]) == 2
-    assert "usage: sandbox_builds.py start KIND IMAGE" in capsys.readouterr().err
+    assert "usage: sandbox_builds.py build KIND IMAGE" in capsys.readouterr().err
 
 
 def _alive(pid: int) -> bool:
@@ -167,22 +163,6 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
-
-
-def test_a_build_that_ended_before_the_platform_looked_is_said_once(tmp_path, env, capsys):
-    script = stand_in(tmp_path, "exit 0")
-    build = SandboxBuild("node", "sandbox:test", tmp_path / "state", script)
-    build.start(env)
-    assert finished(build) == 0
-    executable(tmp_path / "bin" / "docker", "#!/bin/sh\nexit 0\n")  # the image is there now
-    capsys.readouterr()
-
-    assert start_missing([build], env) == []
-    assert start_missing([build], env) == []  # a later run: nothing more to say
-
-    said = capsys.readouterr().out.splitlines()
-    assert len(said) == 1
-    assert said[0].startswith(f"run: {build.label}: built in ")
 
 
 @pytest.mark.skipif(not shutil.which("ionice"), reason="no ionice (util-linux) to set it")
