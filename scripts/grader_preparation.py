@@ -23,6 +23,8 @@ from sandbox_builds import SandboxBuild, image_present
 # Between two "still building" lines: a build may take minutes, and the portal's URL is
 # already on the console above them.
 BUILD_HEARTBEAT_SECONDS = 15.0
+# How much of the build log's last line each of those says (what the build does now).
+DETAIL_CHARACTERS = 100
 
 
 class GraderPreparation:
@@ -117,7 +119,11 @@ class GraderPreparation:
             say(f"run: {build.label}: {_outcome(build, code, built)} in {seconds:.1f} s")
             build.forget_status()
             return built
-        progress = Progress(build.label, interval=BUILD_HEARTBEAT_SECONDS)
+        progress = Progress(
+            build.label,
+            interval=BUILD_HEARTBEAT_SECONDS,
+            detail=lambda: build.log_tail(lines=1)[:DETAIL_CHARACTERS],
+        )
         code = build.wait(self.stopping, progress.start(since=build.started_at()).tick)
         if self.stopping.is_set():
             return False

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 HEARTBEAT_SECONDS = 5.0
@@ -27,11 +28,18 @@ class Progress:
     """One step's lines: started, still going (at most one per `interval`), ended."""
 
     def __init__(
-        self, label: str, console: TextIO | None = None, interval: float | None = None
+        self,
+        label: str,
+        console: TextIO | None = None,
+        interval: float | None = None,
+        detail: Callable[[], str] | None = None,
     ) -> None:
+        """`detail`: what the step is doing now, said on each "still going" line (a long
+        build's last log line: minutes of the same line would say nothing)."""
         self.label = label
         self.console = console
         self.interval = HEARTBEAT_SECONDS if interval is None else interval
+        self.detail = detail
         self.started = time.monotonic()
         self._next_heartbeat = self.started + self.interval
 
@@ -46,7 +54,9 @@ class Progress:
         """Say that the step is still going, when the last line is `interval` old."""
         now = time.monotonic() if now is None else now
         if now >= self._next_heartbeat:
-            say(f"run: {self.label}: still going ({now - self.started:.0f} s)", self.console)
+            line = f"run: {self.label}: still going ({now - self.started:.0f} s)"
+            doing = self.detail() if self.detail else ""
+            say(f"{line}: {doing}" if doing else line, self.console)
             self._next_heartbeat = now + self.interval
 
     def done(self, outcome: str = "done") -> float:

@@ -119,7 +119,7 @@ def test_a_build_another_run_ended_meanwhile_is_said_once_with_its_time(tmp_path
     build = SandboxBuild("node", "node:1", tmp_path / "state", script)
     build.start(dict(os.environ))  # as another `make run` of this clone would
     deadline = time.monotonic() + WAIT_LIMIT_SECONDS
-    while build.exit_status() is None:
+    while build.exit_status() is None or build.running():  # its builder gone too
         assert time.monotonic() < deadline, "the build never ended"
         time.sleep(0.05)
     sandbox_builds._reap_builders()

@@ -38,6 +38,20 @@ def test_a_step_longer_than_a_heartbeat_says_it_is_still_going(short_heartbeat):
     assert len(lines) >= 3
 
 
+def test_a_step_that_says_what_it_does_says_it_on_each_heartbeat():
+    console = io.StringIO()
+    doing = iter(["fetching", ""])
+    step = Progress("building", console=console, interval=0, detail=lambda: next(doing))
+
+    step.start()
+    step.tick()
+    step.tick()  # nothing to say: the plain line
+
+    lines = console.getvalue().splitlines()
+    assert lines[1].startswith("run: building: still going (") and lines[1].endswith("): fetching")
+    assert lines[2].startswith("run: building: still going (") and lines[2].endswith(")")
+
+
 def test_a_failed_step_says_so_with_its_exit_code():
     console = io.StringIO()
 
