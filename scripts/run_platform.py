@@ -9,10 +9,10 @@ in the background once the first page answers (scripts/grader_preparation.py), a
 console says what each slow step does and that it is still going (scripts/progress.py).
 They wait for the first page because nothing on the way to it needs them, and they would
 slow every step to it: the offline bases a fresh machine must make (debootstrap) are
-minutes of CPU and disk work. One of them that dies is
-started again with backoff while the others keep serving (scripts/supervisor.py says so on
-the console). Everything it starts is stopped when it stops. Settings come from the
-environment (see README.md).
+minutes of CPU and disk work. A process of the platform that dies is started again with
+backoff while the others keep serving (scripts/supervisor.py says so on the console).
+Everything it starts is stopped when it stops. Settings come from the environment (see
+README.md).
 
 Ctrl-C sends SIGINT to the terminal's whole foreground process group. The long-running
 children are therefore started in sessions of their own: only this script gets Ctrl-C,
