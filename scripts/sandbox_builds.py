@@ -239,12 +239,14 @@ def build(target: SandboxBuild) -> int:
 def _yield_to_the_platform() -> None:
     """Run this builder and all it starts behind everything else, for the CPU and the disk.
 
-    The steps on the way to the first page share both with the builds: measured with two
-    offline bases made at once (debootstrap, dpkg), the first page came twice as late at
-    niceness 10, so niceness alone is not enough. The idle scheduling class gets a CPU only
-    when nothing else wants it, the idle I/O class the disk likewise (schedulers that honour
-    I/O priorities: mq-deadline, bfq). Both are inherited by every child process; the
-    Engine's own work for a build (an import, a layer) is the daemon's and keeps its place.
+    A build is minutes of debootstrap and dpkg when the offline bases must be made, and the
+    portal answering a newcomer's first pages, or a grader whose image was there, must not
+    wait behind it. Niceness is not enough: when the builds ran beside the steps to the
+    first page, at niceness 10 it still came twice as late. The idle scheduling class gets
+    a CPU only when nothing else wants it, the idle I/O class the disk likewise (schedulers
+    that honour I/O priorities: mq-deadline, bfq). Both are inherited by every child
+    process; the Engine's own work for a build (an import, a layer) is the daemon's and
+    keeps its place.
     """
     try:
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
