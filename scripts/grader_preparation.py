@@ -14,6 +14,7 @@ a container as young as theirs (and each live grader removes dead graders' conta
 from __future__ import annotations
 
 import subprocess
+import textwrap
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -23,8 +24,9 @@ from sandbox_builds import SandboxBuild, image_present
 # Between two "still building" lines: a build may take minutes, and the portal's URL is
 # already on the console above them.
 BUILD_HEARTBEAT_SECONDS = 15.0
-# How much of the build log's last line each of those says (what the build does now).
-DETAIL_CHARACTERS = 100
+# How much of the build log's last line each of those says (what the build does now),
+# shortened at a word.
+DETAIL_CHARACTERS = 120
 
 
 class GraderPreparation:
@@ -122,7 +124,7 @@ class GraderPreparation:
         progress = Progress(
             build.label,
             interval=BUILD_HEARTBEAT_SECONDS,
-            detail=lambda: build.log_tail(lines=1)[:DETAIL_CHARACTERS],
+            detail=lambda: textwrap.shorten(build.log_tail(lines=1), DETAIL_CHARACTERS),
         )
         code = build.wait(self.stopping, progress.start(since=build.started_at()).tick)
         if self.stopping.is_set():
