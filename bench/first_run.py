@@ -30,6 +30,7 @@ Writes bench/out/first_run.json and prints the figures beside the target. Not pa
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import re
@@ -73,6 +74,9 @@ def main() -> int:
         "--fresh-bases", action="store_true", help="make the offline bases too (minutes)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument(
+        "--first-page-only", action="store_true", help="stop at the first page (graders untimed)"
+    )
     parser.add_argument(
         "--ref", default="HEAD", help="the commit to clone (an older one: a 'before' figure)"
     )
@@ -140,10 +144,14 @@ def main() -> int:
         figures["first_page_seconds"] = _until(
             lambda: _answers(f"http://127.0.0.1:{port}/"), make, started, PAGE_LIMIT_SECONDS
         )
-        readyz = {
-            kind: f"http://127.0.0.1:{metrics_port + number}/readyz"
-            for number, kind in enumerate(("node", "python"))
-        }
+        readyz = (
+            {}
+            if args.first_page_only
+            else {
+                kind: f"http://127.0.0.1:{metrics_port + number}/readyz"
+                for number, kind in enumerate(("node", "python"))
+            }
+        )
         figures["graders_ready_seconds"] = _each_until(
             {kind: (lambda url=url: _answers(url)) for kind, url in readyz.items()},
             make,
@@ -208,8 +216,8 @@ def _answers(url: str) -> bool:
     try:
         with DIRECT.open(url, timeout=5) as response:
             return response.status == 200
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return False
+    except (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError):
+        return False  # not listening yet, or something else has the port (a busy host)
 
 
 def _stop(make: subprocess.Popen) -> bool:
