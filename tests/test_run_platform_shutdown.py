@@ -92,6 +92,16 @@ def wait_for_page(url: str, platform: subprocess.Popen) -> None:
     raise AssertionError(f"{url} did not answer within {STARTUP_LIMIT_SECONDS} s")
 
 
+def wait_for_graders(platform: subprocess.Popen) -> None:
+    """Until both grader workers run: `make run` starts them after the first page answers
+    (once their images are there and the janitor has run)."""
+    deadline = time.monotonic() + STARTUP_LIMIT_SECONDS
+    while set(grader_workers(platform.pid)) != {"grader", "python-grader"}:
+        assert platform.poll() is None, "make run stopped while starting"
+        assert time.monotonic() < deadline, f"no graders within {STARTUP_LIMIT_SECONDS} s"
+        time.sleep(0.5)
+
+
 def start_platform(
     tmp_path: Path, sandbox_image: str, python_sandbox_image: str
 ) -> tuple[subprocess.Popen, int]:
@@ -139,6 +149,7 @@ def test_ctrl_c_stops_every_child_quietly_and_in_order(
     platform, port = start_platform(tmp_path, sandbox_image, python_sandbox_image)
     try:
         wait_for_page(f"http://127.0.0.1:{port}/", platform)
+        wait_for_graders(platform)
         graders = grader_workers(platform.pid)
         children = descendants(platform.pid)
         os.killpg(platform.pid, signal.SIGINT)  # what a terminal does on Ctrl-C
@@ -150,7 +161,9 @@ def test_ctrl_c_stops_every_child_quietly_and_in_order(
     assert platform.returncode == 0, output
     assert "Traceback" not in output, output
     assert "Connection refused" not in output, output
-    steps = [line for line in output.splitlines() if line.startswith("run: ")]
+    lines = output.splitlines()
+    stopping = lines[lines.index("run: Ctrl-C: stopping the platform") :]
+    steps = [line for line in stopping if line.startswith("run: ")]
     assert steps == [
         "run: Ctrl-C: stopping the platform",
         "run: stopping the grader, the python grader and the web-worker",

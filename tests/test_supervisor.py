@@ -24,6 +24,7 @@ from tests.test_run_platform_shutdown import (
     start_platform,
     still_running,
     stop_platform,
+    wait_for_graders,
     wait_for_page,
 )
 
@@ -72,6 +73,7 @@ def test_make_run_restarts_a_killed_grader_and_keeps_serving(
     try:
         page = f"http://127.0.0.1:{port}/"
         wait_for_page(page, platform)
+        wait_for_graders(platform)
         killed = grader_worker(platform.pid)
         assert killed is not None, "no grader worker runs"
         python_grader = grader_workers(platform.pid).get("python-grader")

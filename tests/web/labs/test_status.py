@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 
+from rq import Worker
 from rq.job import JobStatus
+from rq.serializers import JSONSerializer
 
 import contract
+from portal.labs.status import NO_GRADER_YET
 
 JSON = {"Accept": "application/json"}
 
@@ -22,7 +25,7 @@ def test_status_goes_from_queued_to_running_to_graded(
     assert queued.status_code == 200
     assert queued.headers["Cache-Control"] == "no-store"
     assert queued.json["status"] == "queued" and queued.json["final"] is False
-    assert queued.json["notice"] is None
+    assert queued.json["notice"] == NO_GRADER_YET  # no grader runs in this test
 
     job = grading_queue.fetch_job(contract.grade_job_id("1"))
     job.set_status(JobStatus.STARTED)  # what a grader's worker does when it takes the job
@@ -160,3 +163,25 @@ def test_previous_submissions_are_listed_newest_first(student_browser):
     )
     assert page.index('data-submission-id="2"') < page.index('data-submission-id="1"')
     assert "Submission #2" in page  # the latest one's status is shown
+
+
+def test_a_queued_submission_says_so_while_no_grader_takes_its_labs_jobs(
+    student_browser, grading_queue
+):
+    submitted = student_browser.submit_code("console.log('hi')")
+    assert submitted.status_code == 302
+    url = "/submissions/1/status"
+
+    waiting = student_browser.client.get(url, headers=JSON).json
+    assert waiting["status"] == "queued" and waiting["notice"] == NO_GRADER_YET
+    page = student_browser.client.get(submitted.headers["Location"]).get_data(as_text=True)
+    assert NO_GRADER_YET in page
+
+    # A grader starts on the lab's queue (as `grader worker` registers itself).
+    worker = Worker([grading_queue], connection=grading_queue.connection, serializer=JSONSerializer)
+    worker.register_birth()
+    try:
+        listened = student_browser.client.get(url, headers=JSON).json
+    finally:
+        worker.register_death()
+    assert listened["status"] == "queued" and listened["notice"] is None

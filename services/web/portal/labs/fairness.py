@@ -70,7 +70,7 @@ def school_cap(queue: Queue, configured: int) -> int | None:
     if configured > 0:
         return configured
     try:
-        graders = _live_graders(queue)
+        graders = live_graders(queue)
     except RedisError:
         return 1
     if graders == 0:
@@ -78,7 +78,8 @@ def school_cap(queue: Queue, configured: int) -> int | None:
     return max(1, graders - 1)
 
 
-def _live_graders(queue: Queue) -> int:
+def live_graders(queue: Queue) -> int:
+    """How many graders take jobs from `queue` now (raises RedisError)."""
     # RQ's registry of a queue's workers keeps a killed worker until its maintenance runs
     # (up to ten minutes); the worker's own key expires with its TTL, so count those alive.
     keys = Worker.all_keys(connection=queue.connection, queue=queue)

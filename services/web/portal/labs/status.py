@@ -19,6 +19,7 @@ from rq import Queue
 from rq.job import JobStatus
 
 import contract
+from portal.labs.fairness import live_graders
 from portal.models import Submission, SubmissionStatus
 
 # One vocabulary for a verdict wherever a student reads it: the result panel, the history
@@ -51,6 +52,22 @@ STATUS_LABELS = {
 REMEASURING = "remeasuring"
 RETRYING = "retrying"
 STARTS_SHORTLY = "Your code is saved. Grading will start shortly."
+# Queued while no grader takes the lab's jobs: one may be starting (a fresh `make run`
+# builds its sandbox image first; an autoscaler adds graders to an empty queue).
+NO_GRADER_YET = (
+    "No grader is running right now (one may be starting up): your code is saved and is "
+    "graded as soon as one is ready."
+)
+
+
+def _notice(
+    submission: Submission, status: str, job_known: bool, graders_ready: bool
+) -> str | None:
+    if submission.is_final:
+        return None
+    if not job_known:
+        return STARTS_SHORTLY
+    return NO_GRADER_YET if status == SubmissionStatus.QUEUED and not graders_ready else None
 
 
 def verdict_text(verdict: str | None, score: float | None, gradable: bool | None) -> str:
@@ -85,16 +102,29 @@ def live_status_of(submission_id: int, stored_status: str, queue: Queue) -> tupl
     return stored_status, True
 
 
+def graders_listening(queue: Queue) -> bool:
+    """Whether a grader takes jobs from `queue` now (when Valkey cannot say: assume so)."""
+    try:
+        return live_graders(queue) > 0
+    except RedisError:
+        return True
+
+
 def status_document(
-    submission: Submission, status: str, job_known: bool, achievements: list[str]
+    submission: Submission,
+    status: str,
+    job_known: bool,
+    achievements: list[str],
+    graders_ready: bool = True,
 ) -> dict[str, Any]:
-    """The submission as the student sees it; every string is plain text, never HTML."""
+    """The submission as the student sees it; every string is plain text, never HTML.
+    `graders_ready`: whether a grader takes the lab's jobs (else a queued one says so)."""
     document: dict[str, Any] = {
         "id": str(submission.id),
         "status": status,
         "status_label": STATUS_LABELS.get(status, status),
         "final": submission.is_final,
-        "notice": None if submission.is_final or job_known else STARTS_SHORTLY,
+        "notice": _notice(submission, status, job_known, graders_ready),
         "created_at": submission.created_at.isoformat(),
     }
     if submission.is_final:

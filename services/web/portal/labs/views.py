@@ -29,7 +29,13 @@ from portal.labs.charts import chart_panels, chart_summary, render_chart_svg
 from portal.labs.check_display import feedback_html, shown_checks
 from portal.labs.forms import SubmitCodeForm
 from portal.labs.run_status import run_document
-from portal.labs.status import live_status, live_status_of, status_document, verdict_text
+from portal.labs.status import (
+    graders_listening,
+    live_status,
+    live_status_of,
+    status_document,
+    verdict_text,
+)
 from portal.models import Submission, SubmissionStatus
 from portal.premium.access import premium_refusal, user_has_premium
 from portal.queue import get_queue
@@ -173,9 +179,11 @@ def _render_lab(lab: Lab, form: SubmitCodeForm | None = None, status: int = 200)
 
 
 def _status_of(submission: Submission, lab: Lab) -> dict:
-    status, job_known = live_status(submission, get_queue(lab.queue_name))
+    queue = get_queue(lab.queue_name)
+    status, job_known = live_status(submission, queue)
     achievements = achievements_for_submission(get_db(), submission)
-    document = status_document(submission, status, job_known, achievements)
+    ready = status != SubmissionStatus.QUEUED or graders_listening(queue)
+    document = status_document(submission, status, job_known, achievements, ready)
     if submission.is_final:
         # Titles from the lab's content; messages and feedback as safe HTML from Markdown.
         document["checks"] = shown_checks(document["checks"], lab)
