@@ -38,9 +38,12 @@ bench: $(VENV)/.synced sandbox-image python-sandbox-image
 	$(VENV)/bin/python bench/fairness.py
 	$(VENV)/bin/python bench/portal_load.py
 	SANDBOX_IMAGE=$(SANDBOX_IMAGE) $(VENV)/bin/python bench/verdict_push.py
+	SANDBOX_IMAGE=$(SANDBOX_IMAGE) $(VENV)/bin/python bench/measured_labs.py
+	$(PYTHON) bench/first_run.py --first-page-only
+	$(VENV)/bin/python bench/fast_feedback.py
 
 # A newcomer's first `make run`: a fresh clone, empty package caches, no sandbox image, timed
-# to its first page (a few minutes; not part of `make bench`). See bench/first_run.py.
+# to its first page and to each grader ready (a few minutes). See bench/first_run.py.
 bench-first-run:
 	$(PYTHON) bench/first_run.py
 
