@@ -10,7 +10,9 @@ earn them; none may pass.
 
 import pytest
 
-pytestmark = pytest.mark.docker
+from tests.conftest import both_runtimes
+
+pytestmark = [pytest.mark.docker, both_runtimes]
 
 GOOD_RUNS = """\
 import json
