@@ -115,6 +115,8 @@ def test_the_channel_is_not_in_the_students_process(grade_hostile):
 
 
 def test_the_drivers_descriptors_are_closed_to_the_student(grade_hostile):
+    # Fails under runsc, a real weakness (runsc 0.0~20221219): gVisor's /proc does not close
+    # a non-dumpable process's fd/ to its uid, so the forged runs reach the channel: `passed`.
     result = grade_hostile(FORGE_THROUGH_THE_DRIVER, wall_seconds=10.0)
 
     assert "forge refused: PermissionError" in result.output.text, result.output.text
@@ -135,6 +137,9 @@ def test_answers_written_ahead_are_not_measurements(grade_hostile):
     "source", [BLOCKING_WITH_A_QUIET_TICKER, BLOCKING_AND_HIDDEN], ids=["quiet-ticker", "hidden"]
 )
 def test_a_blocked_loop_shows_however_the_ticker_is_rewritten(grade_hostile, source):
+    # Fails under runsc, a real weakness: gVisor has no /proc/<pid>/task/<tid>/syscall (nor
+    # schedstat), so the driver's witness is `unavailable` and only the ticker, which the
+    # student rewrote, speaks: loop_never_blocked holds.
     result = grade_hostile(source, wall_seconds=10.0)
 
     checks = {check.name: check for check in result.checks}

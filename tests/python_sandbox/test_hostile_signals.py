@@ -155,6 +155,8 @@ def test_sigint_to_the_harness_does_not_cost_the_report(run_python):
 
 @both_runtimes
 def test_the_harness_cannot_be_traced_or_its_memory_written(run_python):
+    # Fails under runsc, a real weakness (runsc 0.0~20221219): ptrace and /proc/<pid>/mem are
+    # refused, but environ and fd/1 of the non-dumpable harness open (test_hostile_channel).
     # Same uid, so without more the program could ptrace its parent or open
     # /proc/<harness>/mem for writing and rewrite the report before it is printed; the
     # harness makes itself non-dumpable, which the kernel requires for both.
