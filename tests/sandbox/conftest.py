@@ -16,13 +16,14 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import jsonschema
 import pytest
 
 from contract import load_schema
 from grader.seccomp import PROFILE_PATH
+from tests.conftest import require
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 IMAGE_CONTEXT = REPO_ROOT / "services" / "sandbox-image"
@@ -53,13 +54,6 @@ HARDENING_FLAGS = [
 OUTER_TIMEOUT_MARGIN_SECONDS = 30
 
 
-def _unavailable(reason: str) -> NoReturn:
-    """Skip, or fail under CI=true, where the Docker tests must really run."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true but {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
 def _docker(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["docker", *args], capture_output=True, text=True, timeout=timeout, check=False
@@ -74,13 +68,13 @@ def _image_present(name: str) -> bool:
 def docker_engine() -> None:
     """A reachable Docker Engine, or a skip (a failure under CI=true) saying why not."""
     if shutil.which("docker") is None:
-        _unavailable("the docker CLI is not installed")
+        require(False, "the docker CLI is not installed")
     try:
         version = _docker("version", "--format", "{{.Server.Version}}", timeout=20)
     except subprocess.TimeoutExpired:
-        _unavailable("the Docker Engine did not answer within 20 s")
+        require(False, "the Docker Engine did not answer within 20 s")
     if version.returncode != 0:
-        _unavailable(f"the Docker Engine is not reachable: {version.stderr.strip()}")
+        require(False, f"the Docker Engine is not reachable: {version.stderr.strip()}")
 
 
 @pytest.fixture(scope="session")
@@ -90,9 +84,10 @@ def built_sandbox_image(docker_engine: None) -> str:
     if base is None:
         base = next((b for b in (DEFAULT_BASE, OFFLINE_BASE) if _image_present(b)), None)
     if base is None or not _image_present(base):
-        _unavailable(
+        require(
+            False,
             f"no base image: neither {DEFAULT_BASE} nor {OFFLINE_BASE} is present "
-            "(build one with services/sandbox-image/build-offline-base.sh)"
+            "(build one with services/sandbox-image/build-offline-base.sh)",
         )
     build = _docker(
         "build",

@@ -20,6 +20,10 @@ from grader.report import HarnessReport
 from grader.verdict import Verdict, score_of
 
 NOT_RUN = "Not checked: your code did not run to completion."
+# The judges' config holds the lab's check settings and, under this key, the OCI runtime the
+# sandbox ran under (grader.pipeline): under runsc gVisor's CPU clocks count coarser and grow
+# with the host's load, which a check that reads them must allow for.
+RUNTIME_SETTING = "sandbox_runtime"
 
 
 def skipped(name: str, cause: CheckResult) -> CheckResult:

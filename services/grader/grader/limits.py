@@ -24,7 +24,6 @@ TMPFS_MIB = 64
 TMPFS_INODES = 16384
 # /dev/shm of an adapter whose runtime needs shared memory (ipc_mode "private").
 SHM_MIB = 64
-WORK_DIR = "/work"
 # Under runsc (gVisor) the Engine's pids limit counts the host side of the sandbox, not the
 # student's processes: the Sentry's own threads (about 50 for an idle container, ptrace
 # platform) plus two to three host tasks per task inside (measured: 66 for `node -e`, 212

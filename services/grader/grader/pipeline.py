@@ -32,7 +32,7 @@ from grader import metrics, phases
 from grader.adapter import Adapter, Sentences, configured_adapter
 from grader.cpu_slots import CpuSlots
 from grader.feedback import compose_feedback
-from grader.lab_kind import Analysis, LabKind
+from grader.lab_kind import RUNTIME_SETTING, Analysis, LabKind
 from grader.limits import Ceilings, clamp_limits
 from grader.report import HarnessReport, ReportError, parse_report
 from grader.sandbox import InfrastructureError, SandboxJob, SandboxRun
@@ -108,7 +108,9 @@ def grade_request(
             clock.skip()  # the sandbox timed its own steps
             report = trusted_report(run, adapter)
             clock.add(phases.split_run(run.phases_ms, report.wall_ms if report else None))
-            checks = _checks(kind, facts, report, request, adapter.sentences, run.outer_timeout)
+            checks = _checks(
+                kind, facts, report, request, adapter.sentences, run.outer_timeout, run.runtime
+            )
             # Bonus checks raise a passing score (partial marks) but never decide the verdict.
             verdict = decide_verdict(
                 run, report, checks, limits, kind.required(checks), adapter.heap_limit
@@ -152,18 +154,20 @@ def _checks(
     request: GradeRequest,
     sentences: Sentences,
     outer_timeout: bool = False,
+    runtime: str = "runc",
 ) -> list[CheckResult]:
+    config = {**request.check_config, RUNTIME_SETTING: runtime or "runc"}
     if report is not None and report.syntax_error is not None:
         problem = report.syntax_error
         where = f"Line {problem.line}: " if problem.line else ""
         parses = CheckResult("parses", False, f"{where}{problem.message}")
         skipped = [
             CheckResult(check.name, False, "Not checked: fix the syntax error first.")
-            for check in kind.judge(facts, None, request.check_config)
+            for check in kind.judge(facts, None, config)
         ]
         return [parses, *skipped]
     parses = CheckResult("parses", True, "Your code parses.")
-    checks = [parses, *kind.judge(facts, report, request.check_config)]
+    checks = [parses, *kind.judge(facts, report, config)]
     return [*checks, _clean_exit_check(report, sentences, outer_timeout)]
 
 

@@ -43,7 +43,11 @@ def grade_python() -> Callable[..., GradeResult]:
     """Grade scripted measurements of a Python lab through the pipeline."""
 
     def grade(
-        lab: str, measurements: dict[str, Any], source: str = SOURCE, **changes: Any
+        lab: str,
+        measurements: dict[str, Any],
+        source: str = SOURCE,
+        runtime: str = "runc",
+        **changes: Any,
     ) -> GradeResult:
         stdout = harness_report(lab, measurements, **changes)
         request = GradeRequest(
@@ -56,7 +60,7 @@ def grade_python() -> Callable[..., GradeResult]:
             entrypoint="main.py",
             limits=ADAPTER.lab_kind(lab).default_limits,
         )
-        run = SandboxRun(0, stdout, False, False, "t")
+        run = SandboxRun(0, stdout, False, False, "t", runtime)
         return grade_request(request, lambda job: run, adapter=ADAPTER)
 
     return grade

@@ -216,6 +216,21 @@ def test_work_done_twice_fails_whatever_the_clock(grade_python):
     assert "duplicated_work" in [item.cause for item in result.diagnoses]
 
 
+def test_under_runsc_a_pools_cpu_is_no_evidence_of_work_done_twice(grade_python):
+    # The course's reference pool under runsc in a full run: its processes' CPU 1.77x the
+    # driver's forked split's (gVisor's ticks grow with load; a pool starts dearer there),
+    # and a speedup of 0.83x against a split that did little better.
+    processes = variant(160.0, (DUPLICATED_WORK_CPU + 0.17) * 1020.0, 2)
+    measurements = measured(speedup=0.83, reference=0.9, processes=processes)
+
+    under_runc = grade_python("beat-the-gil", measurements)
+    under_runsc = grade_python("beat-the-gil", measurements, runtime="runsc")
+
+    assert "work done twice" in check(under_runc, "speeds_up").message
+    assert under_runsc.verdict == "inconclusive"
+    assert "work done twice" not in check(under_runsc, "speeds_up").message
+
+
 def test_a_hard_coded_total_fails_correct_result_and_skips_the_timing(grade_python):
     m = measured()
     m["check"]["correct"] = False

@@ -61,6 +61,8 @@ THROTTLED_SHARE = 0.10  # share of CFS periods throttled: "the quota held it bac
 SEQUENTIAL_CONCURRENCY = 0.2
 KEEPS_UP_WITH_REFERENCE = 0.8  # reference split's wall time over the student's (median)
 TRAILS_REFERENCE = 0.7  # ... below this in every repetition: the code's, not the host's
+# `job.clock` where the driver sized the job on the main thread's own stat ticks (gVisor).
+TICK_SIZED_CLOCK = "main_thread"
 PROBLEM_SOLVE = ("load_error", "solve_missing")
 PROBLEM_RESULT = ("wrong_result", "threw", "timeout")
 CHECK_NAMES = (
@@ -145,6 +147,25 @@ def main_thread_job_cpu(m: dict[str, Any], variant: str) -> float | None:
     return max(0.0, main - (overhead or 0.0))
 
 
+def job_cpu_floor(m: dict[str, Any]) -> float | None:
+    """The least the job can have cost on one thread: what a lack of work is measured against.
+
+    Under runc that is the blocking run's CPU time (nanosecond clocks a busy host does not
+    inflate). gVisor charges a thread a 10 ms tick whenever its ticker finds it running,
+    waiting for a CPU included, so on a loaded host a thread's CPU time drifts toward its
+    wall time, one run more than the next: at a load of 14 the blocking run read 1.95 s for
+    a job sized at 1.00 s, and the honest worker of the run beside it 1.01 s. Ticks inflate
+    and never deflate, so where the job was sized on the main thread's ticks (the fastest of
+    three calibration calls, `measurements.job`), the smaller of the two is the floor.
+    """
+    blocking = number_at(m, "variants", "blocking", "cpu_ms", "median")
+    sized = number_at(m, "job", "cpu_ms")
+    job = m.get("job")
+    if blocking and sized and isinstance(job, dict) and job.get("clock") == TICK_SIZED_CLOCK:
+        return min(blocking, sized)
+    return blocking
+
+
 def tick_margin(m: dict[str, Any], threads: int) -> float:
     """How far a clock that ticks may undercount `threads` threads' CPU time (0 for ns).
 
@@ -157,17 +178,24 @@ def _uses_worker(m: dict[str, Any]) -> CheckResult:
     """Held when worker threads did the job's CPU work and the main thread little of it.
 
     With a thread clock that ticks (gVisor), a figure within a few ticks of its threshold
-    cannot decide: the check is then inconclusive, never passed or failed by the ticks.
+    cannot decide: the check is then inconclusive, never passed or failed by the ticks. So
+    is one between the worker threads' lines against the blocking run's CPU time and against
+    the job's floor (job_cpu_floor), where the load inflated the blocking run's ticks: too
+    few to hold, enough that no thread can be said to have skipped the work. The main thread
+    stays judged against the blocking run: a busy host inflates its cost of starting workers
+    alike (an honest split's, 420 ms beyond the grader's split's, beside a 2.39 s blocking
+    run of a 1.00 s job).
     """
     job = number_at(m, "variants", "blocking", "cpu_ms", "median")
-    if not job:
+    floor = job_cpu_floor(m)
+    if not job or not floor:
         return CheckResult("uses_worker", False, "Not measured.")
     workers = int(number_at(m, "workers") or 0)
     limits = (
         ("one_worker", 1, MAIN_THREAD_MAX_SHARE),
         ("n_workers", workers, MAIN_THREAD_MAX_SHARE_N),
     )
-    too_close = []
+    too_close, inflated = [], []
     for variant, asked, limit in limits:
         main = main_thread_job_cpu(m, variant)
         work = number_at(m, "variants", variant, "worker_threads_cpu_ms", "median")
@@ -192,15 +220,30 @@ def _uses_worker(m: dict[str, Any]) -> CheckResult:
                 f"{spent}: crunch() ran on the main thread.{online} Call crunch() only inside "
                 "workers, and give each worker its share of the items.",
             )
-        if work < WORKER_THREADS_MIN_SHARE * job - work_margin:
+        if work < WORKER_THREADS_MIN_SHARE * floor - work_margin:
             return CheckResult(
                 "uses_worker",
                 False,
                 f"{spent}: no thread of your program did the work. Did it run in another "
                 "process? Run crunch() in a worker thread (worker_threads).",
             )
-        if main > limit * job - main_margin or work < WORKER_THREADS_MIN_SHARE * job + work_margin:
+        worker_line = WORKER_THREADS_MIN_SHARE * job
+        if work < worker_line - work_margin:
+            inflated.append(spent)
+        elif main > limit * job - main_margin or work < worker_line + work_margin:
             too_close.append(spent)
+    if inflated:
+        sized = number_at(m, "job", "cpu_ms") or floor
+        return CheckResult(
+            "uses_worker",
+            False,
+            f"Not judged: {inflated[0]}. The job was sized for {duration_text(sized)} of CPU, "
+            f"yet its blocking run read {duration_text(job)}: this sandbox's thread clock "
+            "charges a thread for the time it waits for a CPU, and this machine was too busy "
+            "with other work to tell how much of the job your worker threads did. It is "
+            "measured again; this attempt does not count.",
+            inconclusive=True,
+        )
     if too_close:
         precision = number_at(m, "thread_cpu", "precision_ms") or 0.0
         return CheckResult(

@@ -29,7 +29,7 @@ from typing import Any
 from contract import CheckResult
 from grader.adapters.python.labs.driven import plural, problem_check
 from grader.adapters.python.prepare import SourceFacts
-from grader.lab_kind import NOT_RUN, skipped
+from grader.lab_kind import NOT_RUN, RUNTIME_SETTING, skipped
 from grader.numbers import cpus_text, duration_text, number_at, percent_text, times_text
 from grader.report import HarnessReport
 from grader.speedup import Reference, SpeedupCall, call_speedup
@@ -59,7 +59,8 @@ def judge_beat_the_gil(
         later = ("work_ran_in_processes", "speeds_up")
         return [correct, *(skipped(name, correct) for name in later), _threads_do_not(m)]
     in_processes = _work_ran_in_processes(m)
-    return [correct, in_processes, _speeds_up(m, in_processes), _threads_do_not(m)]
+    runtime = config.get(RUNTIME_SETTING, "runc")
+    return [correct, in_processes, _speeds_up(m, in_processes, runtime), _threads_do_not(m)]
 
 
 def _correct_result(m: dict[str, Any]) -> CheckResult:
@@ -167,14 +168,14 @@ def _work_ran_in_processes(m: dict[str, Any]) -> CheckResult:
     )
 
 
-def _speeds_up(m: dict[str, Any], in_processes: CheckResult) -> CheckResult:
+def _speeds_up(m: dict[str, Any], in_processes: CheckResult, runtime: str = "runc") -> CheckResult:
     workers = int(number_at(m, "workers") or 0)
     speedup = number_at(m, "speedup", "median")
     ideal = number_at(m, "speedup", "ideal")
     if speedup is None or not ideal:
         return CheckResult("speeds_up", False, "Not measured.")
     quota = quota_text(m)
-    structure = _not_parallel(m, in_processes)
+    structure = _not_parallel(m, in_processes, runtime)
     if structure is not None:
         return CheckResult(
             "speeds_up",
@@ -242,10 +243,19 @@ def _speeds_up(m: dict[str, Any], in_processes: CheckResult) -> CheckResult:
     )
 
 
-def _not_parallel(m: dict[str, Any], in_processes: CheckResult) -> str | None:
-    """Evidence a busy host cannot fake that the processes did not count at once, in words."""
+def _not_parallel(m: dict[str, Any], in_processes: CheckResult, runtime: str) -> str | None:
+    """Evidence a busy host cannot fake that the processes did not count at once, in words.
+
+    Under runsc the CPU time is no such evidence: gVisor charges a process a 10 ms tick
+    whenever its ticker finds it running, so on a loaded host its count grows with the wall
+    time, and a pool's start-up costs far more CPU there than the driver's forked split's (an
+    honest pool was seen at 1.77x the split's CPU). There the speed is judged against the
+    split timed beside it instead, which fails only code that trails it in every repetition.
+    """
     if not in_processes.passed:
         return "The counting did not run in several child processes (see work_ran_in_processes)"
+    if runtime == "runsc":
+        return None
     cpu = number_at(m, "variants", "processes", "cpu_ms", "median")
     reference = number_at(m, "variants", "reference_processes", "cpu_ms", "median")
     if cpu and reference and cpu > DUPLICATED_WORK_CPU * reference:
