@@ -62,6 +62,37 @@ except OSError as error:
     + SEQUENTIAL
 )
 
+# The channel's key, sought where a student would: the memory of the driver and the
+# harness (both hold it; both are non-dumpable), through /proc/<pid>/mem and
+# process_vm_readv, and the driver's key pipe, named in its argv.
+SEEK_THE_KEY = """\
+import ctypes, os
+DRIVER = os.getppid()
+with open(f"/proc/{DRIVER}/stat") as stat:
+    HARNESS = int(stat.read().rsplit(")", 1)[1].split()[1])
+libc = ctypes.CDLL(None, use_errno=True)
+class iovec(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+argv = open(f"/proc/{DRIVER}/cmdline", "rb").read().split(b"\\0")
+key_fd = int(argv[argv.index(b"--key-fd") + 1])
+try:
+    open(f"/proc/{DRIVER}/fd/{key_fd}", "rb").close()
+    print("key pipe: opened")
+except OSError as error:
+    print("key pipe:", type(error).__name__)
+for name, pid in (("driver", DRIVER), ("harness", HARNESS)):
+    try:
+        os.close(os.open(f"/proc/{pid}/mem", os.O_RDONLY))
+        print(name, "mem: opened")
+    except OSError as error:
+        print(name, "mem:", error.strerror)
+    buffer = ctypes.create_string_buffer(16)
+    local = iovec(ctypes.cast(buffer, ctypes.c_void_p), 16)
+    remote = iovec(0x10000, 16)  # unmapped: a permitted read fails with EFAULT, not EPERM
+    done = libc.process_vm_readv(pid, ctypes.byref(local), 1, ctypes.byref(remote), 1, 0)
+    print(name, "vm_readv:", "read" if done >= 0 else os.strerror(ctypes.get_errno()))
+"""
+
 # Answers the driver did not ask for, written ahead on the subject's own pipe.
 FORGE_ANSWERS = (
     """
@@ -114,15 +145,35 @@ def test_the_channel_is_not_in_the_students_process(grade_hostile):
     assert "--channel-fd" in result.output.text, result.output.text  # ValueError: not in argv
 
 
-def test_the_drivers_descriptors_are_closed_to_the_student(grade_hostile):
-    # Fails under runsc, a real weakness (runsc 0.0~20221219): gVisor's /proc does not close
-    # a non-dumpable process's fd/ to its uid, so the forged runs reach the channel: `passed`.
+def test_the_drivers_descriptors_are_closed_to_the_student(grade_hostile, sandbox_runtime):
     result = grade_hostile(FORGE_THROUGH_THE_DRIVER, wall_seconds=10.0)
 
-    assert "forge refused: PermissionError" in result.output.text, result.output.text
-    assert result.verdict != "passed", result.feedback
     checks = {check.name: check for check in result.checks}
+    if sandbox_runtime == "runc":
+        # The kernel keeps a non-dumpable process's fd/ from its uid.
+        assert "forge refused: PermissionError" in result.output.text, result.output.text
+    else:
+        # gVisor (runsc 0.0~20221219) does not: the forged lines reach the channel, and fail
+        # the driver's signature (labs/driver_kit.py): the run measures nothing and says why.
+        assert "forged: the channel was open" in result.output.text, result.output.text
+        assert "did not sign" in checks["correct_result"].message, checks["correct_result"]
+    assert result.verdict == "failed", result.feedback
     assert not checks["runs_concurrently"].passed, checks["runs_concurrently"].message
+
+
+def test_the_channels_key_is_out_of_the_students_reach(grade_hostile):
+    # What makes a forged line useless under runsc is a key the student cannot read.
+    result = grade_hostile(SEEK_THE_KEY + SEQUENTIAL, wall_seconds=10.0)
+
+    seen = [line for line in result.output.text.splitlines() if ": " in line]
+    assert seen[0] in ("key pipe: FileNotFoundError", "key pipe: PermissionError"), seen
+    assert seen[1:] == [
+        "driver mem: Permission denied",
+        "driver vm_readv: Operation not permitted",
+        "harness mem: Permission denied",
+        "harness vm_readv: Operation not permitted",
+    ], result.output.text
+    assert result.verdict == "failed", result.feedback
 
 
 def test_answers_written_ahead_are_not_measurements(grade_hostile):
