@@ -188,9 +188,9 @@ def test_answers_written_ahead_are_not_measurements(grade_hostile):
     "source", [BLOCKING_WITH_A_QUIET_TICKER, BLOCKING_AND_HIDDEN], ids=["quiet-ticker", "hidden"]
 )
 def test_a_blocked_loop_shows_however_the_ticker_is_rewritten(grade_hostile, source):
-    # Fails under runsc, a real weakness: gVisor has no /proc/<pid>/task/<tid>/syscall (nor
-    # schedstat), so the driver's witness is `unavailable` and only the ticker, which the
-    # student rewrote, speaks: loop_never_blocked holds.
+    # gVisor has no /proc/<pid>/task/<tid>/syscall (nor schedstat): there the driver's
+    # witness reads the loop's thread by ptrace instead (loop_ptrace.py), so the ticker,
+    # which the student rewrote, is not the only one to speak.
     result = grade_hostile(source, wall_seconds=10.0)
 
     checks = {check.name: check for check in result.checks}
