@@ -1,8 +1,8 @@
 """What every Python lab driver needs: the channel, and the student's code kept at arm's length.
 
 A lab driver (labs/<kind>/driver.py) is the main script the harness runs:
-`python3 -I -u /opt/labs/<kind>/driver.py <entry> <settings> --channel-fd N`. It never
-imports the student's code. It makes itself non-dumpable, then starts the lab's *subject*
+`python3 -I -u /opt/labs/<kind>/driver.py <entry> <settings> --channel-fd N --key-fd K`.
+It never imports the student's code. It makes itself non-dumpable, then starts the lab's *subject*
 (labs/<kind>/subject.py, see subject_kit.py): a fresh interpreter that imports the
 student's module and makes the calls the driver asks for, one JSON line per request and
 per answer on two pipes of their own. The driver times each call from outside, checks the
