@@ -31,6 +31,7 @@ PTRACE_SEIZE = 0x4206
 PTRACE_INTERRUPT = 0x4207
 PTRACE_EVENT_STOP = 128
 WALL = 0x40000000  # __WALL
+STOP_MARKER = 0x7F
 # user_regs_struct (x86_64): 27 words; these are the indexes the witness reads.
 REGS_WORDS = 27
 RAX, RDI, ORIG_RAX = 10, 14, 15
@@ -87,7 +88,7 @@ class Tracer:
             return False
         while True:
             seen = os.waitid(os.P_PID, self._pid, os.WSTOPPED | os.WEXITED | os.WNOWAIT)
-            if seen is None or seen.si_code != os.CLD_TRAPPED:
+            if seen is None or not _stopped(seen):
                 return False  # it ended: its status is the driver's to collect
             _, status = os.waitpid(self._pid, os.WNOHANG | WALL)
             if status >> 16 == PTRACE_EVENT_STOP:
@@ -102,6 +103,17 @@ class Tracer:
             return None
         number, argument, result = seen
         return number in numbers and argument == first and result in INTERRUPTED
+
+
+def _stopped(seen: os.waitid_result) -> bool:
+    """Whether waitid saw a ptrace stop rather than an end.
+
+    gVisor (0.0~20221219) reports a ptrace stop to waitid as CLD_KILLED with status 0x7f
+    (a wait status's stop marker), a status no signal has: that is a stop, too.
+    """
+    return seen.si_code == os.CLD_TRAPPED or (
+        seen.si_code == os.CLD_KILLED and seen.si_status == STOP_MARKER
+    )
 
 
 def _call(request: int, pid: int, address: int | None, data: int | None) -> int:
