@@ -76,8 +76,11 @@ class iovec(ctypes.Structure):
 argv = open(f"/proc/{DRIVER}/cmdline", "rb").read().split(b"\\0")
 key_fd = int(argv[argv.index(b"--key-fd") + 1])
 try:
-    open(f"/proc/{DRIVER}/fd/{key_fd}", "rb").close()
-    print("key pipe: opened")
+    pipe = os.open(f"/proc/{DRIVER}/fd/{key_fd}", os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        print("key pipe:", len(os.read(pipe, 4096)), "bytes")
+    except BlockingIOError:
+        print("key pipe: 0 bytes")
 except OSError as error:
     print("key pipe:", type(error).__name__)
 for name, pid in (("driver", DRIVER), ("harness", HARNESS)):
@@ -166,13 +169,15 @@ def test_the_channels_key_is_out_of_the_students_reach(grade_hostile):
     result = grade_hostile(SEEK_THE_KEY + SEQUENTIAL, wall_seconds=10.0)
 
     seen = [line for line in result.output.text.splitlines() if ": " in line]
-    assert seen[0] in ("key pipe: FileNotFoundError", "key pipe: PermissionError"), seen
-    assert seen[1:] == [
-        "driver mem: Permission denied",
-        "driver vm_readv: Operation not permitted",
-        "harness mem: Permission denied",
-        "harness vm_readv: Operation not permitted",
-    ], result.output.text
+    # Closed before the subject started: refused (runc), or (runsc, whose /proc opens it)
+    # its number names another descriptor of the driver's by now, with nothing to read.
+    assert seen[0] in ("key pipe: PermissionError", "key pipe: 0 bytes"), seen
+    # Refused: EPERM under runc; gVisor has no process_vm_readv (ENOSYS).
+    refused = {"Operation not permitted", "Function not implemented"}
+    assert seen[1] == "driver mem: Permission denied", seen
+    assert seen[2].removeprefix("driver vm_readv: ") in refused, seen
+    assert seen[3] == "harness mem: Permission denied", seen
+    assert seen[4].removeprefix("harness vm_readv: ") in refused, seen
     assert result.verdict == "failed", result.feedback
 
 
