@@ -10,7 +10,9 @@ earn them; none may pass.
 
 import pytest
 
-pytestmark = pytest.mark.docker
+from tests.conftest import both_runtimes
+
+pytestmark = [pytest.mark.docker, both_runtimes]
 
 GOOD_RUNS = """\
 import json
@@ -59,6 +61,40 @@ except OSError as error:
 """
     + SEQUENTIAL
 )
+
+# The channel's key, sought where a student would: the memory of the driver and the
+# harness (both hold it; both are non-dumpable), through /proc/<pid>/mem and
+# process_vm_readv, and the driver's key pipe, named in its argv.
+SEEK_THE_KEY = """\
+import ctypes, os
+DRIVER = os.getppid()
+with open(f"/proc/{DRIVER}/stat") as stat:
+    HARNESS = int(stat.read().rsplit(")", 1)[1].split()[1])
+libc = ctypes.CDLL(None, use_errno=True)
+class iovec(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+argv = open(f"/proc/{DRIVER}/cmdline", "rb").read().split(b"\\0")
+key_fd = int(argv[argv.index(b"--key-fd") + 1])
+try:
+    pipe = os.open(f"/proc/{DRIVER}/fd/{key_fd}", os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        print("key pipe:", len(os.read(pipe, 4096)), "bytes")
+    except BlockingIOError:
+        print("key pipe: 0 bytes")
+except OSError as error:
+    print("key pipe:", type(error).__name__)
+for name, pid in (("driver", DRIVER), ("harness", HARNESS)):
+    try:
+        os.close(os.open(f"/proc/{pid}/mem", os.O_RDONLY))
+        print(name, "mem: opened")
+    except OSError as error:
+        print(name, "mem:", error.strerror)
+    buffer = ctypes.create_string_buffer(16)
+    local = iovec(ctypes.cast(buffer, ctypes.c_void_p), 16)
+    remote = iovec(0x10000, 16)  # unmapped: a permitted read fails with EFAULT, not EPERM
+    done = libc.process_vm_readv(pid, ctypes.byref(local), 1, ctypes.byref(remote), 1, 0)
+    print(name, "vm_readv:", "read" if done >= 0 else os.strerror(ctypes.get_errno()))
+"""
 
 # Answers the driver did not ask for, written ahead on the subject's own pipe.
 FORGE_ANSWERS = (
@@ -112,13 +148,37 @@ def test_the_channel_is_not_in_the_students_process(grade_hostile):
     assert "--channel-fd" in result.output.text, result.output.text  # ValueError: not in argv
 
 
-def test_the_drivers_descriptors_are_closed_to_the_student(grade_hostile):
+def test_the_drivers_descriptors_are_closed_to_the_student(grade_hostile, sandbox_runtime):
     result = grade_hostile(FORGE_THROUGH_THE_DRIVER, wall_seconds=10.0)
 
-    assert "forge refused: PermissionError" in result.output.text, result.output.text
-    assert result.verdict != "passed", result.feedback
     checks = {check.name: check for check in result.checks}
+    if sandbox_runtime == "runc":
+        # The kernel keeps a non-dumpable process's fd/ from its uid.
+        assert "forge refused: PermissionError" in result.output.text, result.output.text
+    else:
+        # gVisor (runsc 0.0~20221219) does not: the forged lines reach the channel, and fail
+        # the driver's signature (labs/driver_kit.py): the run measures nothing and says why.
+        assert "forged: the channel was open" in result.output.text, result.output.text
+        assert "did not sign" in checks["correct_result"].message, checks["correct_result"]
+    assert result.verdict == "failed", result.feedback
     assert not checks["runs_concurrently"].passed, checks["runs_concurrently"].message
+
+
+def test_the_channels_key_is_out_of_the_students_reach(grade_hostile):
+    # What makes a forged line useless under runsc is a key the student cannot read.
+    result = grade_hostile(SEEK_THE_KEY + SEQUENTIAL, wall_seconds=10.0)
+
+    seen = [line for line in result.output.text.splitlines() if ": " in line]
+    # Closed before the subject started: refused (runc), or (runsc, whose /proc opens it)
+    # its number names another descriptor of the driver's by now, with nothing to read.
+    assert seen[0] in ("key pipe: PermissionError", "key pipe: 0 bytes"), seen
+    # Refused: EPERM under runc; gVisor has no process_vm_readv (ENOSYS).
+    refused = {"Operation not permitted", "Function not implemented"}
+    assert seen[1] == "driver mem: Permission denied", seen
+    assert seen[2].removeprefix("driver vm_readv: ") in refused, seen
+    assert seen[3] == "harness mem: Permission denied", seen
+    assert seen[4].removeprefix("harness vm_readv: ") in refused, seen
+    assert result.verdict == "failed", result.feedback
 
 
 def test_answers_written_ahead_are_not_measurements(grade_hostile):
@@ -133,6 +193,9 @@ def test_answers_written_ahead_are_not_measurements(grade_hostile):
     "source", [BLOCKING_WITH_A_QUIET_TICKER, BLOCKING_AND_HIDDEN], ids=["quiet-ticker", "hidden"]
 )
 def test_a_blocked_loop_shows_however_the_ticker_is_rewritten(grade_hostile, source):
+    # gVisor has no /proc/<pid>/task/<tid>/syscall (nor schedstat): there the driver's
+    # witness reads the loop's thread by ptrace instead (loop_ptrace.py), so the ticker,
+    # which the student rewrote, is not the only one to speak.
     result = grade_hostile(source, wall_seconds=10.0)
 
     checks = {check.name: check for check in result.checks}

@@ -39,6 +39,7 @@ print(json.dumps({"processes": processes, "hostname": hostname}))
     assert sorted(seen["processes"]) == ["/sbin/docker-init", "/usr/bin/python3", "python3"]
 
 
+@both_runtimes
 def test_nothing_readable_in_proc_or_work_holds_a_secret_of_the_grader(grade_hostile):
     # Reads every process's command line and environment, the mounts, the kernel's command
     # line, every process's stdin (the grader streams the job on the harness's, which the

@@ -68,6 +68,8 @@ def test_calls_a_grader_never_needs_are_refused_under_runc(run_python, sandbox_r
         assert errnos["ptrace(TRACEME)"] == 0, errnos
 
 
+# runc only by nature: it compares our seccomp profile with the Engine's default, and runsc
+# loads neither (grader.seccomp).
 def test_the_engines_default_profile_would_let_some_of_them_through(run_python, monkeypatch):
     monkeypatch.setattr(limits, "security_options", lambda runtime: ["no-new-privileges"])
 

@@ -19,7 +19,7 @@ from cgroup import cpu_stat_delta, read_cgroup, read_cpu_stat, with_job_limits
 from diagnostics import find_error_line, out_of_memory
 from job import Job
 from job_input import take_job_input
-from labs import driver_arguments, find_lab, lab_measurements
+from labs import channel_key, driver_arguments, find_lab, lab_measurements
 from output import HeadTailCapture
 from reaper import wait_until_alone
 from report import build_report, harness_error_report, print_report
@@ -75,8 +75,13 @@ def grade_run(job: Job) -> dict[str, Any]:
         return syntax_error_report(job, syntax)
     # A driven lab runs its driver, which imports the entry as a module (labs.py).
     lab = find_lab(job.lab_kind, job.check_config, job.wall_seconds, job.limits)
-    channel = None if lab is None else os.pipe()
-    arguments = [entry_path] if lab is None else driver_arguments(lab, entry_path, channel[1])
+    channel = key = None
+    arguments, passed_fds = [entry_path], ()
+    if lab is not None:
+        channel = os.pipe()
+        key, key_fd = channel_key()  # signs the channel's lines (labs.py)
+        arguments = driver_arguments(lab, entry_path, channel[1], key_fd)
+        passed_fds = (key_fd,)
     stat_before = read_cpu_stat()
     run = run_student(
         arguments,
@@ -85,6 +90,7 @@ def grade_run(job: Job) -> dict[str, Any]:
         wall_seconds=job.wall_seconds,
         output_bytes=job.output_bytes,
         channel=channel,
+        passed_fds=passed_fds,
         pids=(job.limits or {}).get("pids"),
     )
     throttling = cpu_stat_delta(stat_before, read_cpu_stat())
@@ -94,7 +100,7 @@ def grade_run(job: Job) -> dict[str, Any]:
         cgroup["oom_kills"] = max(cgroup["oom_kills"] or 0, 1)
     measurements = {"cpu_quota_cpus": cgroup["cpu_quota_cpus"], "throttling": throttling}
     if lab is not None:
-        measurements = lab_measurements(lab, run.channel, measurements)
+        measurements = lab_measurements(lab, run.channel, key, measurements)
     return build_report(
         lab_kind=job.lab_kind,
         status=run.status,

@@ -68,14 +68,17 @@ def run_student(
     wall_seconds: float,
     output_bytes: int,
     channel: tuple[int, int] | None = None,
+    passed_fds: tuple[int, ...] = (),
     pids: int | None = None,
 ) -> StudentRun:
     """Run `python3 -I -u <arguments>` to its end, or stop it, and drain its output.
 
     `arguments` is the entry file, or a lab driver with its own arguments. `channel` is a
     pipe (read end, write end) whose write end the program inherits (a lab driver's
-    measurements); the harness keeps what arrives on it, up to CHANNEL_BYTES. `pids` is the
-    job's process limit, for the count of tasks at the wall timeout.
+    measurements); the harness keeps what arrives on it, up to CHANNEL_BYTES.
+    `passed_fds` are other descriptors the program inherits and the harness closes once it
+    started (a lab driver's key pipe). `pids` is the job's process limit, for the count of
+    tasks at the wall timeout.
     """
     output = HeadTailCapture()
     stderr = HeadTailCapture(STDERR_KEEP_BYTES, STDERR_KEEP_BYTES)
@@ -90,13 +93,15 @@ def run_student(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,
-            pass_fds=() if channel is None else (channel[1],),
+            pass_fds=passed_fds if channel is None else (channel[1], *passed_fds),
         )
     except OSError as error:
         raise StudentRunError(f"cannot start the student's program: {error}") from error
     finally:
         if channel is not None:
             os.close(channel[1])  # the program holds it now: its end is the pipe's end
+        for fd in passed_fds:
+            os.close(fd)
 
     selector = selectors.DefaultSelector()
     selector.register(child.stdout, selectors.EVENT_READ, False)

@@ -1,13 +1,14 @@
 """What every Python lab driver needs: the channel, and the student's code kept at arm's length.
 
 A lab driver (labs/<kind>/driver.py) is the main script the harness runs:
-`python3 -I -u /opt/labs/<kind>/driver.py <entry> <settings> --channel-fd N`. It never
-imports the student's code. It makes itself non-dumpable, then starts the lab's *subject*
+`python3 -I -u /opt/labs/<kind>/driver.py <entry> <settings> --channel-fd N --key-fd K`.
+It never imports the student's code. It makes itself non-dumpable, then starts the lab's *subject*
 (labs/<kind>/subject.py, see subject_kit.py): a fresh interpreter that imports the
 student's module and makes the calls the driver asks for, one JSON line per request and
 per answer on two pipes of their own. The driver times each call from outside, checks the
 answer against its own, reads CPU time from the kernel, and writes its measurements to the
-harness as JSON lines on the channel (a pipe the harness passed as fd N), never on stdout.
+harness as JSON lines on the channel (a pipe the harness passed as fd N), never on stdout,
+each line signed with a key the harness handed over on a pipe of its own (`--key-fd K`).
 
 Why two processes: the student's code shares a process with whatever runs beside it. When
 the driver imported it, the student could write the channel (its fd was in argv) and forge
@@ -16,11 +17,23 @@ the student cannot reach: it was exec'd apart (no copy of its memory), it is not
 (no ptrace, no /proc/<pid>/mem or /proc/<pid>/fd for the same uid), and the subject
 inherits only its own two pipes. The student can still kill the driver, which only ends
 the run without measurements.
+
+Why the signature: gVisor (runsc 0.0~20221219) does not close a non-dumpable process's
+/proc/<pid>/fd to its uid, so there the student can open the channel (the driver's write
+end, or the harness's read end) and write lines of its own. Every line is therefore
+`<HMAC-SHA256 hex> <JSON>` under a random key the harness made for this run and wrote to
+the key pipe, which the driver reads to its end and closes before the subject exists; the
+JSON carries the line's number, so a line dropped, repeated or moved is seen too. The key is
+in no argv, environment or file, and in the memory of non-dumpable processes only, whose
+/proc/<pid>/mem gVisor keeps closed. The harness accepts the lines only while every one
+verifies (harness/labs.py); a forged line spoils the whole run.
 """
 
 from __future__ import annotations
 
 import ctypes
+import hashlib
+import hmac
 import json
 import os
 import signal
@@ -40,10 +53,16 @@ SUBJECT_END_SECONDS = 1.0
 
 
 class Channel:
-    """The harness's pipe: one JSON line per fact ({"k": "fact"}) or timed run ("run")."""
+    """The harness's pipe: one signed JSON line per fact ({"k": "fact"}) or timed run ("run").
 
-    def __init__(self, fd: int) -> None:
+    `<HMAC-SHA256 of the JSON under key, hex> {"n": line number from 0, "k": ..., "v": ...}`,
+    the format harness/labs.py verifies.
+    """
+
+    def __init__(self, fd: int, key: bytes) -> None:
         self._fd = fd
+        self._key = key
+        self._number = 0
         os.set_inheritable(fd, False)  # the subject never gets it
 
     def fact(self, **values: Any) -> None:
@@ -53,16 +72,38 @@ class Channel:
         self._send("run", values)
 
     def _send(self, kind: str, value: dict[str, Any]) -> None:
-        view = memoryview((json.dumps({"k": kind, "v": value}) + "\n").encode())
+        body = json.dumps({"n": self._number, "k": kind, "v": value}).encode()
+        self._number += 1
+        signature = hmac.new(self._key, body, hashlib.sha256).hexdigest().encode()
+        view = memoryview(signature + b" " + body + b"\n")
         while view:
             view = view[os.write(self._fd, view) :]
 
 
 def parse_arguments(argv: list[str] | None = None) -> tuple[str, dict[str, Any], Channel]:
-    """(entry path, settings, channel) from the driver's command line."""
+    """(entry path, settings, channel) from the driver's command line.
+
+    Refuses tracing first, then reads the channel's key from `--key-fd` to its end and
+    closes it: all before any student code exists.
+    """
+    refuse_tracing()
     args = list(sys.argv[1:] if argv is None else argv)
     fd = int(args[args.index("--channel-fd") + 1])
-    return args[0], json.loads(args[1]), Channel(fd)
+    key = read_key(int(args[args.index("--key-fd") + 1]))
+    return args[0], json.loads(args[1]), Channel(fd, key)
+
+
+def read_key(fd: int) -> bytes:
+    """The channel's key: everything on the key pipe, which is then closed."""
+    key = b""
+    try:
+        while chunk := os.read(fd, 4096):
+            key += chunk
+    finally:
+        os.close(fd)
+    if len(key) < 16:
+        raise RuntimeError("the harness gave no channel key")
+    return key
 
 
 def refuse_tracing() -> None:

@@ -314,6 +314,19 @@ def test_a_loop_late_far_beyond_a_busy_reference_fails_without_schedstat(
         assert f"late by at most {most:.0f} ms" in blocked.message, blocked.message
 
 
+def test_a_forged_channel_fails_and_says_so_whatever_it_measured(grade_python):
+    # The harness found a line on the driver's channel the driver did not sign (gVisor lets
+    # the student's code open it): it keeps no fact and no run, and names the forgery.
+    m = {"problem": "channel_forged", "problem_detail": "a line", "variants": {}, "repeats": 0}
+
+    result = grade_python("async-gather", m)
+
+    assert result.verdict == "failed" and result.score < 1
+    assert "did not sign" in check(result, "correct_result").message
+    assert not check(result, "runs_concurrently").passed
+    assert not check(result, "loop_never_blocked").passed
+
+
 def with_run_queue(variant_measured, unexplained, unexplained_least=None, waited=0.0):
     """The variant with the driver's schedstat readings: the lateness the run queue does not
     explain (its median and least over the runs) and the loop thread's wait for a CPU."""

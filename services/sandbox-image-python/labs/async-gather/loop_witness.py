@@ -15,8 +15,14 @@ itself was not scheduled) ends a stall, so a stall is never longer than what was
 The kernel lets a process read another's `syscall` only when it could ptrace it: the
 driver is the subject's parent with the same uid, which suffices, unless the subject makes
 itself non-dumpable. A witness that could read at the start and no longer can was
-`refused` (the student's code hid the loop); one that never could is `unavailable` (a
-runtime without the file), and then only the ticker speaks.
+`refused` (the student's code hid the loop); one that never could is `unavailable`, and
+then only the ticker speaks.
+
+gVisor (runsc 0.0~20221219) has no `syscall` file, but implements ptrace: there the same
+question is asked by seizing the loop's thread for each call and reading its registers in
+a stop at each sample (loop_ptrace.py). The kernel lets the driver seize it on the same
+terms (its parent, same uid, dumpable), so a subject that made itself non-dumpable is
+`refused` there too.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ import os
 import platform
 import threading
 import time
+
+import loop_ptrace
 
 # epoll_wait, epoll_pwait and epoll_pwait2 by architecture.
 EPOLL_WAITS = {"x86_64": {232, 281, 441}, "aarch64": {22, 441}}.get(
@@ -43,9 +51,13 @@ class LoopWitness:
         self._epoll_fd = epoll_fd
         self._syscall = _open(f"/proc/{pid}/task/{pid}/syscall")
         self._schedstat = _open(f"/proc/{pid}/task/{pid}/schedstat")
+        self._pid = pid
+        self._traced = False  # read by ptrace (loop_ptrace.py) instead of `syscall`
         self.state = "unavailable"
         if epoll_fd is not None and self._syscall is not None and self._readable():
             self.state = "watching"
+        elif epoll_fd is not None and self._syscall is None and _can_seize(pid):
+            self.state, self._traced = "watching", True
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -71,13 +83,29 @@ class LoopWitness:
         }
 
     def _loop(self) -> None:
+        if not self._traced:
+            self._watch(self._read)
+            return
+        try:
+            tracer = loop_ptrace.Tracer(self._pid)  # by this thread, which alone may ask it
+        except PermissionError:
+            self.state = "refused"  # it made itself non-dumpable: it hides its loop
+            return
+        except OSError:
+            return  # it ended
+        try:
+            self._watch(lambda: _traced_idle(tracer, self._epoll_fd))
+        finally:
+            tracer.detach()
+
+    def _watch(self, read_idle) -> None:
         started: tuple[float, float] | None = None  # (time, run-queue wait) of the stall
         last: tuple[float, float] | None = None
         previous_at = time.monotonic()
         while not self._stop.wait(INTERVAL_SECONDS):
             at = time.monotonic()
             try:
-                idle = self._read()
+                idle = read_idle()
             except PermissionError:
                 self.state = "refused"  # it made itself non-dumpable: it hides its loop
                 return
@@ -122,6 +150,33 @@ class LoopWitness:
             return int(os.pread(self._schedstat, 128, 0).split()[1]) / 1e6
         except (OSError, IndexError, ValueError):
             return 0.0
+
+
+def _traced_idle(tracer: loop_ptrace.Tracer, epoll_fd: int | None) -> bool:
+    """Whether the traced thread sleeps in its loop's epoll_wait (OSError once it ended)."""
+    idle = tracer.sleeping_in(EPOLL_WAITS, epoll_fd)
+    if idle is None:
+        raise ProcessLookupError("the subject ended")
+    return idle
+
+
+def _can_seize(pid: int) -> bool:
+    """Whether a thread of the driver may seize `pid` now (before the student's import)."""
+    if not loop_ptrace.SUPPORTED:
+        return False
+    result: list[bool] = []
+
+    def probe() -> None:
+        try:
+            loop_ptrace.Tracer(pid).detach()
+            result.append(True)
+        except OSError:
+            result.append(False)
+
+    thread = threading.Thread(target=probe, name="loop-witness-probe")
+    thread.start()
+    thread.join()
+    return bool(result and result[0])
 
 
 def _open(path: str) -> int | None:

@@ -2,7 +2,9 @@
 
 Both drivers import the student's `main.py` as a module and call the functions the lab
 names; when that fails they report a `problem` (load_error, function_missing,
-not_measured) that the first check explains.
+not_measured) that the first check explains. The harness adds `channel_forged` when a line
+on the driver's channel was not signed by the driver (the student's code wrote to it, which
+gVisor's /proc allows): nothing of the run is measured, and the run is failed.
 """
 
 from __future__ import annotations
@@ -23,6 +25,13 @@ def problem_check(m: dict[str, Any], check: str, functions: str) -> CheckResult 
             False,
             f"Importing your main.py failed: {detail or 'an error'}. The grader imports it as "
             'a module, so code under `if __name__ == "__main__":` does not run.',
+        )
+    if problem == "channel_forged":
+        return CheckResult(
+            check,
+            False,
+            "The grader's driver's channel carried lines the driver did not sign: your code "
+            "wrote to the grader's measurements, so nothing of this run was measured.",
         )
     if problem == "function_missing":
         return CheckResult(
