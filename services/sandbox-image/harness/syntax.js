@@ -32,7 +32,8 @@ const COMMONJS_WRAPPER_PARAMS = Object.freeze([
 const PASSED = Object.freeze({ ok: true, exitCode: 0, stderr: '', syntaxError: null });
 
 /**
- * Run `node --check entryPath`. Resolves to {ok, exitCode, stderr, syntaxError}; syntaxError
+ * Check `entryPath` as `node --check` would (without starting it for a CommonJS entry that
+ * compiles). Resolves to {ok, exitCode, stderr, syntaxError}; syntaxError
  * is {line, column, message} (line and column 1-based, null when Node did not say) or null.
  */
 function checkSyntax(entryPath, { cwd, env, timeoutMs }) {
