@@ -154,6 +154,31 @@ def test_syntax_error_is_located_and_the_code_is_not_run(
     assert "SyntaxError" in report["output"]["text"]
 
 
+# Valid CommonJS (sloppy mode allows `with`), a SyntaxError as an ES module (strict mode).
+SLOPPY_ONLY = "with (Math) { console.log('ran', max(1, 2)); }\n"
+
+
+def test_entry_is_checked_as_node_will_load_it_commonjs(run_in_sandbox):
+    """The harness compiles a CommonJS entry itself instead of starting `node --check`."""
+    report = run_in_sandbox({"main.js": SLOPPY_ONLY}).report
+
+    assert report["syntax_error"] is None
+    assert (report["status"], report["exit_code"]) == ("exited", 0)
+    assert report["output"]["text"] == "ran 2\n"
+
+
+def test_entry_is_checked_as_node_will_load_it_module_by_package_json(run_in_sandbox):
+    """A package.json with "type": "module" makes the same file an ES module, and a
+    SyntaxError: that verdict is node --check's, and the code is not run."""
+    files = {"main.js": SLOPPY_ONLY, "package.json": '{"type": "module"}\n'}
+    report = run_in_sandbox(files).report
+
+    assert report["syntax_error"] is not None
+    assert report["syntax_error"]["line"] == 1
+    assert "strict mode" in report["syntax_error"]["message"].lower()
+    assert "ran 2" not in report["output"]["text"]  # Node's message quotes the source line
+
+
 def test_infinite_loop_is_killed_at_the_wall_timeout(run_in_sandbox):
     run = run_in_sandbox({"main.js": "console.log('spinning');\nwhile (true) {}\n"}, wall_seconds=2)
 

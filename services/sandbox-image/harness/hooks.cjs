@@ -19,9 +19,12 @@
   const fs = require('fs');
   const Module = require('module');
   const pathModule = require('path');
-  const perfHooks = require('perf_hooks');
-  const util = require('util');
   const workerThreads = require('worker_threads');
+  // The image's Node has no code cache, so every thread compiles each module it loads afresh:
+  // worker threads, which measure nothing, are spared perf_hooks' dozen modules, and every
+  // thread util's few (util.promisify.custom is this registered symbol, as Node documents).
+  const perfHooks = workerThreads.isMainThread ? require('perf_hooks') : null;
+  const PROMISIFY_CUSTOM = Symbol.for('nodejs.util.promisify.custom');
   const { createCommandWatch, patchChildProcess } = require('./hooks-child-process.cjs');
   const { createWorkerLife } = require('./hooks-worker-life.cjs');
 
@@ -42,7 +45,8 @@
   // Captured before student code runs: student code may replace any of these later.
   const writeSync = fs.writeSync;
   const stringify = JSON.stringify;
-  const performanceNow = perfHooks.performance.now.bind(perfHooks.performance);
+  const performanceNow =
+    perfHooks === null ? null : perfHooks.performance.now.bind(perfHooks.performance);
   const reflectApply = Reflect.apply;
   const reflectConstruct = Reflect.construct;
   const defineProperty = Object.defineProperty;
@@ -84,7 +88,7 @@
   try {
     if (isMainThread) writeOutputLikeATerminal();
     patchWorkerClass();
-    patchChildProcess(childProcess, record, util.promisify.custom, commandWatch);
+    patchChildProcess(childProcess, record, PROMISIFY_CUSTOM, commandWatch);
     if (driverMode) offerDriverChannel();
     if (!isMainThread) {
       record('worker_started');
