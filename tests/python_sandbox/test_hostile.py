@@ -212,7 +212,10 @@ def test_memory_over_the_limit_is_seen_as_an_oom_kill(run_python, sandbox_runtim
         # sandbox, harness included: no report, and the kill is seen only from outside.
         assert run.report is None, run.report
         assert run.sandbox.oom_killed, run.sandbox
-        assert run.sandbox.usage.oom_kills, run.sandbox.usage
+        # The host cgroup's own figures: the memory reached the limit. Its oom_kill count was
+        # once seen 0 beside the Engine's OOMKilled (gVisor's Sentry may be killed in a
+        # cgroup below the one read), so the peak is what is required of it.
+        assert run.sandbox.usage.memory_peak_bytes >= 0.9 * 96 * 2**20, run.sandbox.usage
         return
     assert run.report.oom_kills >= 1
     assert run.report.signal == "SIGKILL" or run.report.error_line == "MemoryError"
