@@ -76,9 +76,18 @@ class Supervisor:
                 self._say(f"run: restarted the {entry.name} (pid {entry.process.pid})")
 
     def _launch(self, entry: Supervised, now: float) -> None:
-        entry.process = entry.start()
-        entry.started_at = now
-        entry.restart_at = None
+        # A Ctrl-C waits until the new process is recorded: one that came between its fork
+        # and this record left it running, unstopped (it leads a session of its own).
+        interrupted: list[int] = []
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: interrupted.append(signum))
+        try:
+            entry.process = entry.start()
+            entry.started_at = now
+            entry.restart_at = None
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        if interrupted:
+            signal.raise_signal(signal.SIGINT)  # now, to the handler it was meant for
 
     def _say(self, line: str) -> None:
         print(line, file=self.console, flush=True)

@@ -36,6 +36,31 @@ from supervisor import FIRST_BACKOFF_SECONDS, Supervisor  # noqa: E402
 RESTART_LIMIT_SECONDS = 30  # a bound on a hang: the first backoff is 1 s
 
 
+def test_a_ctrl_c_during_a_start_comes_after_the_process_is_recorded():
+    # Ctrl-C at the moment a process is started (a newcomer stopping `make run` as its
+    # first page answers): the process must be known, so that the stop reaches it.
+    supervisor = Supervisor(console=io.StringIO())
+    started: list[subprocess.Popen] = []
+
+    def start_then_ctrl_c() -> subprocess.Popen:
+        started.append(subprocess.Popen(["sleep", "60"], start_new_session=True))
+        signal.raise_signal(signal.SIGINT)  # between the fork and the supervisor's record
+        return started[0]
+
+    try:
+        try:
+            supervisor.start("sleeper", start_then_ctrl_c)
+        except KeyboardInterrupt:
+            pass
+        else:
+            raise AssertionError("the Ctrl-C was lost")
+        assert supervisor.processes() == {"sleeper": started[0]}
+    finally:
+        for process in started:
+            process.kill()
+            process.wait()
+
+
 def test_a_process_that_keeps_dying_is_restarted_ever_later():
     console = io.StringIO()
     supervisor = Supervisor(console=console)
