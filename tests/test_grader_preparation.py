@@ -23,14 +23,9 @@ import sandbox_builds  # noqa: E402
 from grader_preparation import GraderPreparation  # noqa: E402
 from sandbox_builds import SandboxBuild  # noqa: E402
 
+from tests.test_sandbox_builds import executable  # noqa: E402
+
 WAIT_LIMIT_SECONDS = 60  # a bound on a hang, not a speed target
-
-
-def executable(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    path.chmod(0o755)
-    return path
 
 
 @pytest.fixture

@@ -24,6 +24,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import sandbox_builds  # noqa: E402
 from sandbox_builds import SandboxBuild, main  # noqa: E402
 
+from tests.conftest import require  # noqa: E402
+
 WAIT_LIMIT_SECONDS = 60  # a bound on a hang, not a speed target
 
 
@@ -165,8 +167,8 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-@pytest.mark.skipif(not shutil.which("ionice"), reason="no ionice (util-linux) to set it")
 def test_the_build_runs_behind_everything_else_for_the_cpu_and_the_disk(tmp_path, env):
+    require(shutil.which("ionice") is not None, "no ionice (util-linux) to set it")
     # What the script and its children inherit: the idle CPU and I/O classes.
     script = stand_in(tmp_path, "chrt --pid $$\nionice --pid $$")
     build = SandboxBuild("node", "sandbox:test", tmp_path / "state", script)
