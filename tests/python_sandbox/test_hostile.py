@@ -212,10 +212,12 @@ def test_memory_over_the_limit_is_seen_as_an_oom_kill(run_python, sandbox_runtim
         # sandbox, harness included: no report, and the kill is seen only from outside.
         assert run.report is None, run.report
         assert run.sandbox.oom_killed, run.sandbox
-        # The host cgroup's own figures: the memory reached the limit. Its oom_kill count was
-        # once seen 0 beside the Engine's OOMKilled (gVisor's Sentry may be killed in a
-        # cgroup below the one read), so the peak is what is required of it.
-        assert run.sandbox.usage.memory_peak_bytes >= 0.9 * 96 * 2**20, run.sandbox.usage
+        # The host cgroup's own figures: the memory came near the limit. Its oom_kill count
+        # was once seen 0 beside the Engine's OOMKilled (gVisor's Sentry may be killed in a
+        # cgroup below the one read), and its peak has read 86.2 to 95.3 MiB of the 96, so
+        # what is required is most of the limit: a program killed for something else would
+        # not have come near it.
+        assert run.sandbox.usage.memory_peak_bytes >= 0.75 * 96 * 2**20, run.sandbox.usage
         return
     assert run.report.oom_kills >= 1
     assert run.report.signal == "SIGKILL" or run.report.error_line == "MemoryError"
