@@ -3,8 +3,10 @@
 A grader host is rarely quiet: other gradings compete for its cores. The speed checks must
 then say `inconclusive` (re-measured, never counted) rather than fail an honest solution or
 pass a dishonest one. This benchmark grades every reference solution of
-tests/integration/solutions/verdicts/<lab>/{honest,dishonest}/ (and the course's own
-solution, as honest) through the real pipeline and sandbox, as the portal would send it,
+tests/integration/solutions/verdicts/<lab>/{honest,dishonest}/ (Node's labs),
+tests/python_sandbox/solutions/<lab>/ (Python's measured labs: each file's first comment
+says `Honest:` or what it does instead) and each course's own solution, as honest, through
+the real pipeline and sandbox with its language's image, as the portal would send it,
 while a second grader process grades an honest N-worker Unblock the Loop solution over and
 over with the same ceilings, so that two graders compete for the CPUs. Both are real
 graders: they share the host's CPU slots (grader/cpu_slots.py), so their Unblock the Loop
@@ -53,6 +55,7 @@ import docker
 from sandbox_runtimes import SANDBOX_RUNTIMES, engine_runtimes
 
 from contract import SCHEMA_VERSION, GradeRequest, GradeResult, SubmittedFile
+from grader.adapter import KNOWN_ADAPTERS, Adapter, load_adapter
 from grader.config import GraderConfig
 from grader.pipeline import grade_request
 from grader.sandbox import SANDBOX_LABEL, SUBMISSION_LABEL, run_in_sandbox
@@ -61,8 +64,10 @@ from portal.catalogue.loader import load_catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 VERDICTS = ROOT / "tests" / "integration" / "solutions" / "verdicts"
+PYTHON_STYLES = ROOT / "tests" / "python_sandbox" / "solutions"
 COURSE = "node-workers"
-LABS = ("thread-lab", "unblock-the-loop", "spawn-vs-exec")
+COURSES = ("node-workers", "python-concurrency")
+LABS = ("thread-lab", "unblock-the-loop", "spawn-vs-exec", "beat-the-gil", "async-gather")
 LOAD_LAB = "unblock-the-loop"  # the competing grader's lab: N workers, the heaviest job
 LOAD_PREFIX = "bench-load-"  # submission ids (container labels) of the competing grader
 TARGET_INCONCLUSIVE = 0.10
@@ -115,13 +120,22 @@ def targets_met(totals: dict[str, float | int]) -> dict[str, bool]:
     }
 
 
-def read_solution(lab: str, path: Path, honest: bool) -> Solution:
-    """A solution with its style and expectation, read from the comment lines at its top."""
+def read_solution(lab: str, path: Path, honest: bool | None = None) -> Solution:
+    """A solution with its style and expectation, read from the comment lines at its top.
+
+    `honest=None`: the first comment says it (a Python style file: `# Honest: ...`, or
+    `# Dishonest:`, `# Incomplete:`, `# Wrong order:` for what it does instead).
+    """
+    marker = "#" if path.suffix == ".py" else "//"
     header = []
     for line in path.read_text().splitlines():
-        if not line.startswith("//"):
+        if not line.startswith(marker):
             break
-        header.append(line.removeprefix("//").strip())
+        header.append(line.removeprefix(marker).strip())
+    if honest is None:
+        honest = bool(header) and header[0].startswith("Honest:")
+        label = re.match(r"[A-Z][a-z]+(?: [a-z]+)?: ", header[0]) if header else None
+        header[:1] = [header[0][label.end() :]] if label else header[:1]
     expect = next(
         (line.removeprefix("Expect:") for line in header if line.startswith("Expect:")), ""
     )
@@ -141,15 +155,32 @@ def find_solutions(labs: list[Lab]) -> list[Solution]:
     """Every reference solution of `labs`; a lab whose folders are still empty is noted."""
     found = []
     for lab in labs:
-        for honest, folder in ((True, "honest"), (False, "dishonest")):
-            directory = VERDICTS / lab.kind / folder
-            paths = sorted(directory.iterdir()) if directory.is_dir() else []
-            if not paths:
-                print(f"note: no {folder} solutions in {directory.relative_to(ROOT)}")
-            found += [read_solution(lab.kind, path, honest) for path in paths]
+        styles = PYTHON_STYLES / lab.kind.replace("-", "_")
+        if styles.is_dir():
+            found += [read_solution(lab.kind, path) for path in sorted(styles.glob("*.py"))]
+        else:
+            for honest, folder in ((True, "honest"), (False, "dishonest")):
+                directory = VERDICTS / lab.kind / folder
+                paths = sorted(directory.iterdir()) if directory.is_dir() else []
+                if not paths:
+                    print(f"note: no {folder} solutions in {directory.relative_to(ROOT)}")
+                found += [read_solution(lab.kind, path, honest) for path in paths]
         if lab.solution is not None:
             found.append(read_solution(lab.kind, lab.solution, honest=True))
     return found
+
+
+def adapter_of(kind: str) -> Adapter:
+    """The language adapter that grades the lab kind `kind` (its image, its judges)."""
+    return next(
+        adapter for adapter in map(load_adapter, KNOWN_ADAPTERS) if kind in adapter.lab_kinds
+    )
+
+
+def course_labs() -> dict[str, Lab]:
+    """Every lab of the courses whose labs this bench grades, by kind."""
+    catalogue = load_catalogue(ROOT / "content")
+    return {lab.kind: lab for course in COURSES for lab in catalogue.course(course).labs}
 
 
 def with_settings(labs: dict[str, Lab], overrides: dict) -> dict[str, Lab]:
@@ -163,7 +194,7 @@ def with_settings(labs: dict[str, Lab], overrides: dict) -> dict[str, Lab]:
 
 def build_request(lab: Lab, submission_id: str, path: Path) -> GradeRequest:
     """The request the portal sends for a student who typed this file into `lab`."""
-    entrypoint = "main.mjs" if path.suffix == ".mjs" else lab.entrypoint
+    entrypoint = "main.mjs" if path.suffix == ".mjs" else lab.entrypoint  # main.py: Python
     return GradeRequest(
         schema_version=SCHEMA_VERSION,
         submission_id=submission_id,
@@ -241,17 +272,24 @@ def grade_all(
 ):
     """Grade every solution `rounds` times, interleaved, under the sandbox `runtime`, and
     return one record per grading."""
-    config = GraderConfig.from_env()
-    runner = functools.partial(
-        run_in_sandbox, docker.from_env(), config.sandbox_image, runtime=runtime
-    )
+    config, client = GraderConfig.from_env(), docker.from_env()
+    adapters = {kind: adapter_of(kind) for kind in labs}
+    runners = {
+        kind: functools.partial(run_in_sandbox, client, image_of(adapter, config), runtime=runtime)
+        for kind, adapter in adapters.items()
+    }
     records = []
     for round_number in range(rounds):
         for index, solution in enumerate(solutions):
             submission_id = f"bench-accuracy-{runtime}-{condition}-{round_number}-{index}"
             request = build_request(labs[solution.lab], submission_id, solution.path)
             started = time.monotonic()
-            result = grade_request(request, runner, config.ceilings)
+            result = grade_request(
+                request,
+                runners[solution.lab],
+                config.ceilings,
+                adapter=adapters[solution.lab],
+            )
             seconds = time.monotonic() - started
             outcome = judge(solution, result.verdict, result.score)
             records.append(
@@ -278,6 +316,14 @@ def grade_all(
                 flush=True,
             )
     return records
+
+
+def image_of(adapter: Adapter, config: GraderConfig) -> str:
+    """The sandbox image for `adapter`'s labs: SANDBOX_IMAGE (or PYTHON_SANDBOX_IMAGE for
+    Python's) when set, as for the grader's tests, else the adapter's own."""
+    if adapter.name == config.adapter:
+        return config.sandbox_image
+    return os.environ.get(f"{adapter.name.upper()}_SANDBOX_IMAGE") or adapter.sandbox_image
 
 
 # --- the report ----------------------------------------------------------------------
@@ -397,8 +443,7 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    course = load_catalogue(ROOT / "content").course(COURSE)
-    every_lab = with_settings({lab.kind: lab for lab in course.labs}, args.check_config)
+    every_lab = with_settings(course_labs(), args.check_config)
     labs = {kind: lab for kind, lab in every_lab.items() if kind in args.labs}
     solutions = find_solutions(list(labs.values()))
     image = GraderConfig.from_env().sandbox_image

@@ -151,3 +151,38 @@ def test_settings_reach_every_labs_check_config_and_keep_the_labs_own(bench):
             "reference_repeats": 3,
         }
         assert lab.solution == labs[kind].solution
+
+
+@pytest.mark.parametrize(
+    ("first_line", "honest", "style"),
+    [
+        ("# Honest: asyncio.gather keeps the order.", True, "asyncio.gather keeps the order."),
+        ("# Dishonest: threads instead of processes.", False, "threads instead of processes."),
+        ("# Wrong order: bodies as they arrive.", False, "bodies as they arrive."),
+        ("# Incomplete: count_primes alone.", False, "count_primes alone."),
+    ],
+)
+def test_a_python_style_file_says_in_its_first_comment_whether_it_is_honest(
+    bench, tmp_path, first_line, honest, style
+):
+    path = tmp_path / "solution.py"
+    path.write_text(f"{first_line}\nimport asyncio\n")
+
+    solution = bench.read_solution("async-gather", path)
+
+    assert (solution.honest, solution.style) == (honest, style)
+    assert solution.expected == ("passed" if honest else "not passed")
+
+
+def test_the_python_labs_are_graded_with_their_style_files_and_the_python_adapter(bench):
+    labs = bench.course_labs()
+    solutions = bench.find_solutions([labs["beat-the-gil"], labs["async-gather"]])
+    honest = {(s.lab, s.path.name) for s in solutions if s.honest}
+
+    assert ("beat-the-gil", "pool_map.py") in honest
+    assert ("async-gather", "task_group.py") in honest
+    assert ("async-gather", "async-gather.py") in honest  # the course's own solution
+    assert ("beat-the-gil", "threads.py") not in honest
+    assert ("async-gather", "as_completed_unordered.py") not in honest
+    assert bench.adapter_of("async-gather").name == "python"
+    assert bench.adapter_of("thread-lab").name == "node"
