@@ -422,7 +422,10 @@ def print_side_by_side(summaries: dict[str, dict]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--rounds", type=int, default=2, help="gradings per solution (2: about 20 min a runtime on 2 cores)"
+        "--rounds",
+        type=int,
+        default=2,
+        help="gradings per solution (2: about 20 min a runtime on 2 cores)",
     )
     parser.add_argument("--labs", nargs="+", choices=LABS, default=list(LABS), metavar="LAB")
     parser.add_argument("--quiet-too", action="store_true", help="also grade once without load")
