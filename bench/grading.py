@@ -29,9 +29,16 @@ of its own), so that a change in the host's load falls on both alike.
   publish) and for the plain `docker run` (create, start, harness, student run, remove,
   the CLI's exit, from the Engine's events), printed as a table with each one's share.
 - between_jobs_ms_p50: in the throughput batch, a worker's time from publishing a result
-  to taking its next job (the median), which a loop of `docker run`s does not spend.
+  to taking its next job (the median), which a loop of `docker run`s does not spend;
+  between_jobs_parts_ms splits it (grading_phases.BETWEEN_JOBS: after the publish, the
+  worker's loop, the fork).
 - throughput_ratio: submissions per second through the queue with 2 grader workers,
-  versus plain `docker run`s two at a time.
+  versus plain `docker run`s two at a time, each side warmed up, the queue's batch timed
+  to its last result's publishing. The bench waits for results in a blocking pop, never
+  polling, so that it takes no CPU from the graders it measures.
+- batch_job_ms_p50, batch_plain_run_ms_p50, batch_phases_ms: a graded job (taken to
+  published) and a plain run in the throughput batch, at parallelism 2, to set beside the
+  overhead samples' (parallelism 1): what running two at a time costs each side.
 - verdicts, checks_not_held: what the graded samples got, and the checks that failed or
   were inconclusive in them (a measured lab judged inconclusive is measured again by the
   grader, which a plain run never is: such samples are slower for that).
@@ -66,6 +73,10 @@ from typing import Any
 
 import docker
 from grading_phases import (
+    BETWEEN_JOBS,
+    ROWS,
+    BatchJob,
+    between_jobs_split,
     docker_run_phases,
     first_events,
     format_breakdown,
@@ -74,7 +85,6 @@ from grading_phases import (
 )
 from redis import Redis
 from rq import Queue
-from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.serializers import JSONSerializer
 from sandbox_runtimes import DEFAULT_SANDBOX_RUNTIME, SANDBOX_RUNTIMES, engine_runtimes
@@ -517,6 +527,13 @@ class Throughput:
     queue_seconds: float  # the batch through the queue, 2 grader workers
     plain_seconds: float  # the batch as plain `docker run`s, 2 at a time
     between_jobs_ms: list[float]  # each busy worker's gaps between jobs (between_jobs_ms)
+    # Each graded job's time at parallelism 2 (taken -> published) and its phases, and
+    # each plain run's, to set beside the overhead samples (parallelism 1).
+    job_ms: list[float] = field(default_factory=list)
+    job_phases: list[dict[str, float]] = field(default_factory=list)
+    plain_run_ms: list[float] = field(default_factory=list)
+    # The gaps split (grading_phases.between_jobs_split): what a worker did between jobs.
+    gap_parts: list[dict[str, float]] = field(default_factory=list)
 
     @property
     def queue_rate(self) -> float:
@@ -530,7 +547,7 @@ class Throughput:
 def throughput_figures(measured: Throughput, baseline: Throughput) -> dict[str, object]:
     """A runtime's submissions per second as ratios against the baseline's plain runs
     (runc's): the grader's, a plain run's under the runtime, and the grader's against a
-    plain run under the same runtime."""
+    plain run under the same runtime; and where a busy worker's time went."""
     gaps = measured.between_jobs_ms
     return {
         "throughput_ratio": round(measured.queue_rate / baseline.plain_rate, 3),
@@ -538,51 +555,90 @@ def throughput_figures(measured: Throughput, baseline: Throughput) -> dict[str, 
         "throughput_over_plain": round(measured.queue_rate / measured.plain_rate, 3),
         "throughput_batch": measured.batch,
         "between_jobs_ms_p50": round(statistics.median(gaps), 1) if gaps else None,
+        "batch_job_ms_p50": _median(measured.job_ms),
+        "batch_plain_run_ms_p50": _median(measured.plain_run_ms),
+        "batch_phases_ms": medians(measured.job_phases),
+        "between_jobs_parts_ms": medians(measured.gap_parts),
     }
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
 
 
 def measure_throughput(redis_url: str, grader: Grader, batch: int) -> Throughput:
     """Submissions per second: queue with 2 grader workers versus 2 parallel `docker run`s,
-    both under the grader's runtime."""
+    both under the grader's runtime, each side warmed up first (a grading on each worker,
+    one plain run).
+
+    The queue's batch ends when its last result was published (the result's own time, not
+    when the bench saw it); the plain batch when its last `docker run` returned.
+    """
     connection = Redis.from_url(redis_url)
     prefix = f"{grader.adapter_name}-{grader.runtime}-throughput"
+    ids = [f"{prefix}-{index}" for index in range(batch)]
     with running_workers(redis_url, grader, count=2):
-        grade_through_queue(connection, grader, f"{prefix}-warm-up")
-        started = time.perf_counter()
-        for index in range(batch):
-            enqueue(connection, grader, f"{prefix}-{index}")
-        for index in range(batch):
-            _wait_for_result(connection, f"{prefix}-{index}")
-        queue_seconds = time.perf_counter() - started
-    gaps = between_jobs_ms(connection, [f"{prefix}-{index}" for index in range(batch)])
+        warm_ups = [f"{prefix}-warm-up-{index}" for index in range(2)]
+        for submission_id in warm_ups:
+            enqueue(connection, grader, submission_id)
+        _wait_for_results(connection, warm_ups)
+        started = time.time()
+        for submission_id in ids:
+            enqueue(connection, grader, submission_id)
+        published = _wait_for_results(connection, ids)
+        queue_seconds = max(job.enqueued_at.timestamp() for job in published) - started
+    jobs = batch_jobs(connection, ids, published)
 
     plain_run = PlainDockerRun(grader, phases=False)
     plain_run()
-    started = time.perf_counter()
+
+    def timed_run(_: int) -> float:
+        return plain_run() * 1000
+
+    started_plain = time.perf_counter()
     with ThreadPoolExecutor(max_workers=2) as pool:
-        list(pool.map(lambda _: plain_run(), range(batch)))
-    docker_seconds = time.perf_counter() - started
+        plain_run_ms = list(pool.map(timed_run, range(batch)))
+    docker_seconds = time.perf_counter() - started_plain
     plain_run.close()
-    return Throughput(batch, queue_seconds, docker_seconds, gaps)
+    parts = between_jobs_split(jobs)
+    return Throughput(
+        batch,
+        queue_seconds,
+        docker_seconds,
+        [sum(part.values()) for part in parts],
+        job_ms=[(job.published - job.started) * 1000 for job in jobs],
+        job_phases=[job.phases for job in jobs],
+        plain_run_ms=plain_run_ms,
+        gap_parts=parts,
+    )
 
 
-def between_jobs_ms(connection: Redis, submission_ids: list[str]) -> list[float]:
-    """How long each worker of a busy queue spent between publishing one result and taking
-    its next job (the horse's ending, the worker's checks before a dequeue, the fork): time
-    in which a plain `docker run` loop is already running its next container."""
-    by_worker: dict[str, list[tuple[datetime, datetime]]] = {}
-    for submission_id in submission_ids:
+def batch_jobs(connection: Redis, submission_ids: list[str], results: list[Job]) -> list[BatchJob]:
+    """The throughput batch's jobs as RQ and their published `results` recorded them."""
+    jobs = []
+    for submission_id, published in zip(submission_ids, results, strict=True):
         job = Job.fetch(
             grade_job_id(submission_id), connection=connection, serializer=JSONSerializer
         )
-        published = _wait_for_result(connection, submission_id).enqueued_at
-        by_worker.setdefault(job.worker_name or "", []).append((job.started_at, published))
-    gaps = []
-    for jobs in by_worker.values():
-        jobs.sort()
-        for (_, published), (next_taken, _) in zip(jobs, jobs[1:], strict=False):
-            gaps.append((next_taken - published).total_seconds() * 1000)
-    return gaps
+        execution = job.latest_result()
+        result = published.args[0]
+        jobs.append(
+            BatchJob(
+                worker=job.worker_name or "",
+                forked=execution.execution_started_at.timestamp(),
+                started=job.started_at.timestamp(),
+                published=published.enqueued_at.timestamp(),
+                ended=job.ended_at.timestamp(),
+                phases=grader_phases(
+                    job.enqueued_at,
+                    job.started_at,
+                    datetime.fromisoformat(result["times"]["started"]),
+                    published.enqueued_at,
+                    result.get("phases_ms", {}),
+                ),
+            )
+        )
+    return jobs
 
 
 # --- stability -----------------------------------------------------------------------
@@ -659,15 +715,32 @@ def running_workers(redis_url: str, grader: Grader, count: int) -> Iterator[None
 
 
 def _wait_for_result(connection: Redis, submission_id: str, timeout: float = 120) -> Job:
+    return _wait_for_results(connection, [submission_id], timeout)[0]
+
+
+def _wait_for_results(
+    connection: Redis, submission_ids: list[str], timeout: float = 120
+) -> list[Job]:
+    """The published results of `submission_ids`, once all are on the results queue.
+
+    Waits in a blocking pop on the results queue's list (the bench runs no portal to take
+    them), not by polling: a poll every few milliseconds would take CPU from the graders
+    the batch measures, which the plain `docker run`s, waited for by their threads, never
+    lose. A result published before the wait began is still in the list.
+    """
+    key = Queue(RESULTS_QUEUE, connection=connection, serializer=JSONSerializer).key
+    pending = {result_job_id(submission_id) for submission_id in submission_ids}
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            return Job.fetch(
-                result_job_id(submission_id), connection=connection, serializer=JSONSerializer
-            )
-        except NoSuchJobError:  # not published yet
-            time.sleep(0.02)
-    raise TimeoutError(f"no result for {submission_id} on {RESULTS_QUEUE}")
+    while pending:
+        left = deadline - time.monotonic()
+        popped = connection.blpop([key], timeout=max(1, round(left))) if left > 0 else None
+        if popped is None:
+            raise TimeoutError(f"no result for {sorted(pending)} on {RESULTS_QUEUE}")
+        pending.discard(popped[1].decode())
+    return [
+        Job.fetch(result_job_id(submission_id), connection=connection, serializer=JSONSerializer)
+        for submission_id in submission_ids
+    ]
 
 
 def _ratio(values: list[float], baseline: list[float], percent: int) -> float:
@@ -713,6 +786,31 @@ def print_table(figures: dict[str, Any], names: list[str]) -> None:
             gap = measured.get("between_jobs_ms_p50")
             print(f"  between jobs (throughput batch): {gap} ms median from a worker's result")
             print("  published to its next job taken (a `docker run` loop: none)")
+            print(format_batch(measured, phases["grader"]))
+
+
+def format_batch(measured: dict[str, Any], one_at_a_time: dict[str, float]) -> str:
+    """The throughput batch (parallelism 2) beside the overhead samples (parallelism 1):
+    a graded job's and a plain run's median ms, the phases that grew, and what the
+    between-jobs gap is made of."""
+    lines = [
+        f"  throughput batch, median ms a job at parallelism 2: grader "
+        f"{measured.get('batch_job_ms_p50')} (taken -> published), plain docker run "
+        f"{measured.get('batch_plain_run_ms_p50')}"
+    ]
+    batch = measured.get("batch_phases_ms") or {}
+    grown = [
+        f"{key} {one_at_a_time[key]:.1f}->{batch[key]:.1f}"
+        for key, _, _ in ROWS
+        if key in batch and key in one_at_a_time and key != "queue_pickup"
+    ]
+    lines.append("  phases at parallelism 1 -> 2: " + ", ".join(grown))
+    parts = measured.get("between_jobs_parts_ms") or {}
+    lines.append(
+        "  between jobs, median ms: "
+        + ", ".join(f"{key} {parts[key]}" for key, _ in BETWEEN_JOBS if key in parts)
+    )
+    return "\n".join(lines)
 
 
 # The side-by-side table's rows: (figure, what it compares). Every ratio's baseline is a
