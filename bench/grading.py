@@ -34,7 +34,8 @@ of its own), so that a change in the host's load falls on both alike.
   worker's loop, the fork).
 - throughput_ratio: submissions per second through the queue with 2 grader workers,
   versus plain `docker run`s two at a time, each side warmed up, the queue's batch timed
-  to its last result's publishing. The bench waits for results in a blocking pop, never
+  to its last result's publishing, in THROUGHPUT_ROUNDS rounds where the sides take turns
+  (`--batch` submissions a side each round). The bench waits for results in a blocking pop, never
   polling, so that it takes no CPU from the graders it measures.
 - batch_job_ms_p50, batch_plain_run_ms_p50, batch_phases_ms: a graded job (taken to
   published) and a plain run in the throughput batch, at parallelism 2, to set beside the
@@ -114,6 +115,8 @@ from grader.seccomp import profile_path
 ROOT = Path(__file__).resolve().parent.parent
 UNBLOCK_SOLUTIONS = ROOT / "tests" / "integration" / "solutions" / "unblock-the-loop"
 GRADER = str(Path(sys.executable).parent / "grader")
+# Rounds of the throughput batch, the two sides taking turns (measure_throughput).
+THROUGHPUT_ROUNDS = 2
 
 
 @dataclass(frozen=True)
@@ -205,7 +208,15 @@ GRADERS = {
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=15, help="runs per side for overhead")
-    parser.add_argument("--batch", type=int, default=12, help="submissions per throughput side")
+    parser.add_argument(
+        "--batch", type=int, default=12, help="submissions per throughput side and round"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=THROUGHPUT_ROUNDS,
+        help="throughput rounds, the queue and the plain runs taking turns",
+    )
     parser.add_argument("--reruns", type=int, default=20, help="reruns per unblock solution")
     parser.add_argument(
         "--graders",
@@ -233,7 +244,7 @@ def main() -> int:
             grader = GRADERS[name]
             figures[name] = {"image": grader.image, "lab": grader.lab}
             figures[name] |= measure_grader(
-                valkey.connection_url, grader, runtimes, args.samples, args.batch
+                valkey.connection_url, grader, runtimes, args.samples, args.batch, args.rounds
             )
     if args.reruns and "node" in names:
         figures["node"] |= measure_stability(GRADERS["node"], args.reruns)
@@ -261,7 +272,12 @@ RUNC_KEYS = (
 
 
 def measure_grader(
-    redis_url: str, grader: Grader, runtimes: list[str], samples: int, batch: int
+    redis_url: str,
+    grader: Grader,
+    runtimes: list[str],
+    samples: int,
+    batch: int,
+    rounds: int = THROUGHPUT_ROUNDS,
 ) -> dict[str, object]:
     """One grader kind under each runtime (runc first), every ratio against a plain
     `docker run` under runc: runc's figures at the top level, each runtime's in
@@ -269,7 +285,9 @@ def measure_grader(
     graders = [replace(grader, runtime=runtime) for runtime in runtimes]
     overheads = measure_overhead(redis_url, graders, samples)
     throughputs = {
-        each.runtime: measure_throughput(redis_url, each, runtime_share(each.runtime, batch))
+        each.runtime: measure_throughput(
+            redis_url, each, runtime_share(each.runtime, batch), rounds
+        )
         for each in graders
     }
     baseline = DEFAULT_SANDBOX_RUNTIME
@@ -410,6 +428,9 @@ def enqueue(connection: Redis, grader: Grader, submission_id: str) -> None:
 
 # Labels each baseline container with its run, so that its Engine events can be found.
 BENCH_RUN_LABEL = "org.course-platform.bench-run"
+# The Engine events a plain run's phases are read from, and how often they are asked for.
+PLAIN_RUN_EVENTS = ("create", "start", "die", "destroy")
+EVENT_READS = 10
 
 
 class PlainDockerRun:
@@ -460,14 +481,22 @@ class PlainDockerRun:
         return elapsed
 
     def _read_phases(self, run_id: str, invoked: float, exited: float, stdout: bytes) -> None:
-        events = self._client.events(
-            since=f"{invoked - 1:.6f}",
-            until=f"{time.time():.6f}",
-            filters={"type": "container", "label": f"{BENCH_RUN_LABEL}={run_id}"},
-            decode=True,
-        )
+        # On a loaded host the Engine was seen to list a container's `destroy` a moment after
+        # its `docker run` had returned: read again, briefly, until all its events are there.
+        for _ in range(EVENT_READS):
+            events = first_events(
+                self._client.events(
+                    since=f"{invoked - 1:.6f}",
+                    until=f"{time.time():.6f}",
+                    filters={"type": "container", "label": f"{BENCH_RUN_LABEL}={run_id}"},
+                    decode=True,
+                )
+            )
+            if set(PLAIN_RUN_EVENTS) <= set(events):
+                break
+            time.sleep(0.2)
         student_wall_ms = parse_report(stdout, self._read_details).wall_ms
-        self.last_phases = docker_run_phases(invoked, first_events(events), exited, student_wall_ms)
+        self.last_phases = docker_run_phases(invoked, events, exited, student_wall_ms)
 
     def close(self) -> None:
         self._client.close()
@@ -566,51 +595,81 @@ def _median(values: list[float]) -> float | None:
     return round(statistics.median(values), 1) if values else None
 
 
-def measure_throughput(redis_url: str, grader: Grader, batch: int) -> Throughput:
+def measure_throughput(
+    redis_url: str, grader: Grader, batch: int, rounds: int = THROUGHPUT_ROUNDS
+) -> Throughput:
     """Submissions per second: queue with 2 grader workers versus 2 parallel `docker run`s,
     both under the grader's runtime, each side warmed up first (a grading on each worker,
-    one plain run).
+    one plain run), then `batch` submissions a side in each of `rounds` rounds.
 
-    The queue's batch ends when its last result was published (the result's own time, not
-    when the bench saw it); the plain batch when its last `docker run` returned.
+    The sides take turns, queue then plain in one round, plain then queue in the next, so
+    that a host whose load drifts (other benches, other graders) weighs on both alike; the
+    workers wait idle, blocked on the queue, while the plain runs go. A queue batch ends
+    when its last result was published (the result's own time, not when the bench saw it);
+    a plain batch when its last `docker run` returned.
     """
     connection = Redis.from_url(redis_url)
     prefix = f"{grader.adapter_name}-{grader.runtime}-throughput"
-    ids = [f"{prefix}-{index}" for index in range(batch)]
-    with running_workers(redis_url, grader, count=2):
-        warm_ups = [f"{prefix}-warm-up-{index}" for index in range(2)]
-        for submission_id in warm_ups:
-            enqueue(connection, grader, submission_id)
-        _wait_for_results(connection, warm_ups)
-        started = time.time()
-        for submission_id in ids:
-            enqueue(connection, grader, submission_id)
-        published = _wait_for_results(connection, ids)
-        queue_seconds = max(job.enqueued_at.timestamp() for job in published) - started
-    jobs = batch_jobs(connection, ids, published)
-
     plain_run = PlainDockerRun(grader, phases=False)
-    plain_run()
-
-    def timed_run(_: int) -> float:
-        return plain_run() * 1000
-
-    started_plain = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        plain_run_ms = list(pool.map(timed_run, range(batch)))
-    docker_seconds = time.perf_counter() - started_plain
-    plain_run.close()
-    parts = between_jobs_split(jobs)
+    queue_seconds = plain_seconds = 0.0
+    jobs: list[BatchJob] = []
+    parts: list[dict[str, float]] = []
+    plain_run_ms: list[float] = []
+    try:
+        with running_workers(redis_url, grader, count=2):
+            warm_ups = [f"{prefix}-warm-up-{index}" for index in range(2)]
+            for submission_id in warm_ups:
+                enqueue(connection, grader, submission_id)
+            _wait_for_results(connection, warm_ups)
+            plain_run()
+            for round_index in range(rounds):
+                ids = [f"{prefix}-{round_index}-{index}" for index in range(batch)]
+                for side in ("queue", "plain") if round_index % 2 == 0 else ("plain", "queue"):
+                    if side == "queue":
+                        seconds, graded = _queue_batch(connection, grader, ids)
+                        queue_seconds += seconds
+                        jobs += graded
+                        parts += between_jobs_split(graded)  # within the round only
+                    else:
+                        seconds, run_ms = _plain_batch(plain_run, batch)
+                        plain_seconds += seconds
+                        plain_run_ms += run_ms
+    finally:
+        plain_run.close()
     return Throughput(
-        batch,
+        batch * rounds,
         queue_seconds,
-        docker_seconds,
+        plain_seconds,
         [sum(part.values()) for part in parts],
         job_ms=[(job.published - job.started) * 1000 for job in jobs],
         job_phases=[job.phases for job in jobs],
         plain_run_ms=plain_run_ms,
         gap_parts=parts,
     )
+
+
+def _queue_batch(
+    connection: Redis, grader: Grader, submission_ids: list[str]
+) -> tuple[float, list[BatchJob]]:
+    """Enqueue the submissions at once; seconds until the last result was published."""
+    started = time.time()
+    for submission_id in submission_ids:
+        enqueue(connection, grader, submission_id)
+    published = _wait_for_results(connection, submission_ids)
+    seconds = max(job.enqueued_at.timestamp() for job in published) - started
+    return seconds, batch_jobs(connection, submission_ids, published)
+
+
+def _plain_batch(plain_run: PlainDockerRun, count: int) -> tuple[float, list[float]]:
+    """`count` plain runs two at a time; seconds for all, and each run's ms."""
+
+    def timed_run(_: int) -> float:
+        return plain_run() * 1000
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        run_ms = list(pool.map(timed_run, range(count)))
+    return time.perf_counter() - started, run_ms
 
 
 def batch_jobs(connection: Redis, submission_ids: list[str], results: list[Job]) -> list[BatchJob]:
