@@ -19,7 +19,9 @@ Nor does a busy worker wait for `docker rm`: its horse publishes the result and 
 finished containers back (grader.jobs.hand_over_removals), and the worker removes them just
 after forking the next horse, while that one grades. An idle worker (nothing waiting on
 its queue) removes them before it waits for a job, and a stopping one before it stops; one
-that dies first leaves them to the janitor, as a dead horse does.
+that dies first leaves them to the janitor, as a dead horse does. (A job it saw waiting
+that another worker took leaves them until its own next job, or until the janitor finds
+them past their deadline: an exited container, a minute at most.)
 """
 
 from __future__ import annotations
