@@ -117,6 +117,8 @@ UNBLOCK_SOLUTIONS = ROOT / "tests" / "integration" / "solutions" / "unblock-the-
 GRADER = str(Path(sys.executable).parent / "grader")
 # Rounds of the throughput batch, the two sides taking turns (measure_throughput).
 THROUGHPUT_ROUNDS = 2
+# How long a graded job's end may take to be recorded by RQ after its result was published.
+RESULT_WAIT_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -679,7 +681,11 @@ def batch_jobs(connection: Redis, submission_ids: list[str], results: list[Job])
         job = Job.fetch(
             grade_job_id(submission_id), connection=connection, serializer=JSONSerializer
         )
-        execution = job.latest_result()
+        # RQ records the job's end once the job has returned, moments after it published.
+        execution = job.latest_result(timeout=RESULT_WAIT_SECONDS)
+        if execution is None:
+            raise TimeoutError(f"RQ recorded no end of {job.id}")
+        job.refresh()  # its ended_at
         result = published.args[0]
         jobs.append(
             BatchJob(
