@@ -58,6 +58,7 @@ import argparse
 import contextlib
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -117,8 +118,8 @@ UNBLOCK_SOLUTIONS = ROOT / "tests" / "integration" / "solutions" / "unblock-the-
 GRADER = str(Path(sys.executable).parent / "grader")
 # Rounds of the throughput batch, the two sides taking turns (measure_throughput).
 THROUGHPUT_ROUNDS = 2
-# How long a graded job's end may take to be recorded by RQ after its result was published.
-RESULT_WAIT_SECONDS = 30
+# One blocking pop on the results queue (_wait_for_results), below the client's socket timeout.
+BLOCKING_POP_SECONDS = 2
 
 
 @dataclass(frozen=True)
@@ -565,6 +566,11 @@ class Throughput:
     plain_run_ms: list[float] = field(default_factory=list)
     # The gaps split (grading_phases.between_jobs_split): what a worker did between jobs.
     gap_parts: list[dict[str, float]] = field(default_factory=list)
+    # CPU time (ms) the grader workers and horses, and the `docker run` CLIs, spent on the
+    # batch: on a host whose cores the sandboxes keep busy, each side's own CPU is taken
+    # from them. The Engine's own (dockerd, containerd, runc) is not counted on either side.
+    queue_cpu_ms: float = 0.0
+    plain_cpu_ms: float = 0.0
 
     @property
     def queue_rate(self) -> float:
@@ -590,6 +596,10 @@ def throughput_figures(measured: Throughput, baseline: Throughput) -> dict[str, 
         "batch_plain_run_ms_p50": _median(measured.plain_run_ms),
         "batch_phases_ms": medians(measured.job_phases),
         "between_jobs_parts_ms": medians(measured.gap_parts),
+        "cpu_ms_per_job": {
+            "grader": round(measured.queue_cpu_ms / measured.batch, 1),
+            "docker_run_cli": round(measured.plain_cpu_ms / measured.batch, 1),
+        },
     }
 
 
@@ -617,8 +627,9 @@ def measure_throughput(
     jobs: list[BatchJob] = []
     parts: list[dict[str, float]] = []
     plain_run_ms: list[float] = []
+    queue_cpu_ms = plain_cpu_ms = 0.0
     try:
-        with running_workers(redis_url, grader, count=2):
+        with running_workers(redis_url, grader, count=2) as workers:
             warm_ups = [f"{prefix}-warm-up-{index}" for index in range(2)]
             for submission_id in warm_ups:
                 enqueue(connection, grader, submission_id)
@@ -628,12 +639,16 @@ def measure_throughput(
                 ids = [f"{prefix}-{round_index}-{index}" for index in range(batch)]
                 for side in ("queue", "plain") if round_index % 2 == 0 else ("plain", "queue"):
                     if side == "queue":
+                        cpu_before = _workers_cpu_ms(workers)
                         seconds, graded = _queue_batch(connection, grader, ids)
+                        queue_cpu_ms += _workers_cpu_ms(workers) - cpu_before
                         queue_seconds += seconds
                         jobs += graded
                         parts += between_jobs_split(graded)  # within the round only
                     else:
+                        cpu_before = _children_cpu_ms()
                         seconds, run_ms = _plain_batch(plain_run, batch)
+                        plain_cpu_ms += _children_cpu_ms() - cpu_before
                         plain_seconds += seconds
                         plain_run_ms += run_ms
     finally:
@@ -647,7 +662,25 @@ def measure_throughput(
         job_phases=[job.phases for job in jobs],
         plain_run_ms=plain_run_ms,
         gap_parts=parts,
+        queue_cpu_ms=queue_cpu_ms,
+        plain_cpu_ms=plain_cpu_ms,
     )
+
+
+def _workers_cpu_ms(workers: list[subprocess.Popen]) -> float:
+    """CPU time the grader workers and their ended horses spent so far (ms), from /proc:
+    what the grader's own Python (RQ, the fork, docker-py, judging) costs the host."""
+    total = 0
+    for worker in workers:
+        fields = Path(f"/proc/{worker.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return total * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def _children_cpu_ms() -> float:
+    """CPU time this process's ended children (the `docker run` CLIs) spent so far (ms)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (usage.ru_utime + usage.ru_stime) * 1000
 
 
 def _queue_batch(
@@ -682,7 +715,7 @@ def batch_jobs(connection: Redis, submission_ids: list[str], results: list[Job])
             grade_job_id(submission_id), connection=connection, serializer=JSONSerializer
         )
         # RQ records the job's end once the job has returned, moments after it published.
-        execution = job.latest_result(timeout=RESULT_WAIT_SECONDS)
+        execution = job.latest_result(timeout=BLOCKING_POP_SECONDS)
         if execution is None:
             raise TimeoutError(f"RQ recorded no end of {job.id}")
         job.refresh()  # its ended_at
@@ -744,7 +777,7 @@ def measure_stability(grader: Grader, reruns: int) -> dict[str, object]:
 
 
 @contextlib.contextmanager
-def running_workers(redis_url: str, grader: Grader, count: int) -> Iterator[None]:
+def running_workers(redis_url: str, grader: Grader, count: int) -> Iterator[list[subprocess.Popen]]:
     """Run `count` real `grader worker` processes, warm, for the duration of the block,
     under the grader's sandbox runtime, on its worker queue."""
     slots = tempfile.TemporaryDirectory(prefix="bench-cpu-slots-")
@@ -770,7 +803,7 @@ def running_workers(redis_url: str, grader: Grader, count: int) -> Iterator[None
         for index in range(count)
     ]
     try:
-        yield
+        yield workers
     finally:
         for worker in workers:
             worker.terminate()
@@ -797,11 +830,12 @@ def _wait_for_results(
     pending = {result_job_id(submission_id) for submission_id in submission_ids}
     deadline = time.monotonic() + timeout
     while pending:
-        left = deadline - time.monotonic()
-        popped = connection.blpop([key], timeout=max(1, round(left))) if left > 0 else None
-        if popped is None:
+        if time.monotonic() > deadline:
             raise TimeoutError(f"no result for {sorted(pending)} on {RESULTS_QUEUE}")
-        pending.discard(popped[1].decode())
+        # Blocking for less than the client's socket timeout (redis-py's default is 5 s).
+        popped = connection.blpop([key], timeout=BLOCKING_POP_SECONDS)
+        if popped is not None:
+            pending.discard(popped[1].decode())
     return [
         Job.fetch(result_job_id(submission_id), connection=connection, serializer=JSONSerializer)
         for submission_id in submission_ids
@@ -874,6 +908,11 @@ def format_batch(measured: dict[str, Any], one_at_a_time: dict[str, float]) -> s
     lines.append(
         "  between jobs, median ms: "
         + ", ".join(f"{key} {parts[key]}" for key, _ in BETWEEN_JOBS if key in parts)
+    )
+    cpu = measured.get("cpu_ms_per_job") or {}
+    lines.append(
+        f"  CPU ms a job: grader workers and horses {cpu.get('grader')}, "
+        f"docker run CLI {cpu.get('docker_run_cli')} (the Engine's own not counted)"
     )
     return "\n".join(lines)
 
