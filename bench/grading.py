@@ -29,9 +29,17 @@ of its own), so that a change in the host's load falls on both alike.
   publish) and for the plain `docker run` (create, start, harness, student run, remove,
   the CLI's exit, from the Engine's events), printed as a table with each one's share.
 - between_jobs_ms_p50: in the throughput batch, a worker's time from publishing a result
-  to taking its next job (the median), which a loop of `docker run`s does not spend.
+  to taking its next job (the median), which a loop of `docker run`s does not spend;
+  between_jobs_parts_ms splits it (grading_phases.BETWEEN_JOBS: after the publish, the
+  worker's loop, the fork).
 - throughput_ratio: submissions per second through the queue with 2 grader workers,
-  versus plain `docker run`s two at a time.
+  versus plain `docker run`s two at a time, each side warmed up, the queue's batch timed
+  to its last result's publishing, in THROUGHPUT_ROUNDS rounds where the sides take turns
+  (`--batch` submissions a side each round). The bench waits for results in a blocking pop, never
+  polling, so that it takes no CPU from the graders it measures.
+- batch_job_ms_p50, batch_plain_run_ms_p50, batch_phases_ms: a graded job (taken to
+  published) and a plain run in the throughput batch, at parallelism 2, to set beside the
+  overhead samples' (parallelism 1): what running two at a time costs each side.
 - verdicts, checks_not_held: what the graded samples got, and the checks that failed or
   were inconclusive in them (a measured lab judged inconclusive is measured again by the
   grader, which a plain run never is: such samples are slower for that).
@@ -50,6 +58,7 @@ import argparse
 import contextlib
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -66,6 +75,10 @@ from typing import Any
 
 import docker
 from grading_phases import (
+    BETWEEN_JOBS,
+    ROWS,
+    BatchJob,
+    between_jobs_split,
     docker_run_phases,
     first_events,
     format_breakdown,
@@ -74,7 +87,6 @@ from grading_phases import (
 )
 from redis import Redis
 from rq import Queue
-from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.serializers import JSONSerializer
 from sandbox_runtimes import DEFAULT_SANDBOX_RUNTIME, SANDBOX_RUNTIMES, engine_runtimes
@@ -104,6 +116,10 @@ from grader.seccomp import profile_path
 ROOT = Path(__file__).resolve().parent.parent
 UNBLOCK_SOLUTIONS = ROOT / "tests" / "integration" / "solutions" / "unblock-the-loop"
 GRADER = str(Path(sys.executable).parent / "grader")
+# Rounds of the throughput batch, the two sides taking turns (measure_throughput).
+THROUGHPUT_ROUNDS = 2
+# One blocking pop on the results queue (_wait_for_results), below the client's socket timeout.
+BLOCKING_POP_SECONDS = 2
 
 
 @dataclass(frozen=True)
@@ -195,7 +211,15 @@ GRADERS = {
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=15, help="runs per side for overhead")
-    parser.add_argument("--batch", type=int, default=12, help="submissions per throughput side")
+    parser.add_argument(
+        "--batch", type=int, default=12, help="submissions per throughput side and round"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=THROUGHPUT_ROUNDS,
+        help="throughput rounds, the queue and the plain runs taking turns",
+    )
     parser.add_argument("--reruns", type=int, default=20, help="reruns per unblock solution")
     parser.add_argument(
         "--graders",
@@ -223,7 +247,7 @@ def main() -> int:
             grader = GRADERS[name]
             figures[name] = {"image": grader.image, "lab": grader.lab}
             figures[name] |= measure_grader(
-                valkey.connection_url, grader, runtimes, args.samples, args.batch
+                valkey.connection_url, grader, runtimes, args.samples, args.batch, args.rounds
             )
     if args.reruns and "node" in names:
         figures["node"] |= measure_stability(GRADERS["node"], args.reruns)
@@ -251,7 +275,12 @@ RUNC_KEYS = (
 
 
 def measure_grader(
-    redis_url: str, grader: Grader, runtimes: list[str], samples: int, batch: int
+    redis_url: str,
+    grader: Grader,
+    runtimes: list[str],
+    samples: int,
+    batch: int,
+    rounds: int = THROUGHPUT_ROUNDS,
 ) -> dict[str, object]:
     """One grader kind under each runtime (runc first), every ratio against a plain
     `docker run` under runc: runc's figures at the top level, each runtime's in
@@ -259,7 +288,9 @@ def measure_grader(
     graders = [replace(grader, runtime=runtime) for runtime in runtimes]
     overheads = measure_overhead(redis_url, graders, samples)
     throughputs = {
-        each.runtime: measure_throughput(redis_url, each, runtime_share(each.runtime, batch))
+        each.runtime: measure_throughput(
+            redis_url, each, runtime_share(each.runtime, batch), rounds
+        )
         for each in graders
     }
     baseline = DEFAULT_SANDBOX_RUNTIME
@@ -400,6 +431,9 @@ def enqueue(connection: Redis, grader: Grader, submission_id: str) -> None:
 
 # Labels each baseline container with its run, so that its Engine events can be found.
 BENCH_RUN_LABEL = "org.course-platform.bench-run"
+# The Engine events a plain run's phases are read from, and how often they are asked for.
+PLAIN_RUN_EVENTS = ("create", "start", "die", "destroy")
+EVENT_READS = 10
 
 
 class PlainDockerRun:
@@ -450,14 +484,22 @@ class PlainDockerRun:
         return elapsed
 
     def _read_phases(self, run_id: str, invoked: float, exited: float, stdout: bytes) -> None:
-        events = self._client.events(
-            since=f"{invoked - 1:.6f}",
-            until=f"{time.time():.6f}",
-            filters={"type": "container", "label": f"{BENCH_RUN_LABEL}={run_id}"},
-            decode=True,
-        )
+        # On a loaded host the Engine was seen to list a container's `destroy` a moment after
+        # its `docker run` had returned: read again, briefly, until all its events are there.
+        for _ in range(EVENT_READS):
+            events = first_events(
+                self._client.events(
+                    since=f"{invoked - 1:.6f}",
+                    until=f"{time.time():.6f}",
+                    filters={"type": "container", "label": f"{BENCH_RUN_LABEL}={run_id}"},
+                    decode=True,
+                )
+            )
+            if set(PLAIN_RUN_EVENTS) <= set(events):
+                break
+            time.sleep(0.2)
         student_wall_ms = parse_report(stdout, self._read_details).wall_ms
-        self.last_phases = docker_run_phases(invoked, first_events(events), exited, student_wall_ms)
+        self.last_phases = docker_run_phases(invoked, events, exited, student_wall_ms)
 
     def close(self) -> None:
         self._client.close()
@@ -517,6 +559,18 @@ class Throughput:
     queue_seconds: float  # the batch through the queue, 2 grader workers
     plain_seconds: float  # the batch as plain `docker run`s, 2 at a time
     between_jobs_ms: list[float]  # each busy worker's gaps between jobs (between_jobs_ms)
+    # Each graded job's time at parallelism 2 (taken -> published) and its phases, and
+    # each plain run's, to set beside the overhead samples (parallelism 1).
+    job_ms: list[float] = field(default_factory=list)
+    job_phases: list[dict[str, float]] = field(default_factory=list)
+    plain_run_ms: list[float] = field(default_factory=list)
+    # The gaps split (grading_phases.between_jobs_split): what a worker did between jobs.
+    gap_parts: list[dict[str, float]] = field(default_factory=list)
+    # CPU time (ms) the grader workers and horses, and the `docker run` CLIs, spent on the
+    # batch: on a host whose cores the sandboxes keep busy, each side's own CPU is taken
+    # from them. The Engine's own (dockerd, containerd, runc) is not counted on either side.
+    queue_cpu_ms: float = 0.0
+    plain_cpu_ms: float = 0.0
 
     @property
     def queue_rate(self) -> float:
@@ -530,7 +584,7 @@ class Throughput:
 def throughput_figures(measured: Throughput, baseline: Throughput) -> dict[str, object]:
     """A runtime's submissions per second as ratios against the baseline's plain runs
     (runc's): the grader's, a plain run's under the runtime, and the grader's against a
-    plain run under the same runtime."""
+    plain run under the same runtime; and where a busy worker's time went."""
     gaps = measured.between_jobs_ms
     return {
         "throughput_ratio": round(measured.queue_rate / baseline.plain_rate, 3),
@@ -538,51 +592,151 @@ def throughput_figures(measured: Throughput, baseline: Throughput) -> dict[str, 
         "throughput_over_plain": round(measured.queue_rate / measured.plain_rate, 3),
         "throughput_batch": measured.batch,
         "between_jobs_ms_p50": round(statistics.median(gaps), 1) if gaps else None,
+        "batch_job_ms_p50": _median(measured.job_ms),
+        "batch_plain_run_ms_p50": _median(measured.plain_run_ms),
+        "batch_phases_ms": medians(measured.job_phases),
+        "between_jobs_parts_ms": medians(measured.gap_parts),
+        "cpu_ms_per_job": {
+            "grader": round(measured.queue_cpu_ms / measured.batch, 1),
+            "docker_run_cli": round(measured.plain_cpu_ms / measured.batch, 1),
+        },
     }
 
 
-def measure_throughput(redis_url: str, grader: Grader, batch: int) -> Throughput:
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
+
+
+def measure_throughput(
+    redis_url: str, grader: Grader, batch: int, rounds: int = THROUGHPUT_ROUNDS
+) -> Throughput:
     """Submissions per second: queue with 2 grader workers versus 2 parallel `docker run`s,
-    both under the grader's runtime."""
+    both under the grader's runtime, each side warmed up first (a grading on each worker,
+    one plain run), then `batch` submissions a side in each of `rounds` rounds.
+
+    The sides take turns, queue then plain in one round, plain then queue in the next, so
+    that a host whose load drifts (other benches, other graders) weighs on both alike; the
+    workers wait idle, blocked on the queue, while the plain runs go. A queue batch ends
+    when its last result was published (the result's own time, not when the bench saw it);
+    a plain batch when its last `docker run` returned.
+    """
     connection = Redis.from_url(redis_url)
     prefix = f"{grader.adapter_name}-{grader.runtime}-throughput"
-    with running_workers(redis_url, grader, count=2):
-        grade_through_queue(connection, grader, f"{prefix}-warm-up")
-        started = time.perf_counter()
-        for index in range(batch):
-            enqueue(connection, grader, f"{prefix}-{index}")
-        for index in range(batch):
-            _wait_for_result(connection, f"{prefix}-{index}")
-        queue_seconds = time.perf_counter() - started
-    gaps = between_jobs_ms(connection, [f"{prefix}-{index}" for index in range(batch)])
-
     plain_run = PlainDockerRun(grader, phases=False)
-    plain_run()
+    queue_seconds = plain_seconds = 0.0
+    jobs: list[BatchJob] = []
+    parts: list[dict[str, float]] = []
+    plain_run_ms: list[float] = []
+    queue_cpu_ms = plain_cpu_ms = 0.0
+    try:
+        with running_workers(redis_url, grader, count=2) as workers:
+            warm_ups = [f"{prefix}-warm-up-{index}" for index in range(2)]
+            for submission_id in warm_ups:
+                enqueue(connection, grader, submission_id)
+            _wait_for_results(connection, warm_ups)
+            plain_run()
+            for round_index in range(rounds):
+                ids = [f"{prefix}-{round_index}-{index}" for index in range(batch)]
+                for side in ("queue", "plain") if round_index % 2 == 0 else ("plain", "queue"):
+                    if side == "queue":
+                        cpu_before = _workers_cpu_ms(workers)
+                        seconds, graded = _queue_batch(connection, grader, ids)
+                        queue_cpu_ms += _workers_cpu_ms(workers) - cpu_before
+                        queue_seconds += seconds
+                        jobs += graded
+                        parts += between_jobs_split(graded)  # within the round only
+                    else:
+                        cpu_before = _children_cpu_ms()
+                        seconds, run_ms = _plain_batch(plain_run, batch)
+                        plain_cpu_ms += _children_cpu_ms() - cpu_before
+                        plain_seconds += seconds
+                        plain_run_ms += run_ms
+    finally:
+        plain_run.close()
+    return Throughput(
+        batch * rounds,
+        queue_seconds,
+        plain_seconds,
+        [sum(part.values()) for part in parts],
+        job_ms=[(job.published - job.started) * 1000 for job in jobs],
+        job_phases=[job.phases for job in jobs],
+        plain_run_ms=plain_run_ms,
+        gap_parts=parts,
+        queue_cpu_ms=queue_cpu_ms,
+        plain_cpu_ms=plain_cpu_ms,
+    )
+
+
+def _workers_cpu_ms(workers: list[subprocess.Popen]) -> float:
+    """CPU time the grader workers and their ended horses spent so far (ms), from /proc:
+    what the grader's own Python (RQ, the fork, docker-py, judging) costs the host."""
+    total = 0
+    for worker in workers:
+        fields = Path(f"/proc/{worker.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return total * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def _children_cpu_ms() -> float:
+    """CPU time this process's ended children (the `docker run` CLIs) spent so far (ms)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (usage.ru_utime + usage.ru_stime) * 1000
+
+
+def _queue_batch(
+    connection: Redis, grader: Grader, submission_ids: list[str]
+) -> tuple[float, list[BatchJob]]:
+    """Enqueue the submissions at once; seconds until the last result was published."""
+    started = time.time()
+    for submission_id in submission_ids:
+        enqueue(connection, grader, submission_id)
+    published = _wait_for_results(connection, submission_ids)
+    seconds = max(job.enqueued_at.timestamp() for job in published) - started
+    return seconds, batch_jobs(connection, submission_ids, published)
+
+
+def _plain_batch(plain_run: PlainDockerRun, count: int) -> tuple[float, list[float]]:
+    """`count` plain runs two at a time; seconds for all, and each run's ms."""
+
+    def timed_run(_: int) -> float:
+        return plain_run() * 1000
+
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=2) as pool:
-        list(pool.map(lambda _: plain_run(), range(batch)))
-    docker_seconds = time.perf_counter() - started
-    plain_run.close()
-    return Throughput(batch, queue_seconds, docker_seconds, gaps)
+        run_ms = list(pool.map(timed_run, range(count)))
+    return time.perf_counter() - started, run_ms
 
 
-def between_jobs_ms(connection: Redis, submission_ids: list[str]) -> list[float]:
-    """How long each worker of a busy queue spent between publishing one result and taking
-    its next job (the horse's ending, the worker's checks before a dequeue, the fork): time
-    in which a plain `docker run` loop is already running its next container."""
-    by_worker: dict[str, list[tuple[datetime, datetime]]] = {}
-    for submission_id in submission_ids:
+def batch_jobs(connection: Redis, submission_ids: list[str], results: list[Job]) -> list[BatchJob]:
+    """The throughput batch's jobs as RQ and their published `results` recorded them."""
+    jobs = []
+    for submission_id, published in zip(submission_ids, results, strict=True):
         job = Job.fetch(
             grade_job_id(submission_id), connection=connection, serializer=JSONSerializer
         )
-        published = _wait_for_result(connection, submission_id).enqueued_at
-        by_worker.setdefault(job.worker_name or "", []).append((job.started_at, published))
-    gaps = []
-    for jobs in by_worker.values():
-        jobs.sort()
-        for (_, published), (next_taken, _) in zip(jobs, jobs[1:], strict=False):
-            gaps.append((next_taken - published).total_seconds() * 1000)
-    return gaps
+        # RQ records the job's end once the job has returned, moments after it published.
+        execution = job.latest_result(timeout=BLOCKING_POP_SECONDS)
+        if execution is None:
+            raise TimeoutError(f"RQ recorded no end of {job.id}")
+        job.refresh()  # its ended_at
+        result = published.args[0]
+        jobs.append(
+            BatchJob(
+                worker=job.worker_name or "",
+                forked=execution.execution_started_at.timestamp(),
+                started=job.started_at.timestamp(),
+                published=published.enqueued_at.timestamp(),
+                ended=job.ended_at.timestamp(),
+                phases=grader_phases(
+                    job.enqueued_at,
+                    job.started_at,
+                    datetime.fromisoformat(result["times"]["started"]),
+                    published.enqueued_at,
+                    result.get("phases_ms", {}),
+                ),
+            )
+        )
+    return jobs
 
 
 # --- stability -----------------------------------------------------------------------
@@ -623,7 +777,7 @@ def measure_stability(grader: Grader, reruns: int) -> dict[str, object]:
 
 
 @contextlib.contextmanager
-def running_workers(redis_url: str, grader: Grader, count: int) -> Iterator[None]:
+def running_workers(redis_url: str, grader: Grader, count: int) -> Iterator[list[subprocess.Popen]]:
     """Run `count` real `grader worker` processes, warm, for the duration of the block,
     under the grader's sandbox runtime, on its worker queue."""
     slots = tempfile.TemporaryDirectory(prefix="bench-cpu-slots-")
@@ -649,7 +803,7 @@ def running_workers(redis_url: str, grader: Grader, count: int) -> Iterator[None
         for index in range(count)
     ]
     try:
-        yield
+        yield workers
     finally:
         for worker in workers:
             worker.terminate()
@@ -659,15 +813,33 @@ def running_workers(redis_url: str, grader: Grader, count: int) -> Iterator[None
 
 
 def _wait_for_result(connection: Redis, submission_id: str, timeout: float = 120) -> Job:
+    return _wait_for_results(connection, [submission_id], timeout)[0]
+
+
+def _wait_for_results(
+    connection: Redis, submission_ids: list[str], timeout: float = 120
+) -> list[Job]:
+    """The published results of `submission_ids`, once all are on the results queue.
+
+    Waits in a blocking pop on the results queue's list (the bench runs no portal to take
+    them), not by polling: a poll every few milliseconds would take CPU from the graders
+    the batch measures, which the plain `docker run`s, waited for by their threads, never
+    lose. A result published before the wait began is still in the list.
+    """
+    key = Queue(RESULTS_QUEUE, connection=connection, serializer=JSONSerializer).key
+    pending = {result_job_id(submission_id) for submission_id in submission_ids}
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            return Job.fetch(
-                result_job_id(submission_id), connection=connection, serializer=JSONSerializer
-            )
-        except NoSuchJobError:  # not published yet
-            time.sleep(0.02)
-    raise TimeoutError(f"no result for {submission_id} on {RESULTS_QUEUE}")
+    while pending:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no result for {sorted(pending)} on {RESULTS_QUEUE}")
+        # Blocking for less than the client's socket timeout (redis-py's default is 5 s).
+        popped = connection.blpop([key], timeout=BLOCKING_POP_SECONDS)
+        if popped is not None:
+            pending.discard(popped[1].decode())
+    return [
+        Job.fetch(result_job_id(submission_id), connection=connection, serializer=JSONSerializer)
+        for submission_id in submission_ids
+    ]
 
 
 def _ratio(values: list[float], baseline: list[float], percent: int) -> float:
@@ -713,6 +885,36 @@ def print_table(figures: dict[str, Any], names: list[str]) -> None:
             gap = measured.get("between_jobs_ms_p50")
             print(f"  between jobs (throughput batch): {gap} ms median from a worker's result")
             print("  published to its next job taken (a `docker run` loop: none)")
+            print(format_batch(measured, phases["grader"]))
+
+
+def format_batch(measured: dict[str, Any], one_at_a_time: dict[str, float]) -> str:
+    """The throughput batch (parallelism 2) beside the overhead samples (parallelism 1):
+    a graded job's and a plain run's median ms, the phases that grew, and what the
+    between-jobs gap is made of."""
+    lines = [
+        f"  throughput batch, median ms a job at parallelism 2: grader "
+        f"{measured.get('batch_job_ms_p50')} (taken -> published), plain docker run "
+        f"{measured.get('batch_plain_run_ms_p50')}"
+    ]
+    batch = measured.get("batch_phases_ms") or {}
+    grown = [
+        f"{key} {one_at_a_time[key]:.1f}->{batch[key]:.1f}"
+        for key, _, _ in ROWS
+        if key in batch and key in one_at_a_time and key != "queue_pickup"
+    ]
+    lines.append("  phases at parallelism 1 -> 2: " + ", ".join(grown))
+    parts = measured.get("between_jobs_parts_ms") or {}
+    lines.append(
+        "  between jobs, median ms: "
+        + ", ".join(f"{key} {parts[key]}" for key, _ in BETWEEN_JOBS if key in parts)
+    )
+    cpu = measured.get("cpu_ms_per_job") or {}
+    lines.append(
+        f"  CPU ms a job: grader workers and horses {cpu.get('grader')}, "
+        f"docker run CLI {cpu.get('docker_run_cli')} (the Engine's own not counted)"
+    )
+    return "\n".join(lines)
 
 
 # The side-by-side table's rows: (figure, what it compares). Every ratio's baseline is a

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from grader.phases import RUN, split_run
@@ -89,6 +90,46 @@ def first_events(events: Iterable[Mapping]) -> dict[str, float]:
         if action and action not in first:
             first[action] = event["timeNano"] / 1e9
     return first
+
+
+# What a busy worker does between publishing one result and taking its next job, in order:
+# (key, what it covers). The sum is the batch's between_jobs_ms.
+BETWEEN_JOBS = (
+    ("after_publish", "published -> the job returned: its container removed, the horse's return"),
+    ("worker_loop", "returned -> next execution: RQ's bookkeeping, horse exit, checks, dequeue"),
+    ("fork", "next execution -> next job taken: the fork and the horse's RQ setup"),
+)
+
+
+@dataclass(frozen=True)
+class BatchJob:
+    """One job of a busy worker, as RQ and its published result recorded it (Unix seconds)."""
+
+    worker: str  # RQ's worker_name
+    forked: float  # the worker made its execution, just before forking the horse
+    started: float  # the horse took it (RQ's started_at)
+    published: float  # its result on the results queue
+    ended: float  # the job function returned (RQ's ended_at)
+    phases: dict[str, float] = field(default_factory=dict)  # grader_phases
+
+
+def between_jobs_split(jobs: Iterable[BatchJob]) -> list[dict[str, float]]:
+    """Each worker's gaps between consecutive jobs, split as BETWEEN_JOBS says (ms)."""
+    by_worker: dict[str, list[BatchJob]] = {}
+    for job in jobs:
+        by_worker.setdefault(job.worker, []).append(job)
+    parts = []
+    for worked in by_worker.values():
+        worked.sort(key=lambda job: job.started)
+        for done, following in zip(worked, worked[1:], strict=False):
+            parts.append(
+                {
+                    "after_publish": round((done.ended - done.published) * 1000, 1),
+                    "worker_loop": round((following.forked - done.ended) * 1000, 1),
+                    "fork": round((following.started - following.forked) * 1000, 1),
+                }
+            )
+    return parts
 
 
 def medians(samples: list[dict[str, float]]) -> dict[str, float]:

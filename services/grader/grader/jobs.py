@@ -6,12 +6,19 @@ never reaches the student; the last attempt publishes it instead, so nothing han
 An `inconclusive` result (the host stayed too noisy to measure, even after the pipeline's
 own re-runs) is retried the same way, later, when the host may be quieter; the job's meta
 says so (`remeasuring`), which the portal shows while the job waits.
+
+A job run by a grader worker's horse leaves its finished sandbox containers to the worker
+(`hand_over_removals`): their ids go back in the job's return value, and the worker removes
+them while its next horse grades (grader.worker). A busy worker then takes its next job
+as soon as the result is published, where it used to wait for `docker rm` first. Run
+anywhere else (the CLI, a test's in-process worker), the job removes its own.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import docker
@@ -37,8 +44,19 @@ from grader.trial import run_request
 log = logging.getLogger(__name__)
 
 
-# In a job's return value: whether the Engine answered throughout (engine_answered).
+# In a job's return value: whether the Engine answered throughout (engine_answered), and the
+# ids of the finished containers the job left to its worker (containers_left).
 ENGINE_ANSWERED = "engine_answered"
+CONTAINERS_LEFT = "containers_left"
+
+# Set in a grader worker's horse only (hand_over_removals): nobody else would remove them.
+_removals_handed_over = False
+
+
+def hand_over_removals() -> None:
+    """Leave this process's finished containers to its grader worker (call in the horse)."""
+    global _removals_handed_over
+    _removals_handed_over = True
 
 
 class RemeasureLater(Exception):
@@ -63,13 +81,22 @@ def grade(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _grade(request: GradeRequest) -> dict[str, Any]:
-    # The sandbox containers are removed once the result is published (or the job ends
-    # otherwise): the student's result never waits for `docker rm`.
+    # The sandbox containers are removed once the result is published, by the worker or
+    # here (or when the job ends otherwise): the student's result never waits for `docker rm`.
     with ContainerRemovals() as removals:
         outcome = _grade_and_publish(request, removals)
-        removals.remove_all()
+        left = _remove_or_hand_over(removals)
     answered = outcome["verdict"] != "infra_error" and removals.all_removed
-    return outcome | {ENGINE_ANSWERED: answered}
+    return outcome | {ENGINE_ANSWERED: answered, CONTAINERS_LEFT: left}
+
+
+def _remove_or_hand_over(removals: ContainerRemovals) -> list[str]:
+    """The ids of the containers left to the worker, after removing the rest (all of them
+    when this process is no grader worker's horse)."""
+    if _removals_handed_over:
+        return removals.hand_over()
+    removals.remove_all()
+    return []
 
 
 def _grade_and_publish(request: GradeRequest, removals: ContainerRemovals) -> dict[str, Any]:
@@ -133,18 +160,41 @@ def _run(request: RunRequest) -> dict[str, Any]:
         job = get_current_job()
         if job is not None:
             publish_run_result(job.connection, result, result_version_for(request))
-        removals.remove_all()
+        left = _remove_or_hand_over(removals)
     answered = result.outcome != "infra_error" and removals.all_removed
-    return {"run_id": result.run_id, "outcome": result.outcome, ENGINE_ANSWERED: answered}
+    return {
+        "run_id": result.run_id,
+        "outcome": result.outcome,
+        ENGINE_ANSWERED: answered,
+        CONTAINERS_LEFT: left,
+    }
 
 
-def engine_answered(job: Job) -> bool:
-    """Whether `job`, a grade or a run that has just ended, found its Docker Engine answering
-    from start to end: it ended without an infra_error and removed its sandbox containers.
+@dataclass(frozen=True)
+class JobEnding:
+    """How a grade or a run that has just ended left its Docker Engine (job_ending)."""
+
+    engine_answered: bool  # no infra_error, every container it had to remove removed
+    containers_left: tuple[str, ...] = ()  # finished containers for its worker to remove
+
+
+def job_ending(job: Job) -> JobEnding:
+    """How `job`, a grade or a run that has just ended, left its Engine: whether it found it
+    answering from start to end (it ended without an infra_error and removed the sandbox
+    containers it did not leave to its worker), and which containers it left.
 
     Its worker then knows the Engine answered moments ago and need not ask it again before
     the next job (grader.worker). A job that raised (an infra_error retried later) has no
-    return value, hence False. Asks Valkey for the job's result.
+    return value, hence not answered; it removed its containers itself. Asks Valkey for the
+    job's result.
     """
     value = job.return_value(refresh=True)
-    return isinstance(value, dict) and value.get(ENGINE_ANSWERED) is True
+    if not isinstance(value, dict):
+        return JobEnding(False)
+    left = value.get(CONTAINERS_LEFT) or []
+    return JobEnding(value.get(ENGINE_ANSWERED) is True, tuple(str(each) for each in left))
+
+
+def engine_answered(job: Job) -> bool:
+    """Whether `job` found its Docker Engine answering from start to end (job_ending)."""
+    return job_ending(job).engine_answered

@@ -4,13 +4,15 @@ inspect -> remove.
 The container is always removed whatever happens in between: at the end of the run, or,
 when the caller passes its `ContainerRemovals`, once the caller is done with the result
 (the worker's job publishes the student's result first: nothing in it depends on the
-removal, which takes a tenth of a second or more). The job and the student's files go in
-on the container's stdin, one JSON document the harness reads to its end before any
-student code runs (its job_input module); that works with a read-only root filesystem and
-with a remote Engine (no host path is shared), and costs a write on a socket where
-`put_archive` into a /work volume cost the Engine a mount, an unpacking process and the
-volume (about a tenth of a second a run). The harness prints its report on stdout, which
-the grader reads from the container's log.
+removal), or by whoever the caller hands them over to (a grader worker's horse hands them
+to its worker, which removes them while its next job runs: grader.jobs, grader.worker).
+
+The job and the student's files go in on the container's stdin, one JSON document the
+harness reads to its end before any student code runs (its job_input module); that works
+with a read-only root filesystem and with a remote Engine (no host path is shared), and
+costs a write on a socket where `put_archive` into a /work volume cost the Engine a mount,
+an unpacking process and the volume (about a tenth of a second a run). The harness prints
+its report on stdout, which the grader reads from the container's log.
 """
 
 from __future__ import annotations
@@ -116,6 +118,13 @@ class ContainerRemovals:
         while self._containers:
             if not _remove(self._containers.pop()):
                 self.all_removed = False
+
+    def hand_over(self) -> list[str]:
+        """The ids of every container deferred so far, for another process to remove: they
+        are no longer this one's to remove."""
+        ids = [container.id for container in self._containers]
+        self._containers.clear()
+        return ids
 
     def __enter__(self) -> ContainerRemovals:
         return self

@@ -10,20 +10,29 @@ peer (its watch, grader.watch, requeues the grading jobs a killed grader abandon
 removes the sandbox containers it left), and its Docker Engine unreachable (it takes no job
 until the Engine answers; the job in hand ends in infra_error and is retried).
 
-Between two jobs a busy worker asks the Engine nothing: a job that ran its sandbox and
-removed its container shows the Engine answered moments ago. It asks again (and looks for
-containers of its own left behind) after a job that did not end so, and when the last
-answer is older than ENGINE_TRUSTED_SECONDS (an idle worker, every dequeue timeout).
+Between two jobs a busy worker asks the Engine nothing: a job that ran its sandbox shows
+the Engine answered moments ago. It asks again (and looks for containers of its own left
+behind) after a job that did not end so, and when the last answer is older than
+ENGINE_TRUSTED_SECONDS (an idle worker, every dequeue timeout).
+
+Nor does a busy worker wait for `docker rm`: its horse publishes the result and hands the
+finished containers back (grader.jobs.hand_over_removals), and the worker removes them just
+after forking the next horse, while that one grades. An idle worker (nothing waiting on
+its queue) removes them before it waits for a job, and a stopping one before it stops; one
+that dies first leaves them to the janitor, as a dead horse does. (A job it saw waiting
+that another worker took leaves them until its own next job, or until the janitor finds
+them past their deadline: an exited container, a minute at most.)
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
 
 import requests
-from docker.errors import DockerException
+from docker.errors import DockerException, NotFound
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Worker
@@ -31,11 +40,12 @@ from rq.serializers import JSONSerializer
 from rq.worker import WorkerStatus
 
 from grader.abandoned import JOB_MONITORING_SECONDS, platform_instance
+from grader.adapter import configured_adapter
 from grader.config import GraderConfig
 from grader.engine_client import engine_client
 from grader.health_server import check_docker
 from grader.janitor import remove_containers_of
-from grader.jobs import engine_answered  # imported before forking: every job starts warm
+from grader.jobs import hand_over_removals, job_ending  # imported before forking: jobs start warm
 from grader.sandbox import INSTANCE_ENV
 from grader.watch import JANITOR_DOCKER_TIMEOUT_SECONDS, GraderWatch
 from workerkit.resilient import wait_for_valkey, work_through_outages
@@ -85,22 +95,31 @@ class GraderWorker(Worker):
         # 503 meanwhile. A burst run (tests, one-off use) does not wait. An Engine that
         # answered moments ago (ENGINE_TRUSTED_SECONDS) is not asked again.
         super().check_for_suspension(burst)
+        if self._containers_left and not self._jobs_waiting():
+            self._remove_containers_left()  # no next horse to overlap: remove them now
         if not burst and not self._engine_answered_recently():
             self._wait_for_the_engine()
         if self._stop_requested or self._no_containers_left:
             return
         # No horse runs now, so a container still labelled with this worker is one that its
-        # last horse could not remove (the Engine went away mid-run): remove it now.
+        # last horse could not remove (the Engine went away mid-run), or one it handed over:
+        # remove them now.
         removed = self._remove_own_containers()
         self._no_containers_left = removed is not None
+        if removed is not None:
+            self._containers_left = ()
         if removed:
             log.warning("removed %d sandbox container(s) its last job left", removed)
 
     # When the Engine last answered (time.monotonic()), None when it has not since the last
-    # job that failed; and whether no container of this worker can be left (its last job
-    # removed its own, or the worker removed them since).
+    # job that failed; whether no container of this worker can be left but those handed
+    # over (its last job removed or handed over its own, or the worker removed them since);
+    # the ids its last job handed over, not yet removed; and whether removing some failed
+    # since the last job ended.
     _engine_answered_at: float | None = None
     _no_containers_left = False
+    _containers_left: tuple[str, ...] = ()
+    _removal_failed = False
 
     def _engine_answered_recently(self) -> bool:
         answered_at = self._engine_answered_at
@@ -110,16 +129,62 @@ class GraderWorker(Worker):
         super().execute_job(job, queue)
         self.note_how_the_engine_answered(job)
 
+    def fork_work_horse(self, job, queue) -> None:
+        super().fork_work_horse(job, queue)
+        # Only the worker returns here (the horse exits inside): the last job's containers
+        # are removed while the new horse grades, not before it is forked.
+        self._remove_containers_left()
+
+    def main_work_horse(self, job, queue) -> None:
+        hand_over_removals()  # in the horse: its finished containers are the worker's to remove
+        super().main_work_horse(job, queue)
+
+    def teardown(self) -> None:
+        self._remove_containers_left()
+        super().teardown()
+
     def note_how_the_engine_answered(self, job) -> None:
         """After `job` ended: trust the Engine for a while if the job found it answering
-        throughout, else ask it (and look for this worker's containers) before the next."""
+        throughout (and the worker's own removals since the last job did not fail), else
+        ask it (and look for this worker's containers) before the next; keep the ids of the
+        containers the job left to remove."""
         try:
-            answered = engine_answered(job)
+            ending = job_ending(job)
         except RedisError as error:
             log.warning("how job %s ended is unknown (%s): asking the Engine", job.id, error)
-            answered = False
+            ending = None
+        answered = ending is not None and ending.engine_answered and not self._removal_failed
+        self._removal_failed = False
+        self._containers_left += ending.containers_left if ending is not None else ()
         self._engine_answered_at = time.monotonic() if answered else None
         self._no_containers_left = answered
+
+    def _jobs_waiting(self) -> bool:
+        """Whether a job waits on one of the worker's queues (a guess: another may take it)."""
+        try:
+            return any(queue.count for queue in self.queues)
+        except RedisError:
+            return False
+
+    def _remove_containers_left(self) -> None:
+        """Remove the containers the last job handed over; a failure leaves them to the
+        check before the next dequeue (and to the janitor), and the Engine is asked then."""
+        ids, self._containers_left = self._containers_left, ()
+        if not ids:
+            return
+        try:
+            client = engine_client(timeout=JANITOR_DOCKER_TIMEOUT_SECONDS)
+            try:
+                for container_id in ids:
+                    with contextlib.suppress(NotFound):
+                        client.api.remove_container(container_id, v=True, force=True)
+            finally:
+                client.close()
+        except (DockerException, requests.exceptions.RequestException) as error:
+            log.warning("sandbox containers of %s stay for the janitor: %s", self.name, error)
+            self._removal_failed = True
+            self._no_containers_left = False
+            self._engine_answered_at = None
 
     def _wait_for_the_engine(self) -> None:
         config = GraderConfig.from_env()
@@ -198,6 +263,10 @@ def run_worker(
     redis_url: str, queue_name: str, burst: bool = False, name: str | None = None
 ) -> bool:
     """Work the grading queue `queue_name` until stopped (or until it is empty, with `burst`)."""
+    # The language adapter (its parser, its lab kinds) is imported by name on first use:
+    # here, before the first fork. Left to the horses, each one imported it anew, about
+    # 40 to 50 ms of CPU a grading taken from the sandboxes beside it.
+    configured_adapter()
     connection = Redis.from_url(redis_url)
     wait_for_valkey(connection)
     instance = platform_instance(connection)
