@@ -6,9 +6,12 @@ stalls longer than one whose work runs in a worker), never a number of milliseco
 """
 
 import json
+import os
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import require
 
 pytestmark = pytest.mark.docker
 
@@ -87,6 +90,35 @@ def test_unblock_driver_stops_repeating_only_when_decided(run_in_sandbox, stop_w
         assert m["repeats"] == 3
     if stop_when_decided == 0:
         assert m["stopped"] != "decided" and len(set(runs.values())) == 1
+
+
+@pytest.mark.parametrize(
+    ("cpu_flags", "quiet_ms"),
+    [
+        # Two CPUs can use up a 1-CPU quota: one CFS period (pause_ms) before each call.
+        (("--cpus=1",), QUICK_UNBLOCK["pause_ms"]),
+        # One CPU cannot use more than a 1-CPU quota: only the measuring's own 40 ms.
+        (("--cpus=1", "--cpuset-cpus=0"), 40),
+    ],
+)
+def test_unblock_driver_pauses_a_cfs_period_only_where_the_quota_can_be_used_up(
+    run_in_sandbox, cpu_flags, quiet_ms
+):
+    require(len(os.sched_getaffinity(0)) >= 2, "this test needs a host with 2 CPUs or more")
+    solution = (REFERENCE_SOLUTIONS / "unblock-the-loop.js").read_text()
+
+    run = run_in_sandbox(
+        {"main.js": solution},
+        lab_kind="unblock-the-loop",
+        check_config=QUICK_UNBLOCK,
+        wall_seconds=20,
+        docker_flags=(*TWO_CPUS, *cpu_flags),
+    )
+
+    report, m = run.report, run.report["measurements"]
+    assert (report["status"], report["harness_error"], m["problem"]) == ("exited", None, None)
+    assert m["cpu_quota_cpus"] == 1
+    assert m["quiet_ms"] == quiet_ms
 
 
 def test_unblock_driver_reports_a_missing_export_without_timing(run_in_sandbox):

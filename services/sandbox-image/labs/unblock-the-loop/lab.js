@@ -62,6 +62,9 @@ function summarize({ facts, runs, cpuQuotaCpus }) {
     // change the grading), `time_budget` (a busy host), or null (all of them).
     repeats_asked: facts.repeats_asked ?? null,
     stopped: facts.stopped ?? null,
+    // The quiet before each timed call: pause_ms, or the measuring's own 40 ms where the
+    // quota cannot be used up (driver.js, quietBeforeCalls).
+    quiet_ms: facts.quiet_ms ?? null,
     // The CPU time the job was sized for, and the clock that timed the calibration.
     job: { cpu_ms: facts.job_ms ?? null, clock: facts.calibration_clock ?? null },
     thread_cpu: {
