@@ -17,6 +17,7 @@ import os
 import re
 import secrets
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,9 +25,11 @@ import pytest
 import redis
 from flask import Flask
 from flask.testing import FlaskClient
+from psycopg.errors import InsufficientPrivilege
 from rq import Queue
 from rq.serializers import JSONSerializer
 from sqlalchemy import create_engine, make_url, select, text
+from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.orm import Session
 
 import contract
@@ -68,21 +71,11 @@ def postgres_url() -> Iterator[str]:
     """A throwaway, migrated PostgreSQL database on TEST_DATABASE_URL's server."""
     if not TEST_DATABASE_URL:
         pytest.fail("CI=true but TEST_DATABASE_URL is not set: PostgreSQL tests cannot run")
-    server_url = make_url(TEST_DATABASE_URL)
-    name = f"portal_test_{secrets.token_hex(4)}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server_url.set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url)
-    upgrade_database(engine)
-    engine.dispose()
-    try:
+    with own_postgres_database("portal_test") as url:
+        engine = make_engine(url)
+        upgrade_database(engine)
+        engine.dispose()
         yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _empty_postgres_tables(url: str) -> None:
@@ -131,11 +124,35 @@ def own_postgres_database(prefix: str) -> Iterator[str]:
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
     try:
         yield server_url.set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        drop_postgres_database(name)
+
+
+def drop_postgres_database(name: str, attempts: int = 20) -> None:
+    """Drop a test database on TEST_DATABASE_URL's server, even if something still uses it.
+
+    WITH (FORCE) ends the other sessions on it; an autovacuum worker among them belongs
+    to no role, so a role that is not a member of pg_signal_backend may not end it and
+    the drop is refused. CI grants that role; elsewhere the drop waits for the worker,
+    which is done within a second on these small databases. The engine is disposed
+    however the drop ends: a connection left open would be reported (ResourceWarning)
+    in whichever later test happens to collect it.
+    """
+    admin = create_engine(make_url(TEST_DATABASE_URL), isolation_level="AUTOCOMMIT")
+    try:
+        for attempt in range(attempts):
+            try:
+                with admin.connect() as connection:
+                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                return
+            except ProgrammingError as error:
+                if not isinstance(error.orig, InsufficientPrivilege) or attempt == attempts - 1:
+                    raise
+                time.sleep(0.25)
+    finally:
         admin.dispose()
 
 
