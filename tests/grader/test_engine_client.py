@@ -32,6 +32,8 @@ def engine(tmp_path, monkeypatch):
 
         def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
             asked.append(self.path)
+            if "Authorization" in self.headers:
+                asked.append("Authorization: " + self.headers["Authorization"])
             if self.path.endswith("/version"):
                 body = json.dumps({"ApiVersion": API_VERSION, "Version": "fake"}).encode()
             else:
@@ -73,3 +75,19 @@ def test_a_forgotten_version_is_asked_again(engine):
     forget_api_version()
     engine_client().close()
     assert engine == ["/version", "/version"]
+
+
+def test_a_client_of_the_local_socket_does_not_consult_the_environment(
+    engine, tmp_path, monkeypatch
+):
+    # requests would otherwise look at proxies, .netrc and CA bundles before every request
+    # (CPU taken from the sandboxes); a .netrc naming "localhost" shows whether it still does.
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine localhost login someone password secret\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    client = engine_client()
+    assert client.ping()
+    client.close()
+    # The one /version ask of the process is docker-py's, made before the client is set up.
+    assert engine[-1] == f"/v{API_VERSION}/_ping"  # no Authorization header after it
