@@ -4,6 +4,10 @@ Containers are created (not started) with the labels a grader's sandbox run give
 A dead grader's container of this platform goes; a live grader's stays; another
 platform's (another Valkey on the same Engine: a second suite, a staging copy) is judged
 by its deadline only, whatever its grader's name means here.
+
+On a busy host other graders remove their finished sandboxes while a janitor runs: a
+container gone between the Engine's list and the janitor's next request never stops the
+run. The race is made certain by a client whose inspect of one container removes it first.
 """
 
 from __future__ import annotations
@@ -13,7 +17,12 @@ import time
 import docker
 import pytest
 
-from grader.janitor import DEADLINE_MARGIN_SECONDS, remove_orphaned_containers
+from grader.janitor import (
+    DEADLINE_MARGIN_SECONDS,
+    remove_containers_of,
+    remove_leftover_containers,
+    remove_orphaned_containers,
+)
 from grader.runsc_leftovers import leaked_ids
 from grader.sandbox import (
     DEADLINE_LABEL,
@@ -50,6 +59,42 @@ def make_container(docker_client, sandbox_image):
             pass  # removed by the janitor
 
 
+@pytest.fixture
+def removed_when_inspected(docker_client, monkeypatch):
+    """Make the containers whose ids it is given vanish as soon as the client inspects one,
+    as another grader's removal of its finished sandbox would just after the Engine's list."""
+    vanishing: set[str] = set()
+    inspect = docker_client.api.inspect_container
+
+    def inspect_after_a_concurrent_removal(container):
+        container_id = getattr(container, "id", container)
+        if container_id in vanishing:
+            docker_client.api.remove_container(container_id, force=True, v=True)
+        return inspect(container)  # NotFound for a vanished one
+
+    monkeypatch.setattr(docker_client.api, "inspect_container", inspect_after_a_concurrent_removal)
+    return vanishing.add
+
+
+@pytest.fixture
+def only_listed(docker_client, monkeypatch):
+    """Have the Engine's container list show only the ids it is given: other suites share
+    the Engine, and a janitor that judges by age alone must not remove their sandboxes."""
+    shown: set[str] = set()
+    containers = docker_client.api.containers
+
+    def containers_of_this_test(*args, **kwargs):
+        return [c for c in containers(*args, **kwargs) if c["Id"] in shown]
+
+    monkeypatch.setattr(docker_client.api, "containers", containers_of_this_test)
+    return shown.add
+
+
+def exists(docker_client, container_id: str) -> bool:
+    """Whether the Engine still has the container (asked without inspecting it)."""
+    return bool(docker_client.api.containers(all=True, filters={"id": container_id}))
+
+
 def test_only_dead_graders_and_overdue_containers_are_removed(docker_client, make_container):
     later = time.time() + 600
     dead_ours = make_container("grader-dead", "ours", later)
@@ -67,6 +112,55 @@ def test_only_dead_graders_and_overdue_containers_are_removed(docker_client, mak
 
     assert dead_ours in removed and overdue_elsewhere in removed
     assert live_ours not in removed and dead_elsewhere not in removed
+
+
+def test_a_dead_graders_container_removed_meanwhile_does_not_stop_the_janitor(
+    docker_client, make_container, removed_when_inspected
+):
+    later = time.time() + 600
+    vanishing = make_container("grader-dead", "ours", later)
+    other = make_container("grader-dead", "ours", later)
+    removed_when_inspected(vanishing)
+
+    removed = remove_orphaned_containers(
+        docker_client, grader_alive=lambda name: False, instance="ours"
+    )
+
+    assert other in removed
+    assert not exists(docker_client, other) and not exists(docker_client, vanishing)
+
+
+def test_a_graders_own_containers_go_even_when_one_is_removed_meanwhile(
+    docker_client, make_container, removed_when_inspected
+):
+    later = time.time() + 600
+    vanishing = make_container("grader-horse-died", "ours", later)
+    other = make_container("grader-horse-died", "ours", later)
+    someone_elses = make_container("grader-live", "ours", later)
+    removed_when_inspected(vanishing)
+
+    removed = remove_containers_of(docker_client, "grader-horse-died", "ours")
+
+    assert removed in (1, 2)  # the vanishing one is counted if the janitor removed it first
+    assert not exists(docker_client, other) and not exists(docker_client, vanishing)
+    assert exists(docker_client, someone_elses)
+
+
+def test_leftovers_are_judged_by_their_age(
+    docker_client, make_container, removed_when_inspected, only_listed
+):
+    later = time.time() + 600
+    vanishing = make_container("grader-gone", "ours", later)
+    old = make_container("grader-gone", "ours", later)
+    for container_id in (vanishing, old):
+        only_listed(container_id)
+    removed_when_inspected(vanishing)
+
+    assert remove_leftover_containers(docker_client, older_than_seconds=3600) == 0
+    assert exists(docker_client, old)
+
+    assert remove_leftover_containers(docker_client, older_than_seconds=0) in (1, 2)
+    assert not exists(docker_client, old) and not exists(docker_client, vanishing)
 
 
 def test_only_runsc_sandboxes_the_engine_does_not_know_are_leftovers():

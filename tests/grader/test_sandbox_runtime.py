@@ -4,12 +4,14 @@ Under either runtime (runsc: gVisor, registered with the Engine as deploy/README
 runc: with the grader's seccomp profile) the labs' reference solutions are never failed: a
 measurement gVisor cannot make precise enough is inconclusive, not a fail. A runtime the
 Engine lacks keeps the grader out of work with a reason an operator can act on, and a start
-that fails under runsc leaves nothing behind once the janitor has run.
+that fails under runsc leaves nothing behind once the janitor has run. Only a grader whose
+own runtime is runsc runs that janitor: a runc grader never runs runsc.
 """
 
 from __future__ import annotations
 
 import functools
+import shutil
 import subprocess
 import time
 import uuid
@@ -21,12 +23,14 @@ import pytest
 import yaml
 
 from contract import SCHEMA_VERSION, GradeRequest, Limits, SubmittedFile
+from grader import watch as watch_module
 from grader.adapter import KNOWN_ADAPTERS, load_adapter
 from grader.config import ConfigError, GraderConfig
 from grader.health_server import check_docker
 from grader.pipeline import grade_request
 from grader.runsc_leftovers import DEFAULT_EXEC_ROOT, reap_leaked_sandboxes, runsc_root
 from grader.sandbox import SANDBOX_LABEL, run_in_sandbox
+from grader.watch import GraderWatch
 from tests.conftest import (
     PYTHON_SANDBOX_IMAGE,
     SANDBOX_IMAGE,
@@ -156,6 +160,39 @@ def test_the_janitor_reaps_what_a_failed_start_under_runsc_leaves(
     assert container.id in reaped
     assert container.id not in runsc_ids(root)
     assert processes_gone(container.id)
+
+
+@pytest.mark.docker
+@pytest.mark.valkey
+@pytest.mark.parametrize(("grader_runtime", "runs_runsc"), [("runc", False), ("runsc", True)])
+def test_only_a_runsc_graders_watch_runs_runsc(
+    grader_runtime, runs_runsc, redis_url, docker_client, monkeypatch
+):
+    """Only a start under runsc leaks runsc sandboxes: a runc grader's watch must not spend
+    the sandboxes' CPU on `runsc list` every janitor run, even where runsc is installed."""
+    require(
+        shutil.which("runsc") is not None and runsc_root(DEFAULT_EXEC_ROOT).is_dir(),
+        "runsc is not installed here: no grader would run it",
+    )
+    monkeypatch.setattr(watch_module, "_docker_client", lambda: docker_client)
+    commands = []
+    run = subprocess.run
+
+    def recorded(command, *args, **kwargs):
+        commands.append(command)
+        return run(command, *args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "run", recorded)
+    name = uuid.uuid4().hex[:8]
+    watch = GraderWatch(
+        redis_url, f"grader-{name}", "grading", f"watch-{name}", sandbox_runtime=grader_runtime
+    )
+    try:
+        watch.tick()
+    finally:
+        watch.connection.close()
+
+    assert any(command[0] == "runsc" for command in commands) == runs_runsc, commands
 
 
 def runsc_ids(root: Path) -> list[str]:

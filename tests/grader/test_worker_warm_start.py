@@ -16,7 +16,7 @@ pytestmark = pytest.mark.valkey
 
 
 class IdleWatch:
-    def __init__(self, *args):
+    def __init__(self, *args, **kwargs):
         pass
 
     def tick(self, janitor):

@@ -4,16 +4,22 @@ Each run removes its own container in `finally`, but a grader killed with SIGKIL
 Containers carry the sandbox label, so any that outlived the longest possible run are
 leftovers; the janitor removes them with their volumes. A live grader also removes, every
 few seconds, the containers of graders that are dead (remove_orphaned_containers).
+
+Each function asks the Engine for one sparse list (its labels, ids and creation times) and
+never inspects a container: a full list costs one inspect per container, and on a busy host
+a container another grader removes between the list and its inspect (its finished sandbox)
+made docker-py raise NotFound and lost the whole run. A container gone before its own
+removal is simply not counted.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 import docker
 from docker.errors import NotFound
+from docker.models.containers import Container
 
 from grader.sandbox import DEADLINE_LABEL, GRADER_LABEL, INSTANCE_LABEL, SANDBOX_LABEL
 
@@ -21,16 +27,12 @@ from grader.sandbox import DEADLINE_LABEL, GRADER_LABEL, INSTANCE_LABEL, SANDBOX
 def remove_leftover_containers(client: docker.DockerClient, older_than_seconds: float) -> int:
     """Remove labelled sandbox containers created more than `older_than_seconds` ago."""
     removed = 0
-    now = datetime.now(UTC)
-    for container in client.containers.list(all=True, filters={"label": SANDBOX_LABEL}):
-        created = datetime.fromisoformat(container.attrs["Created"].replace("Z", "+00:00"))
-        if (now - created).total_seconds() < older_than_seconds:
+    now = time.time()
+    for container in _sandbox_containers(client, [SANDBOX_LABEL]):
+        # The list's creation time is seconds since the epoch (an inspect's is ISO text).
+        if now - container.attrs["Created"] < older_than_seconds:
             continue
-        try:
-            container.remove(force=True, v=True)
-            removed += 1
-        except NotFound:
-            pass  # removed by its own grader meanwhile
+        removed += _remove(container)
     return removed
 
 
@@ -55,19 +57,16 @@ def remove_orphaned_containers(
     """
     now = time.time() if now is None else now
     removed = []
-    for container in client.containers.list(all=True, filters={"label": SANDBOX_LABEL}):
-        labels = container.labels
+    for container in _sandbox_containers(client, [SANDBOX_LABEL]):
+        labels = container.attrs.get("Labels") or {}
         owner = labels.get(GRADER_LABEL, "")
         deadline = float(labels.get(DEADLINE_LABEL) or "inf")
         ours = bool(instance) and labels.get(INSTANCE_LABEL) == instance
         owner_dead = ours and bool(owner) and not grader_alive(owner)
         if not owner_dead and now < deadline + DEADLINE_MARGIN_SECONDS:
             continue
-        try:
-            container.remove(force=True, v=True)
+        if _remove(container):
             removed.append(container.id)
-        except NotFound:
-            pass  # removed by its own grader meanwhile
     return removed
 
 
@@ -77,18 +76,24 @@ def remove_containers_of(client: docker.DockerClient, grader_name: str, instance
     Its worker calls this when its work-horse died mid-job: a worker runs one horse at a
     time, so any container still carrying its name was that horse's. Returns how many.
     """
-    removed = 0
-    filters = {
-        "label": [
-            SANDBOX_LABEL,
-            f"{GRADER_LABEL}={grader_name}",
-            f"{INSTANCE_LABEL}={instance}",
-        ]
-    }
-    for container in client.containers.list(all=True, filters=filters):
-        try:
-            container.remove(force=True, v=True)
-            removed += 1
-        except NotFound:
-            pass
-    return removed
+    labels = [SANDBOX_LABEL, f"{GRADER_LABEL}={grader_name}", f"{INSTANCE_LABEL}={instance}"]
+    return sum(_remove(container) for container in _sandbox_containers(client, labels))
+
+
+def _sandbox_containers(client: docker.DockerClient, labels: list[str]) -> list[Container]:
+    """The containers carrying every one of `labels`, as the Engine's list describes them.
+
+    Sparse: their attrs are the list's answer (`Labels`, `Created` in epoch seconds), and
+    `Container.labels`, which reads an inspect's `Config`, must not be used on them.
+    """
+    return client.containers.list(all=True, sparse=True, filters={"label": labels})
+
+
+def _remove(container: Container) -> bool:
+    """Remove `container` with its volumes; False when it was gone already (removed by its
+    own grader meanwhile)."""
+    try:
+        container.remove(force=True, v=True)
+    except NotFound:
+        return False
+    return True

@@ -13,6 +13,9 @@ runs every runtime through containerd's runc v2 shim, which keeps its state in t
 root whatever binary it calls. DOCKER_EXEC_ROOT names the Engine's exec root when it is not
 /var/run/docker. It needs the host's view (root, the runsc and ctr binaries): a grader run
 in a container without them reaps nothing, and says so once.
+
+Only a start under runsc leaks, so only the watch of a grader whose SANDBOX_RUNTIME is runsc
+reaps (grader.watch), every JANITOR_SECONDS; `grader janitor` reaps whatever the runtime.
 """
 
 from __future__ import annotations

@@ -2,10 +2,16 @@
 
 Every HEARTBEAT_SECONDS it refreshes this worker's liveness key and scans for abandoned
 grading jobs (grader.abandoned); every JANITOR_SECONDS it removes the sandbox containers of
-dead graders from its Engine (grader.janitor) and reaps the gVisor sandboxes that failed
-starts under runsc left behind (grader.runsc_leftovers). A thread of the worker's main
-process, not of the work-horse: it lives exactly as long as the worker does, which is what
-the liveness key must say, and it keeps beating while the horse runs a long job.
+dead graders from its Engine (grader.janitor). A thread of the worker's main process, not
+of the work-horse: it lives exactly as long as the worker does, which is what the liveness
+key must say, and it keeps beating while the horse runs a long job.
+
+A grader whose SANDBOX_RUNTIME is runsc also reaps, every JANITOR_SECONDS, the gVisor
+sandboxes that failed starts under runsc left behind (grader.runsc_leftovers). Only a start
+under runsc leaks them, and each runsc grader reaps every leftover of its Engine, its peers'
+too; a runc grader runs no `runsc list` (a Go binary, whose CPU comes out of the
+sandboxes') even on a host where runsc is installed. Leftovers of a runsc grader with no
+runsc peer left wait for `grader janitor`.
 
 Valkey or the Engine being unreachable is logged and tried again on the next tick: the watch
 never stops before its worker does.
@@ -36,14 +42,23 @@ JANITOR_DOCKER_TIMEOUT_SECONDS = 30  # a list or a forced removal, under load
 
 
 class GraderWatch(threading.Thread):
-    """Run beside one grader worker named `worker_name` until `stop()`."""
+    """Run beside one grader worker named `worker_name`, whose sandboxes run under
+    `sandbox_runtime` (grader.config.SANDBOX_RUNTIMES), until `stop()`."""
 
-    def __init__(self, redis_url: str, worker_name: str, queue_name: str, instance: str) -> None:
+    def __init__(
+        self,
+        redis_url: str,
+        worker_name: str,
+        queue_name: str,
+        instance: str,
+        sandbox_runtime: str,
+    ) -> None:
         super().__init__(name="grader-watch", daemon=True)
         # A connection of its own: the worker's is not meant to be shared between threads.
         self.connection = Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=2)
         self.worker_name = worker_name
         self.instance = instance
+        self.reaps_runsc_sandboxes = sandbox_runtime == "runsc"
         self.detector = AbandonedJobDetector(self.connection, queue_name)
         self._stopped = threading.Event()
         self._next_janitor = 0.0
@@ -74,7 +89,8 @@ class GraderWatch(threading.Thread):
         if janitor and time.monotonic() >= self._next_janitor:
             self._next_janitor = time.monotonic() + JANITOR_SECONDS
             self._remove_dead_graders_containers()
-            self._reap_leaked_runsc_sandboxes()
+            if self.reaps_runsc_sandboxes:
+                self._reap_leaked_runsc_sandboxes()
 
     def _remove_dead_graders_containers(self) -> None:
         seen_dead: set[str] = set()

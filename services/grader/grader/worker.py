@@ -283,7 +283,8 @@ def run_worker(
         worker_ttl=WORKER_TTL_SECONDS,
         job_monitoring_interval=JOB_MONITORING_SECONDS,
     )
-    watch = GraderWatch(redis_url, worker.name, queue_name, instance)
+    runtime = GraderConfig.from_env().sandbox_runtime
+    watch = GraderWatch(redis_url, worker.name, queue_name, instance, sandbox_runtime=runtime)
     # Alive before the first job is taken; the janitor waits for the watch's own thread, so a
     # silent Engine cannot hold the start.
     watch.tick(janitor=False)
