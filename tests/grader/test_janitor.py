@@ -16,6 +16,8 @@ import time
 
 import docker
 import pytest
+import requests
+from docker.errors import APIError
 
 from grader.janitor import (
     DEADLINE_MARGIN_SECONDS,
@@ -77,6 +79,26 @@ def removed_when_inspected(docker_client, monkeypatch):
 
 
 @pytest.fixture
+def removed_by_another(docker_client, monkeypatch):
+    """Make the removal of the containers whose ids it is given meet another grader's removal
+    of them: the container goes, and the Engine answers 409, removal already in progress."""
+    contended: set[str] = set()
+    remove = docker_client.api.remove_container
+
+    def remove_while_another_removes(container, **kwargs):
+        container_id = getattr(container, "id", container)
+        if container_id not in contended:
+            return remove(container, **kwargs)
+        remove(container_id, force=True, v=True)  # the other grader's removal
+        conflict = requests.Response()
+        conflict.status_code = 409
+        raise APIError("removal of container is already in progress", response=conflict)
+
+    monkeypatch.setattr(docker_client.api, "remove_container", remove_while_another_removes)
+    return contended.add
+
+
+@pytest.fixture
 def only_listed(docker_client, monkeypatch):
     """Have the Engine's container list show only the ids it is given: other suites share
     the Engine, and a janitor that judges by age alone must not remove their sandboxes."""
@@ -128,6 +150,22 @@ def test_a_dead_graders_container_removed_meanwhile_does_not_stop_the_janitor(
 
     assert other in removed
     assert not exists(docker_client, other) and not exists(docker_client, vanishing)
+
+
+def test_a_container_another_grader_is_removing_does_not_stop_the_janitor(
+    docker_client, make_container, removed_by_another
+):
+    later = time.time() + 600
+    contended = make_container("grader-dead", "ours", later)
+    other = make_container("grader-dead", "ours", later)
+    removed_by_another(contended)
+
+    removed = remove_orphaned_containers(
+        docker_client, grader_alive=lambda name: False, instance="ours"
+    )
+
+    assert removed == [other]  # the contended one is the other grader's to count
+    assert not exists(docker_client, other) and not exists(docker_client, contended)
 
 
 def test_a_graders_own_containers_go_even_when_one_is_removed_meanwhile(

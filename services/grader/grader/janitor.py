@@ -9,7 +9,8 @@ Each function asks the Engine for one sparse list (its labels, ids and creation 
 never inspects a container: a full list costs one inspect per container, and on a busy host
 a container another grader removes between the list and its inspect (its finished sandbox)
 made docker-py raise NotFound and lost the whole run. A container gone before its own
-removal is simply not counted.
+removal, or already being removed by another grader (two janitors, or a janitor and the
+container's own worker, at the same moment: the Engine answers 409), is simply not counted.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ import time
 from collections.abc import Callable
 
 import docker
-from docker.errors import NotFound
+from docker.errors import APIError, NotFound
 from docker.models.containers import Container
 
 from grader.sandbox import DEADLINE_LABEL, GRADER_LABEL, INSTANCE_LABEL, SANDBOX_LABEL
+
+CONFLICT = 409  # the Engine's answer to removing a container whose removal is under way
 
 
 def remove_leftover_containers(client: docker.DockerClient, older_than_seconds: float) -> int:
@@ -90,10 +93,14 @@ def _sandbox_containers(client: docker.DockerClient, labels: list[str]) -> list[
 
 
 def _remove(container: Container) -> bool:
-    """Remove `container` with its volumes; False when it was gone already (removed by its
-    own grader meanwhile)."""
+    """Remove `container` with its volumes; False when it was gone already, or going (removed
+    by its own grader or another janitor meanwhile)."""
     try:
         container.remove(force=True, v=True)
     except NotFound:
         return False
+    except APIError as error:
+        if error.status_code == CONFLICT:  # "removal ... is already in progress"
+            return False
+        raise
     return True
