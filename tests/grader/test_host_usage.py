@@ -1,11 +1,15 @@
 """What the host's cgroup counted for a sandbox: read for cgroup v1 and v2, and how it
 classifies a death without a report (an OOM, a fork bomb) under either runtime."""
 
+import errno
+import os
+import time
 from pathlib import Path
 
 import pytest
 
-from grader.host_usage import HostUsage, UsageWatch, cgroup_dirs, read_usage
+from grader import host_usage
+from grader.host_usage import HostUsage, UsageWatch, cgroup_dirs, open_cgroup, read_usage
 from grader.pipeline import grade_request
 from grader.sandbox import SandboxRun, run_in_sandbox
 from tests.grader.test_pipeline import report, request
@@ -112,17 +116,67 @@ def test_readings_merge_to_the_largest_of_each_counter():
     assert earlier.merged(later) == HostUsage(cpu_periods=12, memory_peak_bytes=5, forks_refused=2)
 
 
-def test_the_watch_keeps_what_it_read_after_the_cgroup_is_gone(tmp_path):
+def wait_until(condition, what: str) -> None:
+    """Wait for the watch's thread to get there; fail rather than hang if it never does."""
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, f"the watch never {what}"
+        time.sleep(0.01)
+
+
+def remove_the_cgroup(monkeypatch) -> None:
+    """What a held cgroup file does once runc removes the cgroup (measured on a cgroup v1
+    host): a read fails with ENODEV. Files unlinked from a test's tmpfs would stay readable."""
+
+    def removed(fd: int, length: int, offset: int) -> bytes:
+        raise OSError(errno.ENODEV, os.strerror(errno.ENODEV))
+
+    monkeypatch.setattr(os, "pread", removed)
+
+
+def test_the_watch_keeps_what_it_read_after_the_cgroup_is_gone(tmp_path, monkeypatch):
     # runc removes the container's cgroup once it exits: the last sample must survive that.
     root = v1_host(tmp_path)
     with UsageWatch(CONTAINER, "", root) as watch:
-        while watch.usage.memory_peak_bytes is None:
-            pass
-        for controller in ("cpu", "memory", "pids"):
-            for file in (root / controller / "docker" / CONTAINER).iterdir():
-                file.unlink()
+        wait_until(lambda: watch.usage.memory_peak_bytes is not None, "read the cgroup")
+        remove_the_cgroup(monkeypatch)
 
     assert watch.usage == EXPECTED
+
+
+def test_a_cgroup_that_comes_late_is_still_read_while_it_is_there(tmp_path, monkeypatch):
+    # runsc may make the container's cgroup after the first sample, a controller at a time:
+    # the watch looks again until every file is there, then reads it before it goes.
+    looks = []
+
+    def look(*where):
+        looks.append(where)
+        return open_cgroup(*where)
+
+    monkeypatch.setattr(host_usage, "open_cgroup", look)
+    root = v1_host(tmp_path)
+    pids_events = root / "pids" / "docker" / CONTAINER / "pids.events"
+    pids_events.unlink()
+    with UsageWatch(CONTAINER, "", root) as watch:
+        wait_until(lambda: len(looks) >= 2, "looked again")
+        assert watch.usage == HostUsage()  # nothing while one file is missing
+        pids_events.write_text("max 17\n")
+        wait_until(lambda: watch.usage.forks_refused is not None, "read the late cgroup")
+        remove_the_cgroup(monkeypatch)
+
+    assert watch.usage == EXPECTED
+
+
+@pytest.mark.parametrize("make_host", [v1_host, v2_host], ids=["cgroup-v1", "cgroup-v2"])
+def test_the_cgroup_files_are_closed_once_read(tmp_path, make_host):
+    root = make_host(tmp_path)
+    before = sorted(os.listdir("/proc/self/fd"))
+
+    with UsageWatch(CONTAINER, "", root) as watch:
+        wait_until(lambda: watch.usage.memory_peak_bytes is not None, "read the cgroup")
+    read_usage(CONTAINER, "", root)
+
+    assert sorted(os.listdir("/proc/self/fd")) == before
 
 
 def died(exit_code: int, usage: HostUsage, oom_killed: bool = False, stdout: bytes = b""):

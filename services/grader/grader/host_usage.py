@@ -15,10 +15,16 @@ tree read-only elsewhere and name it (GRADER_HOST_CGROUP_DIR, grader.config): a 
 shows the host's whole hierarchy whatever the reader's cgroup namespace. A grader that
 cannot see it (a remote Engine, no such mount) finds no cgroup: every figure is then None,
 never a guess.
+
+A sample runs ten times a second beside every sandbox, on the cores the sandboxes need, so
+it is kept cheap: the cgroup is looked for only until found, its files are then held open
+(`HeldCgroup`) and each sample is four pread calls and a little parsing of bytes.
 """
 
 from __future__ import annotations
 
+import operator
+import os
 import threading
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -26,6 +32,9 @@ from pathlib import Path
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 # Often enough that the last reading before a runc container's cgroup goes is a fresh one.
 SAMPLE_SECONDS = 0.1
+# More than any of the cgroup files read here holds (a few short lines each): one read of a
+# kernel cgroup file returns all of it.
+READ_BYTES = 4096
 
 
 @dataclass(frozen=True)
@@ -41,17 +50,19 @@ class HostUsage:
 
     def merged(self, later: HostUsage) -> HostUsage:
         """The larger of two readings, figure by figure (the counters only grow)."""
-        values = {}
-        for field in fields(self):
-            mine, theirs = getattr(self, field.name), getattr(later, field.name)
-            values[field.name] = (
-                theirs if mine is None else mine if theirs is None else max(mine, theirs)
-            )
-        return HostUsage(**values)
+        return HostUsage(*map(_larger, _figures(self), _figures(later)))
 
     def as_measurements(self) -> dict[str, int | float | None]:
         """The figures as a GradeResult's `measurements["host_usage"]`."""
         return asdict(self)
+
+
+# HostUsage's figures in order, their names looked up once rather than on every merge.
+_figures = operator.attrgetter(*(field.name for field in fields(HostUsage)))
+
+
+def _larger(mine: float | None, theirs: float | None) -> float | None:
+    return theirs if mine is None else mine if theirs is None else max(mine, theirs)
 
 
 def cgroup_dirs(container_id: str, cgroup_parent: str = "", root: Path = CGROUP_ROOT) -> list[Path]:
@@ -79,63 +90,107 @@ def _slice_path(name: str) -> Path:
     return Path(*("-".join(parts[: level + 1]) + ".slice" for level in range(len(parts))))
 
 
-def read_usage(container_id: str, cgroup_parent: str = "", root: Path = CGROUP_ROOT) -> HostUsage:
-    """The container's counters now; every figure None when its cgroup is not there."""
+# The files that hold the counters, in HeldCgroup's order. v2 has them in the container's
+# directory, v1 in its directory of each controller's tree.
+V2_FILES = ("cpu.stat", "memory.peak", "memory.events", "pids.events")
+V1_FILES = (
+    ("cpu", "cpu.stat"),
+    ("memory", "memory.max_usage_in_bytes"),
+    ("memory", "memory.oom_control"),  # its "oom_kill" line as in v2's memory.events
+    ("pids", "pids.events"),
+)
+
+
+def open_cgroup(
+    container_id: str, cgroup_parent: str = "", root: Path = CGROUP_ROOT
+) -> HeldCgroup | None:
+    """The container's counter files held open; None while its cgroup is not all there."""
     for place in cgroup_dirs(container_id, cgroup_parent, root):
         if place.is_dir():
             if (root / "cgroup.controllers").exists():
-                return _read_v2(place)
-            return _read_v1(root, place.relative_to(root / "memory"))
-    return HostUsage()
+                files = [place / name for name in V2_FILES]
+                return HeldCgroup.open(files, b"throttled_usec", 1e3)
+            relative = place.relative_to(root / "memory")
+            files = [root / tree / relative / name for tree, name in V1_FILES]
+            return HeldCgroup.open(files, b"throttled_time", 1e6)
+    return None
 
 
-def _read_v2(place: Path) -> HostUsage:
-    stat = _keyed(place / "cpu.stat")
-    throttled_usec = stat.get("throttled_usec")
-    return HostUsage(
-        cpu_periods=stat.get("nr_periods"),
-        throttled_periods=stat.get("nr_throttled"),
-        throttled_ms=None if throttled_usec is None else round(throttled_usec / 1e3, 1),
-        memory_peak_bytes=_integer(place / "memory.peak"),
-        oom_kills=_keyed(place / "memory.events").get("oom_kill"),
-        forks_refused=_keyed(place / "pids.events").get("max"),
-    )
-
-
-def _read_v1(root: Path, relative: Path) -> HostUsage:
-    stat = _keyed(root / "cpu" / relative / "cpu.stat")
-    throttled_ns = stat.get("throttled_time")
-    memory = root / "memory" / relative
-    return HostUsage(
-        cpu_periods=stat.get("nr_periods"),
-        throttled_periods=stat.get("nr_throttled"),
-        throttled_ms=None if throttled_ns is None else round(throttled_ns / 1e6, 1),
-        memory_peak_bytes=_integer(memory / "memory.max_usage_in_bytes"),
-        oom_kills=_keyed(memory / "memory.oom_control").get("oom_kill"),
-        forks_refused=_keyed(root / "pids" / relative / "pids.events").get("max"),
-    )
-
-
-def _keyed(file: Path) -> dict[str, int]:
-    """The "name value" lines of a cgroup file whose value is an integer; {} if unreadable."""
+def read_usage(container_id: str, cgroup_parent: str = "", root: Path = CGROUP_ROOT) -> HostUsage:
+    """The container's counters now; every figure None when its cgroup is not there."""
+    held = open_cgroup(container_id, cgroup_parent, root)
+    if held is None:
+        return HostUsage()
     try:
-        text = file.read_text(encoding="ascii")
-    except (OSError, UnicodeDecodeError):
-        return {}
+        return held.read()
+    finally:
+        held.close()
+
+
+class HeldCgroup:
+    """A container's counter files, held open and read again on every sample.
+
+    Opening a cgroup file costs the kernel several times what reading it does, so each is
+    opened once: a read at offset 0 renders it afresh. Once runc removes the cgroup, a read
+    fails (ENODEV) and gives None, so the watch keeps its last reading; the open files do
+    not keep runc from removing it.
+    """
+
+    def __init__(self, fds: list[int], throttled_key: bytes, throttled_per_ms: float) -> None:
+        self._fds = fds  # cpu.stat, the memory peak, the OOM kills, pids.events
+        self._throttled_key = throttled_key  # the throttled time's name in cpu.stat
+        self._throttled_per_ms = throttled_per_ms  # and its units in a millisecond
+
+    @classmethod
+    def open(cls, files: list[Path], throttled_key: bytes, per_ms: float) -> HeldCgroup | None:
+        """Every file held open, or None if one is missing (a runtime still making the
+        cgroup: look again later)."""
+        fds: list[int] = []
+        try:
+            for file in files:
+                fds.append(os.open(file, os.O_RDONLY))
+        except OSError:
+            for fd in fds:
+                os.close(fd)
+            return None
+        return cls(fds, throttled_key, per_ms)
+
+    def read(self) -> HostUsage:
+        """The counters now; None for each file the kernel no longer renders."""
+        cpu, peak, events, pids = map(_contents, self._fds)
+        stat = _keyed(cpu)
+        throttled = stat.get(self._throttled_key)
+        throttled_ms = None if throttled is None else round(throttled / self._throttled_per_ms, 1)
+        return HostUsage(
+            cpu_periods=stat.get(b"nr_periods"),
+            throttled_periods=stat.get(b"nr_throttled"),
+            throttled_ms=throttled_ms,
+            memory_peak_bytes=int(peak) if peak.strip().isdigit() else None,
+            oom_kills=_keyed(events).get(b"oom_kill"),
+            forks_refused=_keyed(pids).get(b"max"),
+        )
+
+    def close(self) -> None:
+        for fd in self._fds:
+            os.close(fd)
+
+
+def _contents(fd: int) -> bytes:
+    """The whole file, read from its start; b"" once the kernel no longer renders it."""
+    try:
+        return os.pread(fd, READ_BYTES, 0)
+    except OSError:  # ENODEV: the cgroup was removed
+        return b""
+
+
+def _keyed(text: bytes) -> dict[bytes, int]:
+    """The "name value" lines of a cgroup file whose value is an integer."""
     found = {}
     for line in text.splitlines():
         parts = line.split()
         if len(parts) == 2 and parts[1].isdigit():
             found[parts[0]] = int(parts[1])
     return found
-
-
-def _integer(file: Path) -> int | None:
-    try:
-        text = file.read_text(encoding="ascii").strip()
-    except (OSError, UnicodeDecodeError):
-        return None
-    return int(text) if text.isdigit() else None
 
 
 class UsageWatch:
@@ -148,7 +203,8 @@ class UsageWatch:
     def __init__(
         self, container_id: str, cgroup_parent: str = "", root: Path = CGROUP_ROOT
     ) -> None:
-        self._read = lambda: read_usage(container_id, cgroup_parent, root)
+        self._open = lambda: open_cgroup(container_id, cgroup_parent, root)
+        self._held: HeldCgroup | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, name="usage-watch", daemon=True)
         self.usage = HostUsage()
@@ -160,7 +216,20 @@ class UsageWatch:
     def __exit__(self, *exc_info: object) -> None:
         self._stop.set()
         self._thread.join()
-        self.usage = self.usage.merged(self._read())
+        try:
+            self.usage = self.usage.merged(self._read())
+        finally:
+            if self._held is not None:
+                self._held.close()
+
+    def _read(self) -> HostUsage:
+        """A reading now. The cgroup is looked for until all its files are found (runsc's
+        may come after the first sample), then read from the files held open."""
+        if self._held is None:
+            self._held = self._open()
+            if self._held is None:
+                return HostUsage()
+        return self._held.read()
 
     def _sample(self) -> None:
         while True:
