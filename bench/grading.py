@@ -37,6 +37,8 @@ of its own), so that a change in the host's load falls on both alike.
   to its last result's publishing, in THROUGHPUT_ROUNDS rounds where the sides take turns
   (`--batch` submissions a side each round). The bench waits for results in a blocking pop, never
   polling, so that it takes no CPU from the graders it measures.
+  throughput_over_plain_by_round gives each round's own ratio: one batch lasts seconds, and
+  how far the rounds stray from one another says how far to trust the figure.
 - batch_job_ms_p50, batch_plain_run_ms_p50, batch_phases_ms: a graded job (taken to
   published) and a plain run in the throughput batch, at parallelism 2, to set beside the
   overhead samples' (parallelism 1): what running two at a time costs each side.
@@ -117,7 +119,7 @@ ROOT = Path(__file__).resolve().parent.parent
 UNBLOCK_SOLUTIONS = ROOT / "tests" / "integration" / "solutions" / "unblock-the-loop"
 GRADER = str(Path(sys.executable).parent / "grader")
 # Rounds of the throughput batch, the two sides taking turns (measure_throughput).
-THROUGHPUT_ROUNDS = 2
+THROUGHPUT_ROUNDS = 4
 # One blocking pop on the results queue (_wait_for_results), below the client's socket timeout.
 BLOCKING_POP_SECONDS = 2
 
@@ -571,6 +573,9 @@ class Throughput:
     # from them. The Engine's own (dockerd, containerd, runc) is not counted on either side.
     queue_cpu_ms: float = 0.0
     plain_cpu_ms: float = 0.0
+    # Each round's seconds, queue and plain: their ratios show how much the host's noise
+    # moves the figure from one round to the next.
+    round_seconds: list[tuple[float, float]] = field(default_factory=list)
 
     @property
     def queue_rate(self) -> float:
@@ -591,6 +596,9 @@ def throughput_figures(measured: Throughput, baseline: Throughput) -> dict[str, 
         "plain_throughput_ratio": round(measured.plain_rate / baseline.plain_rate, 3),
         "throughput_over_plain": round(measured.queue_rate / measured.plain_rate, 3),
         "throughput_batch": measured.batch,
+        "throughput_over_plain_by_round": [
+            round(plain / queue, 3) for queue, plain in measured.round_seconds
+        ],
         "between_jobs_ms_p50": round(statistics.median(gaps), 1) if gaps else None,
         "batch_job_ms_p50": _median(measured.job_ms),
         "batch_plain_run_ms_p50": _median(measured.plain_run_ms),
@@ -628,6 +636,7 @@ def measure_throughput(
     parts: list[dict[str, float]] = []
     plain_run_ms: list[float] = []
     queue_cpu_ms = plain_cpu_ms = 0.0
+    round_seconds: list[tuple[float, float]] = []
     try:
         with running_workers(redis_url, grader, count=2) as workers:
             warm_ups = [f"{prefix}-warm-up-{index}" for index in range(2)]
@@ -637,12 +646,14 @@ def measure_throughput(
             plain_run()
             for round_index in range(rounds):
                 ids = [f"{prefix}-{round_index}-{index}" for index in range(batch)]
+                this_round = {}
                 for side in ("queue", "plain") if round_index % 2 == 0 else ("plain", "queue"):
                     if side == "queue":
                         cpu_before = _workers_cpu_ms(workers)
                         seconds, graded = _queue_batch(connection, grader, ids)
                         queue_cpu_ms += _workers_cpu_ms(workers) - cpu_before
                         queue_seconds += seconds
+                        this_round["queue"] = seconds
                         jobs += graded
                         parts += between_jobs_split(graded)  # within the round only
                     else:
@@ -650,7 +661,9 @@ def measure_throughput(
                         seconds, run_ms = _plain_batch(plain_run, batch)
                         plain_cpu_ms += _children_cpu_ms() - cpu_before
                         plain_seconds += seconds
+                        this_round["plain"] = seconds
                         plain_run_ms += run_ms
+                round_seconds.append((this_round["queue"], this_round["plain"]))
     finally:
         plain_run.close()
     return Throughput(
@@ -664,6 +677,7 @@ def measure_throughput(
         gap_parts=parts,
         queue_cpu_ms=queue_cpu_ms,
         plain_cpu_ms=plain_cpu_ms,
+        round_seconds=round_seconds,
     )
 
 
@@ -892,10 +906,12 @@ def format_batch(measured: dict[str, Any], one_at_a_time: dict[str, float]) -> s
     """The throughput batch (parallelism 2) beside the overhead samples (parallelism 1):
     a graded job's and a plain run's median ms, the phases that grew, and what the
     between-jobs gap is made of."""
+    by_round = " ".join(str(ratio) for ratio in measured.get("throughput_over_plain_by_round", []))
     lines = [
+        f"  throughput, each round's queue against its plain runs (same runtime): {by_round}",
         f"  throughput batch, median ms a job at parallelism 2: grader "
         f"{measured.get('batch_job_ms_p50')} (taken -> published), plain docker run "
-        f"{measured.get('batch_plain_run_ms_p50')}"
+        f"{measured.get('batch_plain_run_ms_p50')}",
     ]
     batch = measured.get("batch_phases_ms") or {}
     grown = [
