@@ -288,6 +288,22 @@ def test_each_runtimes_throughput_is_a_ratio_against_plain_runs_under_runc(bench
     assert bench.throughput_figures(runc, runc)["throughput_ratio"] == pytest.approx(0.8)
 
 
+def test_each_throughput_round_gives_its_own_ratio_of_queue_and_plain_runs(bench):
+    # Two rounds of 4 a side: the queue took 2.0 s then 2.5 s, the plain runs 2.2 s then 2.0 s.
+    measured = bench.Throughput(
+        8,
+        queue_seconds=4.5,
+        plain_seconds=4.2,
+        between_jobs_ms=[],
+        round_seconds=[(2.0, 2.2), (2.5, 2.0)],
+    )
+
+    figures = bench.throughput_figures(measured, measured)
+
+    assert figures["throughput_over_plain_by_round"] == [1.1, 0.8]
+    assert "0.8" in bench.format_batch(figures, {}) and "1.1" in bench.format_batch(figures, {})
+
+
 def test_a_runtime_other_than_runc_gets_half_the_runs(bench):
     counted = [sample for sample in range(1, 16) if bench.sampled("runsc", sample)]
 
