@@ -128,6 +128,10 @@ def main() -> int:
 
     console: list[tuple[float, str]] = []
     started = time.monotonic()
+    # Run in the background by a shell without job control (`nohup make bench &`, a script),
+    # this process ignores SIGINT, and make and the platform would inherit that and never see
+    # the Ctrl-C below: a handler of its own here leaves them the default, as under a terminal.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     make = subprocess.Popen(
         ["make", "--no-print-directory", "run"],
         cwd=clone,
