@@ -90,11 +90,14 @@ def source_tree(commit: str, repository: Path = ROOT) -> Iterator[Path]:
         tree = Path(scratch) / "tree"
         tree.mkdir()
         archive = Path(scratch) / "tree.tar"
+        # Modes 0644 and 0755 whatever this user's umask: the image's Dockerfile copies them
+        # as they are, and the sandbox's user must be able to read the harness.
         subprocess.run(
-            ["git", "-C", str(repository), "archive", "--output", str(archive), commit],
+            ["git", "-C", str(repository), "-c", "tar.umask=022", "archive"]
+            + ["--output", str(archive), commit],
             check=True,
         )
-        subprocess.run(["tar", "-xf", str(archive), "-C", str(tree)], check=True)
+        subprocess.run(["tar", "-xpf", str(archive), "-C", str(tree)], check=True)
         yield tree
 
 

@@ -47,7 +47,9 @@ def test_the_before_image_is_built_from_the_pinned_commits_own_script(bench):
 
     with bench.source_tree(bench.BEFORE_COMMIT) as tree:
         assert (tree / script).read_text() == then
-        assert os.access(tree / script, os.X_OK)
+        assert (tree / script).stat().st_mode & 0o777 == 0o755
+        harness = tree / "services" / "sandbox-image" / "harness" / "run.js"
+        assert harness.stat().st_mode & 0o777 == 0o644  # the sandbox's user reads it
         assert (tree / "services" / "sandbox-image" / "Dockerfile").is_file()
         # The drivers of then: Unblock the Loop had no stopping rule yet.
         assert not (tree / "services/sandbox-image/labs/unblock-the-loop/stopping-rule.js").exists()
