@@ -23,8 +23,9 @@ minute of the host weighs on both:
 The before image is tagged BEFORE_IMAGE; when the tag is absent, the bench builds it first
 from the commit's own sources (`git archive`, then that commit's
 scripts/build-sandbox-image.sh, which builds on the offline base where no registry
-answers): a minute or two, once. That needs the commit in this clone: a shallow clone
-fails here with a message saying so.
+answers): seconds, once, where that base is already built (the image adds only the harness
+and the drivers to it). That needs the commit in this clone: a shallow clone fails here
+with a message saying so.
 
 The figure is the ratio of the medians (now / before, from `grade_request`'s start to its
 result, the grader's own work). Verdict accuracy is the other half of the target and
