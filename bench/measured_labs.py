@@ -1,36 +1,52 @@
-"""Measured labs sooner: time to verdict of Unblock the Loop and Spawn vs Exec, with the
-labs' stopping rules and without, measured in the same run.
+"""Measured labs sooner: time to verdict of Unblock the Loop and Spawn vs Exec, now against
+before issue 16's work, measured in the same run.
 
 Target (issue 16, 2): at least 30% less time to verdict, with no loss of verdict accuracy.
 
-Each lab's course reference solution is graded through the real pipeline and sandbox, as
-the portal would send it, `--samples` times each way, the two ways alternating so that a
-busier minute of the host weighs on both:
+Each lab's course reference solution is graded through today's grader pipeline, as the
+portal would send it, `--samples` times each way, the two ways alternating so that a busier
+minute of the host weighs on both:
 
-  now     the lab's check_config as the course ships it
-  before  the same image with `BEFORE`: every repetition asked is timed (Unblock the
-          Loop's `stop_when_decided` off) and the grader's exec solution runs three times
-          (Spawn vs Exec's `reference_repeats`), as the labs ran before they stopped once
-          decided
+  now     the sandbox image under test (SANDBOX_IMAGE) with the lab's check_config as the
+          course ships it
+  before  the sandbox image of BEFORE_COMMIT, the state before the issue's work, with the
+          check_config `BEFORE`: every repetition asked is timed (Unblock the Loop's
+          `stop_when_decided` off) and the grader's exec solution runs three times (Spawn
+          vs Exec's `reference_repeats`), as the labs ran then. That image knows neither
+          setting (its harness keeps only the settings it has defaults for): it had no
+          stopping rule, and its Spawn driver ran the exec solution `repeats` times, three
+          by default: the settings change nothing there, and are sent so that "before"
+          keeps its meaning should BEFORE_COMMIT move to an image that knows them. What no
+          setting switches off comes back with that image's drivers: the longer pauses
+          between Unblock's timed calls, Spawn's dearer log generator.
+
+The before image is tagged BEFORE_IMAGE; when the tag is absent, the bench builds it first
+from the commit's own sources (`git archive`, then that commit's
+scripts/build-sandbox-image.sh, which builds on the offline base where no registry
+answers): seconds, once, where that base is already built (the image adds only the harness
+and the drivers to it). That needs the commit in this clone: a shallow clone fails here
+with a message saying so.
 
 The figure is the ratio of the medians (now / before, from `grade_request`'s start to its
-result, the grader's own work). The baseline keeps what cannot be switched off (the
-shorter pauses between Unblock's runs and Spawn's cheaper log generator), so the ratio
-understates the gain against the older image. Verdict accuracy is the other half of the
-target and `bench/verdict_accuracy.py`'s table (under load, every honest and dishonest
-solution); here each grading's verdict is shown, and every one must pass. Writes
+result, the grader's own work). Verdict accuracy is the other half of the target and
+`bench/verdict_accuracy.py`'s table (under load, every honest and dishonest solution); here
+each grading's verdict is shown, and every one must pass. Writes
 bench/out/measured_labs.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import json
 import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -46,16 +62,86 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out" / "measured_labs.json"
 LABS = ("unblock-the-loop", "spawn-vs-exec")
 BEFORE = {"stop_when_decided": 0, "reference_repeats": 3}
+# The last commit before issue 16's work on the labs (`git rev-parse d75b714`), and the tag its
+# sandbox image is built under. The tag stands for this commit: pinning another one needs a
+# new tag, or the image built from the old one would be measured.
+BEFORE_COMMIT = "d75b714341dd11e2dfbf5fa37bc0bee35abc6c76"
+BEFORE_IMAGE = "course-sandbox-node:before-16"
 TARGET_RATIO = 0.70  # at least 30% less time to verdict
+
+
+@contextlib.contextmanager
+def source_tree(commit: str, repository: Path = ROOT) -> Iterator[Path]:
+    """`commit`'s files, checked out in a temporary directory for as long as the block runs.
+
+    `git archive` rather than a worktree: the repository keeps no trace of it, even when the
+    bench is killed halfway."""
+    known = subprocess.run(
+        ["git", "-C", str(repository), "cat-file", "-e", f"{commit}^{{commit}}"],
+        capture_output=True,
+    )
+    if known.returncode != 0:
+        raise SystemExit(
+            f"measured_labs: commit {commit}, whose sandbox image is the 'before' of this "
+            f"bench, is not in the repository at {repository} (a shallow clone?): fetch the "
+            "history (`git fetch --unshallow`), or build that image elsewhere and tag it "
+            f"{BEFORE_IMAGE}"
+        )
+    with tempfile.TemporaryDirectory(prefix="measured-labs-before-") as scratch:
+        tree = Path(scratch) / "tree"
+        tree.mkdir()
+        archive = Path(scratch) / "tree.tar"
+        # Modes 0644 and 0755 whatever this user's umask: the image's Dockerfile copies them
+        # as they are, and the sandbox's user must be able to read the harness.
+        subprocess.run(
+            ["git", "-C", str(repository), "-c", "tar.umask=022", "archive"]
+            + ["--output", str(archive), commit],
+            check=True,
+        )
+        subprocess.run(["tar", "-xpf", str(archive), "-C", str(tree)], check=True)
+        yield tree
+
+
+def before_image(client: docker.DockerClient, tag: str = BEFORE_IMAGE) -> str:
+    """The id of the before image, built from BEFORE_COMMIT's sources when `tag` is absent."""
+    with contextlib.suppress(docker.errors.ImageNotFound):
+        return client.images.get(tag).id
+    print(f"building the before image {tag} from commit {BEFORE_COMMIT[:7]} ...", flush=True)
+    started = time.monotonic()
+    with source_tree(BEFORE_COMMIT) as tree:
+        # That commit's own script: it reads the tag from SANDBOX_IMAGE, nothing else of ours.
+        subprocess.run(
+            [str(tree / "scripts" / "build-sandbox-image.sh"), "node"],
+            env=os.environ | {"SANDBOX_IMAGE": tag},
+            check=True,
+        )
+    try:
+        image = client.images.get(tag)
+    except docker.errors.ImageNotFound:
+        raise SystemExit(f"measured_labs: building {tag} left no such image") from None
+    print(f"building the before image {tag}: done in {time.monotonic() - started:.0f} s")
+    return image.id
 
 
 def measure(samples: int) -> dict:
     config = GraderConfig.from_env()
-    runner = functools.partial(run_in_sandbox, docker.from_env(), config.sandbox_image)
+    client = docker.from_env()
+    before_id = before_image(client)
+    runners = {
+        "now": functools.partial(run_in_sandbox, client, config.sandbox_image),
+        "before": functools.partial(run_in_sandbox, client, BEFORE_IMAGE),
+    }
     course = load_catalogue(ROOT / "content").course(COURSE)
     shipped = {lab.kind: lab for lab in course.labs if lab.kind in LABS}
     ways = {"now": shipped, "before": with_settings(shipped, BEFORE)}
-    figures: dict = {"image": config.sandbox_image, "samples": samples, "labs": {}}
+    figures: dict = {
+        "image": config.sandbox_image,
+        "before_image": BEFORE_IMAGE,
+        "before_image_id": before_id,
+        "before_commit": BEFORE_COMMIT,
+        "samples": samples,
+        "labs": {},
+    }
     for kind in LABS:
         seconds: dict[str, list[float]] = {"now": [], "before": []}
         verdicts: dict[str, list[str]] = {"now": [], "before": []}
@@ -65,7 +151,7 @@ def measure(samples: int) -> dict:
                 lab = ways[way][kind]
                 request = build_request(lab, f"bench-sooner-{kind}-{way}-{sample}", lab.solution)
                 started = time.monotonic()
-                result = grade_request(request, runner, config.ceilings)
+                result = grade_request(request, runners[way], config.ceilings)
                 seconds[way].append(time.monotonic() - started)
                 verdicts[way].append(result.verdict)
                 print(f"  {kind} {way:<6} {seconds[way][-1]:6.2f} s  {result.verdict}", flush=True)
@@ -80,6 +166,11 @@ def measure(samples: int) -> dict:
 
 
 def report(figures: dict) -> None:
+    print(f"now:    {figures['image']}, check_config as shipped")
+    print(
+        f"before: {figures['before_image']} (commit {figures['before_commit'][:7]}), "
+        f"check_config + {json.dumps(figures['before'])}"
+    )
     print(f"{'lab':<20} {'before s':>9} {'now s':>7} {'ratio':>6}   target")
     for kind, lab in figures["labs"].items():
         median = lab["median_seconds"]
