@@ -10,7 +10,7 @@ yet, built without Docker's layer cache (SANDBOX_BUILD_NO_CACHE). The shared ima
 neither used nor touched.
 
 What is reused, and said so in the output: the offline bases of the sandbox images
-(course-sandbox-base:bookworm, course-sandbox-python-base:bookworm, made by debootstrap),
+(course-sandbox-base:node22-bookworm, course-sandbox-python-base:bookworm, made by debootstrap),
 which stand in for the official images a registry would serve to a newcomer (a
 `docker pull`, which is not measured either); `--fresh-bases` makes them too, under tags of
 this run's own, from Debian's mirror (minutes: the graders are ready that much later, the
@@ -53,7 +53,7 @@ TARGET_SECONDS = 60.0
 PAGE_LIMIT_SECONDS = 600.0  # bounds on a hang, not targets
 GRADERS_LIMIT_SECONDS = 900.0
 STOP_LIMIT_SECONDS = 120.0
-SHARED_BASES = ("course-sandbox-base:bookworm", "course-sandbox-python-base:bookworm")
+SHARED_BASES = ("course-sandbox-base:node22-bookworm", "course-sandbox-python-base:bookworm")
 # Settings of this shell that would point the fresh platform elsewhere.
 FOREIGN_SETTINGS = (
     "REDIS_URL",

@@ -21,7 +21,7 @@ case $kind in
     name=sandbox-image
     image=${2:-${SANDBOX_IMAGE:-course-sandbox-node:1}}
     default_base=node:22-bookworm-slim
-    offline_base=${SANDBOX_OFFLINE_BASE:-course-sandbox-base:bookworm}
+    offline_base=${SANDBOX_OFFLINE_BASE:-course-sandbox-base:node22-bookworm}
     context=services/sandbox-image
     build_offline_base() { services/sandbox-image/build-offline-base.sh "$1"; }
     ;;

@@ -22,7 +22,10 @@ from tests.conftest import both_runtimes
 pytestmark = [pytest.mark.docker, both_runtimes]
 
 LIMITS = Limits(wall_seconds=3.0, memory_mib=128, cpus=1.0, pids=64, output_bytes=1 << 20)
-MEMORY_HOG = "const kept = [];\nfor (;;) kept.push(Buffer.alloc(8 * 1024 * 1024, 1));\n"
+# Paced, 4 MiB every 10 ms: the host samples the cgroup's peak 10 times a second, and an
+# unpaced loop on Node 22 fills the 128 MiB between two samples, so the last reading before
+# the cgroup goes can be far below the limit.
+MEMORY_HOG = "const kept = [];\nsetInterval(() => kept.push(Buffer.alloc(4 << 20, 1)), 10);\n"
 # The hog in a child process: under runc the kernel kills the child and the harness reports;
 # under runsc the whole sandbox goes, with no report.
 CHILD_MEMORY_HOG = f"""\

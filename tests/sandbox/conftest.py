@@ -29,7 +29,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 IMAGE_CONTEXT = REPO_ROOT / "services" / "sandbox-image"
 IMAGE_TAG = os.environ.get("SANDBOX_IMAGE", "course-sandbox-node:1")
 DEFAULT_BASE = "node:22-bookworm-slim"
-OFFLINE_BASE = "course-sandbox-base:bookworm"
+OFFLINE_BASE = "course-sandbox-base:node22-bookworm"
 REPORT_PREFIX = "HARNESS-REPORT "
 # The grader's limits (DESIGN.md section 5), spelled out as it passes them.
 HARDENING_FLAGS = [

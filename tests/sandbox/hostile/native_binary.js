@@ -9,4 +9,5 @@ const fs = require('fs');
 fs.copyFileSync('/bin/sh', '/tmp/own-shell');
 fs.chmodSync('/tmp/own-shell', 0o755);
 const run = spawnSync('/tmp/own-shell', ['-c', 'echo NATIVE CODE RAN'], { encoding: 'utf8' });
-console.log(JSON.stringify({ error: run.error ? run.error.code : null, stdout: run.stdout }));
+// Node 18 gives a refused spawn null output, Node 22 none at all.
+console.log(JSON.stringify({ error: run.error ? run.error.code : null, stdout: run.stdout ?? null }));
