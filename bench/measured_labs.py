@@ -21,11 +21,12 @@ minute of the host weighs on both:
           between Unblock's timed calls, Spawn's dearer log generator.
 
 The before image is tagged BEFORE_IMAGE; when the tag is absent, the bench builds it first
-from the commit's own sources (`git archive`, then that commit's
-scripts/build-sandbox-image.sh, which builds on the offline base where no registry
-answers): seconds, once, where that base is already built (the image adds only the harness
-and the drivers to it). That needs the commit in this clone: a shallow clone fails here
-with a message saying so.
+from the commit's own sandbox sources (`git archive`: its Dockerfile, harness and drivers)
+on the base today's image is built on (scripts/build-sandbox-image.sh with SANDBOX_CONTEXT:
+the official node:22 image, or its offline equivalent where no registry answers), so that
+the two ways differ in the issue's work alone, not in their Node: seconds, once (the image
+adds only the harness and the drivers to the base). That needs the commit in this clone: a
+shallow clone fails here with a message saying so.
 
 The figure is the ratio of the medians (now / before, from `grade_request`'s start to its
 result, the grader's own work). Verdict accuracy is the other half of the target and
@@ -63,10 +64,11 @@ OUT = ROOT / "bench" / "out" / "measured_labs.json"
 LABS = ("unblock-the-loop", "spawn-vs-exec")
 BEFORE = {"stop_when_decided": 0, "reference_repeats": 3}
 # The last commit before issue 16's work on the labs (`git rev-parse d75b714`), and the tag its
-# sandbox image is built under. The tag stands for this commit: pinning another one needs a
-# new tag, or the image built from the old one would be measured.
+# sandbox image is built under. The tag stands for this commit on today's base (Node 22):
+# pinning another commit or base needs a new tag, or the image built before would be measured.
 BEFORE_COMMIT = "d75b714341dd11e2dfbf5fa37bc0bee35abc6c76"
-BEFORE_IMAGE = "course-sandbox-node:before-16"
+BEFORE_IMAGE = "course-sandbox-node:before-16-node22"
+BUILD_SCRIPT = ROOT / "scripts" / "build-sandbox-image.sh"
 TARGET_RATIO = 0.70  # at least 30% less time to verdict
 
 
@@ -109,10 +111,10 @@ def before_image(client: docker.DockerClient, tag: str = BEFORE_IMAGE) -> str:
     print(f"building the before image {tag} from commit {BEFORE_COMMIT[:7]} ...", flush=True)
     started = time.monotonic()
     with source_tree(BEFORE_COMMIT) as tree:
-        # That commit's own script: it reads the tag from SANDBOX_IMAGE, nothing else of ours.
+        context = tree / "services" / "sandbox-image"
         subprocess.run(
-            [str(tree / "scripts" / "build-sandbox-image.sh"), "node"],
-            env=os.environ | {"SANDBOX_IMAGE": tag},
+            [str(BUILD_SCRIPT), "node", tag],
+            env=os.environ | {"SANDBOX_CONTEXT": str(context)},
             check=True,
         )
     try:

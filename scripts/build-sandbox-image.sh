@@ -11,7 +11,8 @@
 # IMAGE defaults to $SANDBOX_IMAGE (node) or $PYTHON_SANDBOX_IMAGE (python), else the :1 tag.
 # SANDBOX_OFFLINE_BASE / PYTHON_SANDBOX_OFFLINE_BASE name the offline base to use or make,
 # and SANDBOX_BUILD_NO_CACHE=1 builds without Docker's layer cache: bench/first_run.py
-# measures a first run with both, without touching the shared images.
+# measures a first run with both, without touching the shared images. SANDBOX_CONTEXT builds
+# another directory on the same base (bench/measured_labs.py: an old commit's sandbox).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,7 +23,7 @@ case $kind in
     image=${2:-${SANDBOX_IMAGE:-course-sandbox-node:1}}
     default_base=node:22-bookworm-slim
     offline_base=${SANDBOX_OFFLINE_BASE:-course-sandbox-base:node22-bookworm}
-    context=services/sandbox-image
+    context=${SANDBOX_CONTEXT:-services/sandbox-image}
     build_offline_base() { services/sandbox-image/build-offline-base.sh "$1"; }
     ;;
   python)

@@ -38,16 +38,15 @@ def git(*args: str, cwd: Path) -> str:
     ).stdout
 
 
-def test_the_before_image_is_built_from_the_pinned_commits_own_script(bench):
+def test_the_before_image_is_built_from_the_pinned_commits_own_sources(bench):
     pinned = git("rev-parse", f"{bench.BEFORE_COMMIT[:7]}^{{commit}}", cwd=bench.ROOT).strip()
     assert pinned == bench.BEFORE_COMMIT
-    script = "scripts/build-sandbox-image.sh"
-    then = git("show", f"{bench.BEFORE_COMMIT}:{script}", cwd=bench.ROOT)
-    assert then != (bench.ROOT / script).read_text()  # so reading HEAD's would show here
+    driver = "services/sandbox-image/labs/unblock-the-loop/driver.js"
+    then = git("show", f"{bench.BEFORE_COMMIT}:{driver}", cwd=bench.ROOT)
+    assert then != (bench.ROOT / driver).read_text()  # so reading HEAD's would show here
 
     with bench.source_tree(bench.BEFORE_COMMIT) as tree:
-        assert (tree / script).read_text() == then
-        assert (tree / script).stat().st_mode & 0o777 == 0o755
+        assert (tree / driver).read_text() == then
         harness = tree / "services" / "sandbox-image" / "harness" / "run.js"
         assert harness.stat().st_mode & 0o777 == 0o644  # the sandbox's user reads it
         assert (tree / "services" / "sandbox-image" / "Dockerfile").is_file()
@@ -83,7 +82,7 @@ def test_one_sample_grades_each_lab_both_ways(sandbox_image, tmp_path):
     figures = json.loads(out.read_text())
     assert set(figures["labs"]) == {"unblock-the-loop", "spawn-vs-exec"}
     assert figures["image"] == sandbox_image
-    assert figures["before_image"] == "course-sandbox-node:before-16"
+    assert figures["before_image"] == "course-sandbox-node:before-16-node22"
     assert figures["before_commit"].startswith("d75b714")
     for lab in figures["labs"].values():
         assert {way: len(seen) for way, seen in lab["verdicts"].items()} == {"now": 1, "before": 1}
@@ -91,4 +90,4 @@ def test_one_sample_grades_each_lab_both_ways(sandbox_image, tmp_path):
         assert set(verdicts) <= {"passed", "inconclusive"}, verdicts
         assert lab["ratio"] > 0
     assert "unblock-the-loop" in finished.stdout and "target" in finished.stdout
-    assert "before: course-sandbox-node:before-16 (commit d75b714)" in finished.stdout
+    assert "before: course-sandbox-node:before-16-node22 (commit d75b714)" in finished.stdout
