@@ -187,6 +187,32 @@ def test_a_removal_that_fails_makes_the_worker_ask_and_look_before_its_next_job(
     assert (counted.checks, counted.listings) == (2, 2)
 
 
+def test_a_worker_keeps_one_engine_client_for_its_removals_until_one_fails(
+    grader_worker, monkeypatch
+):
+    # A client a job cost about 2 ms of the worker's CPU, taken from the sandboxes.
+    counted = grader_worker()
+    made: list[FakeClient] = []
+
+    def engine_client(**_):
+        made.append(FakeClient(counted.removed))
+        return made[-1]
+
+    monkeypatch.setattr(worker, "engine_client", engine_client)
+    counted._engine_client = None  # the fixture's first check made one
+    for container_id in ("a", "b"):
+        counted._containers_left = (container_id,)
+        counted._remove_containers_left()
+    assert counted.removed == ["a", "b"] and len(made) == 1
+
+    made[0].reachable = False  # the Engine went away: the next client is made anew
+    counted._containers_left = ("c",)
+    counted._remove_containers_left()
+    counted._containers_left = ("d",)
+    counted._remove_containers_left()
+    assert counted.removed == ["a", "b", "d"] and len(made) == 2
+
+
 @pytest.mark.docker
 def test_a_real_worker_removes_each_container_after_publishing_and_leaves_none(
     redis_url, sandbox_image, docker_client, no_leftover_containers
