@@ -41,9 +41,7 @@ def engine(tmp_path, monkeypatch):
                 body = json.dumps({"ApiVersion": API_VERSION, "Version": "fake"}).encode()
             elif "/logs?" in self.path:
                 # The Engine's multiplexed stream of a container without a TTY: stdout frames.
-                body = b"".join(
-                    struct.pack(">BxxxL", 1, len(line)) + line for line in LOG_LINES
-                )
+                body = b"".join(struct.pack(">BxxxL", 1, len(line)) + line for line in LOG_LINES)
             elif self.path.endswith("/json"):
                 body = json.dumps({"Id": CONTAINER_ID, "Config": {"Tty": False}}).encode()
             else:

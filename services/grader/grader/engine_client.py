@@ -74,6 +74,7 @@ class _Containers(ContainerCollection):
     def create(self, image: str, command: Any = None, **kwargs: Any) -> Container:
         """Create a container as docker-py does, and return its model without inspecting
         it: its `attrs` hold only the Id (and the Engine's warnings) until `reload()`."""
+        # docker-py's own create, up to its `self.get(id)`.
         kwargs.update(image=image, command=command, version=self.client.api._version)
         created = self.client.api.create_container(**_create_container_args(kwargs))
         return self.prepare_model(created)
@@ -82,7 +83,8 @@ class _Containers(ContainerCollection):
 class _EngineApi(docker.APIClient):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Whether each container this client created has a TTY (it cannot change).
+        # Whether each container this client created has a TTY (it cannot change). Small:
+        # a horse's client creates a job's few containers; the worker's creates none.
         self._created_tty: dict[str, bool] = {}
 
     def create_container(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
