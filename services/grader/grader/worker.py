@@ -16,10 +16,12 @@ behind) after a job that did not end so, and when the last answer is older than
 ENGINE_TRUSTED_SECONDS (an idle worker, every dequeue timeout).
 
 Nor does a busy worker wait for `docker rm`: its horse publishes the result and hands the
-finished containers back (grader.jobs.hand_over_removals), and the worker removes them just
-after forking the next horse, while that one grades. An idle worker (nothing waiting on
-its queue) removes them before it waits for a job, and a stopping one before it stops; one
-that dies first leaves them to the janitor, as a dead horse does. (A job it saw waiting
+finished containers back (grader.jobs.hand_over_removals), and the worker hands them on to
+its next horse, which removes them while it grades (a removal that fails there makes the
+worker look for its leftovers before its next job; a horse that dies, as the worker removes
+its containers, removes these too). An idle worker (nothing waiting on its queue) removes
+them itself before it waits for a job, and a stopping one before it stops; one that dies
+first leaves them to the janitor, as a dead horse does. (A job it saw waiting
 that another worker took leaves them until its own next job, or until the janitor finds
 them past their deadline: an exited container, a minute at most.)
 """
@@ -134,11 +136,13 @@ class GraderWorker(Worker):
     def fork_work_horse(self, job, queue) -> None:
         super().fork_work_horse(job, queue)
         # Only the worker returns here (the horse exits inside): the last job's containers
-        # are removed while the new horse grades, not before it is forked.
-        self._remove_containers_left()
+        # are the new horse's to remove, while it grades (grader.jobs says why the horse's).
+        self._containers_left = ()
 
     def main_work_horse(self, job, queue) -> None:
-        hand_over_removals()  # in the horse: its finished containers are the worker's to remove
+        # In the horse: its finished containers are the worker's to remove, and it removes
+        # those of the worker's last job.
+        hand_over_removals(self._containers_left)
         super().main_work_horse(job, queue)
 
     def teardown(self) -> None:
