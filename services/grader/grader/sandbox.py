@@ -5,7 +5,7 @@ The container is always removed whatever happens in between: at the end of the r
 when the caller passes its `ContainerRemovals`, once the caller is done with the result
 (the worker's job publishes the student's result first: nothing in it depends on the
 removal), or by whoever the caller hands them over to (a grader worker's horse hands them
-to its worker, which removes them while its next job runs: grader.jobs, grader.worker).
+to its worker, whose next horse removes them while it grades: grader.jobs, grader.worker).
 
 The job and the student's files go in on the container's stdin, one JSON document the
 harness reads to its end before any student code runs (its job_input module); that works
