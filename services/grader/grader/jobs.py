@@ -127,8 +127,9 @@ def grade(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _grade(request: GradeRequest) -> dict[str, Any]:
-    # The sandbox containers are removed once the result is published, by the worker or
-    # here (or when the job ends otherwise): the student's result never waits for `docker rm`.
+    # The sandbox containers are removed once the result is published, by the worker's next
+    # horse (or the worker) or here (or when the job ends otherwise): the student's result
+    # never waits for `docker rm`; those of the worker's last job go meanwhile.
     with InheritedRemovals(_inherited) as inherited, ContainerRemovals() as removals:
         outcome = _grade_and_publish(request, removals)
         left = _remove_or_hand_over(removals)
