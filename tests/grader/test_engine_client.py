@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import socketserver
+import struct
 import threading
 from http.server import BaseHTTPRequestHandler
 
@@ -17,6 +18,8 @@ import pytest
 from grader.engine_client import engine_client, forget_api_version
 
 API_VERSION = "1.44"
+CONTAINER_ID = "c" * 64
+LOG_LINES = (b"some output\n", b"HARNESS-REPORT {}\n")
 
 
 class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
@@ -36,9 +39,23 @@ def engine(tmp_path, monkeypatch):
                 asked.append("Authorization: " + self.headers["Authorization"])
             if self.path.endswith("/version"):
                 body = json.dumps({"ApiVersion": API_VERSION, "Version": "fake"}).encode()
+            elif "/logs?" in self.path:
+                # The Engine's multiplexed stream of a container without a TTY: stdout frames.
+                body = b"".join(struct.pack(">BxxxL", 1, len(line)) + line for line in LOG_LINES)
+            elif self.path.endswith("/json"):
+                body = json.dumps({"Id": CONTAINER_ID, "Config": {"Tty": False}}).encode()
             else:
                 body = b"OK"
-            self.send_response(200)
+            self._answer(200, body)
+
+        def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
+            asked.append("POST " + self.path.split("?")[0])
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            body = json.dumps({"Id": CONTAINER_ID, "Warnings": []}).encode()
+            self._answer(201, body)
+
+        def _answer(self, status: int, body: bytes) -> None:
+            self.send_response(status)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -91,3 +108,23 @@ def test_a_client_of_the_local_socket_does_not_consult_the_environment(
     client.close()
     # The one /version ask of the process is docker-py's, made before the client is set up.
     assert engine[-1] == f"/v{API_VERSION}/_ping"  # no Authorization header after it
+
+
+def test_a_created_container_is_not_inspected_to_learn_what_the_client_set(engine):
+    # docker-py inspects a container it has just created, and again before reading its
+    # logs (to learn whether it has a TTY): two Engine calls of the eight in a sandbox run.
+    client = engine_client()
+    container = client.containers.create("img", stdin_open=True, labels={"a": "b"})
+    assert container.id == CONTAINER_ID
+    assert container.logs(stdout=True, stderr=False) == b"".join(LOG_LINES)
+    client.close()
+    assert [path for path in engine if path.endswith("/json")] == []
+    assert engine[1] == f"POST /v{API_VERSION}/containers/create"
+    assert engine[2].startswith(f"/v{API_VERSION}/containers/{CONTAINER_ID}/logs?")
+
+
+def test_a_container_the_client_did_not_create_is_still_inspected_for_its_tty(engine):
+    client = engine_client()
+    assert client.api.logs(CONTAINER_ID, stdout=True, stderr=False) == b"".join(LOG_LINES)
+    client.close()
+    assert f"/v{API_VERSION}/containers/{CONTAINER_ID}/json" in engine

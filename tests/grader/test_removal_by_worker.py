@@ -1,13 +1,13 @@
-"""A busy grader worker removes the last job's sandbox containers while its next job runs.
+"""A busy grader worker's last job's sandbox containers are removed while its next job runs.
 
 The horse publishes the result and hands its finished containers back in the job's return
-value (grader.jobs.hand_over_removals); the worker removes them just after forking the next
-horse, or before it waits on an empty queue, or as it stops. A job run anywhere else (no
-worker's horse) still removes its own. A removal that fails makes the worker ask its Engine
-and look for its leftovers before the next dequeue. The queue side is a real Valkey, run
-through RQ; the Engine is scripted. The last test runs a real `grader worker` on the real
-Engine and checks from the Engine's events that every container was destroyed after its
-result was published, and none is left.
+value (grader.jobs.hand_over_removals); the worker hands them on to its next horse, which
+removes them while it grades, or removes them itself before it waits on an empty queue, or
+as it stops. A job run anywhere else (no worker's horse) still removes its own. A removal
+that fails makes the worker ask its Engine and look for its leftovers before the next
+dequeue. The queue side is a real Valkey, run through RQ; the Engine is scripted. The last
+test runs a real `grader worker` on the real Engine and checks from the Engine's events
+that every container was destroyed after its result was published, and none is left.
 """
 
 from __future__ import annotations
@@ -148,7 +148,7 @@ def test_an_idle_worker_removes_them_before_it_waits_for_a_job(
     assert (counted.checks, counted.listings) == (1, 1)  # the Engine answered: not asked
 
 
-def test_a_busy_worker_removes_them_once_it_has_forked_the_next_horse(
+def test_a_busy_worker_hands_them_on_to_the_horse_it_forks_next(
     grader_worker, connection, monkeypatch
 ):
     counted = grader_worker()
@@ -159,10 +159,49 @@ def test_a_busy_worker_removes_them_once_it_has_forked_the_next_horse(
     )
 
     counted.check_for_suspension(burst=False)
-    assert counted.removed == []  # a job waits: removed while it runs
+    assert counted.removed == []  # a job waits: its horse removes them while it grades
+    horse_got = []
+    monkeypatch.setattr(jobs, "hand_over_removals", horse_got.append)
+    monkeypatch.setattr(worker, "hand_over_removals", horse_got.append)
+    monkeypatch.setattr(worker.Worker, "main_work_horse", lambda self, job, queue: None)
+    counted.main_work_horse(None, None)  # the horse's side of the fork
     monkeypatch.setattr(worker.Worker, "fork_work_horse", lambda self, job, queue: None)
     counted.fork_work_horse(None, None)  # the worker's side of the fork
-    assert counted.removed == [container_id]
+    assert horse_got == [(container_id,)]
+    assert counted.removed == [] and counted._containers_left == ()  # the horse's now
+
+
+class RemovingEngine(ReportingEngine):
+    """An Engine that also removes containers by id (the ones a worker hands on)."""
+
+    def __init__(self, reachable: bool = True) -> None:
+        super().__init__()
+        self.api = FakeClient([], reachable)
+
+
+def test_a_horse_removes_those_its_worker_handed_on_while_it_grades(connection, monkeypatch):
+    engine = RemovingEngine()
+    monkeypatch.setattr(jobs, "_inherited", ("last-job-container",))
+    job = graded(connection, monkeypatch, engine, handed_over=True)
+
+    assert engine.api.removed == ["last-job-container"]
+    [container] = engine.created
+    assert jobs.job_ending(job) == jobs.JobEnding(True, (container.id,))
+
+
+def test_a_horse_that_cannot_remove_them_makes_its_worker_look_for_its_leftovers(
+    grader_worker, connection, monkeypatch
+):
+    counted = grader_worker()
+    engine = RemovingEngine(reachable=False)
+    monkeypatch.setattr(jobs, "_inherited", ("last-job-container",))
+    job = graded(connection, monkeypatch, engine, handed_over=True)
+    assert job.return_value()["verdict"] == "passed"  # the student's result is not touched
+
+    counted.note_how_the_engine_answered(job)
+    counted.check_for_suspension(burst=False)
+
+    assert (counted.checks, counted.listings) == (2, 2)
 
 
 def test_a_stopping_worker_removes_them(grader_worker, connection, monkeypatch):
@@ -185,6 +224,32 @@ def test_a_removal_that_fails_makes_the_worker_ask_and_look_before_its_next_job(
     counted.check_for_suspension(burst=False)
 
     assert (counted.checks, counted.listings) == (2, 2)
+
+
+def test_a_worker_keeps_one_engine_client_for_its_removals_until_one_fails(
+    grader_worker, monkeypatch
+):
+    # A client a job cost about 2 ms of the worker's CPU, taken from the sandboxes.
+    counted = grader_worker()
+    made: list[FakeClient] = []
+
+    def engine_client(**_):
+        made.append(FakeClient(counted.removed))
+        return made[-1]
+
+    monkeypatch.setattr(worker, "engine_client", engine_client)
+    counted._engine_client = None  # the fixture's first check made one
+    for container_id in ("a", "b"):
+        counted._containers_left = (container_id,)
+        counted._remove_containers_left()
+    assert counted.removed == ["a", "b"] and len(made) == 1
+
+    made[0].reachable = False  # the Engine went away: the next client is made anew
+    counted._containers_left = ("c",)
+    counted._remove_containers_left()
+    counted._containers_left = ("d",)
+    counted._remove_containers_left()
+    assert counted.removed == ["a", "b", "d"] and len(made) == 2
 
 
 @pytest.mark.docker

@@ -8,20 +8,28 @@ own re-runs) is retried the same way, later, when the host may be quieter; the j
 says so (`remeasuring`), which the portal shows while the job waits.
 
 A job run by a grader worker's horse leaves its finished sandbox containers to the worker
-(`hand_over_removals`): their ids go back in the job's return value, and the worker removes
-them while its next horse grades (grader.worker). A busy worker then takes its next job
-as soon as the result is published, where it used to wait for `docker rm` first. Run
-anywhere else (the CLI, a test's in-process worker), the job removes its own.
+(`hand_over_removals`): their ids go back in the job's return value, and the worker hands
+them on to its next horse, which removes them in a thread while it grades (grader.worker).
+A busy worker then takes its next job as soon as the result is published, where it used to
+wait for `docker rm` first. The removal is the horse's, not the worker's: run by the worker
+just after the fork, docker-py's code wrote to about 800 pages of memory the new horse
+still shared, each one copied (about 5 ms of the worker's CPU a job), where the horse runs
+the same code for its own Engine calls anyway. Run anywhere else (the CLI, a test's
+in-process worker), the job removes its own.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
+import threading
 from dataclasses import dataclass
 from typing import Any
 
 import docker
+import requests
+from docker.errors import DockerException, NotFound
 from rq import get_current_job
 from rq.job import Job
 
@@ -51,12 +59,50 @@ CONTAINERS_LEFT = "containers_left"
 
 # Set in a grader worker's horse only (hand_over_removals): nobody else would remove them.
 _removals_handed_over = False
+# The finished containers the horse's worker handed on to it (its last job's), to remove.
+_inherited: tuple[str, ...] = ()
 
 
-def hand_over_removals() -> None:
-    """Leave this process's finished containers to its grader worker (call in the horse)."""
-    global _removals_handed_over
+def hand_over_removals(inherited: tuple[str, ...] = ()) -> None:
+    """Leave this process's finished containers to its grader worker, and remove the ones
+    its worker handed on, `inherited`, while the job grades (call in the horse)."""
+    global _removals_handed_over, _inherited
     _removals_handed_over = True
+    _inherited = inherited
+
+
+class InheritedRemovals:
+    """The containers the worker handed on, removed in a thread for the block's duration
+    (joined when it ends, whatever ends it); `all_removed` then says whether each one is
+    gone. A failure leaves them to the worker's look for its own leftovers (the job then
+    says the Engine did not answer throughout) and to the janitor."""
+
+    def __init__(self, ids: tuple[str, ...]) -> None:
+        self._ids = ids
+        self._thread: threading.Thread | None = None
+        self.all_removed = True
+
+    def __enter__(self) -> InheritedRemovals:
+        if self._ids:
+            client = _docker_client()  # made here: the job's own calls share it
+            self._thread = threading.Thread(
+                target=self._remove, args=(client,), name="inherited-removals", daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._thread is not None:
+            self._thread.join()
+
+    def _remove(self, client: docker.DockerClient) -> None:
+        try:
+            for container_id in self._ids:
+                with contextlib.suppress(NotFound):
+                    client.api.remove_container(container_id, v=True, force=True)
+        except (DockerException, requests.exceptions.RequestException) as error:
+            log.warning("sandbox containers of the last job stay for the worker: %s", error)
+            self.all_removed = False
 
 
 class RemeasureLater(Exception):
@@ -81,12 +127,14 @@ def grade(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _grade(request: GradeRequest) -> dict[str, Any]:
-    # The sandbox containers are removed once the result is published, by the worker or
-    # here (or when the job ends otherwise): the student's result never waits for `docker rm`.
-    with ContainerRemovals() as removals:
+    # The sandbox containers are removed once the result is published, by the worker's next
+    # horse (or the worker) or here (or when the job ends otherwise): the student's result
+    # never waits for `docker rm`; those of the worker's last job go meanwhile.
+    with InheritedRemovals(_inherited) as inherited, ContainerRemovals() as removals:
         outcome = _grade_and_publish(request, removals)
         left = _remove_or_hand_over(removals)
     answered = outcome["verdict"] != "infra_error" and removals.all_removed
+    answered = answered and inherited.all_removed
     return outcome | {ENGINE_ANSWERED: answered, CONTAINERS_LEFT: left}
 
 
@@ -154,14 +202,15 @@ def run(payload: dict[str, Any]) -> dict[str, Any]:
 
 def _run(request: RunRequest) -> dict[str, Any]:
     config = GraderConfig.from_env()
-    with ContainerRemovals() as removals:  # removed once the result is published
+    # Removed once the result is published.
+    with InheritedRemovals(_inherited) as inherited, ContainerRemovals() as removals:
         runner = _sandbox_runner(config, removals)
         result = run_request(request, runner, config.ceilings, adapter=config.loaded_adapter())
         job = get_current_job()
         if job is not None:
             publish_run_result(job.connection, result, result_version_for(request))
         left = _remove_or_hand_over(removals)
-    answered = result.outcome != "infra_error" and removals.all_removed
+    answered = result.outcome != "infra_error" and removals.all_removed and inherited.all_removed
     return {
         "run_id": result.run_id,
         "outcome": result.outcome,

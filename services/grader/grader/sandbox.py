@@ -5,7 +5,7 @@ The container is always removed whatever happens in between: at the end of the r
 when the caller passes its `ContainerRemovals`, once the caller is done with the result
 (the worker's job publishes the student's result first: nothing in it depends on the
 removal), or by whoever the caller hands them over to (a grader worker's horse hands them
-to its worker, which removes them while its next job runs: grader.jobs, grader.worker).
+to its worker, whose next horse removes them while it grades: grader.jobs, grader.worker).
 
 The job and the student's files go in on the container's stdin, one JSON document the
 harness reads to its end before any student code runs (its job_input module); that works
@@ -152,6 +152,7 @@ def run_in_sandbox(
     container = None
     creating = time.monotonic()
     clock = phases.PhaseClock()
+    options = docker_run_options(job.limits, job.ipc_mode, runtime)
     try:
         container = client.containers.create(
             image,
@@ -161,7 +162,7 @@ def run_in_sandbox(
             # The harness's stdin, closed once the grader has written the job: docker-py sets
             # StdinOnce with it for a container created attached (not detached), as here.
             stdin_open=True,
-            **docker_run_options(job.limits, job.ipc_mode, runtime),
+            **options,
         )
         clock.lap(phases.CREATE)
         stdin = container.attach_socket(params={"stdin": 1, "stream": 1})
@@ -179,7 +180,10 @@ def run_in_sandbox(
         log.info("sandbox container started", extra={"event": "container.started"})
         metrics.observe_container_start(time.monotonic() - creating)
         outer_timeout = False
-        with UsageWatch(container.id, _cgroup_parent(container), cgroup_root) as watch:
+        # Its cgroup parent as created ("" for the Engine's default), which the Engine's
+        # inspect would echo: the container is inspected only after the run.
+        cgroup_parent = options.get("cgroup_parent") or ""
+        with UsageWatch(container.id, cgroup_parent, cgroup_root) as watch:
             try:
                 status = container.wait(timeout=outer_timeout_seconds(job.limits))
                 exit_code: int | None = status.get("StatusCode")
@@ -222,11 +226,6 @@ def _labels(job: SandboxJob) -> dict[str, str]:
         INSTANCE_LABEL: os.environ.get(INSTANCE_ENV, ""),
         DEADLINE_LABEL: str(int(deadline)),
     }
-
-
-def _cgroup_parent(container: Any) -> str:
-    """The container's cgroup parent as created ("" for the Engine's default)."""
-    return (getattr(container, "attrs", None) or {}).get("HostConfig", {}).get("CgroupParent") or ""
 
 
 def _kill(container: Any) -> None:

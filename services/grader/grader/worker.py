@@ -16,10 +16,12 @@ behind) after a job that did not end so, and when the last answer is older than
 ENGINE_TRUSTED_SECONDS (an idle worker, every dequeue timeout).
 
 Nor does a busy worker wait for `docker rm`: its horse publishes the result and hands the
-finished containers back (grader.jobs.hand_over_removals), and the worker removes them just
-after forking the next horse, while that one grades. An idle worker (nothing waiting on
-its queue) removes them before it waits for a job, and a stopping one before it stops; one
-that dies first leaves them to the janitor, as a dead horse does. (A job it saw waiting
+finished containers back (grader.jobs.hand_over_removals), and the worker hands them on to
+its next horse, which removes them while it grades (a removal that fails there makes the
+worker look for its leftovers before its next job; a horse that dies, as the worker removes
+its containers, removes these too). An idle worker (nothing waiting on its queue) removes
+them itself before it waits for a job, and a stopping one before it stops; one that dies
+first leaves them to the janitor, as a dead horse does. (A job it saw waiting
 that another worker took leaves them until its own next job, or until the janitor finds
 them past their deadline: an exited container, a minute at most.)
 """
@@ -31,9 +33,10 @@ import logging
 import os
 import time
 
+import docker
 import requests
 from docker.errors import DockerException, NotFound
-from redis import Redis
+from redis import DriverInfo, Redis
 from redis.exceptions import RedisError
 from rq import Queue, Worker
 from rq.serializers import JSONSerializer
@@ -47,6 +50,7 @@ from grader.health_server import check_docker
 from grader.janitor import remove_containers_of
 from grader.jobs import hand_over_removals, job_ending  # imported before forking: jobs start warm
 from grader.sandbox import INSTANCE_ENV
+from grader.seccomp import security_options
 from grader.watch import JANITOR_DOCKER_TIMEOUT_SECONDS, GraderWatch
 from workerkit.resilient import wait_for_valkey, work_through_outages
 
@@ -132,15 +136,18 @@ class GraderWorker(Worker):
     def fork_work_horse(self, job, queue) -> None:
         super().fork_work_horse(job, queue)
         # Only the worker returns here (the horse exits inside): the last job's containers
-        # are removed while the new horse grades, not before it is forked.
-        self._remove_containers_left()
+        # are the new horse's to remove, while it grades (grader.jobs says why the horse's).
+        self._containers_left = ()
 
     def main_work_horse(self, job, queue) -> None:
-        hand_over_removals()  # in the horse: its finished containers are the worker's to remove
+        # In the horse: its finished containers are the worker's to remove, and it removes
+        # those of the worker's last job.
+        hand_over_removals(self._containers_left)
         super().main_work_horse(job, queue)
 
     def teardown(self) -> None:
         self._remove_containers_left()
+        self._close_engine()
         super().teardown()
 
     def note_how_the_engine_answered(self, job) -> None:
@@ -173,15 +180,13 @@ class GraderWorker(Worker):
         if not ids:
             return
         try:
-            client = engine_client(timeout=JANITOR_DOCKER_TIMEOUT_SECONDS)
-            try:
-                for container_id in ids:
-                    with contextlib.suppress(NotFound):
-                        client.api.remove_container(container_id, v=True, force=True)
-            finally:
-                client.close()
+            client = self._engine()
+            for container_id in ids:
+                with contextlib.suppress(NotFound):
+                    client.api.remove_container(container_id, v=True, force=True)
         except (DockerException, requests.exceptions.RequestException) as error:
             log.warning("sandbox containers of %s stay for the janitor: %s", self.name, error)
+            self._close_engine()
             self._removal_failed = True
             self._no_containers_left = False
             self._engine_answered_at = None
@@ -215,15 +220,30 @@ class GraderWorker(Worker):
         """Remove the sandbox containers labelled with this worker; how many, or None when
         the Engine could not be asked (the janitor removes them later)."""
         try:
-            client = engine_client(timeout=JANITOR_DOCKER_TIMEOUT_SECONDS)
-            try:
-                instance = os.environ.get(INSTANCE_ENV, "")
-                return remove_containers_of(client, self.name, instance)
-            finally:
-                client.close()
+            instance = os.environ.get(INSTANCE_ENV, "")
+            return remove_containers_of(self._engine(), self.name, instance)
         except (DockerException, requests.exceptions.RequestException) as error:
             log.warning("sandbox containers of %s stay for the janitor: %s", self.name, error)
+            self._close_engine()
             return None
+
+    # The worker's own Engine client, for its removals: one for the worker's life rather
+    # than one a job (docker-py builds a requests session, its adapters and a connection
+    # pool for each: about 2 ms of CPU, with a new connection to the Engine). Its horses
+    # inherit it and never use it (each makes its own, grader.jobs). Made again after a
+    # failure.
+    _engine_client: docker.DockerClient | None = None
+
+    def _engine(self) -> docker.DockerClient:
+        if self._engine_client is None:
+            self._engine_client = engine_client(timeout=JANITOR_DOCKER_TIMEOUT_SECONDS)
+        return self._engine_client
+
+    def _close_engine(self) -> None:
+        client, self._engine_client = self._engine_client, None
+        if client is not None:
+            with contextlib.suppress(DockerException, requests.exceptions.RequestException):
+                client.close()
 
     def handle_work_horse_killed(self, job, retpid, ret_val, rusage) -> None:
         # The horse died (SIGKILL, the OOM killer) and could not remove its container: this
@@ -267,7 +287,11 @@ def run_worker(
     # here, before the first fork. Left to the horses, each one imported it anew, about
     # 40 to 50 ms of CPU a grading taken from the sandboxes beside it.
     configured_adapter()
-    connection = Redis.from_url(redis_url)
+    # The horse's Valkey connection is its own (redis-py makes a new one after a fork), and
+    # a connection made without a DriverInfo looks up redis-py's version in the installed
+    # packages' metadata for CLIENT SETINFO: about a millisecond of CPU in every horse.
+    # Looked up once here, the horses inherit it.
+    connection = Redis.from_url(redis_url, driver_info=DriverInfo())
     wait_for_valkey(connection)
     instance = platform_instance(connection)
     os.environ[INSTANCE_ENV] = instance  # the horses label their containers with it
@@ -284,6 +308,8 @@ def run_worker(
         job_monitoring_interval=JOB_MONITORING_SECONDS,
     )
     runtime = GraderConfig.from_env().sandbox_runtime
+    # Read (and compacted) once per process: here, not in every horse (a fifth of a ms).
+    security_options(runtime)
     watch = GraderWatch(redis_url, worker.name, queue_name, instance, sandbox_runtime=runtime)
     # Alive before the first job is taken; the janitor waits for the watch's own thread, so a
     # silent Engine cannot hold the start.
