@@ -129,6 +129,38 @@ def test_message_posted_right_before_exit_does_not_count(run_in_sandbox):
     assert "worker received" not in report["output"]["text"]
 
 
+ENDED_AS_SOON_AS_ITS_MESSAGE_ARRIVES = """\
+const { Worker, isMainThread, parentPort } = require('worker_threads');
+const WORKERS = 24;
+if (isMainThread) {
+  let received = 0;
+  for (let i = 0; i < WORKERS; i++) {
+    const worker = new Worker(__filename);
+    worker.once('message', () => {
+      worker.terminate();
+      if (++received === WORKERS) console.log(`main received ${received} messages`);
+    });
+  }
+} else {
+  parentPort.postMessage('done');
+}
+"""
+
+
+def test_a_worker_ended_as_soon_as_its_message_arrives_has_still_sent_it(run_in_sandbox):
+    # The main thread may run its listener, and end the worker, before the worker's next
+    # line: an honest Thread Lab written so was once failed under load for "no message".
+    run = run_in_sandbox(
+        {"main.js": ENDED_AS_SOON_AS_ITS_MESSAGE_ARRIVES},
+        wall_seconds=20,
+        docker_flags=("--cpuset-cpus=0",),
+    )
+
+    report = run.report
+    assert "main received 24 messages" in report["output"]["text"]
+    assert report["observations"]["messages_to_main"] == 24
+
+
 @pytest.mark.parametrize(
     ("entrypoint", "source", "line", "column"),
     [
@@ -316,6 +348,20 @@ if (isMainThread) {
 }
 """
 
+FORGE_EMIT_AFTER_A_SEND_THAT_THREW = """\
+const { Worker, isMainThread, parentPort } = require('worker_threads');
+if (isMainThread) {
+  const worker = new Worker(__filename);
+  worker.on('online', () => setTimeout(() => worker.emit('message', 'forged'), 200));
+} else {
+  try {
+    parentPort.postMessage(() => 'a function cannot be cloned');
+  } catch (error) {
+    console.log(`the worker's send threw: ${error.name}`);
+  }
+}
+"""
+
 FORGE_EMIT_ON_PARENT_PORT = """\
 const { Worker, isMainThread, parentPort } = require('worker_threads');
 if (isMainThread) {
@@ -333,6 +379,7 @@ if (isMainThread) {
     [
         pytest.param(FORGE_FD3_EVENTS, 0, id="fd3-without-token"),
         pytest.param(FORGE_EMIT_ON_WORKER, 1, id="emit-on-worker"),
+        pytest.param(FORGE_EMIT_AFTER_A_SEND_THAT_THREW, 1, id="emit-after-a-send-that-threw"),
         pytest.param(FORGE_EMIT_ON_PARENT_PORT, 1, id="emit-on-parentPort"),
     ],
 )

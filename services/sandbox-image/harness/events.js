@@ -26,6 +26,7 @@ const KINDS = new Set([
   'sent_to_worker',
   'received_from_main',
   'sent_to_main',
+  'unsent_to_main',
   'received_from_worker',
   'hooks_ready',
   'hooks_failed',
@@ -147,7 +148,8 @@ class EventTally {
     return {
       workers_created: t.worker_created,
       workers_online: t.worker_started,
-      messages_to_main: Math.min(t.sent_to_main, t.received_from_worker),
+      // A worker counts a message to main before sending it, and takes back one that threw.
+      messages_to_main: Math.min(t.sent_to_main - t.unsent_to_main, t.received_from_worker),
       messages_to_worker: Math.min(t.sent_to_worker, t.received_from_main),
     };
   }

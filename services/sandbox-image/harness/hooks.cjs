@@ -416,9 +416,17 @@
 
     const originalPostMessage = prototype.postMessage;
     trustedPostMessage = function postMessage() {
-      const result = reflectApply(originalPostMessage, this, arguments);
-      if (this === parentPort) record('sent_to_main');
-      return result;
+      // Counted before it goes: once it arrives, the main thread may end this one at once
+      // (worker.terminate() in its 'message' listener), before a line written after the
+      // send, and an honest crossing would go unseen. A send that throws went nowhere.
+      const toMain = this === parentPort;
+      if (toMain) record('sent_to_main');
+      try {
+        return reflectApply(originalPostMessage, this, arguments);
+      } catch (error) {
+        if (toMain) record('unsent_to_main');
+        throw error;
+      }
     };
     defineProperty(prototype, 'postMessage', {
       value: trustedPostMessage,
