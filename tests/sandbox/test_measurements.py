@@ -22,18 +22,23 @@ QUICK_UNBLOCK = {"repeats": 1, "target_ms": 200, "pause_ms": 50}
 TWO_CPUS = ("--cpus=2", "--memory=512m", "--memory-swap=512m", "--pids-limit=128")
 
 
-def test_unblock_driver_measures_the_same_job_four_ways(run_in_sandbox):
+def run_reference_unblock(run_in_sandbox, settings, wall_seconds, docker_flags):
+    """The course's own Unblock the Loop solution through the lab's driver: its report."""
     solution = (REFERENCE_SOLUTIONS / "unblock-the-loop.js").read_text()
-
     run = run_in_sandbox(
         {"main.js": solution},
         lab_kind="unblock-the-loop",
-        check_config=QUICK_UNBLOCK,
-        wall_seconds=20,
-        docker_flags=TWO_CPUS,
+        check_config=settings,
+        wall_seconds=wall_seconds,
+        docker_flags=docker_flags,
     )
+    return run.report
 
-    report, m = run.report, run.report["measurements"]
+
+def test_unblock_driver_measures_the_same_job_four_ways(run_in_sandbox):
+    report = run_reference_unblock(run_in_sandbox, QUICK_UNBLOCK, 20, TWO_CPUS)
+
+    m = report["measurements"]
     assert (report["status"], report["exit_code"], report["harness_error"]) == ("exited", 0, None)
     assert m["problem"] is None and m["workers"] == 2 and m["items"] > 0
     assert m["cpu_quota_cpus"] == 2
@@ -66,18 +71,11 @@ def test_unblock_driver_measures_the_same_job_four_ways(run_in_sandbox):
 
 @pytest.mark.parametrize("stop_when_decided", [1, 0])
 def test_unblock_driver_stops_repeating_only_when_decided(run_in_sandbox, stop_when_decided):
-    solution = (REFERENCE_SOLUTIONS / "unblock-the-loop.js").read_text()
     settings = {**QUICK_UNBLOCK, "repeats": 3, "stop_when_decided": stop_when_decided}
 
-    run = run_in_sandbox(
-        {"main.js": solution},
-        lab_kind="unblock-the-loop",
-        check_config=settings,
-        wall_seconds=25,
-        docker_flags=TWO_CPUS,
-    )
+    report = run_reference_unblock(run_in_sandbox, settings, 25, TWO_CPUS)
 
-    report, m = run.report, run.report["measurements"]
+    m = report["measurements"]
     assert (report["status"], report["exit_code"], report["harness_error"]) == ("exited", 0, None)
     assert m["repeats_asked"] == 3 and m["stopped"] in (None, "decided", "time_budget")
     runs = {name: variant["runs"] for name, variant in m["variants"].items()}
@@ -105,17 +103,9 @@ def test_unblock_driver_pauses_a_cfs_period_only_where_the_quota_can_be_used_up(
     run_in_sandbox, cpu_flags, quiet_ms
 ):
     require(len(os.sched_getaffinity(0)) >= 2, "this test needs a host with 2 CPUs or more")
-    solution = (REFERENCE_SOLUTIONS / "unblock-the-loop.js").read_text()
+    report = run_reference_unblock(run_in_sandbox, QUICK_UNBLOCK, 20, (*TWO_CPUS, *cpu_flags))
 
-    run = run_in_sandbox(
-        {"main.js": solution},
-        lab_kind="unblock-the-loop",
-        check_config=QUICK_UNBLOCK,
-        wall_seconds=20,
-        docker_flags=(*TWO_CPUS, *cpu_flags),
-    )
-
-    report, m = run.report, run.report["measurements"]
+    m = report["measurements"]
     assert (report["status"], report["harness_error"], m["problem"]) == ("exited", None, None)
     assert m["cpu_quota_cpus"] == 1
     assert m["quiet_ms"] == quiet_ms
